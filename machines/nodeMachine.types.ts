@@ -1,0 +1,248 @@
+import type { NodeDnsConnectionState, NodeRole, HeartbeatMethod } from '../src/api/constants.js';
+import type { TakeoverMode } from '../src/api/events.js';
+import type { Heartbeat, HeartbeatProgress } from './heartbeat.js';
+
+/**
+ * A moment on the node's two clocks, read by the I/O layer (never by the machine): `monotonic` milliseconds for
+ * decisions, `wall` milliseconds since 1970 for display.
+ */
+export interface Stamp {
+  readonly monotonic: number;
+  readonly wall: number;
+}
+
+/** The node's timers in milliseconds, from the validated settings. */
+export interface NodeTimers {
+  /** Heartbeat interval (`health_report_interval`). */
+  readonly heartbeatIntervalMs: number;
+  /** Standby check interval (`health_check_interval`). */
+  readonly checkIntervalMs: number;
+  /** Failover period (`allowed_absence_interval`). */
+  readonly absenceMs: number;
+  /** How long a confirmed heartbeat lets the Primary act, from its send time (`lease_duration`). */
+  readonly leaseMs: number;
+}
+
+/** What the machine is started with. */
+export interface NodeMachineInput {
+  readonly nodeId: string;
+  /** This node's external IPv4 address: what the group's A record holds while this node is Primary. */
+  readonly address: string;
+  readonly timers: NodeTimers;
+  /** Whether persisted membership says this node is in a group (then it resolves its role from DNS, rule 5). */
+  readonly inGroup: boolean;
+  /** The highest epoch this node persisted, so epochs never go back across restarts. */
+  readonly epoch?: number;
+}
+
+/** A heartbeat the machine wants sent: the I/O layer adds the wall-clock `sentAt` when it sends it. */
+export type HeartbeatIntent = Omit<Heartbeat, 'sentAt'>;
+
+/** The group's DNS records as last read: the expectations of the next compare-and-swap. */
+export interface GroupRecords {
+  /** The A record's address, or null when there is none. */
+  readonly address: string | null;
+  /** The TXT record's exact value, or null when there is none. */
+  readonly txt: string | null;
+}
+
+/** The newest heartbeat this node has seen from the group's Primary and when it was first seen. */
+export interface HeartbeatObservation {
+  readonly method: HeartbeatMethod;
+  /** The Primary's wall-clock send time, for display (`last_heartbeat_time`). */
+  readonly sentAtWall: number;
+}
+
+/** A failure worth showing to whoever asked for the operation that failed. */
+export interface NodeFailure {
+  readonly code: string;
+  readonly message: string;
+}
+
+/** The machine's context: everything it knows. Monotonic fields are milliseconds on this node's clock. */
+export interface NodeContext {
+  readonly nodeId: string;
+  readonly address: string;
+  readonly timers: NodeTimers;
+  readonly inGroup: boolean;
+  /** The role last announced to subscribers; null before the first announcement after start. */
+  readonly role: NodeRole | null;
+  readonly dnsConnection: NodeDnsConnectionState;
+  /** The highest epoch this node knows of. */
+  readonly epoch: number;
+  /** The node holding `epoch`, when known. */
+  readonly holder: string | null;
+  /** Secondary side: the highest `(epoch, seq)` seen by either path (rule 1). */
+  readonly seen: HeartbeatProgress | null;
+  /** Secondary side: when `seen` last rose, on the monotonic clock (rule 1). */
+  readonly lastProgressAt: number | null;
+  readonly lastHeartbeat: HeartbeatObservation | null;
+  /** Wall-clock time of the last standby check or DNS read (`last_updated`). */
+  readonly lastCheckedAtWall: number | null;
+  /** The records as last read: what a takeover expects to find (rule 2). */
+  readonly records: GroupRecords | null;
+  /** Primary side: sequence number of the newest heartbeat this node sent. */
+  readonly ownSeq: number;
+  /** Primary side: the TXT value this node last wrote, the expectation of its next write (rule 4). */
+  readonly ownRecord: string | null;
+  /** Primary side: the send time of the newest confirmed heartbeat, monotonic (rule 3). */
+  readonly lastConfirmedSentAt: number | null;
+  /** Primary side: until when this node may act as Primary, monotonic (rule 3 and 7). */
+  readonly leaseExpiresAt: number | null;
+  /** Primary side: the monotonic time at which the lease timer was last armed. */
+  readonly leaseArmedAt: number | null;
+  readonly takeoverMode: TakeoverMode | null;
+  /** Why the next role change happens, in words; set by the transition that causes it. */
+  readonly reason: string;
+  readonly failure: NodeFailure | null;
+}
+
+/** The node asks the machine to form a new group with itself as Primary. */
+export interface CreateGroupEvent {
+  readonly type: 'CREATE_GROUP';
+  readonly at: Stamp;
+}
+/** The node has joined a group (membership persisted): resolve the role from DNS. */
+export interface JoinGroupEvent {
+  readonly type: 'JOIN_GROUP';
+  /** The group's timers, taken from its Primary. */
+  readonly timers: NodeTimers;
+  readonly at: Stamp;
+}
+/** The group's settings changed: new timers apply from the next timer armed. */
+export interface SettingsChangedEvent {
+  readonly type: 'SETTINGS_CHANGED';
+  readonly timers: NodeTimers;
+  readonly at: Stamp;
+}
+/** The node leaves its group; a Primary removes the group's records first. */
+export interface LeaveGroupEvent {
+  readonly type: 'LEAVE_GROUP';
+  readonly at: Stamp;
+}
+/** A heartbeat arrived on the direct path from the peer. */
+export interface HeartbeatReceivedEvent {
+  readonly type: 'HEARTBEAT_RECEIVED';
+  readonly heartbeat: Heartbeat;
+  readonly at: Stamp;
+}
+/** Manual failover asked on this node (rule 6). */
+export interface FailoverRequestedEvent {
+  readonly type: 'FAILOVER_REQUESTED';
+  readonly at: Stamp;
+}
+/** The Primary peer stepped down and asks this node to take over now (rule 6). */
+export interface HandoverOfferedEvent {
+  readonly type: 'HANDOVER_OFFERED';
+  readonly from: string;
+  readonly epoch: number;
+  readonly at: Stamp;
+}
+/** The Secondary peer asks this Primary to step down so that it can take over (rule 6). */
+export interface StepDownRequestedEvent {
+  readonly type: 'STEP_DOWN_REQUESTED';
+  readonly from: string;
+  readonly at: Stamp;
+}
+/** Internal: the heartbeat interval elapsed; both paths send the new heartbeat. */
+export interface HeartbeatDueEvent {
+  readonly type: 'HEARTBEAT_DUE';
+}
+/** Internal: a heartbeat was confirmed (acknowledged by the peer or written to DNS): the lease runs from `sentAt`. */
+export interface HeartbeatConfirmedEvent {
+  readonly type: 'HEARTBEAT_CONFIRMED';
+  /** Which path confirmed it: the peer's acknowledgement or the TXT write. */
+  readonly method: HeartbeatMethod;
+  readonly sentAt: Stamp;
+  /** The heartbeat's wall-clock send time, for display. */
+  readonly sentAtWall: number;
+  readonly at: Stamp;
+}
+
+/** Every event the node machine accepts. */
+export type NodeMachineEvent =
+  | CreateGroupEvent
+  | JoinGroupEvent
+  | SettingsChangedEvent
+  | LeaveGroupEvent
+  | HeartbeatReceivedEvent
+  | FailoverRequestedEvent
+  | HandoverOfferedEvent
+  | StepDownRequestedEvent
+  | HeartbeatDueEvent
+  | HeartbeatConfirmedEvent;
+
+/** The events that come from outside the machine (the node sends them). */
+export type NodeCommandEvent = Exclude<NodeMachineEvent, HeartbeatDueEvent | HeartbeatConfirmedEvent>;
+
+// ---- The invoked actors' contracts: the node and the simulator implement them over their ports ----
+
+/** Output of `readGroupRecords`: the records and the heartbeat parsed from the TXT value (null if none/invalid). */
+export interface RecordsRead extends GroupRecords {
+  readonly heartbeat: Heartbeat | null;
+  readonly at: Stamp;
+}
+
+/** Output of every write of a heartbeat record (group creation, own heartbeat, takeover). */
+export interface HeartbeatWritten {
+  readonly heartbeat: Heartbeat;
+  /** The exact TXT value written. */
+  readonly txt: string;
+  /** Just before the update was sent: the lease runs from here. */
+  readonly sentAt: Stamp;
+  /** When the server's answer arrived. */
+  readonly at: Stamp;
+}
+
+/** Input of `createGroupRecords`. */
+export interface CreateRecordsInput {
+  readonly heartbeat: HeartbeatIntent;
+}
+/** Input of `writeHeartbeatRecord`: compare-and-swap on this node's own last TXT value (rule 4). */
+export interface WriteHeartbeatInput {
+  readonly expectedTxt: string;
+  readonly heartbeat: HeartbeatIntent;
+  /** The lease deadline: the I/O layer refuses to send once it has passed (rule 7). Null when reclaiming. */
+  readonly leaseExpiresAt: number | null;
+}
+/** Input of `takeOverRecords`: compare-and-swap of A and TXT in one update (rule 2). */
+export interface TakeOverInput {
+  readonly expected: GroupRecords;
+  readonly heartbeat: HeartbeatIntent;
+}
+/** Input of `removeGroupRecords`. */
+export interface RemoveRecordsInput {
+  readonly expected: GroupRecords;
+}
+
+/** The peer's answer to a direct heartbeat: its acknowledgement (DESIGN.md rule 3 and 4). */
+export interface HeartbeatAck {
+  readonly nodeId: string;
+  readonly role: NodeRole;
+  /** The highest epoch the peer knows. A higher one than the sender's means the sender was replaced. */
+  readonly epoch: number;
+  /** Whether the peer recorded this heartbeat as progress and so promises not to take over for a failover period. */
+  readonly accepted: boolean;
+}
+/** Output of `sendDirectHeartbeat`. */
+export interface DirectHeartbeatSent {
+  readonly heartbeat: Heartbeat;
+  readonly ack: HeartbeatAck;
+  readonly sentAt: Stamp;
+  readonly at: Stamp;
+}
+/** Output of `offerHandover`: whether the Secondary agreed to take over now. */
+export interface HandoverAnswer {
+  readonly accepted: boolean;
+  readonly at: Stamp;
+}
+/** Output of `requestStepDown`: whether the Primary stepped down for us. */
+export interface StepDownAnswer {
+  readonly steppedDown: boolean;
+  readonly epoch: number;
+  readonly at: Stamp;
+}
+/** Output of `removeGroupRecords`. */
+export interface RecordsRemoved {
+  readonly at: Stamp;
+}

@@ -1,0 +1,243 @@
+/**
+ * The decision rules of DESIGN.md section 2 as pure functions of the machine's context and the facts an event
+ * brings. The machine file names them as guards and actions; this file says how each is decided. Nothing here reads
+ * a clock or does I/O: times arrive in stamps.
+ */
+import { HeartbeatMethod, NodeRole } from '../src/api/constants.js';
+import { hasErrorCode, LeaseExpiredError } from '../src/api/errors.js';
+import { DnsPrerequisiteFailedError } from '../src/dns/errors.js';
+import { isNewerHeartbeat, type Heartbeat } from './heartbeat.js';
+import type {
+  HeartbeatIntent,
+  NodeContext,
+  NodeMachineInput,
+  RecordsRead,
+  Stamp,
+  TakeOverInput,
+  WriteHeartbeatInput,
+} from './nodeMachine.types.js';
+
+/** The context a node starts with. */
+export function initialContext(input: NodeMachineInput): NodeContext {
+  return {
+    nodeId: input.nodeId,
+    address: input.address,
+    timers: input.timers,
+    inGroup: input.inGroup,
+    role: null,
+    dnsConnection: 'not_applicable',
+    epoch: input.epoch ?? 0,
+    holder: null,
+    seen: null,
+    lastProgressAt: null,
+    lastHeartbeat: null,
+    lastCheckedAtWall: null,
+    records: null,
+    ownSeq: 0,
+    ownRecord: null,
+    lastConfirmedSentAt: null,
+    leaseExpiresAt: null,
+    leaseArmedAt: null,
+    takeoverMode: null,
+    reason: 'node started',
+    failure: null,
+  };
+}
+
+// ---- Rule 1: freshness ----
+
+/** Rule 1: the Primary is absent when the newest `(epoch, seq)` has not risen for the failover period. */
+export function primaryIsAbsent(context: NodeContext, now: Stamp): boolean {
+  return context.lastProgressAt !== null && now.monotonic - context.lastProgressAt >= context.timers.absenceMs;
+}
+
+/** How long the Primary has been silent, on this node's monotonic clock. */
+export function silenceAt(context: NodeContext, now: Stamp): number {
+  return context.lastProgressAt === null ? 0 : now.monotonic - context.lastProgressAt;
+}
+
+/** Rule 1: a heartbeat (from either path) that raises the newest `(epoch, seq)` is progress, seen at `at`. */
+export function observeHeartbeat(
+  context: NodeContext,
+  heartbeat: Heartbeat,
+  method: HeartbeatMethod,
+  at: Stamp,
+): Partial<NodeContext> {
+  if (!isNewerHeartbeat(heartbeat, context.seen)) return {};
+  return {
+    seen: { epoch: heartbeat.epoch, seq: heartbeat.seq },
+    lastProgressAt: at.monotonic,
+    lastHeartbeat: { method, sentAtWall: heartbeat.sentAt },
+    ...(heartbeat.epoch >= context.epoch ? { epoch: heartbeat.epoch, holder: heartbeat.holder } : {}),
+  };
+}
+
+/**
+ * What a DNS read teaches: the records (the next compare-and-swap's expectations), the check time, and progress if
+ * the TXT heartbeat is newer. A node that has no measure of silence yet starts measuring at this read, so a
+ * Secondary always gives the Primary one whole failover period.
+ */
+export function observeRecords(context: NodeContext, read: RecordsRead): Partial<NodeContext> {
+  const progress = read.heartbeat === null ? {} : observeHeartbeat(context, read.heartbeat, HeartbeatMethod.Dns, read.at);
+  return {
+    records: { address: read.address, txt: read.txt },
+    lastCheckedAtWall: read.at.wall,
+    ...(context.lastProgressAt === null ? { lastProgressAt: read.at.monotonic } : {}),
+    ...progress,
+  };
+}
+
+/** The group's records are gone (or were never written): no role can be resolved from them. */
+export function recordsAreMissing(read: RecordsRead): boolean {
+  return read.address === null || read.txt === null;
+}
+
+/** Rule 5: the records name this node, at an epoch no older than any it knows. */
+export function recordsNameThisNode(context: NodeContext, read: RecordsRead): boolean {
+  return (
+    read.address === context.address &&
+    read.heartbeat !== null &&
+    read.heartbeat.holder === context.nodeId &&
+    read.heartbeat.epoch >= context.epoch
+  );
+}
+
+/** Rule 1: the TXT record shows a heartbeat newer than any seen. */
+export function dnsShowsNewerHeartbeat(context: NodeContext, read: RecordsRead): boolean {
+  return read.heartbeat !== null && isNewerHeartbeat(read.heartbeat, context.seen);
+}
+
+// ---- Rule 2: takeover ----
+
+/** The epoch a takeover claims: one more than any this node has seen. */
+export function nextEpoch(context: NodeContext): number {
+  return context.epoch + 1;
+}
+
+/** Rule 2: the takeover replaces A and TXT only if both still hold exactly what this node last read. */
+export function takeoverInput(context: NodeContext): TakeOverInput {
+  return {
+    expected: context.records ?? { address: null, txt: null },
+    heartbeat: { holder: context.nodeId, epoch: nextEpoch(context), seq: 0 },
+  };
+}
+
+/** Whether a DNS failure means another writer changed the records first (NXRRSET/YXRRSET). */
+export function isLostRace(error: unknown): boolean {
+  return hasErrorCode(error, DnsPrerequisiteFailedError.code);
+}
+
+/** Whether a write was refused locally because the lease had run out before it could be sent (rule 7). */
+export function isLeaseExpired(error: unknown): boolean {
+  return hasErrorCode(error, LeaseExpiredError.code);
+}
+
+// ---- Rule 3: the lease ----
+
+/**
+ * Rule 3: this node now holds the epoch it wrote; its lease runs from the write's send time. Used on group
+ * creation, reclaim and takeover, all of which are confirmed heartbeats.
+ */
+export function holdEpoch(context: NodeContext, written: { heartbeat: Heartbeat; txt: string; sentAt: Stamp; at: Stamp }): Partial<NodeContext> {
+  return {
+    epoch: written.heartbeat.epoch,
+    holder: context.nodeId,
+    ownSeq: written.heartbeat.seq,
+    ownRecord: written.txt,
+    records: { address: context.address, txt: written.txt },
+    seen: { epoch: written.heartbeat.epoch, seq: written.heartbeat.seq },
+    ...leaseFrom(context, written.sentAt, written.at),
+  };
+}
+
+/** Rule 3: a confirmed heartbeat extends the lease to its send time plus the lease duration, never shortens it. */
+export function leaseFrom(context: NodeContext, sentAt: Stamp, at: Stamp): Partial<NodeContext> {
+  const expiresAt = sentAt.monotonic + context.timers.leaseMs;
+  return {
+    lastConfirmedSentAt: Math.max(context.lastConfirmedSentAt ?? -Infinity, sentAt.monotonic),
+    leaseExpiresAt: Math.max(context.leaseExpiresAt ?? -Infinity, expiresAt),
+    leaseArmedAt: at.monotonic,
+  };
+}
+
+/** Whether a confirmation is for a heartbeat sent after the newest one already confirmed. */
+export function confirmsNewerSend(context: NodeContext, sentAt: Stamp): boolean {
+  return context.lastConfirmedSentAt === null || sentAt.monotonic > context.lastConfirmedSentAt;
+}
+
+/** Milliseconds until the lease runs out, counted from when the lease timer was armed. */
+export function leaseRemainingMs(context: NodeContext): number {
+  if (context.leaseExpiresAt === null || context.leaseArmedAt === null) return 0;
+  return Math.max(0, context.leaseExpiresAt - context.leaseArmedAt);
+}
+
+/**
+ * Rule 7: acting as Primary means the Primary role and a lease still valid at `nowMonotonic`. Checked at call time
+ * by `getNodeState()`, `isActingPrimary()` and the workflow guard.
+ */
+export function leaseIsValidAt(context: NodeContext, nowMonotonic: number): boolean {
+  return context.role === NodeRole.Primary && context.leaseExpiresAt !== null && nowMonotonic < context.leaseExpiresAt;
+}
+
+/** The Primary's next heartbeat, with the new sequence number. */
+export function nextHeartbeat(context: NodeContext): HeartbeatIntent {
+  return { holder: context.nodeId, epoch: context.epoch, seq: context.ownSeq };
+}
+
+/** Rule 4: the Primary's own TXT write, a compare-and-swap on the value it last wrote. */
+export function heartbeatWriteInput(context: NodeContext): WriteHeartbeatInput {
+  return { expectedTxt: context.ownRecord ?? '', heartbeat: nextHeartbeat(context), leaseExpiresAt: context.leaseExpiresAt };
+}
+
+/** Rule 5: a restarted holder re-asserts itself with a compare-and-swap on the record it found, one seq higher. */
+export function reclaimInput(context: NodeContext): WriteHeartbeatInput {
+  return {
+    expectedTxt: context.records?.txt ?? '',
+    heartbeat: { holder: context.nodeId, epoch: context.epoch, seq: (context.seen?.seq ?? 0) + 1 },
+    leaseExpiresAt: null,
+  };
+}
+
+/** What a node that stops acting as Primary knows afterwards: its own last heartbeat is the newest it has seen. */
+export function stepDown(context: NodeContext): Partial<NodeContext> {
+  return {
+    leaseExpiresAt: null,
+    leaseArmedAt: null,
+    lastConfirmedSentAt: null,
+    seen: { epoch: context.epoch, seq: context.ownSeq },
+    lastProgressAt: null,
+    takeoverMode: null,
+  };
+}
+
+// ---- Rule 4: fencing ----
+
+/** Rule 4: a heartbeat from a higher epoch means another node took over. */
+export function isFromNewerEpoch(context: NodeContext, heartbeat: Heartbeat): boolean {
+  return heartbeat.epoch > context.epoch;
+}
+
+/** What a node forgets when it leaves its group. */
+export function leaveGroup(context: NodeContext): Partial<NodeContext> {
+  return {
+    inGroup: false,
+    holder: null,
+    seen: null,
+    lastProgressAt: null,
+    lastHeartbeat: null,
+    records: null,
+    ownSeq: 0,
+    ownRecord: null,
+    lastConfirmedSentAt: null,
+    leaseExpiresAt: null,
+    leaseArmedAt: null,
+    takeoverMode: null,
+    epoch: context.epoch,
+  };
+}
+
+/** A failure as kept in the context: the error's code and message, nothing else (never a secret). */
+export function describeFailure(error: unknown): { code: string; message: string } {
+  if (error instanceof Error) return { code: (error as { code?: string }).code ?? 'AG_UNKNOWN', message: error.message };
+  return { code: 'AG_UNKNOWN', message: String(error) };
+}

@@ -1,0 +1,80 @@
+import type { EventId, NodeDnsConnectionState, NodeRole } from './constants.js';
+
+/**
+ * Handed to `NODE_ROLE_CHANGED` subscribers. `previous` is `null` on the first notification after the node starts,
+ * as in the product. `at` is the wall-clock time of the change (ISO-8601 UTC), for display only.
+ */
+export interface NodeRoleChanged {
+  readonly eventId: typeof EventId.NodeRoleChanged;
+  readonly previous: NodeRole | null;
+  readonly new: NodeRole;
+  /** The epoch the node knows at the change: the number of the Primary it serves or is. */
+  readonly epoch: number;
+  /** Why, in words: `primary absent`, `lease expired`, `fenced by a newer epoch`, `manual failover`, ... */
+  readonly reason: string;
+  readonly at: string;
+}
+
+/** Handed to `DNS_CONNECTION_STATE_CHANGED` subscribers. */
+export interface DnsConnectionStateChanged {
+  readonly eventId: typeof EventId.DnsConnectionStateChanged;
+  readonly previous: NodeDnsConnectionState;
+  readonly new: NodeDnsConnectionState;
+  readonly reason: string;
+  readonly at: string;
+}
+
+/** Handed to `PRIMARY_SUSPECTED` subscribers: a standby check saw no new heartbeat by either path. */
+export interface PrimarySuspected {
+  readonly eventId: typeof EventId.PrimarySuspected;
+  /** Milliseconds, on this node's monotonic clock, since the newest heartbeat was first seen. */
+  readonly silentForMs: number;
+  /** Milliseconds of silence after which the Secondary takes over (`allowed_absence_interval`). */
+  readonly absenceLimitMs: number;
+  readonly epoch: number;
+  readonly at: string;
+}
+
+/** Handed to `TAKEOVER_STARTED` subscribers, just before the compare-and-swap update is sent. */
+export interface TakeoverStarted {
+  readonly eventId: typeof EventId.TakeoverStarted;
+  /** `absence` (the Primary fell silent), `handover` (the Primary stepped down for us), `forced` (manual). */
+  readonly mode: TakeoverMode;
+  /** The epoch this node will hold if the takeover succeeds. */
+  readonly epoch: number;
+  readonly at: string;
+}
+
+/** Handed to `TAKEOVER_ABANDONED` subscribers: the node stays Secondary. */
+export interface TakeoverAbandoned {
+  readonly eventId: typeof EventId.TakeoverAbandoned;
+  /** `lost the race` (the records changed under us) or `dns unreachable`. */
+  readonly reason: string;
+  readonly epoch: number;
+  readonly at: string;
+}
+
+/** Handed to `LEASE_LOST` subscribers: this node stopped acting as Primary. */
+export interface LeaseLost {
+  readonly eventId: typeof EventId.LeaseLost;
+  /** `lease expired`, `fenced by a newer epoch`, `own heartbeat write lost the race`, `manual failover`. */
+  readonly reason: string;
+  readonly epoch: number;
+  readonly at: string;
+}
+
+/** How a takeover was started. */
+export type TakeoverMode = 'absence' | 'handover' | 'forced';
+
+/** Every event a node hands to subscribers, keyed by its event id. */
+export interface NodeEventMap {
+  NODE_ROLE_CHANGED: NodeRoleChanged;
+  DNS_CONNECTION_STATE_CHANGED: DnsConnectionStateChanged;
+  PRIMARY_SUSPECTED: PrimarySuspected;
+  TAKEOVER_STARTED: TakeoverStarted;
+  TAKEOVER_ABANDONED: TakeoverAbandoned;
+  LEASE_LOST: LeaseLost;
+}
+
+/** Any event a node hands to subscribers. */
+export type NodeEvent = NodeEventMap[keyof NodeEventMap];

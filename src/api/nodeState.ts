@@ -1,0 +1,34 @@
+import type { HeartbeatMethod, NodeDnsConnectionState, NodeRole } from './constants.js';
+import type { MemberAddress } from '../peer/peerMessages.js';
+
+/** The group's members as the product lists them. */
+export interface GroupMembers {
+  readonly primary: MemberAddress | null;
+  readonly secondary: MemberAddress | null;
+}
+
+/**
+ * A node's state, as `getNodeState()` returns it. The first five fields are the product's `get_node_state()` (in
+ * camelCase; the HTTP API serves them snake_case); the rest are this project's. Times are ISO-8601 UTC with
+ * `+00:00`, for display: no decision uses them.
+ */
+export interface NodeState {
+  readonly nodeRole: NodeRole;
+  readonly nodeDnsConnectionState: NodeDnsConnectionState;
+  /** How the newest heartbeat travelled (on a Primary: how its newest confirmed heartbeat was confirmed). */
+  readonly heartbeatMethod: HeartbeatMethod | null;
+  /** The newest heartbeat's send time on the Primary's wall clock. */
+  readonly lastHeartbeatTime: string | null;
+  /** When this node last checked DNS. */
+  readonly lastUpdated: string | null;
+  readonly nodeId: string;
+  /** The highest epoch this node knows: the number of the current Primary. */
+  readonly epoch: number;
+  /** Role primary and a lease valid at the instant of the call (DESIGN.md rule 7). */
+  readonly actingPrimary: boolean;
+  /** Milliseconds of lease left at the instant of the call; null when not Primary. */
+  readonly leaseRemainingMs: number | null;
+  /** The statechart's state, e.g. `secondary.watching` (for people and the inspector). */
+  readonly state: string;
+  readonly members: GroupMembers;
+}

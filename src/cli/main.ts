@@ -1,0 +1,58 @@
+/**
+ * `agctl`: the availability-group command line. Each subcommand lives in its own module and is loaded only when
+ * it runs, so `agctl --help` starts fast.
+ */
+import type { CliCommand } from './command.js';
+import { EXIT_USAGE } from './command.js';
+
+/** The subcommands, in the order `agctl --help` lists them. */
+const COMMANDS: ReadonlyArray<{ name: string; summary: string; load: () => Promise<CliCommand> }> = [
+  { name: 'demo', summary: 'run a failover demo and print its timeline (the main job: npm start)', load: async () => (await import('./demoCommand.js')).demoCommand },
+];
+
+export const USAGE = `agctl: run and operate two-node availability groups
+
+Usage: agctl <command> [options]
+       agctl <command> --help
+
+Commands:
+${COMMANDS.map((command) => `  ${command.name.padEnd(12)} ${command.summary}`).join('\n')}
+
+Options:
+  -h, --help     show this help
+  -v, --version  print the version
+`;
+
+/** Runs agctl with `argv` (without node and script); resolves with the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+    process.stdout.write(USAGE);
+    return name === undefined ? EXIT_USAGE : 0;
+  }
+  if (name === '-v' || name === '--version') {
+    process.stdout.write(`${await packageVersion()}\n`);
+    return 0;
+  }
+  const entry = COMMANDS.find((command) => command.name === name);
+  if (entry === undefined) {
+    process.stderr.write(`agctl: unknown command "${name}". Run "agctl --help" for the list.\n`);
+    return EXIT_USAGE;
+  }
+  const command = await entry.load();
+  return command.run(rest);
+}
+
+/** The package's version, found by walking up from this module (it runs from src/ under tsx and from dist/). */
+async function packageVersion(): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  for (const relative of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(await readFile(new URL(relative, import.meta.url), 'utf8')) as { name?: string; version: string };
+      if (pkg.name === 'availability-group') return pkg.version;
+    } catch {
+      // not at this level
+    }
+  }
+  return 'unknown';
+}

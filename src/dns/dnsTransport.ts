@@ -1,0 +1,153 @@
+/**
+ * One DNS exchange on the wire: UDP first, TCP when the answer comes back truncated (or the request is too large
+ * for a datagram), with a timeout per attempt and a bounded number of retransmissions.
+ */
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { connect, isIPv6, type Socket as TcpSocket } from 'node:net';
+import { DnsUnreachableError } from './errors.js';
+
+/** Where the server is. */
+export interface DnsServerAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** What to do with one received message: a parsed result to finish with, or undefined to ignore it and wait on. */
+export type AcceptResponse<T> = (bytes: Buffer) => { readonly result: T; readonly truncated: boolean } | undefined;
+
+export interface ExchangeOptions<T> {
+  readonly server: DnsServerAddress;
+  readonly timeoutMs: number;
+  /** Retransmissions after the first attempt, per transport. */
+  readonly retries: number;
+  readonly accept: AcceptResponse<T>;
+  readonly signal?: AbortSignal;
+}
+
+/** The result of an exchange, with how it went (a retransmitted UPDATE may have been applied by an earlier copy). */
+export interface ExchangeResult<T> {
+  readonly result: T;
+  readonly attempts: number;
+  readonly tcp: boolean;
+}
+
+/** Requests above this size go straight to TCP: the largest UDP payload that is safe everywhere (DNS flag day 2020). */
+const MAX_UDP_REQUEST = 1232;
+
+/**
+ * Sends `request` and resolves with the first response `accept` takes. Rejects with `DnsUnreachableError` on
+ * timeout after every attempt, on a refused connection, or when aborted.
+ *
+ * @example
+ * const { result } = await exchange(bytes, { server, timeoutMs: 1000, retries: 2, accept: (b) => ({ result: b, truncated: false }) });
+ */
+export async function exchange<T>(request: Buffer, options: ExchangeOptions<T>): Promise<ExchangeResult<T>> {
+  if (request.length <= MAX_UDP_REQUEST) {
+    const udp = await exchangeUdp(request, options);
+    if (!udp.truncated) return { result: udp.result, attempts: udp.attempts, tcp: false };
+  }
+  const tcp = await exchangeTcp(request, options);
+  return { result: tcp.result, attempts: tcp.attempts, tcp: true };
+}
+
+function unreachable(server: DnsServerAddress, message: string, cause?: unknown): DnsUnreachableError {
+  return new DnsUnreachableError(`DNS server ${server.host}:${server.port}: ${message}`, cause === undefined ? {} : { cause });
+}
+
+function exchangeUdp<T>(request: Buffer, options: ExchangeOptions<T>): Promise<{ result: T; truncated: boolean; attempts: number }> {
+  const { server, timeoutMs, retries, accept, signal } = options;
+  return new Promise((resolve, reject) => {
+    let attempts = 0;
+    let timer: NodeJS.Timeout | undefined;
+    let done = false;
+    // A fresh socket per exchange: a random source port plus a random ID, so a blind spoofer has to guess both.
+    const socket: UdpSocket = createSocket(isIPv6(server.host) ? 'udp6' : 'udp4');
+    const finish = (outcome: () => void) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      socket.close();
+      outcome();
+    };
+    const onAbort = () => finish(() => reject(unreachable(server, 'the client was closed')));
+    const send = () => {
+      attempts += 1;
+      socket.send(request, (error) => {
+        if (error) finish(() => reject(unreachable(server, `send failed (${(error as NodeJS.ErrnoException).code ?? error.message})`, error)));
+      });
+      timer = setTimeout(() => {
+        if (attempts > retries) finish(() => reject(unreachable(server, `no answer over UDP after ${attempts} attempts of ${timeoutMs} ms`)));
+        else send();
+      }, timeoutMs);
+    };
+    socket.on('message', (bytes) => {
+      const accepted = accept(bytes);
+      if (accepted !== undefined) finish(() => resolve({ ...accepted, attempts }));
+    });
+    socket.on('error', (error: NodeJS.ErrnoException) =>
+      finish(() => reject(unreachable(server, `UDP error (${error.code ?? error.message})`, error))),
+    );
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort);
+    // Connecting the socket makes the kernel filter answers to the server's address and report ICMP refusals.
+    socket.connect(server.port, server.host, () => {
+      if (!done) send();
+    });
+  });
+}
+
+function exchangeTcp<T>(request: Buffer, options: ExchangeOptions<T>): Promise<{ result: T; attempts: number }> {
+  const { retries } = options;
+  const attempt = async (n: number): Promise<{ result: T; attempts: number }> => {
+    try {
+      return { result: await tcpOnce(request, options), attempts: n };
+    } catch (error) {
+      if (n > retries || options.signal?.aborted) throw error;
+      return attempt(n + 1);
+    }
+  };
+  return attempt(1);
+}
+
+function tcpOnce<T>(request: Buffer, options: ExchangeOptions<T>): Promise<T> {
+  const { server, timeoutMs, accept, signal } = options;
+  return new Promise((resolve, reject) => {
+    let done = false;
+    let buffered = Buffer.alloc(0);
+    const socket: TcpSocket = connect({ host: server.host, port: server.port });
+    const finish = (outcome: () => void) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      socket.destroy();
+      outcome();
+    };
+    const onAbort = () => finish(() => reject(unreachable(server, 'the client was closed')));
+    const timer = setTimeout(() => finish(() => reject(unreachable(server, `no answer over TCP within ${timeoutMs} ms`))), timeoutMs);
+    socket.setNoDelay(true);
+    socket.on('connect', () => {
+      const prefix = Buffer.alloc(2);
+      prefix.writeUInt16BE(request.length, 0);
+      socket.write(Buffer.concat([prefix, request]));
+    });
+    socket.on('data', (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      while (buffered.length >= 2) {
+        const length = buffered.readUInt16BE(0);
+        if (buffered.length < 2 + length) return;
+        const bytes = buffered.subarray(2, 2 + length);
+        buffered = buffered.subarray(2 + length);
+        const accepted = accept(bytes);
+        if (accepted !== undefined) return finish(() => resolve(accepted.result));
+      }
+    });
+    socket.on('error', (error: NodeJS.ErrnoException) =>
+      finish(() => reject(unreachable(server, `TCP error (${error.code ?? error.message})`, error))),
+    );
+    socket.on('close', () => finish(() => reject(unreachable(server, 'the TCP connection closed without an answer'))));
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort);
+  });
+}

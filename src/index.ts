@@ -1,0 +1,66 @@
+/**
+ * availability-group: two-node high-availability groups whose Primary is named by a DNS A record.
+ *
+ * Workflows import `getNodeState`, `subscribe`, `requirePrimary` and the constants; services embed a node with
+ * `createNode`. The simulator and fast-check arbitraries for QA are in `availability-group/testing`.
+ */
+export { NodeRole, NodeDnsConnectionState, HeartbeatMethod, EventId, EVENT_IDS } from './api/constants.js';
+export type {
+  NodeRoleChanged,
+  DnsConnectionStateChanged,
+  PrimarySuspected,
+  TakeoverStarted,
+  TakeoverAbandoned,
+  LeaseLost,
+  TakeoverMode,
+  NodeEvent,
+  NodeEventMap,
+} from './api/events.js';
+export type { NodeState, GroupMembers } from './api/nodeState.js';
+export {
+  AvailabilityGroupError,
+  SettingsError,
+  LeaseExpiredError,
+  NotActingPrimaryError,
+  MembershipError,
+  GroupOperationError,
+  PeerUnreachableError,
+  PeerMessageRejectedError,
+  NoDefaultNodeError,
+  type SettingsIssue,
+} from './api/errors.js';
+export { getNodeState, subscribe, requirePrimary, setDefaultNode, getDefaultNode } from './api/defaultNode.js';
+export { createNode, type AvailabilityNode, type NodePorts, type PrimaryWork } from './node/createNode.js';
+export type { Subscriber } from './node/subscriptions.js';
+export {
+  loadSettings,
+  settingsSchema,
+  redactSettings,
+  MAX_CLOCK_RATE_DRIFT,
+  DEFAULT_LEASE_FRACTION,
+  HEARTBEATS_PER_LEASE,
+  TSIG_ALGORITHMS,
+  type Settings,
+  type SettingsInput,
+  type SettingsRecord,
+  type TsigAlgorithm,
+} from './node/settings.js';
+export { systemClock, formatWallTime, type Clock } from './node/clock.js';
+export { createLogger, silentLogger, type Logger } from './node/logger.js';
+export { InMemoryNodeStore, FileNodeStore, type NodeStore, type PersistedNode } from './node/nodeStore.js';
+export type { DnsAuthority, RecordsExpectation, RecordsReplacement, UpdateOptions } from './dns/dnsAuthority.js';
+export { InMemoryDnsAuthority } from './dns/inMemoryDnsAuthority.js';
+export {
+  DnsError,
+  DnsPrerequisiteFailedError,
+  DnsNotAuthorizedError,
+  DnsClockSkewError,
+  DnsNotInZoneError,
+  DnsUnreachableError,
+} from './dns/errors.js';
+export { formatHeartbeatRecord, parseHeartbeatRecord, HEARTBEAT_RECORD_FORMAT } from './dns/heartbeatRecord.js';
+export type { PeerTransport } from './peer/peerTransport.js';
+export type { MemberAddress, PeerMessage } from './peer/peerMessages.js';
+export { InMemoryPeerNetwork } from './peer/inMemoryPeerNetwork.js';
+export { nodeMachine, type NodeMachine } from '../machines/nodeMachine.js';
+export type { Heartbeat } from '../machines/heartbeat.js';

@@ -1,0 +1,465 @@
+import { createActor, type Actor, type InspectionEvent } from 'xstate';
+import type { Logger } from 'pino';
+import { nodeMachine, type NodeEmitted, type NodeMachine } from '../../machines/nodeMachine.js';
+import type { NodeCommandEvent } from '../../machines/nodeMachine.types.js';
+import { handoverReplyFor, heartbeatAckFor, stepDownReplyFor, type NodeSnapshot } from '../../machines/nodeReplies.js';
+import { leaseIsValidAt } from '../../machines/nodeRules.js';
+import { stateLabel, topState } from '../../machines/stateLabel.js';
+import { EventId, NodeRole, type EventId as EventIdType } from '../api/constants.js';
+import {
+  GroupOperationError,
+  MembershipError,
+  NotActingPrimaryError,
+  PeerMessageRejectedError,
+  SettingsError,
+} from '../api/errors.js';
+import type { NodeEvent } from '../api/events.js';
+import type { GroupMembers, NodeState } from '../api/nodeState.js';
+import type { DnsAuthority } from '../dns/dnsAuthority.js';
+import { InMemoryDnsAuthority } from '../dns/inMemoryDnsAuthority.js';
+import { InMemoryPeerNetwork } from '../peer/inMemoryPeerNetwork.js';
+import type { JoinReply, MemberAddress, PeerMessage, PeerReplyTo } from '../peer/peerMessages.js';
+import type { PeerTransport } from '../peer/peerTransport.js';
+import { formatWallTime, stampOf, systemClock, type Clock } from './clock.js';
+import { createLogger } from './logger.js';
+import { createNodeActors } from './nodeActors.js';
+import { InMemoryNodeStore, type NodeStore, type PersistedNode } from './nodeStore.js';
+import { GROUP_SETTING_FIELDS, loadSettings, type Settings, type SettingsInput, type SettingsRecord } from './settings.js';
+import { SubscriberRegistry, type Subscriber } from './subscriptions.js';
+
+/** The ports a node runs on. Each has an in-memory default, so `createNode(settings)` runs in one process. */
+export interface NodePorts {
+  /** Monotonic and wall clocks and timers; default: the system clock. */
+  readonly clock?: Clock;
+  /** The group's DNS authority; default: a fresh in-memory one. */
+  readonly dns?: DnsAuthority;
+  /** The direct path to the peer; default: a transport on a private in-memory network (no peer reachable). */
+  readonly peer?: PeerTransport;
+  /** Where settings and membership persist; default: in memory. */
+  readonly store?: NodeStore;
+  /** Default: pino JSON on stdout at `AG_LOG_LEVEL` (default info). */
+  readonly logger?: Logger;
+  /** Sees every XState inspection event of the node's actor (the inspector, the simulator's trace). */
+  readonly inspect?: (event: InspectionEvent) => void;
+  /** The machine to run; default `nodeMachine`. The simulator passes deliberately broken variants here. */
+  readonly machine?: NodeMachine;
+}
+
+/** Work a workflow runs only while acting as Primary. `signal` aborts when the node stops acting as Primary. */
+export type PrimaryWork<T> = (lease: { readonly signal: AbortSignal; readonly epoch: number }) => T | Promise<T>;
+
+/**
+ * One availability group member. Create it with {@link createNode}.
+ */
+export interface AvailabilityNode {
+  readonly nodeId: string;
+  /** The validated settings in force (they change when the node joins a group). */
+  readonly settings: Settings;
+  /** Loads persisted membership, starts the statechart and listens to the peer. Resolves once the first role is known. */
+  start(): Promise<void>;
+  /** Stops the node. With `handOver` (default true) an acting Primary with a peer hands over first. */
+  stop(options?: { handOver?: boolean }): Promise<void>;
+  /** The node's state now; `actingPrimary` checks the lease at the instant of the call (rule 7). */
+  getNodeState(): NodeState;
+  /**
+   * Calls `callback` with every event of `eventId`, in transition order, each once; returns an unsubscribe function.
+   * Throws a TypeError listing the valid ids when `eventId` is unknown.
+   */
+  subscribe<E extends EventIdType>(eventId: E, callback: Subscriber<E>): () => void;
+  /** Role primary and a lease valid now (rule 7). */
+  isActingPrimary(): boolean;
+  /**
+   * Runs `work` only if this node acts as Primary at the instant of the call; otherwise rejects with
+   * `NotActingPrimaryError` without running it. `signal` aborts when the node stops acting as Primary.
+   */
+  requirePrimary<T>(work: PrimaryWork<T>): Promise<T>;
+  /** Forms a new group with this node as Primary (writes the A and TXT records). */
+  createGroup(): Promise<void>;
+  /** Joins the group whose Primary listens at `primary`: takes the group's settings from it, becomes Secondary. */
+  joinGroup(primary: { address: string; port?: number; scheme?: 'http' | 'https' }): Promise<void>;
+  /** Leaves the group; a Primary removes the group's records. */
+  leaveGroup(): Promise<void>;
+  /** Manual failover (rule 6): a Primary hands over, a Secondary takes over. Resolves when it has happened. */
+  failover(): Promise<void>;
+  /** Changes group settings (on the Primary): validated as a whole, persisted, timers applied. */
+  updateSettings(changes: Partial<SettingsInput>): Promise<void>;
+  /** Answers a message from the peer; the peer transport calls this. Throws `PeerMessageRejectedError` for another group. */
+  receivePeerMessage<M extends PeerMessage>(message: M): Promise<PeerReplyTo<M>>;
+  /** The group's members, as the product lists them. */
+  members(): GroupMembers;
+  /** The running actor, for inspection; null before start. */
+  readonly actor: Actor<NodeMachine> | null;
+}
+
+/**
+ * Creates a node from settings (validated now: a `SettingsError` names every bad field) and ports. Nothing runs
+ * until `start()`.
+ *
+ * @example
+ * const node = createNode({ node_id: 'a', external_ipv4_address: '127.0.0.2', group_fqdn: 'app.example.test' });
+ * await node.start();
+ * await node.createGroup();
+ * node.subscribe(EventId.NodeRoleChanged, (change) => console.log(change.previous, '->', change.new));
+ */
+export function createNode(settings: SettingsInput | Settings, ports: NodePorts = {}): AvailabilityNode {
+  return new Node(isSettings(settings) ? settings : loadSettings(settings), ports);
+}
+
+function isSettings(value: SettingsInput | Settings): value is Settings {
+  return typeof (value as Settings).timers === 'object' && typeof (value as Settings).record === 'object';
+}
+
+/** Node-level fields that come from the node's own configuration, never from a persisted or joined group. */
+const NODE_FIELDS = [
+  'node_id',
+  'external_ipv4_address',
+  'external_port',
+  'dns_server',
+  'api_token',
+  'peer_secret',
+  'data_dir',
+  'tls_cert_file',
+  'tls_key_file',
+  'inspect',
+] as const satisfies readonly (keyof SettingsRecord)[];
+
+class Node implements AvailabilityNode {
+  #settings: Settings;
+  readonly #clock: Clock;
+  readonly #dns: DnsAuthority;
+  readonly #peer: PeerTransport;
+  readonly #store: NodeStore;
+  readonly #logger: Logger;
+  readonly #ports: NodePorts;
+  readonly #subscribers: SubscriberRegistry;
+  #actor: Actor<NodeMachine> | null = null;
+  #peerMember: MemberAddress | null = null;
+  #persistedEpoch = 0;
+  #stopListening: (() => Promise<void>) | null = null;
+  #lastTop = '';
+
+  constructor(settings: Settings, ports: NodePorts) {
+    this.#settings = settings;
+    this.#ports = ports;
+    this.#clock = ports.clock ?? systemClock;
+    this.#dns = ports.dns ?? new InMemoryDnsAuthority();
+    this.#peer = ports.peer ?? new InMemoryPeerNetwork().transport();
+    this.#store = ports.store ?? new InMemoryNodeStore();
+    this.#logger = (ports.logger ?? createLogger()).child({ node: settings.nodeId });
+    this.#subscribers = new SubscriberRegistry(this.#logger);
+  }
+
+  get nodeId(): string {
+    return this.#settings.nodeId;
+  }
+  get settings(): Settings {
+    return this.#settings;
+  }
+  get actor(): Actor<NodeMachine> | null {
+    return this.#actor;
+  }
+
+  async start(): Promise<void> {
+    if (this.#actor !== null) throw new MembershipError('This node is already started.');
+    const persisted = await this.#store.load();
+    const inGroup = persisted?.membership.inGroup ?? false;
+    if (persisted !== null) {
+      this.#settings = this.#mergeSettings(persisted.settings, inGroup ? GROUP_SETTING_FIELDS : []);
+      this.#peerMember = persisted.membership.peer;
+      this.#persistedEpoch = persisted.membership.epoch;
+    }
+    const machine = (this.#ports.machine ?? nodeMachine).provide({
+      actors: createNodeActors({
+        clock: this.#clock,
+        dns: this.#dns,
+        peer: this.#peer,
+        logger: this.#logger,
+        groupFqdn: () => this.#settings.groupFqdn ?? '',
+        ttl: () => this.#settings.groupFqdnTtl,
+        address: () => this.#settings.externalIpv4Address,
+        peerSelfId: () => this.#settings.nodeId,
+        peerMember: () => this.#peerMember,
+      }),
+    });
+    const actor = createActor(machine, {
+      input: {
+        nodeId: this.#settings.nodeId,
+        address: this.#settings.externalIpv4Address,
+        timers: this.#settings.timers,
+        inGroup,
+        epoch: this.#persistedEpoch,
+      },
+      clock: { setTimeout: (fn, ms) => this.#clock.setTimeout(fn, ms), clearTimeout: (id) => this.#clock.clearTimeout(id) },
+      inspect: (event) => this.#onInspection(event),
+    });
+    this.#actor = actor;
+    actor.on('*', (emitted) => this.#publish(emitted as NodeEmitted));
+    actor.subscribe({
+      next: (snapshot) => this.#afterTransition(snapshot),
+      error: (error) => this.#logger.fatal({ err: error }, 'node statechart failed'),
+    });
+    this.#stopListening = await this.#peer.listen(this.#selfMember(), (message) => this.receivePeerMessage(message));
+    actor.start();
+    this.#logger.info({ state: stateLabel(actor.getSnapshot().value), inGroup }, 'node started');
+    await this.#settle((s) => !s.matches('resolving') && !s.matches('reclaiming'));
+  }
+
+  async stop(options: { handOver?: boolean } = {}): Promise<void> {
+    const actor = this.#actor;
+    if (actor === null) return;
+    if ((options.handOver ?? true) && this.isActingPrimary() && this.#peerMember !== null) {
+      try {
+        await this.failover();
+      } catch (error) {
+        this.#logger.warn({ err: error }, 'handover before stop failed; stopping anyway');
+      }
+    }
+    actor.stop();
+    this.#actor = null;
+    await this.#stopListening?.();
+    this.#stopListening = null;
+    this.#logger.info('node stopped');
+  }
+
+  getNodeState(): NodeState {
+    const snapshot = this.#snapshot();
+    const { context } = snapshot;
+    const now = this.#clock.monotonicNow();
+    const acting = leaseIsValidAt(context, now);
+    return {
+      nodeRole: context.role ?? (context.inGroup ? NodeRole.Secondary : NodeRole.NotInGroup),
+      nodeDnsConnectionState: context.dnsConnection,
+      heartbeatMethod: context.lastHeartbeat?.method ?? null,
+      lastHeartbeatTime: context.lastHeartbeat === null ? null : formatWallTime(context.lastHeartbeat.sentAtWall),
+      lastUpdated: context.lastCheckedAtWall === null ? null : formatWallTime(context.lastCheckedAtWall),
+      nodeId: context.nodeId,
+      epoch: context.epoch,
+      actingPrimary: acting,
+      leaseRemainingMs: context.role === NodeRole.Primary && context.leaseExpiresAt !== null ? Math.max(0, context.leaseExpiresAt - now) : null,
+      state: stateLabel(snapshot.value),
+      members: this.members(),
+    };
+  }
+
+  subscribe<E extends EventIdType>(eventId: E, callback: Subscriber<E>): () => void {
+    return this.#subscribers.subscribe(eventId, callback);
+  }
+
+  isActingPrimary(): boolean {
+    return this.#actor !== null && leaseIsValidAt(this.#actor.getSnapshot().context, this.#clock.monotonicNow());
+  }
+
+  async requirePrimary<T>(work: PrimaryWork<T>): Promise<T> {
+    if (!this.isActingPrimary()) throw new NotActingPrimaryError(this.getNodeState().nodeRole);
+    const controller = new AbortController();
+    const unsubscribe = this.subscribe(EventId.LeaseLost, () => controller.abort(new NotActingPrimaryError(NodeRole.Secondary)));
+    try {
+      return await work({ signal: controller.signal, epoch: this.#snapshot().context.epoch });
+    } finally {
+      unsubscribe();
+    }
+  }
+
+  async createGroup(): Promise<void> {
+    const snapshot = this.#snapshot();
+    if (!snapshot.matches('notInGroup')) throw new MembershipError('This node is already in a group.');
+    if (this.#settings.groupFqdn === undefined) throw new SettingsError([{ field: 'group_fqdn', rule: 'is required to create a group' }]);
+    this.#send({ type: 'CREATE_GROUP', at: stampOf(this.#clock) });
+    const settled = await this.#settle((s) => !s.matches('creatingGroup'));
+    if (!settled.matches('primary')) {
+      throw new GroupOperationError(`Could not create the group: ${settled.context.failure?.message ?? 'unknown failure'}`);
+    }
+    await this.#persist();
+  }
+
+  async joinGroup(primary: { address: string; port?: number; scheme?: 'http' | 'https' }): Promise<void> {
+    if (!this.#snapshot().matches('notInGroup')) throw new MembershipError('This node is already in a group.');
+    const target: MemberAddress = {
+      nodeId: 'primary',
+      address: primary.address,
+      port: primary.port ?? this.#settings.externalPort,
+      scheme: primary.scheme ?? this.#settings.externalScheme,
+    };
+    let reply: JoinReply;
+    try {
+      reply = await this.#peer.send(target, { type: 'join', group: this.#settings.groupFqdn ?? '', member: this.#selfMember() });
+    } catch (error) {
+      throw new GroupOperationError(`Could not reach the Primary at ${target.address}:${target.port}.`, { cause: error });
+    }
+    if (!reply.accepted || reply.groupSettings === undefined || reply.members?.primary == null) {
+      throw new GroupOperationError(`The Primary refused the join: ${reply.reason ?? 'no reason given'}`);
+    }
+    this.#settings = this.#mergeSettings({ ...this.#settings.record, ...reply.groupSettings } as SettingsRecord, GROUP_SETTING_FIELDS);
+    this.#peerMember = reply.members.primary;
+    this.#send({ type: 'JOIN_GROUP', timers: this.#settings.timers, at: stampOf(this.#clock) });
+    await this.#persist();
+    await this.#settle((s) => !s.matches('resolving'));
+  }
+
+  async leaveGroup(): Promise<void> {
+    if (this.#snapshot().matches('notInGroup')) throw new MembershipError('This node is not in a group.');
+    this.#send({ type: 'LEAVE_GROUP', at: stampOf(this.#clock) });
+    await this.#settle((s) => s.matches('notInGroup'));
+    this.#peerMember = null;
+    await this.#persist();
+  }
+
+  async failover(): Promise<void> {
+    const before = this.#snapshot();
+    if (before.matches('notInGroup')) throw new MembershipError('This node is not in a group.');
+    if (this.#peerMember === null && !before.matches('secondary')) throw new MembershipError('The group has no Secondary to hand over to.');
+    const wasPrimary = before.context.role === NodeRole.Primary;
+    this.#send({ type: 'FAILOVER_REQUESTED', at: stampOf(this.#clock) });
+    // A handover settles when this node is a plain Secondary again; a takeover when it acts as Primary or gave up.
+    const settled = await this.#settle((s) =>
+      wasPrimary
+        ? s.matches('secondary') || s.matches('disconnected') || s.matches({ primary: { authority: 'acting' } })
+        : !s.matches('requestingStepDown') && !s.matches('takingOver') && !s.matches({ primary: { authority: 'awaitingOldLeaseExpiry' } }),
+    );
+    const succeeded = wasPrimary ? settled.context.role !== NodeRole.Primary : settled.context.role === NodeRole.Primary;
+    if (!succeeded) throw new GroupOperationError(`Manual failover did not complete: ${settled.context.reason}.`);
+  }
+
+  async updateSettings(changes: Partial<SettingsInput>): Promise<void> {
+    const next = loadSettings({ ...this.#settings.record, ...changes });
+    this.#settings = next;
+    this.#send({ type: 'SETTINGS_CHANGED', timers: next.timers, at: stampOf(this.#clock) });
+    await this.#persist();
+  }
+
+  async receivePeerMessage<M extends PeerMessage>(message: M): Promise<PeerReplyTo<M>> {
+    const group = this.#settings.groupFqdn;
+    if (message.type !== 'join' && !sameName(message.group, group)) {
+      this.#logger.warn({ type: message.type, group: message.group }, 'peer message for another group refused');
+      throw new PeerMessageRejectedError(`This node serves group ${group ?? '(none)'}, not ${message.group}.`);
+    }
+    const at = stampOf(this.#clock);
+    switch (message.type) {
+      case 'heartbeat':
+        this.#send({ type: 'HEARTBEAT_RECEIVED', heartbeat: message.heartbeat, at });
+        return heartbeatAckFor(this.#snapshot(), message.heartbeat) as PeerReplyTo<M>;
+      case 'handover':
+        this.#send({ type: 'HANDOVER_OFFERED', from: message.from, epoch: message.epoch, at });
+        return handoverReplyFor(this.#snapshot()) as PeerReplyTo<M>;
+      case 'step-down':
+        this.#send({ type: 'STEP_DOWN_REQUESTED', from: message.from, at });
+        return stepDownReplyFor(this.#snapshot()) as PeerReplyTo<M>;
+      case 'join':
+        return (await this.#acceptJoin(message.group, message.member)) as PeerReplyTo<M>;
+    }
+    throw new PeerMessageRejectedError(`Unknown peer message type.`);
+  }
+
+  members(): GroupMembers {
+    const context = this.#actor?.getSnapshot().context;
+    if (context === undefined || !context.inGroup) return { primary: null, secondary: null };
+    const self = this.#selfMember();
+    return context.role === NodeRole.Primary ? { primary: self, secondary: this.#peerMember } : { primary: this.#peerMember, secondary: self };
+  }
+
+  async #acceptJoin(group: string, member: MemberAddress): Promise<JoinReply> {
+    if (!this.isActingPrimary()) return { accepted: false, reason: 'this node is not the acting Primary' };
+    if (!sameName(group, this.#settings.groupFqdn) && group !== '') return { accepted: false, reason: `this node serves group ${this.#settings.groupFqdn}` };
+    if (member.nodeId === this.nodeId) return { accepted: false, reason: 'a node cannot join itself' };
+    this.#peerMember = member;
+    await this.#persist();
+    this.#logger.info({ member }, 'secondary joined the group');
+    const groupSettings = Object.fromEntries(GROUP_SETTING_FIELDS.map((field) => [field, this.#settings.record[field]]).filter(([, value]) => value !== undefined));
+    return { accepted: true, groupSettings, members: { primary: this.#selfMember(), secondary: member } };
+  }
+
+  #selfMember(): MemberAddress {
+    return {
+      nodeId: this.#settings.nodeId,
+      address: this.#settings.externalIpv4Address,
+      port: this.#settings.externalPort,
+      scheme: this.#settings.externalScheme,
+    };
+  }
+
+  /** Settings from `base` for `groupFields`, the node's own configuration for node fields; validated as a whole. */
+  #mergeSettings(base: SettingsRecord, groupFields: readonly (keyof SettingsRecord)[]): Settings {
+    const own = this.#settings.record;
+    const merged: Record<string, unknown> = { ...own };
+    for (const field of groupFields) merged[field] = base[field];
+    for (const field of NODE_FIELDS) merged[field] = own[field];
+    for (const key of Object.keys(merged)) if (merged[key] === undefined) delete merged[key];
+    return loadSettings(merged);
+  }
+
+  #snapshot(): NodeSnapshot {
+    if (this.#actor === null) throw new MembershipError('This node is not started: call start() first.');
+    return this.#actor.getSnapshot();
+  }
+
+  #send(event: NodeCommandEvent): void {
+    if (this.#actor === null) throw new MembershipError('This node is not started: call start() first.');
+    this.#actor.send(event);
+  }
+
+  /** Resolves with the first snapshot (now or later) that satisfies `done`; rejects if the node stops first. */
+  #settle(done: (snapshot: NodeSnapshot) => boolean): Promise<NodeSnapshot> {
+    const actor = this.#actor;
+    if (actor === null) return Promise.reject(new MembershipError('This node is not started.'));
+    const now = actor.getSnapshot();
+    if (done(now)) return Promise.resolve(now);
+    return new Promise((resolve, reject) => {
+      const subscription = actor.subscribe({
+        next: (snapshot) => {
+          if (!done(snapshot)) return;
+          subscription.unsubscribe();
+          resolve(snapshot);
+        },
+        complete: () => reject(new GroupOperationError('The node stopped before the operation completed.')),
+      });
+    });
+  }
+
+  #publish(emitted: NodeEmitted): void {
+    const { type, ...payload } = emitted;
+    const event = { eventId: type, ...payload, at: formatWallTime(this.#clock.wallNow()) } as NodeEvent;
+    this.#logger.info({ event }, type);
+    this.#subscribers.publish(type, event as never);
+  }
+
+  #afterTransition(snapshot: NodeSnapshot): void {
+    if (snapshot.context.epoch > this.#persistedEpoch) {
+      this.#persistedEpoch = snapshot.context.epoch;
+      this.#persist().catch((error) => this.#logger.error({ err: error }, 'could not persist the epoch'));
+    }
+  }
+
+  #onInspection(event: InspectionEvent): void {
+    this.#ports.inspect?.(event);
+    if (event.type !== '@xstate.snapshot' || event.actorRef !== this.#actor) return;
+    const snapshot = event.snapshot as NodeSnapshot;
+    const top = topState(snapshot.value);
+    const details = {
+      to: stateLabel(snapshot.value),
+      event: event.event.type,
+      epoch: snapshot.context.epoch,
+      seq: snapshot.context.role === NodeRole.Primary ? snapshot.context.ownSeq : (snapshot.context.seen?.seq ?? null),
+    };
+    if (top !== this.#lastTop) this.#logger.info({ from: this.#lastTop || null, ...details }, 'transition');
+    else this.#logger.debug(details, 'transition');
+    this.#lastTop = top;
+  }
+
+  async #persist(): Promise<void> {
+    const context = this.#actor?.getSnapshot().context;
+    const state: PersistedNode = {
+      settings: this.#settings.record,
+      membership: {
+        inGroup: context?.inGroup ?? false,
+        peer: this.#peerMember,
+        epoch: Math.max(this.#persistedEpoch, context?.epoch ?? 0),
+      },
+    };
+    await this.#store.save(state);
+  }
+}
+
+/** DNS names compare case-insensitively, with or without the final dot. */
+function sameName(a: string | undefined, b: string | undefined): boolean {
+  return a !== undefined && b !== undefined && a.toLowerCase().replace(/\.$/, '') === b.toLowerCase().replace(/\.$/, '');
+}

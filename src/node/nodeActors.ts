@@ -1,0 +1,127 @@
+import { fromPromise } from 'xstate';
+import type { Logger } from 'pino';
+import type { Heartbeat } from '../../machines/heartbeat.js';
+import type {
+  CreateRecordsInput,
+  DirectHeartbeatSent,
+  HandoverAnswer,
+  HeartbeatIntent,
+  HeartbeatWritten,
+  RecordsRead,
+  RecordsRemoved,
+  RemoveRecordsInput,
+  StepDownAnswer,
+  TakeOverInput,
+  WriteHeartbeatInput,
+} from '../../machines/nodeMachine.types.js';
+import { LeaseExpiredError, PeerUnreachableError } from '../api/errors.js';
+import type { DnsAuthority, RecordsExpectation, RecordsReplacement } from '../dns/dnsAuthority.js';
+import { formatHeartbeatRecord, parseHeartbeatRecord } from '../dns/heartbeatRecord.js';
+import type { MemberAddress } from '../peer/peerMessages.js';
+import type { PeerTransport } from '../peer/peerTransport.js';
+import { stampOf, type Clock } from './clock.js';
+
+/** What the I/O actors need to know about their node, read at each call (settings can change after a join). */
+export interface NodeActorContext {
+  readonly clock: Clock;
+  readonly dns: DnsAuthority;
+  readonly peer: PeerTransport;
+  readonly logger: Logger;
+  /** The group's FQDN. */
+  groupFqdn(): string;
+  /** TTL of the group's records, seconds. */
+  ttl(): number;
+  /** This node's address: what the A record holds while it is Primary. */
+  address(): string;
+  /** This node's id, as it introduces itself to the peer. */
+  peerSelfId(): string;
+  /** The peer to talk to, or null when there is none yet. */
+  peerMember(): MemberAddress | null;
+}
+
+/**
+ * Builds the machine's I/O actors over the ports: the one implementation of "how a node talks to DNS and its peer"
+ * that the real node and the simulator share. Every output carries clock stamps taken here, so the machine itself
+ * never reads a clock.
+ *
+ * @example
+ * const machine = nodeMachine.provide({ actors: createNodeActors(context) });
+ */
+export function createNodeActors(ctx: NodeActorContext) {
+  /** Stamps the heartbeat at the instant it leaves, writes it with a compare-and-swap, stamps the answer. */
+  async function writeHeartbeat(
+    intent: HeartbeatIntent,
+    expectation: RecordsExpectation,
+    replacement: (txt: string) => RecordsReplacement,
+  ): Promise<HeartbeatWritten> {
+    const sentAt = stampOf(ctx.clock);
+    const heartbeat: Heartbeat = { ...intent, sentAt: Math.round(sentAt.wall) };
+    const txt = formatHeartbeatRecord(heartbeat);
+    await ctx.dns.compareAndSwap(ctx.groupFqdn(), expectation, replacement(txt), { ttl: ctx.ttl() });
+    return { heartbeat, txt, sentAt, at: stampOf(ctx.clock) };
+  }
+
+  function requirePeer(): MemberAddress {
+    const peer = ctx.peerMember();
+    if (peer === null) throw new PeerUnreachableError('This node has no peer in its group yet.');
+    return peer;
+  }
+
+  return {
+    readGroupRecords: fromPromise<RecordsRead, void>(async () => {
+      const records = await ctx.dns.read(ctx.groupFqdn());
+      const heartbeat = records.txt === null ? null : parseHeartbeatRecord(records.txt);
+      if (records.txt !== null && heartbeat === null) {
+        ctx.logger.warn({ txt: records.txt }, 'group TXT record is not a heartbeat record; ignored');
+      }
+      return { ...records, heartbeat, at: stampOf(ctx.clock) };
+    }),
+
+    createGroupRecords: fromPromise<HeartbeatWritten, CreateRecordsInput>(async ({ input }) =>
+      writeHeartbeat(input.heartbeat, { address: null, txt: null }, (txt) => ({ address: ctx.address(), txt })),
+    ),
+
+    writeHeartbeatRecord: fromPromise<HeartbeatWritten, WriteHeartbeatInput>(async ({ input }) => {
+      // Rule 7: a Primary whose lease ran out (a paused process, a slow event loop) must not write as Primary.
+      if (input.leaseExpiresAt !== null && ctx.clock.monotonicNow() >= input.leaseExpiresAt) throw new LeaseExpiredError();
+      return writeHeartbeat(input.heartbeat, { address: ctx.address(), txt: input.expectedTxt }, (txt) => ({ txt }));
+    }),
+
+    takeOverRecords: fromPromise<HeartbeatWritten, TakeOverInput>(async ({ input }) =>
+      writeHeartbeat(input.heartbeat, { address: input.expected.address, txt: input.expected.txt }, (txt) => ({ address: ctx.address(), txt })),
+    ),
+
+    removeGroupRecords: fromPromise<RecordsRemoved, RemoveRecordsInput>(async ({ input }) => {
+      await ctx.dns.compareAndSwap(
+        ctx.groupFqdn(),
+        { address: input.expected.address, txt: input.expected.txt },
+        { address: null, txt: null },
+        { ttl: ctx.ttl() },
+      );
+      return { at: stampOf(ctx.clock) };
+    }),
+
+    sendDirectHeartbeat: fromPromise<DirectHeartbeatSent, { heartbeat: HeartbeatIntent }>(async ({ input }) => {
+      const peer = requirePeer();
+      const sentAt = stampOf(ctx.clock);
+      const heartbeat: Heartbeat = { ...input.heartbeat, sentAt: Math.round(sentAt.wall) };
+      const ack = await ctx.peer.send(peer, { type: 'heartbeat', group: ctx.groupFqdn(), heartbeat });
+      return { heartbeat, ack, sentAt, at: stampOf(ctx.clock) };
+    }),
+
+    offerHandover: fromPromise<HandoverAnswer, { epoch: number }>(async ({ input }) => {
+      const reply = await ctx.peer.send(requirePeer(), {
+        type: 'handover',
+        group: ctx.groupFqdn(),
+        from: ctx.peerSelfId(),
+        epoch: input.epoch,
+      });
+      return { accepted: reply.accepted, at: stampOf(ctx.clock) };
+    }),
+
+    requestStepDown: fromPromise<StepDownAnswer, { epoch: number }>(async () => {
+      const reply = await ctx.peer.send(requirePeer(), { type: 'step-down', group: ctx.groupFqdn(), from: ctx.peerSelfId() });
+      return { steppedDown: reply.steppedDown, epoch: reply.epoch, at: stampOf(ctx.clock) };
+    }),
+  };
+}

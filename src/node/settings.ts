@@ -1,0 +1,201 @@
+import { z } from 'zod';
+import { SettingsError, type SettingsIssue } from '../api/errors.js';
+import { isValidNodeId } from '../dns/heartbeatRecord.js';
+import type { NodeTimers } from '../../machines/nodeMachine.types.js';
+
+/**
+ * The largest clock-rate drift between two nodes' monotonic clocks that the lease rule allows for (1 %: real
+ * oscillators stay within 0.01 %, so this is a wide margin). The simulator draws drift inside this bound.
+ */
+export const MAX_CLOCK_RATE_DRIFT = 0.01;
+
+/** The lease's default share of the failover period, when `lease_duration` is not given. */
+export const DEFAULT_LEASE_FRACTION = 0.75;
+
+/** How many heartbeats must fit into one lease, so that one lost heartbeat does not lose the lease. */
+export const HEARTBEATS_PER_LEASE = 2;
+
+/** The TSIG algorithms the DNS client and the embedded server speak. */
+export const TSIG_ALGORITHMS = ['hmac-sha256', 'hmac-sha512', 'hmac-sha384', 'hmac-sha224', 'hmac-sha1'] as const;
+export type TsigAlgorithm = (typeof TSIG_ALGORITHMS)[number];
+
+const FQDN = /^(?=.{1,253}\.?$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?$/;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const HOST_PORT = /^(\d{1,3}(?:\.\d{1,3}){3}|[A-Za-z0-9.-]+):(\d{1,5})$/;
+
+const seconds = (fallback: number) =>
+  z.number({ error: 'must be a number of seconds' }).positive({ error: 'must be more than 0 seconds' }).finite().default(fallback);
+
+/**
+ * The settings schema: the product's snake_case names and defaults (heartbeat 20 s, check 30 s, failover period
+ * 60 s, TTL 30 s; fractions of a second allowed), and this project's own fields. Unknown fields are refused, so a
+ * typo never silently falls back to a default.
+ */
+export const settingsSchema = z
+  .object({
+    node_id: z.string().refine(isValidNodeId, { error: 'must be 1 to 63 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit' }),
+    external_ipv4_address: z.ipv4({ error: 'must be an IPv4 address' }),
+    external_port: z.number().int({ error: 'must be a whole number' }).min(1, { error: 'must be from 1 to 65535' }).max(65535, { error: 'must be from 1 to 65535' }).default(8080),
+    external_scheme: z.enum(['http', 'https'], { error: 'must be "http" or "https"' }).default('http'),
+    group_fqdn: z.string().regex(FQDN, { error: 'must be a fully qualified domain name' }).optional(),
+    group_fqdn_ttl: z.number().int({ error: 'must be a whole number of seconds' }).min(0, { error: 'must be 0 or more' }).max(2147483647).default(30),
+    health_report_interval: seconds(20),
+    health_check_interval: seconds(30),
+    allowed_absence_interval: seconds(60),
+    lease_duration: z.number().positive({ error: 'must be more than 0 seconds' }).finite().optional(),
+    tsig_algorithm: z.enum(TSIG_ALGORITHMS, { error: `must be one of ${TSIG_ALGORITHMS.join(', ')}` }).default('hmac-sha256'),
+    tsig_name: z.string().regex(FQDN, { error: 'must be a DNS name' }).optional(),
+    tsig_secret: z.string().min(1, { error: 'must not be empty' }).regex(BASE64, { error: 'must be base64' }).optional(),
+    dns_server: z.string().regex(HOST_PORT, { error: 'must be host:port' }).optional(),
+    api_token: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
+    peer_secret: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
+    data_dir: z.string().min(1).optional(),
+    tls_cert_file: z.string().min(1).optional(),
+    tls_key_file: z.string().min(1).optional(),
+    inspect: z.boolean().default(false),
+  })
+  .strict();
+
+/** Settings as written in a config file or an API body: snake_case, defaults optional. */
+export type SettingsInput = z.input<typeof settingsSchema>;
+
+/** Validated settings, snake_case as stored and served. */
+export type SettingsRecord = z.output<typeof settingsSchema>;
+
+/**
+ * Validated settings in camelCase, as the library uses them. Intervals are in seconds as configured; `timers`
+ * holds them in milliseconds for the machine.
+ */
+export interface Settings {
+  readonly nodeId: string;
+  readonly externalIpv4Address: string;
+  readonly externalPort: number;
+  readonly externalScheme: 'http' | 'https';
+  readonly groupFqdn: string | undefined;
+  readonly groupFqdnTtl: number;
+  readonly healthReportInterval: number;
+  readonly healthCheckInterval: number;
+  readonly allowedAbsenceInterval: number;
+  /** The lease in seconds: `lease_duration`, or 0.75 of `allowed_absence_interval`. */
+  readonly leaseDuration: number;
+  readonly tsigAlgorithm: TsigAlgorithm;
+  readonly tsigName: string | undefined;
+  readonly tsigSecret: string | undefined;
+  readonly dnsServer: string | undefined;
+  readonly apiToken: string | undefined;
+  readonly peerSecret: string | undefined;
+  readonly dataDir: string | undefined;
+  readonly tlsCertFile: string | undefined;
+  readonly tlsKeyFile: string | undefined;
+  readonly inspect: boolean;
+  readonly timers: NodeTimers;
+  /** The snake_case record these settings came from (what is persisted and served). */
+  readonly record: SettingsRecord;
+}
+
+/** The timer rules of DESIGN.md rule 3 (and rule 1), checked after the fields themselves are valid. */
+function timerRuleIssues(record: SettingsRecord, leaseDuration: number): SettingsIssue[] {
+  const issues: SettingsIssue[] = [];
+  const absence = record.allowed_absence_interval;
+  const drift = (1 + MAX_CLOCK_RATE_DRIFT) / (1 - MAX_CLOCK_RATE_DRIFT);
+  if (leaseDuration * drift >= absence) {
+    issues.push({
+      field: record.lease_duration === undefined ? 'allowed_absence_interval' : 'lease_duration',
+      rule: `rule 3: the lease (${leaseDuration} s) must end before the failover period (${absence} s) with a ${MAX_CLOCK_RATE_DRIFT * 100} % clock-drift margin, so lease_duration must be less than ${round(absence / drift)} s`,
+    });
+  }
+  if (record.health_report_interval * HEARTBEATS_PER_LEASE > leaseDuration) {
+    issues.push({
+      field: 'health_report_interval',
+      rule: `rule 3: ${HEARTBEATS_PER_LEASE} heartbeats must fit into the lease (${round(leaseDuration)} s), so health_report_interval must be at most ${round(leaseDuration / HEARTBEATS_PER_LEASE)} s`,
+    });
+  }
+  if (record.health_check_interval > absence) {
+    issues.push({
+      field: 'health_check_interval',
+      rule: `rule 1: the standby check must run at least once per failover period, so health_check_interval must be at most allowed_absence_interval (${absence} s)`,
+    });
+  }
+  return issues;
+}
+
+function round(value: number): number {
+  return Math.floor(value * 1000) / 1000;
+}
+
+/**
+ * Validates settings and returns them in camelCase. Throws {@link SettingsError} naming every field that breaks a
+ * rule (type, range, format, or the timer rules of DESIGN.md rule 3); nothing is partly applied.
+ *
+ * @example
+ * const settings = loadSettings({ node_id: 'a', external_ipv4_address: '127.0.0.2', group_fqdn: 'app.example.test' });
+ * settings.timers.absenceMs // 60000
+ */
+export function loadSettings(input: unknown): Settings {
+  const parsed = settingsSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new SettingsError(
+      parsed.error.issues.map((issue) => ({
+        field: issue.path.length > 0 ? issue.path.join('.') : issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : '(settings)',
+        rule: issue.code === 'unrecognized_keys' ? 'is not a known setting' : issue.message,
+      })),
+    );
+  }
+  const record = parsed.data;
+  const leaseDuration = record.lease_duration ?? record.allowed_absence_interval * DEFAULT_LEASE_FRACTION;
+  const issues = timerRuleIssues(record, leaseDuration);
+  if (issues.length > 0) throw new SettingsError(issues);
+  return toSettings(record, leaseDuration);
+}
+
+function toSettings(record: SettingsRecord, leaseDuration: number): Settings {
+  return {
+    nodeId: record.node_id,
+    externalIpv4Address: record.external_ipv4_address,
+    externalPort: record.external_port,
+    externalScheme: record.external_scheme,
+    groupFqdn: record.group_fqdn,
+    groupFqdnTtl: record.group_fqdn_ttl,
+    healthReportInterval: record.health_report_interval,
+    healthCheckInterval: record.health_check_interval,
+    allowedAbsenceInterval: record.allowed_absence_interval,
+    leaseDuration,
+    tsigAlgorithm: record.tsig_algorithm,
+    tsigName: record.tsig_name,
+    tsigSecret: record.tsig_secret,
+    dnsServer: record.dns_server,
+    apiToken: record.api_token,
+    peerSecret: record.peer_secret,
+    dataDir: record.data_dir,
+    tlsCertFile: record.tls_cert_file,
+    tlsKeyFile: record.tls_key_file,
+    inspect: record.inspect,
+    timers: {
+      heartbeatIntervalMs: record.health_report_interval * 1000,
+      checkIntervalMs: record.health_check_interval * 1000,
+      absenceMs: record.allowed_absence_interval * 1000,
+      leaseMs: leaseDuration * 1000,
+    },
+    record,
+  };
+}
+
+/** The settings a Secondary takes from its Primary when it joins (DESIGN.md: everything but its own address). */
+export const GROUP_SETTING_FIELDS = [
+  'group_fqdn',
+  'group_fqdn_ttl',
+  'health_report_interval',
+  'health_check_interval',
+  'allowed_absence_interval',
+  'lease_duration',
+  'tsig_algorithm',
+  'tsig_name',
+  'tsig_secret',
+  'external_scheme',
+] as const satisfies readonly (keyof SettingsRecord)[];
+
+/** The settings record with every secret blanked, as the API serves it (`tsig_secret: ""`, tokens removed). */
+export function redactSettings(record: SettingsRecord): Record<string, unknown> {
+  const { api_token: _token, peer_secret: _peer, ...rest } = record;
+  return { ...rest, tsig_secret: '' };
+}
