@@ -1,0 +1,283 @@
+/**
+ * Every state and every transition of the node machine, as listed from the machine definition with `xstate/graph`
+ * (plus the eventless `always` transitions, which the graph leaves out), is taken by at least one scenario below on
+ * real nodes. The last test fails naming any state or transition that no scenario took.
+ */
+import type { AnyStateNode, InspectionEvent } from 'xstate';
+import { getStateNodes, toDirectedGraph, type DirectedGraphNode } from 'xstate/graph';
+import { afterAll, describe, expect, it } from 'vitest';
+import { nodeMachine } from '../machines/nodeMachine.js';
+import { NodeRole } from '../src/api/constants.js';
+import { formatHeartbeatRecord, parseHeartbeatRecord } from '../src/dns/heartbeatRecord.js';
+import { FQDN, TwoNodes } from './support/twoNodes.js';
+
+const ABSENCE_MS = 5_000;
+const LEASE_MS = 3_750;
+
+interface TransitionLike {
+  readonly source: AnyStateNode;
+  readonly eventType: string;
+}
+
+/** A transition's identity across machine copies: source state, event, and its place among that event's candidates. */
+function transitionKey(transition: TransitionLike): string {
+  const candidates: readonly unknown[] =
+    transition.eventType === '' ? (transition.source.always ?? []) : (transition.source.transitions.get(transition.eventType) ?? []);
+  const event = transition.eventType === '' ? 'always' : transition.eventType.replace(/\.agNode.*$/, '');
+  return `${transition.source.id} on ${event} #${candidates.indexOf(transition)}`;
+}
+
+/** Every transition of the machine definition: the graph's edges and each state's `always` list. */
+function allTransitionKeys(): Set<string> {
+  const keys = new Set<string>();
+  const visit = (graphNode: DirectedGraphNode) => {
+    for (const edge of graphNode.edges) keys.add(transitionKey(edge.transition as unknown as TransitionLike));
+    graphNode.children.forEach(visit);
+  };
+  visit(toDirectedGraph(nodeMachine));
+  for (const stateNode of [nodeMachine.root, ...getStateNodes(nodeMachine.root)]) {
+    for (const transition of stateNode.always ?? []) keys.add(transitionKey(transition as unknown as TransitionLike));
+  }
+  return keys;
+}
+
+const taken = new Set<string>();
+const visited = new Set<string>();
+const groups: TwoNodes[] = [];
+
+function record(event: InspectionEvent): void {
+  if (event.type !== '@xstate.microstep') return;
+  for (const transition of (event as unknown as { _transitions: TransitionLike[] })._transitions) {
+    taken.add(transitionKey(transition));
+    // A transient state (\`starting\`) is never in a settled snapshot; leaving it proves it was entered.
+    visited.add(transition.source.id);
+  }
+  const snapshot = event.snapshot as unknown as { _nodes: AnyStateNode[] };
+  for (const stateNode of snapshot._nodes) visited.add(stateNode.id);
+}
+
+/** A formed group whose transitions are recorded for coverage. */
+async function formedGroup(): Promise<TwoNodes> {
+  const group = new TwoNodes();
+  groups.push(group);
+  await group.formGroup();
+  return group;
+}
+
+function heartbeatFrom(holder: string, epoch: number, seq: number, group: TwoNodes) {
+  return {
+    type: 'HEARTBEAT_RECEIVED' as const,
+    heartbeat: { holder, epoch, seq, sentAt: group.clock.wallNow() },
+    at: { monotonic: group.clock.monotonicNow(), wall: group.clock.wallNow() },
+  };
+}
+
+function currentHeartbeat(group: TwoNodes) {
+  return parseHeartbeatRecord(group.dns.records().txt!)!;
+}
+
+afterAll(async () => {
+  for (const group of groups) await group.stopAll();
+});
+
+describe('node machine coverage', () => {
+  it('runs the everyday life of a group: heartbeats, checks, settings, crash and takeover', async () => {
+    const group = await formedGroup();
+    await group.a.node.updateSettings({ health_report_interval: 0.5 });
+    group.cutDirectPath();
+    await group.clock.advance(3_000);
+    await group.a.crash();
+    await group.clock.advanceUntil(() => group.b.node.isActingPrimary(), ABSENCE_MS * 3);
+    await group.a.restart();
+    await group.clock.advance(2_000);
+    expect(group.a.node.getNodeState().nodeRole).toBe(NodeRole.Secondary);
+  });
+
+  it('resolves a restart: reclaim, lost race while reclaiming, DNS down while reclaiming or resolving', async () => {
+    const group = await formedGroup();
+    await group.a.restart();
+    expect(group.a.node.isActingPrimary()).toBe(true);
+    // Lost race while reclaiming: the TXT changes under the reclaim, then the next read names a again.
+    let bumped = false;
+    group.dns.beforeUpdate = (fqdn) => {
+      if (bumped) return;
+      bumped = true;
+      const current = currentHeartbeat(group);
+      group.dns.inner.apply(fqdn, {}, { txt: formatHeartbeatRecord({ ...current, seq: current.seq + 5 }) }, { ttl: 30 });
+    };
+    await group.a.restart();
+    group.dns.beforeUpdate = null;
+    // DNS down just as the reclaim is sent, then DNS down at the read.
+    group.dns.beforeUpdate = () => group.dns.setReachable(false);
+    await group.a.restart();
+    group.dns.beforeUpdate = null;
+    await group.a.restart();
+    expect(group.a.node.getNodeState().state).toBe('disconnected');
+    group.dns.setReachable(true);
+    await group.clock.advanceUntil(() => group.a.node.isActingPrimary() || group.b.node.isActingPrimary(), ABSENCE_MS * 3);
+  });
+
+  it('handles heartbeats that arrive while a DNS answer is in flight', async () => {
+    const group = await formedGroup();
+    group.cutDirectPath();
+    group.dns.holdReads = true;
+    await group.clock.advance(1_200);
+    expect(group.b.node.getNodeState().state).toBe('secondary.checking');
+    const { epoch, seq } = currentHeartbeat(group);
+    group.b.node.actor!.send(heartbeatFrom('a', epoch, seq + 100, group));
+    group.dns.release();
+    await group.clock.advance(100);
+    // While resolving after a restart.
+    group.dns.holdReads = true;
+    const restarting = group.b.restart();
+    await group.clock.advance(10);
+    group.b.node.actor!.send(heartbeatFrom('a', epoch, seq + 200, group));
+    group.dns.release();
+    await restarting;
+    expect(group.b.node.getNodeState().nodeRole).toBe(NodeRole.Secondary);
+  });
+
+  it('goes disconnected and orphaned, and back', async () => {
+    const group = await formedGroup();
+    group.cutDirectPath();
+    group.dns.setReachable(false);
+    await group.clock.advanceUntil(() => group.b.node.getNodeState().state === 'disconnected', 5_000);
+    group.network.heal('a', 'b');
+    await group.clock.advance(1_100);
+    group.dns.setReachable(true);
+    await group.clock.advance(2_000);
+    // The records vanish: the Secondary finds nothing to watch or take over.
+    group.dns.inner.apply(FQDN, {}, { address: null, txt: null }, { ttl: 30 });
+    await group.clock.advanceUntil(() => group.b.node.getNodeState().state === 'orphaned', 5_000);
+    await group.clock.advance(1_100);
+    await group.b.restart();
+    expect(group.b.node.getNodeState().state).toBe('orphaned');
+  });
+
+  it('fences: a newer epoch by heartbeat, by acknowledgement, or by a lost own write; a lease that runs out', async () => {
+    const group = await formedGroup();
+    const { epoch } = currentHeartbeat(group);
+    group.a.node.actor!.send(heartbeatFrom('b', epoch + 1, 0, group));
+    await group.clock.advance(1_500);
+    // The Secondary has heard of a newer epoch; the Primary learns it from the acknowledgement.
+    const acked = await formedGroup();
+    acked.b.node.actor!.send(heartbeatFrom('x', currentHeartbeat(acked).epoch + 1, 0, acked));
+    await acked.clock.advance(1_000);
+    // Fenced, it stops acting; DNS still names it, so it may re-assert itself with a compare-and-swap (rule 5).
+    expect(acked.a.events.some((event) => event.eventId === 'LEASE_LOST' && event.reason === 'fenced by a newer epoch')).toBe(true);
+    // Lease expiry noticed when the heartbeat timer fires first, after a pause.
+    const group2 = await formedGroup();
+    group2.clock.jump(LEASE_MS + 1);
+    await group2.clock.advance(1);
+    expect(group2.a.node.isActingPrimary()).toBe(false);
+    // A lease that runs out with both paths down.
+    const group3 = await formedGroup();
+    group3.cutDirectPath();
+    group3.dns.setReachable(false);
+    await group3.clock.advance(LEASE_MS + 100);
+    expect(group3.a.node.getNodeState().state).toBe('disconnected');
+  });
+
+  it('fails over by hand: handover accepted, refused, unreachable; step-down asked, refused, unreachable', async () => {
+    const accepted = await formedGroup();
+    const handing = accepted.a.node.failover();
+    await accepted.clock.advance(100);
+    await handing;
+    const askedAndGranted = accepted.a.node.failover();
+    await accepted.clock.advanceUntil(() => accepted.a.node.isActingPrimary(), ABSENCE_MS);
+    await askedAndGranted;
+
+    const refused = await formedGroup();
+    await refused.b.node.leaveGroup();
+    const handoverRefused = refused.a.node.failover().catch(() => 'refused');
+    await refused.clock.advance(100);
+    expect(await handoverRefused).toBe('refused');
+
+    const unreachable = await formedGroup();
+    unreachable.cutDirectPath();
+    const handoverUnreachable = unreachable.a.node.failover().catch(() => 'unreachable');
+    await unreachable.clock.advance(100);
+    expect(await handoverUnreachable).toBe('unreachable');
+    // The Secondary forces a takeover: it waits out the old lease, the old Primary is fenced on its next write.
+    const forced = unreachable.b.node.failover();
+    await unreachable.clock.advanceUntil(() => unreachable.b.node.isActingPrimary(), ABSENCE_MS * 3);
+    await forced;
+    // A heartbeat reaches a node in the middle of its takeover.
+    unreachable.network.heal('a', 'b');
+    unreachable.network.heal('b', 'a');
+    await unreachable.clock.advance(2_000);
+    unreachable.dns.holdReads = true;
+    const forcedBack = unreachable.a.node.failover();
+    await unreachable.clock.advance(1);
+    unreachable.a.node.actor!.send(heartbeatFrom('b', currentHeartbeat(unreachable).epoch, 10_000, unreachable));
+    unreachable.dns.release();
+    await unreachable.clock.advance(ABSENCE_MS * 2);
+    await forcedBack;
+
+    // The Primary left the group: asked to step down, it refuses; the records are gone, so nothing is taken over.
+    const dissolved = await formedGroup();
+    await dissolved.a.node.leaveGroup();
+    const orphanedTakeover = dissolved.b.node.failover().catch(() => 'abandoned');
+    await dissolved.clock.advance(100);
+    expect(await orphanedTakeover).toBe('abandoned');
+  });
+
+  it('abandons takeovers: lost race, DNS down at the read or at the update', async () => {
+    const lostRace = await formedGroup();
+    await lostRace.a.crash();
+    lostRace.dns.beforeUpdate = (fqdn, replacement) => {
+      if (replacement.address !== lostRace.b.address) return;
+      lostRace.dns.beforeUpdate = null;
+      const current = currentHeartbeat(lostRace);
+      lostRace.dns.inner.apply(fqdn, {}, { txt: formatHeartbeatRecord({ ...current, seq: current.seq + 1 }) }, { ttl: 30 });
+    };
+    await lostRace.clock.advance(ABSENCE_MS + 2_000);
+
+    const downAtUpdate = await formedGroup();
+    await downAtUpdate.a.crash();
+    downAtUpdate.dns.beforeUpdate = () => downAtUpdate.dns.setReachable(false);
+    await downAtUpdate.clock.advance(ABSENCE_MS + 2_000);
+    expect(downAtUpdate.b.node.getNodeState().state).toBe('disconnected');
+
+    const downAtRead = await formedGroup();
+    downAtRead.cutDirectPath();
+    downAtRead.dns.holdReads = true;
+    const forced = downAtRead.b.node.failover().catch(() => 'abandoned');
+    await downAtRead.clock.advance(1);
+    downAtRead.dns.setReachable(false);
+    downAtRead.dns.release();
+    await downAtRead.clock.advance(10);
+    expect(await forced).toBe('abandoned');
+  });
+
+  it('creates, leaves and dissolves groups, also with DNS down, and refuses a second group on the same name', async () => {
+    const group = await formedGroup();
+    // A node not in the group answers heartbeats without accepting them.
+    await group.b.node.leaveGroup();
+    await group.clock.advance(1_100);
+    const stranger = new TwoNodes();
+    groups.push(stranger);
+    await stranger.a.node.start();
+    await expect(stranger.a.node.createGroup()).resolves.toBeUndefined();
+    const clash = new TwoNodes();
+    groups.push(clash);
+    // Same DNS name already taken in this other authority: creation is refused.
+    clash.dns.inner.apply(FQDN, {}, { address: '127.0.0.9', txt: 'taken' }, { ttl: 30 });
+    await clash.a.node.start();
+    await expect(clash.a.node.createGroup()).rejects.toThrow(/Could not create the group/);
+    group.dns.setReachable(false);
+    await group.a.node.leaveGroup();
+    expect(group.a.node.getNodeState().nodeRole).toBe(NodeRole.NotInGroup);
+  });
+
+  it('takes every state and every transition of the machine definition', () => {
+    for (const group of groups) group.transitions.forEach(record);
+    const states = getStateNodes(nodeMachine.root).map((stateNode) => stateNode.id);
+    const missingStates = states.filter((id) => !visited.has(id));
+    const missingTransitions = [...allTransitionKeys()].filter((key) => !taken.has(key));
+    expect(states.length).toBeGreaterThan(20);
+    expect(allTransitionKeys().size).toBeGreaterThan(60);
+    expect(missingStates).toEqual([]);
+    expect(missingTransitions).toEqual([]);
+  });
+});
