@@ -71,6 +71,13 @@ export type NodeEmitted =
   | { type: typeof EventId.TakeoverAbandoned; reason: string; epoch: number }
   | { type: typeof EventId.LeaseLost; reason: string; epoch: number };
 
+/**
+ * The node lifecycle statechart. Its I/O actors are placeholders: run it through `createNode` (real or in-memory
+ * ports) or the simulator, which provide them; or provide your own with `nodeMachine.provide({ actors })`.
+ *
+ * @example
+ * const actor = createActor(nodeMachine.provide({ actors: createNodeActors(ports) }), { input });
+ */
 export const nodeMachine = setup({
   types: {
     context: {} as NodeContext,
@@ -147,7 +154,7 @@ export const nodeMachine = setup({
       enqueue.emit({ type: EventId.DnsConnectionStateChanged, previous: context.dnsConnection, new: params.state, reason: params.reason });
     }),
     joinGroup: assign({ inGroup: true }),
-    forgetGroup: assign(({ context }) => leaveGroup(context)),
+    forgetGroup: assign(() => leaveGroup()),
     recordFailure: assign((_, params: { error: unknown }) => ({ failure: describeFailure(params.error) })),
     clearFailure: assign({ failure: null }),
 

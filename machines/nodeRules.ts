@@ -27,18 +27,8 @@ export function initialContext(input: NodeMachineInput): NodeContext {
     role: null,
     dnsConnection: 'not_applicable',
     epoch: input.epoch ?? 0,
-    holder: null,
-    seen: null,
-    lastProgressAt: null,
-    lastHeartbeat: null,
+    ...NO_GROUP_KNOWLEDGE,
     lastCheckedAtWall: null,
-    records: null,
-    ownSeq: 0,
-    ownRecord: null,
-    lastConfirmedSentAt: null,
-    leaseExpiresAt: null,
-    leaseArmedAt: null,
-    takeoverMode: null,
     reason: 'node started',
     failure: null,
   };
@@ -217,23 +207,24 @@ export function isFromNewerEpoch(context: NodeContext, heartbeat: Heartbeat): bo
   return heartbeat.epoch > context.epoch;
 }
 
-/** What a node forgets when it leaves its group. */
-export function leaveGroup(context: NodeContext): Partial<NodeContext> {
-  return {
-    inGroup: false,
-    holder: null,
-    seen: null,
-    lastProgressAt: null,
-    lastHeartbeat: null,
-    records: null,
-    ownSeq: 0,
-    ownRecord: null,
-    lastConfirmedSentAt: null,
-    leaseExpiresAt: null,
-    leaseArmedAt: null,
-    takeoverMode: null,
-    epoch: context.epoch,
-  };
+/** What a node knows of a group, before it has heard anything: everything but the epoch, which never goes back. */
+const NO_GROUP_KNOWLEDGE = {
+  holder: null,
+  seen: null,
+  lastProgressAt: null,
+  lastHeartbeat: null,
+  records: null,
+  ownSeq: 0,
+  ownRecord: null,
+  lastConfirmedSentAt: null,
+  leaseExpiresAt: null,
+  leaseArmedAt: null,
+  takeoverMode: null,
+} as const satisfies Partial<NodeContext>;
+
+/** What a node forgets when it leaves its group (the epoch stays: epochs never go back). */
+export function leaveGroup(): Partial<NodeContext> {
+  return { inGroup: false, ...NO_GROUP_KNOWLEDGE };
 }
 
 /** A failure as kept in the context: the error's code and message, nothing else (never a secret). */

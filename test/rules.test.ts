@@ -175,7 +175,7 @@ describe('rule 5: no automatic failback', () => {
     await group.a.restart();
     await group.clock.advance(3_000);
     // It never even tried to re-assert itself: the records name b.
-    const aStates = group.transitions.filter((event) => event.actorRef === group.a.node.actor).map((event) => JSON.stringify(event.snapshot));
+    const aStates = group.transitions.filter((event) => event.actorRef === group.a.node.actor).map((event) => JSON.stringify((event as { snapshot?: unknown }).snapshot));
     expect(aStates.some((state) => state.includes('"value":"reclaiming"'))).toBe(false);
     expect(group.a.node.getNodeState().nodeRole).toBe(NodeRole.Secondary);
     expect(group.a.node.isActingPrimary()).toBe(false);
