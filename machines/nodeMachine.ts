@@ -40,6 +40,10 @@ import {
   isLeaseExpired,
   isLostRace,
   leaseFrom,
+  handoverOutdatedBy,
+  learnOfferedEpoch,
+  offerIsCurrent,
+  recordsChangedSinceHandover,
   leaseRemainingMs,
   leaveGroup,
   nextEpoch,
@@ -122,6 +126,9 @@ export const nodeMachine = setup({
     // Rule 2
     lostTheRace: (_, failure: { error: unknown }) => isLostRace(failure.error),
     takeoverNeedsFreshRecords: ({ context }) => context.takeoverMode !== 'absence',
+    recordsChangedSinceHandover: ({ context }, read: RecordsRead) => recordsChangedSinceHandover(context, read),
+    handoverOutdatedBy: ({ context }, heartbeat: Heartbeat) => handoverOutdatedBy(context, heartbeat.epoch),
+    offerIsCurrent: ({ context }, offer: { epoch: number }) => offerIsCurrent(context, offer.epoch),
     // Rule 3
     confirmsNewerSend: ({ context }, confirmed: { sentAt: Stamp }) => confirmsNewerSend(context, confirmed.sentAt),
     leaseHadExpired: (_, failure: { error: unknown }) => isLeaseExpired(failure.error),
@@ -172,6 +179,7 @@ export const nodeMachine = setup({
 
     // Rule 2 and 6
     beginTakeover: assign((_, params: { mode: TakeoverMode }) => ({ takeoverMode: params.mode })),
+    learnOfferedEpoch: assign(({ context }, offer: { epoch: number }) => learnOfferedEpoch(context, offer.epoch)),
     announceTakeover: emit(({ context }) => ({
       type: EventId.TakeoverStarted,
       mode: context.takeoverMode ?? 'absence',
@@ -378,8 +386,13 @@ export const nodeMachine = setup({
       on: {
         FAILOVER_REQUESTED: 'requestingStepDown',
         HANDOVER_OFFERED: {
+          guard: { type: 'offerIsCurrent', params: ({ event }) => event },
           target: 'takingOver',
-          actions: [{ type: 'beginTakeover', params: { mode: 'handover' } }, { type: 'explain', params: { reason: 'primary handed over' } }],
+          actions: [
+            { type: 'learnOfferedEpoch', params: ({ event }) => event },
+            { type: 'beginTakeover', params: { mode: 'handover' } },
+            { type: 'explain', params: { reason: 'primary handed over' } },
+          ],
         },
       },
     },
@@ -393,7 +406,11 @@ export const nodeMachine = setup({
           {
             guard: { type: 'primarySteppedDown', params: ({ event }) => event.output },
             target: 'takingOver',
-            actions: [{ type: 'beginTakeover', params: { mode: 'handover' } }, { type: 'explain', params: { reason: 'manual failover' } }],
+            actions: [
+              { type: 'learnOfferedEpoch', params: ({ event }) => event.output },
+              { type: 'beginTakeover', params: { mode: 'handover' } },
+              { type: 'explain', params: { reason: 'manual failover' } },
+            ],
           },
           {
             target: 'takingOver',
@@ -428,6 +445,15 @@ export const nodeMachine = setup({
                   { type: 'abandonTakeover', params: { reason: 'group records missing' } },
                 ],
               },
+              {
+                // Rule 6: the offerer re-asserted itself (its offer went unanswered), so the offer no longer stands.
+                guard: { type: 'recordsChangedSinceHandover', params: ({ event }) => event.output },
+                target: '#agNode.resolving',
+                actions: [
+                  { type: 'recordRecordsRead', params: ({ event }) => event.output },
+                  { type: 'abandonTakeover', params: { reason: 'the primary re-asserted itself after its handover' } },
+                ],
+              },
               { target: 'updating', actions: { type: 'recordRecordsRead', params: ({ event }) => event.output } },
             ],
             onError: {
@@ -435,6 +461,16 @@ export const nodeMachine = setup({
               actions: [
                 { type: 'recordFailure', params: ({ event }) => ({ error: event.error }) },
                 { type: 'abandonTakeover', params: { reason: 'DNS unreachable' } },
+              ],
+            },
+          },
+          on: {
+            HEARTBEAT_RECEIVED: {
+              guard: { type: 'handoverOutdatedBy', params: ({ event }) => event.heartbeat },
+              target: '#agNode.resolving',
+              actions: [
+                { type: 'recordDirectHeartbeat', params: ({ event }) => event },
+                { type: 'abandonTakeover', params: { reason: 'the primary re-asserted itself after its handover' } },
               ],
             },
           },

@@ -112,6 +112,29 @@ export function takeoverInput(context: NodeContext): TakeOverInput {
   };
 }
 
+/** Rule 6: a handover offer (or a granted step-down) tells the epoch the Primary held; the taker knows at least that one. */
+export function learnOfferedEpoch(context: NodeContext, offeredEpoch: number): Partial<NodeContext> {
+  return offeredEpoch > context.epoch ? { epoch: offeredEpoch } : {};
+}
+
+/**
+ * Rule 6: a handover is void once the records show a newer epoch than the offer: the offerer did not hear the
+ * acceptance and re-asserted itself (a reclaim starts a new epoch), so taking over now would not wait for its lease.
+ */
+export function recordsChangedSinceHandover(context: NodeContext, read: RecordsRead): boolean {
+  return read.heartbeat !== null && handoverOutdatedBy(context, read.heartbeat.epoch);
+}
+
+/** Rule 6: during a handover takeover, any sign of an epoch newer than the offer's voids the offer. */
+export function handoverOutdatedBy(context: NodeContext, epoch: number): boolean {
+  return context.takeoverMode === 'handover' && epoch > context.epoch;
+}
+
+/** Rule 6: an offer from an epoch older than one this node knows comes from before a re-assertion: it is stale. */
+export function offerIsCurrent(context: NodeContext, offeredEpoch: number): boolean {
+  return offeredEpoch >= context.epoch;
+}
+
 /** Whether a DNS failure means another writer changed the records first (NXRRSET/YXRRSET). */
 export function isLostRace(error: unknown): boolean {
   return hasErrorCode(error, DnsPrerequisiteFailedError.code);
@@ -179,11 +202,16 @@ export function heartbeatWriteInput(context: NodeContext): WriteHeartbeatInput {
   return { expectedTxt: context.ownRecord ?? '', heartbeat: nextHeartbeat(context), leaseExpiresAt: context.leaseExpiresAt };
 }
 
-/** Rule 5: a restarted holder re-asserts itself with a compare-and-swap on the record it found, one seq higher. */
+/**
+ * Rule 5: a restarted holder re-asserts itself with a compare-and-swap on the record it found, as a new epoch. Not
+ * one seq higher in the old epoch: before the restart its direct heartbeats may have reached the peer with sequence
+ * numbers the TXT record never got (DNS down, peer up), and the peer would not count a lower seq as progress while
+ * the reclaimed lease runs (found by the simulator, docs/testing.md).
+ */
 export function reclaimInput(context: NodeContext): WriteHeartbeatInput {
   return {
     expectedTxt: context.records?.txt ?? '',
-    heartbeat: { holder: context.nodeId, epoch: context.epoch, seq: (context.seen?.seq ?? 0) + 1 },
+    heartbeat: { holder: context.nodeId, epoch: nextEpoch(context), seq: 0 },
     leaseExpiresAt: null,
   };
 }

@@ -248,6 +248,25 @@ describe('node machine coverage', () => {
     downAtRead.dns.release();
     await downAtRead.clock.advance(10);
     expect(await forced).toBe('abandoned');
+
+    // A stale handover offer: the offerer re-asserted itself with a new epoch before the taker read the records.
+    const staleOffer = await formedGroup();
+    const offered = currentHeartbeat(staleOffer);
+    staleOffer.dns.inner.apply(FQDN, {}, { txt: formatHeartbeatRecord({ ...offered, epoch: offered.epoch + 1, seq: 0 }) }, { ttl: 30 });
+    const at = { monotonic: staleOffer.clock.monotonicNow(), wall: staleOffer.clock.wallNow() };
+    staleOffer.b.node.actor!.send({ type: 'HANDOVER_OFFERED', from: 'a', epoch: offered.epoch, at });
+    await staleOffer.clock.advance(10);
+    expect(staleOffer.b.node.isActingPrimary()).toBe(false);
+    // The same, told by the offerer's heartbeat from its new epoch while the taker's read is still out.
+    const staleByHeartbeat = await formedGroup();
+    const heldOffer = currentHeartbeat(staleByHeartbeat);
+    staleByHeartbeat.dns.holdReads = true;
+    const offerAt = { monotonic: staleByHeartbeat.clock.monotonicNow(), wall: staleByHeartbeat.clock.wallNow() };
+    staleByHeartbeat.b.node.actor!.send({ type: 'HANDOVER_OFFERED', from: 'a', epoch: heldOffer.epoch, at: offerAt });
+    staleByHeartbeat.b.node.actor!.send(heartbeatFrom('a', heldOffer.epoch + 1, 0, staleByHeartbeat));
+    staleByHeartbeat.dns.release();
+    await staleByHeartbeat.clock.advance(10);
+    expect(staleByHeartbeat.b.node.isActingPrimary()).toBe(false);
   });
 
   it('creates, leaves and dissolves groups, also with DNS down, and refuses a second group on the same name', async () => {

@@ -1,60 +1,103 @@
-import { parseArgs } from 'node:util';
 import { EventId } from '../api/constants.js';
 import { createNode, type AvailabilityNode } from '../node/createNode.js';
 import { InMemoryDnsAuthority } from '../dns/inMemoryDnsAuthority.js';
 import { InMemoryPeerNetwork } from '../peer/inMemoryPeerNetwork.js';
 import { silentLogger } from '../node/logger.js';
-import { EXIT_USAGE, type CliCommand } from './command.js';
+import { CliUsageError, parseCli, runCli } from './cliConfig.js';
+import type { CliCommand } from './command.js';
+import { runProcessDemo } from './processDemo.js';
 import { Timeline } from './timeline.js';
 
-const HELP = `agctl demo: a two-node group whose Primary fails, printed as a timeline
+const HELP = `agctl demo: a two-node group whose Primary fails, printed as a timeline (npm start)
 
-Usage: agctl demo [--in-memory] [--heartbeat <s>] [--check <s>] [--absence <s>]
+Usage: agctl demo [--heartbeat <s>] [--check <s>] [--absence <s>]
+                  [--dns-server <host:port> --tsig-name <name> --tsig-secret <base64> [--tsig-algorithm <alg>]
+                   --group-fqdn <fqdn>]
+       agctl demo --in-memory [--heartbeat <s>] [--check <s>] [--absence <s>]
 
-Runs two nodes (a and b), forms a group with a as Primary, lets heartbeats flow, crashes a, and shows b take
-over and its subscribers told. Then prints the measured failover time.
+By default it starts the embedded DNS server (agctl dns-server) and two node processes (agctl start) on
+127.0.0.2 and 127.0.0.3, forms the group (a creates it, b joins and gets the TSIG key from a), shows each node's
+state as it changes, kills the Primary with SIGKILL, shows the Secondary take over and the group FQDN's answer
+change (queried over DNS), restarts the old Primary and shows it come back as Secondary, then prints the
+measured failover time. Everything runs in a temp directory that is removed at the end; every child process is
+stopped, also on failure or Ctrl-C. No DNS server needs to be installed.
 
 Options:
-  --in-memory        run both nodes, the DNS authority and the network in this process
-  --heartbeat <s>    heartbeat interval in seconds (default 0.2)
-  --check <s>        standby check interval in seconds (default 0.3)
-  --absence <s>      failover period in seconds (default 0.6)
-  -h, --help         show this help
+  --heartbeat <s>         heartbeat interval in seconds (default 0.2)
+  --check <s>             standby check interval in seconds (default 0.3)
+  --absence <s>           failover period in seconds (default 0.6)
+  --dns-server <h:p>      use this RFC 2136 server (e.g. BIND) instead of the embedded one; needs the TSIG key
+                          it accepts updates with, and a --group-fqdn in its zone
+  --tsig-name <name>      with --dns-server: the TSIG key name
+  --tsig-secret <base64>  with --dns-server: the TSIG key secret
+  --tsig-algorithm <alg>  with --dns-server: the TSIG algorithm (default hmac-sha256)
+  --group-fqdn <fqdn>     the group's name (default app.demo.test with the embedded server)
+  --in-memory             run both nodes, the DNS authority and the network in this process instead
+  -h, --help              show this help
 `;
 
 /** `agctl demo`. */
 export const demoCommand: CliCommand = {
   name: 'demo',
   summary: 'run a failover demo and print its timeline (the main job: npm start)',
-  async run(argv) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: [...argv],
-        options: {
-          'in-memory': { type: 'boolean', default: false },
-          heartbeat: { type: 'string', default: '0.2' },
-          check: { type: 'string', default: '0.3' },
-          absence: { type: 'string', default: '0.6' },
-          help: { type: 'boolean', short: 'h', default: false },
-        },
-        strict: true,
-      }));
-    } catch (error) {
-      process.stderr.write(`agctl demo: ${(error as Error).message}\n`);
-      return EXIT_USAGE;
-    }
-    if (values.help) {
-      process.stdout.write(HELP);
-      return 0;
-    }
-    return runInMemoryDemo({
-      heartbeat: Number(values.heartbeat),
-      check: Number(values.check),
-      absence: Number(values.absence),
-    });
-  },
+  run: (argv) =>
+    runCli('demo', async () => {
+      const { values } = parseCli(argv, {
+        'in-memory': { type: 'boolean', default: false },
+        heartbeat: { type: 'string', default: '0.2' },
+        check: { type: 'string', default: '0.3' },
+        absence: { type: 'string', default: '0.6' },
+        'dns-server': { type: 'string' },
+        'tsig-name': { type: 'string' },
+        'tsig-secret': { type: 'string' },
+        'tsig-algorithm': { type: 'string', default: 'hmac-sha256' },
+        'group-fqdn': { type: 'string' },
+      });
+      if (values.help) {
+        process.stdout.write(HELP);
+        return 0;
+      }
+      const timers = { heartbeat: seconds('--heartbeat', values.heartbeat), check: seconds('--check', values.check), absence: seconds('--absence', values.absence) };
+      if (values['in-memory']) return runInMemoryDemo(timers);
+      const dnsServer = values['dns-server'];
+      if (dnsServer !== undefined) {
+        for (const flag of ['tsig-name', 'tsig-secret', 'group-fqdn'] as const) {
+          if (values[flag] === undefined) throw new CliUsageError(`--${flag} is required with --dns-server`);
+        }
+        if (!/^[^:]+:\d{1,5}$/.test(dnsServer)) throw new CliUsageError('--dns-server must be host:port');
+      }
+      const interrupt = new AbortController();
+      const onSignal = () => interrupt.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        await runProcessDemo(
+          {
+            ...timers,
+            ...(dnsServer === undefined ? {} : { dnsServer, tsig: { name: values['tsig-name']!, secret: values['tsig-secret']!, algorithm: values['tsig-algorithm'] } }),
+            ...(values['group-fqdn'] === undefined ? {} : { groupFqdn: values['group-fqdn'] }),
+          },
+          interrupt.signal,
+        );
+        return 0;
+      } catch (error) {
+        if (interrupt.signal.aborted) {
+          process.stderr.write('agctl demo: interrupted; every child process was stopped.\n');
+          return 130;
+        }
+        throw error;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    }),
 };
+
+function seconds(flag: string, value: string): number {
+  const parsed = Number(value);
+  if (!(parsed > 0) || !Number.isFinite(parsed)) throw new CliUsageError(`${flag} must be a number of seconds above 0`);
+  return parsed;
+}
 
 /**
  * The in-memory demo: two nodes in this process over an in-memory DNS authority and network, on the real clock.

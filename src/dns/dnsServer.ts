@@ -17,7 +17,8 @@ import {
   type TsigKey,
   type TsigRecord,
 } from './tsig.js';
-import { ZoneStore, readZoneFileSync, writeZoneFileSync, type ZoneChangeRecord } from './zoneStore.js';
+import { ZonePersistence } from './zonePersistence.js';
+import { ZoneStore, type ZoneChangeRecord } from './zoneStore.js';
 import {
   Opcode,
   RRClass,
@@ -42,7 +43,10 @@ export interface DnsServerOptions {
   readonly listen: { readonly host: string; readonly port: number };
   /** The key (or keys) updates must be signed with. */
   readonly tsig: TsigKey | readonly TsigKey[];
-  /** JSON file the zone is kept in, rewritten atomically after each change; loaded at start when it exists. */
+  /**
+   * JSON file the zone is kept in (loaded at start when it exists): rewritten atomically at start and stop, with
+   * each change made durable in a journal next to it (`<file>.jnl`) before the server answers.
+   */
   readonly dataFile?: string;
   readonly logger?: Logger;
   /** Wall clock in ms for TSIG time checks (default `Date.now`). */
@@ -104,14 +108,26 @@ export async function startDnsServer(options: DnsServerOptions): Promise<Running
     keys.set(prepared.name, prepared);
   }
   const zoneName = canonicalName(options.zone);
-  let store = options.dataFile === undefined ? undefined : readZoneFileSync(options.dataFile);
-  if (store !== undefined && store.zone !== zoneName) {
-    throw new Error(`The data file ${options.dataFile} holds zone ${store.zone}, not ${zoneName}.`);
+  const create = () => ZoneStore.create(zoneName, { nameServerAddress: options.listen.host });
+  let store: ZoneStore;
+  let persistence: ZonePersistence | undefined;
+  if (options.dataFile === undefined) store = create();
+  else {
+    ({ persistence, store } = ZonePersistence.open(options.dataFile, create));
+    if (store.zone !== zoneName) {
+      persistence.close(store);
+      throw new Error(`The data file ${options.dataFile} holds zone ${store.zone}, not ${zoneName}.`);
+    }
   }
-  store ??= ZoneStore.create(zoneName, { nameServerAddress: options.listen.host });
-  if (options.dataFile !== undefined) writeZoneFileSync(options.dataFile, store);
-  const handler = new MessageHandler(store, keys, options);
-  const { udp, tcp, port } = await listen(options.listen, handler);
+  const handler = new MessageHandler(store, keys, persistence, options);
+  let sockets;
+  try {
+    sockets = await listen(options.listen, handler);
+  } catch (error) {
+    persistence?.close(store);
+    throw error;
+  }
+  const { udp, tcp, port } = sockets;
   options.logger?.info({ zone: zoneName, address: options.listen.host, port, keys: [...keys.keys()], serial: store.serial, dataFile: options.dataFile }, 'DNS server listening');
   let stopped: Promise<void> | undefined;
   return {
@@ -129,6 +145,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<Running
             for (const socket of handler.connections) socket.destroy();
           }),
         ]);
+        persistence?.close(handler.store);
         options.logger?.info({ zone: zoneName, stats: handler.stats }, 'DNS server stopped');
       })()),
   };
@@ -194,13 +211,13 @@ class MessageHandler {
   readonly connections = new Set<TcpSocket>();
   readonly logger: Logger | undefined;
   readonly #keys: Map<string, PreparedTsigKey>;
-  readonly #dataFile: string | undefined;
+  readonly #persistence: ZonePersistence | undefined;
   readonly #wallClock: () => number;
 
-  constructor(store: ZoneStore, keys: Map<string, PreparedTsigKey>, options: DnsServerOptions) {
+  constructor(store: ZoneStore, keys: Map<string, PreparedTsigKey>, persistence: ZonePersistence | undefined, options: DnsServerOptions) {
     this.store = store;
     this.#keys = keys;
-    this.#dataFile = options.dataFile;
+    this.#persistence = persistence;
     this.logger = options.logger;
     this.#wallClock = options.wallClock ?? Date.now;
   }
@@ -208,7 +225,7 @@ class MessageHandler {
   /** Serves length-prefixed messages on one TCP connection (RFC 7766). */
   serveTcp(socket: TcpSocket): void {
     this.connections.add(socket);
-    let buffered = Buffer.alloc(0);
+    let buffered: Buffer = Buffer.alloc(0);
     socket.setNoDelay(true);
     socket.setTimeout(TCP_IDLE_MS, () => socket.destroy());
     socket.on('close', () => this.connections.delete(socket));
@@ -330,10 +347,10 @@ class MessageHandler {
     }
     let outcome;
     try {
-      const dataFile = this.#dataFile;
-      outcome = this.store.update(prerequisites, updates, dataFile === undefined ? undefined : (next) => writeZoneFileSync(dataFile, next));
+      const persistence = this.#persistence;
+      outcome = this.store.update(prerequisites, updates, persistence === undefined ? undefined : (next) => persistence.commit(next));
     } catch (error) {
-      this.logger?.error({ err: error, dataFile: this.#dataFile }, 'could not persist the zone; update abandoned');
+      this.logger?.error({ err: error, dataFile: this.#persistence?.path }, 'could not persist the zone; update abandoned');
       return reply.error(Rcode.SERVFAIL);
     }
     if (outcome.changed) {

@@ -114,7 +114,7 @@ function tcpOnce<T>(request: Buffer, options: ExchangeOptions<T>): Promise<T> {
   const { server, timeoutMs, accept, signal } = options;
   return new Promise((resolve, reject) => {
     let done = false;
-    let buffered = Buffer.alloc(0);
+    let buffered: Buffer = Buffer.alloc(0);
     const socket: TcpSocket = connect({ host: server.host, port: server.port });
     const finish = (outcome: () => void) => {
       if (done) return;

@@ -167,13 +167,14 @@ export class DnsUpdateClient implements DnsAuthority {
       const answer = this.#verify(bytes, id, opcode, question, mac);
       return answer === undefined ? undefined : { result: answer, truncated: answer.message.tc };
     };
-    const { result, attempts } = await exchange(request, {
+    const { result, attempts, tcp } = await exchange(request, {
       server: this.#server,
       timeoutMs: this.#timeoutMs,
       retries: this.#retries,
       accept,
       signal: this.#closing.signal,
     });
+    this.#logger?.trace({ server: this.#server, opcode, attempts, tcp, rcode: rcodeName(result.message.rcode) }, 'DNS exchange');
     return { answer: result, attempts };
   }
 

@@ -2,8 +2,6 @@
  * The data of one zone and the RFC 2136 rules over it: lookups for queries, the five prerequisite kinds, the update
  * prescan and the update semantics, applied all-or-nothing, and the SOA serial raised on each change.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
 import {
   RRClass,
   RRType,
@@ -268,8 +266,8 @@ export class ZoneStore {
   }
 
   /** The zone as JSON: every record with its type, TTL and data in base64 wire form. */
-  toJSON(): ZoneFile {
-    const records: ZoneFile['records'] = [];
+  toJSON(): ZoneFileContents {
+    const records: ZoneFileContents['records'] = [];
     for (const [name, rrsets] of this.#names) {
       for (const [type, rrset] of rrsets) {
         for (const rdata of rrset.rdatas) records.push({ name, type: typeName(type), ttl: rrset.ttl, rdata: rdata.toString('base64') });
@@ -280,7 +278,7 @@ export class ZoneStore {
 
   /** A zone from its JSON form; throws an Error naming what is wrong. */
   static fromJSON(file: unknown): ZoneStore {
-    const data = file as Partial<ZoneFile> | null;
+    const data = file as Partial<ZoneFileContents> | null;
     if (data === null || typeof data !== 'object' || data.format !== FILE_FORMAT || typeof data.zone !== 'string' || !Array.isArray(data.records)) {
       throw new Error(`not a zone file of format ${FILE_FORMAT}`);
     }
@@ -305,7 +303,7 @@ export class ZoneStore {
 }
 
 /** The JSON form of a zone. */
-export interface ZoneFile {
+export interface ZoneFileContents {
   readonly format: string;
   readonly zone: string;
   readonly records: Array<{ name: string; type: string; ttl: number; rdata: string }>;
@@ -323,35 +321,4 @@ function cloneNames(names: Names): Names {
   const copy: Names = new Map();
   for (const [name, rrsets] of names) copy.set(name, new Map(rrsets));
   return copy;
-}
-
-/**
- * Writes the zone to `path` atomically: a temp file in the same directory, flushed to disk, then renamed over the
- * old one, so a crash leaves either the old or the new zone, never half of one.
- *
- * @example
- * writeZoneFileSync('/var/lib/ag/zone.json', zone);
- */
-export function writeZoneFileSync(path: string, zone: ZoneStore): void {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  const fd = openSync(temp, 'w', 0o600);
-  try {
-    writeSync(fd, JSON.stringify(zone.toJSON()));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temp, path);
-}
-
-/** Reads a zone written by `writeZoneFileSync`; undefined when the file does not exist. */
-export function readZoneFileSync(path: string): ZoneStore | undefined {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  return ZoneStore.fromJSON(JSON.parse(text));
 }

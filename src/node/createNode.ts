@@ -26,6 +26,7 @@ import { createNodeActors } from './nodeActors.js';
 import { InMemoryNodeStore, type NodeStore, type PersistedNode } from './nodeStore.js';
 import { GROUP_SETTING_FIELDS, loadSettings, type Settings, type SettingsInput, type SettingsRecord } from './settings.js';
 import { SubscriberRegistry, type Subscriber } from './subscriptions.js';
+import { liveInspectionUrl, startLiveInspection, type LiveInspection } from '../inspect/liveInspector.js';
 
 /** The ports a node runs on. Each has an in-memory default, so `createNode(settings)` runs in one process. */
 export interface NodePorts {
@@ -137,6 +138,7 @@ class Node implements AvailabilityNode {
   #persistedEpoch = 0;
   #stopListening: (() => Promise<void>) | null = null;
   #lastTop = '';
+  #live: LiveInspection | null = null;
 
   constructor(settings: Settings, ports: NodePorts) {
     this.#settings = settings;
@@ -181,6 +183,9 @@ class Node implements AvailabilityNode {
         peerMember: () => this.#peerMember,
       }),
     });
+    // Live inspection (@statelyai/inspect) only when switched on: by the setting `inspect` or AG_INSPECT.
+    const liveUrl = liveInspectionUrl(this.#settings);
+    this.#live = liveUrl === null ? null : await startLiveInspection(liveUrl);
     const actor = createActor(machine, {
       input: {
         nodeId: this.#settings.nodeId,
@@ -215,6 +220,8 @@ class Node implements AvailabilityNode {
       }
     }
     actor.stop();
+    this.#live?.stop();
+    this.#live = null;
     this.#actor = null;
     await this.#stopListening?.();
     this.#stopListening = null;
@@ -431,6 +438,7 @@ class Node implements AvailabilityNode {
 
   #onInspection(event: InspectionEvent): void {
     this.#ports.inspect?.(event);
+    this.#live?.inspect(event);
     if (event.type !== '@xstate.snapshot' || event.actorRef !== this.#actor) return;
     const snapshot = event.snapshot as NodeSnapshot;
     const top = topState(snapshot.value);

@@ -13,8 +13,10 @@ import type { TsigKey } from '../../src/dns/tsig.js';
 import { buildQueryMessage } from '../../src/dns/updateMessage.js';
 import { RRType, decodeMessage } from '../../src/dns/wireFormat.js';
 
-/** The path of `named`, or null when BIND is not installed. */
+/** The path of `named`, or null when BIND is not installed. `AG_NAMED` names another binary (or a missing one). */
 export function findNamed(): string | null {
+  const configured = process.env.AG_NAMED;
+  if (configured !== undefined) return existsSync(configured) ? configured : null;
   for (const candidate of ['/usr/sbin/named', '/usr/local/sbin/named']) if (existsSync(candidate)) return candidate;
   const which = spawnSync('sh', ['-c', 'command -v named'], { encoding: 'utf8' });
   const found = which.stdout.trim();
@@ -44,23 +46,25 @@ export interface BindOptions {
   readonly startTimeoutMs?: number;
 }
 
-/** A port free for both TCP and UDP on `host` right now. */
+/**
+ * A port free for both TCP and UDP on `host` right now, chosen below Linux's ephemeral range (32768-60999) so that
+ * no outgoing socket of another process can take it between this check and the server binding it.
+ */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
   for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const tcpFree = await new Promise<boolean>((resolve) => {
       const server = createServer();
-      server.once('error', reject);
-      server.listen(0, host, () => {
-        const address = server.address();
-        server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-      });
+      server.once('error', () => resolve(false));
+      server.listen(port, host, () => server.close(() => resolve(true)));
     });
+    if (!tcpFree) continue;
     const udpFree = await new Promise<boolean>((resolve) => {
       const socket = createSocket('udp4');
       socket.once('error', () => resolve(false));
       socket.bind(port, host, () => socket.close(() => resolve(true)));
     });
-    if (udpFree && port > 1024) return port;
+    if (udpFree) return port;
   }
 }
 

@@ -1,0 +1,125 @@
+import { readFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { rootCertificates } from 'node:tls';
+import { CliUsageError, parseCli, readConfigFile, runCli } from './cliConfig.js';
+import type { CliCommand } from './command.js';
+
+/** An answer of the node's API. */
+export interface ApiAnswer {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+/** The client options every API command takes. */
+export const API_CLIENT_OPTIONS = {
+  url: { type: 'string' },
+  token: { type: 'string' },
+  config: { type: 'string' },
+} as const;
+
+/** The help lines for {@link API_CLIENT_OPTIONS}. */
+export const API_CLIENT_HELP = `  --url <url>        the node, e.g. http://127.0.0.2:8080 (default: from --config)
+  --token <token>    the API token (default: api_token from --config, or AG_API_TOKEN)
+  --config <file>    the node's config file, to take the URL and token from`;
+
+/**
+ * A small client of one node's `/ag/api/v1` API, for the `agctl` client commands. The URL and token come from the
+ * flags, or from the node's config file (`external_scheme://external_ipv4_address:external_port`, `api_token`);
+ * an https node's own certificate (`tls_cert_file`) is trusted.
+ *
+ * @example
+ * const client = await ApiClient.fromFlags({ config: 'node-a.json' });
+ * const { status, body } = await client.call('GET', '/state');
+ */
+export class ApiClient {
+  private constructor(
+    readonly baseUrl: string,
+    readonly token: string,
+    readonly ca: readonly (string | Buffer)[] | undefined,
+  ) {}
+
+  /** Builds a client from `--url`, `--token`, `--config` (and `AG_API_TOKEN`); throws `CliUsageError` when something is missing. */
+  static async fromFlags(flags: { url?: string | undefined; token?: string | undefined; config?: string | undefined }): Promise<ApiClient> {
+    const config = flags.config === undefined ? {} : await readConfigFile(flags.config);
+    const scheme = typeof config.external_scheme === 'string' ? config.external_scheme : 'http';
+    const url = flags.url ?? (typeof config.external_ipv4_address === 'string' ? `${scheme}://${config.external_ipv4_address}:${typeof config.external_port === 'number' ? config.external_port : 8080}` : undefined);
+    const token = flags.token ?? (typeof config.api_token === 'string' ? config.api_token : process.env.AG_API_TOKEN);
+    if (url === undefined) throw new CliUsageError('the node is unknown: give --url or --config');
+    if (token === undefined) throw new CliUsageError('the API token is unknown: give --token, --config or AG_API_TOKEN');
+    try {
+      new URL(url);
+    } catch {
+      throw new CliUsageError(`--url ${url} is not a URL`);
+    }
+    const ca = typeof config.tls_cert_file === 'string' ? [...rootCertificates, await readFile(config.tls_cert_file)] : undefined;
+    return new ApiClient(url.replace(/\/+$/, ''), token, ca);
+  }
+
+  /** Calls `method path` under `/ag/api/v1` with an optional JSON body; resolves with the status and parsed body. */
+  call(method: string, path: string, body?: unknown, timeoutMs = 30_000): Promise<ApiAnswer> {
+    const url = new URL(`${this.baseUrl}/ag/api/v1${path}`);
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    const headers: Record<string, string | number> = { authorization: `Bearer ${this.token}` };
+    if (text !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = send(url, { method, headers, timeout: timeoutMs, ...(this.ca === undefined ? {} : { ca: [...this.ca] }) }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          const raw = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown = raw;
+          try {
+            parsed = JSON.parse(raw);
+          } catch {
+            // not JSON: keep the text
+          }
+          resolve({ status: response.statusCode ?? 0, body: parsed });
+        });
+        response.on('error', reject);
+      });
+      req.on('timeout', () => req.destroy(new Error(`${method} ${url.href} timed out after ${timeoutMs} ms`)));
+      req.on('error', (error) => reject(new Error(`cannot reach ${url.origin}: ${error.message}`)));
+      req.end(text);
+    });
+  }
+}
+
+/**
+ * Prints an API answer (JSON, indented) to stdout on success, or its error message to stderr; returns the exit
+ * code (0 for 2xx, 1 otherwise).
+ */
+export function printAnswer(command: string, answer: ApiAnswer): number {
+  if (answer.status >= 200 && answer.status < 300) {
+    process.stdout.write(`${JSON.stringify(answer.body, null, 2)}\n`);
+    return 0;
+  }
+  const body = answer.body as { message?: unknown } | null;
+  const message = typeof body?.message === 'string' ? body.message : JSON.stringify(answer.body);
+  process.stderr.write(`agctl ${command}: ${answer.status} ${message}\n`);
+  return 1;
+}
+
+/**
+ * A client command that makes one API call and prints the answer (`agctl state`, `agctl failover`).
+ *
+ * @example
+ * export const stateCommand = apiCallCommand({ name: 'state', summary: '...', help: HELP, method: 'GET', path: '/state' });
+ */
+export function apiCallCommand(spec: { name: string; summary: string; help: string; method: string; path: string }): CliCommand {
+  return {
+    name: spec.name,
+    summary: spec.summary,
+    run: (argv) =>
+      runCli(spec.name, async () => {
+        const { values } = parseCli(argv, API_CLIENT_OPTIONS);
+        if (values.help) {
+          process.stdout.write(spec.help);
+          return 0;
+        }
+        const client = await ApiClient.fromFlags(values);
+        return printAnswer(spec.name, await client.call(spec.method, spec.path));
+      }),
+  };
+}

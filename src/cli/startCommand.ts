@@ -1,0 +1,159 @@
+import { existsSync } from 'node:fs';
+import { setDefaultNode } from '../api/defaultNode.js';
+import { SettingsError } from '../api/errors.js';
+import { NodeRole } from '../api/constants.js';
+import { createPrimaryLocator } from '../http/primaryLocator.js';
+import { joinThroughDns } from '../http/joinThroughDns.js';
+import { startNetworkedNode, type NetworkedNode } from '../http/networkedNode.js';
+import { createLogger, type Logger } from '../node/logger.js';
+import { waitFor } from './agctlProcess.js';
+import { CliUsageError, parseCli, readConfigFile, runCli } from './cliConfig.js';
+import type { CliCommand } from './command.js';
+
+/** Exit code for a configuration the node refuses (sysexits EX_CONFIG). */
+export const EXIT_CONFIG = 78;
+
+/** Names a file whose existence cuts the peer path (tests and drills); see docs/operations.md. */
+export const PEER_CUT_FILE_ENV = 'AG_FAULT_PEER_CUT_FILE';
+
+const HELP = `agctl start: run one availability group node
+
+Usage: agctl start --config <file.json> [--create-group | --join] [--join-timeout <s>]
+
+Runs the node's statechart with the real DNS client and the signed HTTP peer transport, and one HTTP server on
+external_ipv4_address:external_port (the /ag/api/v1 API, health endpoints, /metrics, the peer routes). Logs are
+pino JSON lines on stdout. SIGTERM or SIGINT stops it cleanly; an acting Primary with a healthy peer hands over
+first.
+
+The config file holds the settings (snake_case, see docs/operations.md). A node needs node_id,
+external_ipv4_address, dns_server, api_token and peer_secret; the node that creates the group also needs
+group_fqdn, tsig_name and tsig_secret (a joining node gets them from the Primary). A bad file is refused with a
+message naming the field and the rule (exit ${EXIT_CONFIG}).
+
+Membership persists in data_dir: a restarted node resumes its group and resolves its role from DNS; the flags
+are then ignored.
+
+Options:
+  --config <file>       the node's settings (JSON)
+  --create-group        create the group with this node as Primary (if not in a group yet)
+  --join                join the group named by group_fqdn as Secondary: the Primary is found through the
+                        group's A record on dns_server and reached on this node's port (if not in a group yet)
+  --join-timeout <s>    keep trying to reach the Primary this long (default 30)
+  -h, --help            show this help
+
+Environment:
+  AG_LOG_LEVEL                log level (default info)
+  ${PEER_CUT_FILE_ENV}      while this file exists, the node sends and accepts no peer messages (fault drill)
+`;
+
+/** `agctl start`. */
+export const startCommand: CliCommand = {
+  name: 'start',
+  summary: 'run one node: statechart, DNS client, peer transport and HTTP API',
+  run: (argv) =>
+    runCli('start', async () => {
+      const { values } = parseCli(argv, {
+        config: { type: 'string' },
+        'create-group': { type: 'boolean', default: false },
+        join: { type: 'boolean', default: false },
+        'join-timeout': { type: 'string', default: '30' },
+      });
+      if (values.help) {
+        process.stdout.write(HELP);
+        return 0;
+      }
+      if (values.config === undefined) throw new CliUsageError('--config <file.json> is required');
+      if (values['create-group'] && values.join) throw new CliUsageError('--create-group and --join exclude each other');
+      const joinTimeoutS = Number(values['join-timeout']);
+      if (!(joinTimeoutS > 0)) throw new CliUsageError('--join-timeout must be a number of seconds above 0');
+      const input = await readConfigFile(values.config);
+      return runNode(values.config, input, { createGroup: values['create-group'], join: values.join, joinTimeoutMs: joinTimeoutS * 1000 });
+    }),
+};
+
+async function runNode(file: string, input: Record<string, unknown>, flags: { createGroup: boolean; join: boolean; joinTimeoutMs: number }): Promise<number> {
+  const logger = createLogger({ name: 'agnode' });
+  const cutFile = process.env[PEER_CUT_FILE_ENV];
+  let running: NetworkedNode;
+  try {
+    running = await startNetworkedNode(input, {
+      logger,
+      ...(cutFile === undefined || cutFile === '' ? {} : { isPeerPathCut: () => existsSync(cutFile) }),
+    });
+  } catch (error) {
+    if (error instanceof SettingsError) {
+      process.stderr.write(`agctl start: the config file ${file} is refused: ${error.issues.map((issue) => `${issue.field}: ${issue.rule}`).join('; ')}\n`);
+      return EXIT_CONFIG;
+    }
+    throw error;
+  }
+  const { node } = running;
+  setDefaultNode(node);
+  const stopped = new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        logger.warn({ signal }, 'second signal: exiting without a clean stop');
+        process.exit(1);
+      }
+      stopping = true;
+      logger.info({ signal }, 'stopping');
+      running.stop().then(
+        () => resolve(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'the node did not stop cleanly');
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+  logger.info({ url: running.url, role: node.getNodeState().nodeRole, state: node.getNodeState().state }, 'node listening');
+  try {
+    await formGroup(running, flags, logger);
+  } catch (error) {
+    logger.error({ err: error }, 'could not form the group');
+    process.stderr.write(`agctl start: ${(error as Error).message}\n`);
+    await running.stop({ handOver: false });
+    return 1;
+  }
+  const exitCode = await stopped;
+  setDefaultNode(null);
+  return exitCode;
+}
+
+async function formGroup(running: NetworkedNode, flags: { createGroup: boolean; join: boolean; joinTimeoutMs: number }, logger: Logger): Promise<void> {
+  const { node } = running;
+  if (!flags.createGroup && !flags.join) return;
+  if (node.getNodeState().nodeRole !== NodeRole.NotInGroup) {
+    logger.info({ createGroup: flags.createGroup, join: flags.join }, 'already in a group (membership persisted in data_dir): flag ignored');
+    return;
+  }
+  if (flags.createGroup) {
+    await node.createGroup();
+    return;
+  }
+  const { groupFqdn, dnsServer, externalScheme } = node.settings;
+  if (groupFqdn === undefined) throw new SettingsError([{ field: 'group_fqdn', rule: 'is required to join a group' }]);
+  const locate = createPrimaryLocator(dnsServer!);
+  // The Primary may still be starting: try again until the deadline, each failure logged.
+  let lastError: unknown = null;
+  await waitFor(
+    `the Primary of ${groupFqdn} to accept the join`,
+    async () => {
+      try {
+        await joinThroughDns(node, locate, groupFqdn, externalScheme);
+        return true;
+      } catch (error) {
+        if (node.getNodeState().nodeRole !== NodeRole.NotInGroup) throw error;
+        lastError = error;
+        return false;
+      }
+    },
+    flags.joinTimeoutMs,
+    500,
+  ).catch((error: unknown) => {
+    throw lastError instanceof Error ? new Error(`${(error as Error).message} Last error: ${lastError.message}`) : error;
+  });
+}

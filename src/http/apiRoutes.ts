@@ -1,0 +1,115 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { AvailabilityNode } from '../node/createNode.js';
+import { NodeRole } from '../api/constants.js';
+import { ApiError, forbidden, invalidInput, toApiError, unauthorized, unsupportedMediaType } from './apiError.js';
+import { joinRequestFrom, settingsChangesFrom } from './apiBodies.js';
+import { groupBody, stateBody } from './apiShapes.js';
+import { joinThroughDns } from './joinThroughDns.js';
+
+/** Finds the address of the group's Primary from the group FQDN (its A record). */
+export type PrimaryLocator = (groupFqdn: string) => Promise<string>;
+
+/** Options of {@link apiRoutes}. */
+export interface ApiRoutesOptions {
+  readonly node: AvailabilityNode;
+  /** The bearer token every API request must carry. */
+  readonly apiToken: string;
+  /** How `PUT /group/members` finds the Primary; without it a join is refused with 400. */
+  readonly locatePrimary?: PrimaryLocator;
+}
+
+/** Success messages, in the product's words where it has them. */
+export const ApiMessage = {
+  ConfigurationUpdated: 'Availability group configuration updated.',
+  FailoverCompleted: 'Manual failover completed.',
+  GroupCreated: 'Availability group created.',
+  Joined: 'Node joined the availability group as Secondary.',
+} as const;
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+/** Checks `Authorization: Bearer <token>` in constant time: 401 when absent or not a bearer token, 403 when wrong. */
+function authorize(request: FastifyRequest, expected: Buffer): void {
+  const header = request.headers.authorization;
+  const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (match === null) throw unauthorized();
+  if (!timingSafeEqual(digest(match[1]!), expected)) throw forbidden();
+}
+
+/** Bodies must be declared JSON; fastify itself refuses other declared types, this refuses a missing one. */
+async function requireJsonBody(request: FastifyRequest): Promise<void> {
+  const type = request.headers['content-type'];
+  if (type === undefined || !/^application\/json\b/i.test(type)) throw unsupportedMediaType();
+}
+
+/**
+ * The `/ag/api/v1` API in the product's shapes (register with `{ prefix: '/ag/api/v1' }`): `GET /state`,
+ * `GET/POST/PUT /group`, `PUT /group/members`, `PUT /configuration`, `PUT /failover`. Every route needs the bearer
+ * token; errors are `{code, message, details, status}`; no answer carries a secret.
+ *
+ * @example
+ * await app.register(apiRoutes, { prefix: '/ag/api/v1', node, apiToken });
+ */
+export const apiRoutes: FastifyPluginAsync<ApiRoutesOptions> = async (app, options) => {
+  const { node } = options;
+  const expected = digest(options.apiToken);
+  app.addHook('onRequest', async (request) => authorize(request, expected));
+  app.setErrorHandler((error, request, reply) => {
+    const apiError = toApiError(error);
+    if (apiError.status >= 500) request.log.error({ err: error }, 'API request failed');
+    void reply.code(apiError.status).send(apiError.body());
+  });
+  app.setNotFoundHandler(async (request) => {
+    throw new ApiError(404, 'NotFound', `No API route ${request.method} ${request.url.split('?')[0]}.`);
+  });
+  const withBody = { preValidation: requireJsonBody };
+
+  app.get('/state', async () => stateBody(node.getNodeState()));
+
+  app.get('/group', async () => groupBody(node));
+
+  app.post('/group', withBody, async (request, reply) => {
+    const changes = settingsChangesFrom(request.body, node.settings);
+    requireNotInGroup(node, 'create a group');
+    if ((changes.group_fqdn ?? node.settings.groupFqdn) === undefined) throw invalidInput([{ field: 'group_fqdn', rule: 'is required to create a group' }]);
+    await node.updateSettings(changes);
+    await node.createGroup();
+    return reply.code(201).send({ message: ApiMessage.GroupCreated });
+  });
+
+  app.put('/group', withBody, async (request) => {
+    const changes = settingsChangesFrom(request.body, node.settings);
+    const state = node.getNodeState();
+    if (state.nodeRole === NodeRole.NotInGroup) throw new ApiError(409, 'Conflict', 'This node is not in an availability group.');
+    if (!state.actingPrimary) throw new ApiError(409, 'Conflict', 'Group settings can only be changed on the acting Primary.', { node_role: state.nodeRole });
+    await node.updateSettings(changes);
+    return { message: ApiMessage.ConfigurationUpdated };
+  });
+
+  app.put('/group/members', withBody, async (request) => {
+    const join = joinRequestFrom(request.body, node.settings);
+    requireNotInGroup(node, 'join a group');
+    if (options.locatePrimary === undefined) throw invalidInput([{ field: 'dns_server', rule: 'is required to find the Primary through the group FQDN' }]);
+    await joinThroughDns(node, options.locatePrimary, join.groupFqdn, join.scheme);
+    return { message: ApiMessage.Joined };
+  });
+
+  app.put('/configuration', withBody, async (request) => {
+    const changes = settingsChangesFrom(request.body, node.settings);
+    requireNotInGroup(node, 'preconfigure it (use PUT /group on the Primary)');
+    await node.updateSettings(changes);
+    return { message: ApiMessage.ConfigurationUpdated };
+  });
+
+  app.put('/failover', async () => {
+    await node.failover();
+    return { message: ApiMessage.FailoverCompleted };
+  });
+};
+
+function requireNotInGroup(node: AvailabilityNode, what: string): void {
+  if (node.getNodeState().nodeRole !== NodeRole.NotInGroup) throw new ApiError(409, 'Conflict', `This node is already in an availability group; it cannot ${what}.`);
+}

@@ -1,0 +1,25 @@
+/**
+ * availability-group/http: a node on the network. `startNetworkedNode` runs one the way `agctl start` does;
+ * `availabilityGroupPlugin` embeds a node's API, health, metrics and peer routes in your own fastify app, with the
+ * `app.requirePrimary` preHandler.
+ */
+export { startNetworkedNode, type NetworkedNode, type NetworkedNodeOptions } from './networkedNode.js';
+export { availabilityGroupPlugin, API_PREFIX, API_BODY_LIMIT, type AvailabilityGroupPluginOptions } from './availabilityGroupPlugin.js';
+export { requirePrimaryHook } from './requirePrimaryHook.js';
+export { apiRoutes, ApiMessage, type ApiRoutesOptions, type PrimaryLocator } from './apiRoutes.js';
+export { healthRoutes } from './healthRoutes.js';
+export { ApiError, type ApiErrorBody } from './apiError.js';
+export { NodeMetrics, type NodeMetricsOptions } from './nodeMetrics.js';
+export { openApiDocument } from './openApiDocument.js';
+export { createPrimaryLocator, lookupAddress } from './primaryLocator.js';
+export { joinThroughDns } from './joinThroughDns.js';
+export { SettingsDnsAuthority, type SettingsDnsAuthorityOptions } from './settingsDnsAuthority.js';
+export {
+  createHttpPeerTransport,
+  PEER_MESSAGE_PATH,
+  PEER_NONCE_PATH,
+  type HttpPeerTransport,
+  type HttpPeerTransportOptions,
+  type HttpPeerTransportStats,
+} from '../peer/httpPeerTransport.js';
+export { PeerReplayGuard, type PeerReplayGuardOptions } from '../peer/peerReplayGuard.js';

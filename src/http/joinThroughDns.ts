@@ -1,0 +1,23 @@
+import type { AvailabilityNode } from '../node/createNode.js';
+import { GroupOperationError } from '../api/errors.js';
+import type { PrimaryLocator } from './apiRoutes.js';
+
+/**
+ * Joins the group `groupFqdn` as Secondary: finds the Primary through the group's A record (`locatePrimary`),
+ * then asks it over the signed peer channel (`node.joinGroup`), which brings the group's settings. The Primary is
+ * expected on this node's own port and the given scheme (both nodes of a group use the same). Rejects with
+ * `GroupOperationError` when the Primary cannot be found in DNS.
+ *
+ * @example
+ * await joinThroughDns(node, createPrimaryLocator('127.0.0.1:5353'), 'app.example.test', 'http');
+ */
+export async function joinThroughDns(node: AvailabilityNode, locatePrimary: PrimaryLocator, groupFqdn: string, scheme: 'http' | 'https'): Promise<void> {
+  let address: string;
+  try {
+    address = await locatePrimary(groupFqdn);
+  } catch (error) {
+    throw new GroupOperationError(`Could not find the Primary of ${groupFqdn} in DNS: ${(error as Error).message}`, { cause: error });
+  }
+  if (node.settings.groupFqdn !== groupFqdn) await node.updateSettings({ group_fqdn: groupFqdn });
+  await node.joinGroup({ address, port: node.settings.externalPort, scheme });
+}

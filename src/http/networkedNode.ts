@@ -1,0 +1,140 @@
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
+import { fastify, type FastifyInstance } from 'fastify';
+import type { InspectionEvent } from 'xstate';
+import { SettingsError, type SettingsIssue } from '../api/errors.js';
+import { createNode, type AvailabilityNode } from '../node/createNode.js';
+import { createLogger, type Logger } from '../node/logger.js';
+import { FileNodeStore, InMemoryNodeStore } from '../node/nodeStore.js';
+import { loadSettings, type Settings, type SettingsInput } from '../node/settings.js';
+import { createHttpPeerTransport, type HttpPeerTransport } from '../peer/httpPeerTransport.js';
+import { availabilityGroupPlugin } from './availabilityGroupPlugin.js';
+import { inspectorPlugin } from './inspector/inspectorPlugin.js';
+import { NodeMetrics } from './nodeMetrics.js';
+import { createPrimaryLocator } from './primaryLocator.js';
+import { SettingsDnsAuthority } from './settingsDnsAuthority.js';
+
+/** Options of {@link startNetworkedNode}. */
+export interface NetworkedNodeOptions {
+  /** Default: pino JSON on stdout. */
+  readonly logger?: Logger;
+  /** The peer-path fault switch (tests and drills): while it returns true no peer message is sent or received. */
+  readonly isPeerPathCut?: () => boolean;
+  /** Registers more routes on the node's server before it listens (e.g. the inspector at `/ag/inspect`). */
+  readonly configure?: (app: FastifyInstance, node: AvailabilityNode) => void | Promise<void>;
+  /** Sees every XState inspection event of the node's actor. */
+  readonly inspect?: (event: InspectionEvent) => void;
+  /** Export process metrics (CPU, memory) at `/metrics` too (default true). */
+  readonly processMetrics?: boolean;
+}
+
+/** A node running with its HTTP server. */
+export interface NetworkedNode {
+  readonly node: AvailabilityNode;
+  readonly app: FastifyInstance;
+  readonly peer: HttpPeerTransport;
+  /** The server's base URL, e.g. `http://127.0.0.2:18080`. */
+  readonly url: string;
+  /** Stops the node (an acting Primary with a healthy peer hands over first, unless `handOver: false`), then the server. */
+  stop(options?: { handOver?: boolean }): Promise<void>;
+}
+
+/** Node settings a networked node cannot run without, beyond what `loadSettings` requires. */
+function networkIssues(settings: Settings): SettingsIssue[] {
+  const issues: SettingsIssue[] = [];
+  if (settings.apiToken === undefined) issues.push({ field: 'api_token', rule: 'is required to run a networked node (it guards the HTTP API)' });
+  if (settings.peerSecret === undefined) issues.push({ field: 'peer_secret', rule: 'is required to run a networked node (it signs the direct heartbeats)' });
+  if (settings.dnsServer === undefined) issues.push({ field: 'dns_server', rule: 'is required to run a networked node (host:port of the authoritative DNS server)' });
+  if (settings.externalScheme === 'https') {
+    if (settings.tlsCertFile === undefined) issues.push({ field: 'tls_cert_file', rule: 'is required when external_scheme is https' });
+    if (settings.tlsKeyFile === undefined) issues.push({ field: 'tls_key_file', rule: 'is required when external_scheme is https' });
+  }
+  return issues;
+}
+
+function readTlsFile(field: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new SettingsError([{ field, rule: `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` }]);
+  }
+}
+
+/**
+ * Runs one node on the network: the statechart over the real DNS client (`dns_server`, TSIG key from the
+ * settings), the signed HTTP peer transport, settings and membership in `data_dir` (in memory without one), and one
+ * fastify server on `external_ipv4_address:external_port` (HTTPS with the TLS files when `external_scheme` is
+ * https) serving the API, health, metrics and peer routes. Resolves once the node knows its first role and the
+ * server listens. Throws `SettingsError` naming the field for a bad or incomplete configuration, before anything
+ * starts.
+ *
+ * @example
+ * const running = await startNetworkedNode(JSON.parse(await readFile('node-a.json', 'utf8')));
+ * await running.node.createGroup();
+ * process.on('SIGTERM', () => void running.stop());
+ */
+export async function startNetworkedNode(input: SettingsInput | unknown, options: NetworkedNodeOptions = {}): Promise<NetworkedNode> {
+  const settings = loadSettings(input);
+  const issues = networkIssues(settings);
+  if (issues.length > 0) throw new SettingsError(issues);
+  const tls =
+    settings.externalScheme === 'https'
+      ? { cert: readTlsFile('tls_cert_file', settings.tlsCertFile!), key: readTlsFile('tls_key_file', settings.tlsKeyFile!) }
+      : null;
+  const logger = options.logger ?? createLogger();
+  let node: AvailabilityNode | null = null;
+  let metrics: NodeMetrics | null = null;
+  const current = () => node?.settings ?? settings;
+  const peer = createHttpPeerTransport({
+    peerSecret: settings.peerSecret!,
+    // About one heartbeat interval: a heartbeat that takes longer is no use to the lease anyway.
+    timeoutMs: () => Math.min(5000, Math.max(100, current().timers.heartbeatIntervalMs)),
+    logger: logger.child({ component: 'peer' }),
+    ...(tls === null ? {} : { tls: { ca: [...rootCertificates, tls.cert] } }),
+    ...(options.isPeerPathCut === undefined ? {} : { isPathCut: options.isPeerPathCut }),
+  });
+  const dns = new SettingsDnsAuthority({ settings: current, logger: logger.child({ component: 'dns' }), onError: (error) => metrics?.countDnsError(error) });
+  node = createNode(settings, {
+    dns,
+    peer,
+    logger,
+    store: settings.dataDir === undefined ? new InMemoryNodeStore() : new FileNodeStore(settings.dataDir),
+    ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
+  });
+  const running = node;
+  metrics = new NodeMetrics(running, { processMetrics: options.processMetrics ?? true, peerRefusals: () => peer.stats.refused });
+  const app = fastify({ logger: false, ...(tls === null ? {} : { https: tls }) });
+  await app.register(availabilityGroupPlugin, {
+    node: running,
+    apiToken: settings.apiToken!,
+    peer,
+    metrics,
+    locatePrimary: (fqdn) => createPrimaryLocator(current().dnsServer!)(fqdn),
+  });
+  await app.register(inspectorPlugin, { node: running, apiToken: settings.apiToken! });
+  await options.configure?.(app, running);
+  try {
+    await running.start();
+    await app.listen({ host: settings.externalIpv4Address, port: settings.externalPort });
+  } catch (error) {
+    await running.stop({ handOver: false }).catch(() => undefined);
+    await app.close();
+    peer.close();
+    dns.close();
+    throw error;
+  }
+  let stopping: Promise<void> | null = null;
+  return {
+    node: running,
+    app,
+    peer,
+    url: `${settings.externalScheme}://${settings.externalIpv4Address}:${settings.externalPort}`,
+    stop: (stopOptions = {}) =>
+      (stopping ??= (async () => {
+        await running.stop(stopOptions);
+        await app.close();
+        peer.close();
+        dns.close();
+      })()),
+  };
+}

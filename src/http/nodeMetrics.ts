@@ -1,0 +1,127 @@
+import type { Registry } from 'prom-client';
+import type { AvailabilityNode } from '../node/createNode.js';
+import { EventId, NodeRole } from '../api/constants.js';
+
+/** Options of {@link NodeMetrics}. */
+export interface NodeMetricsOptions {
+  /** Also export the process metrics (CPU, memory, event loop) with the `ag_process_` prefix (default false). */
+  readonly processMetrics?: boolean;
+  /** Refused peer messages by reason, read at scrape time (the HTTP peer transport's `stats.refused`). */
+  readonly peerRefusals?: () => Readonly<Record<string, number>>;
+  /** Monotonic milliseconds, the clock the node runs on (default `performance.now`). */
+  readonly now?: () => number;
+}
+
+const ROLES = [NodeRole.Primary, NodeRole.Secondary, NodeRole.NotInGroup] as const;
+
+/**
+ * A node's Prometheus metrics in their own registry (several nodes can share a process): role, epoch, acting as
+ * Primary, heartbeat age, lease left, failovers, role changes, DNS errors by kind, refused peer messages. Events
+ * are counted in plain fields from the start; prom-client is loaded and the registry built at the first scrape
+ * (an unscraped node does not pay for it), and gauges are read from the node when scraped.
+ *
+ * @example
+ * const metrics = new NodeMetrics(node);
+ * app.get('/metrics', async (_, reply) => reply.type(metrics.contentType).send(await metrics.render()));
+ */
+export class NodeMetrics {
+  /** The Content-Type of {@link render}'s text (Prometheus text format 0.0.4). */
+  readonly contentType = 'text/plain; version=0.0.4; charset=utf-8';
+  readonly #node: AvailabilityNode;
+  readonly #options: NodeMetricsOptions;
+  #failovers = 0;
+  readonly #roleChanges = new Map<string, number>();
+  readonly #dnsErrors = new Map<string, number>();
+  #registry: Promise<Registry> | null = null;
+
+  constructor(node: AvailabilityNode, options: NodeMetricsOptions = {}) {
+    this.#node = node;
+    this.#options = options;
+    node.subscribe(EventId.NodeRoleChanged, (change) => {
+      this.#roleChanges.set(change.new, (this.#roleChanges.get(change.new) ?? 0) + 1);
+      if (change.previous === NodeRole.Secondary && change.new === NodeRole.Primary) this.#failovers += 1;
+    });
+  }
+
+  /** Counts one failed DNS exchange; `kind` is taken from the error's code (e.g. `AG_DNS_UNREACHABLE` → `unreachable`). */
+  countDnsError(error: unknown): void {
+    const code = (error as { code?: unknown } | null)?.code;
+    const kind = typeof code === 'string' ? code.replace(/^AG_DNS_/, '').toLowerCase() : 'other';
+    this.#dnsErrors.set(kind, (this.#dnsErrors.get(kind) ?? 0) + 1);
+  }
+
+  /** The metrics in the Prometheus text format. */
+  async render(): Promise<string> {
+    this.#registry ??= this.#build();
+    return (await this.#registry).metrics();
+  }
+
+  async #build(): Promise<Registry> {
+    const { Counter, Gauge, Registry: RegistryClass, collectDefaultMetrics } = await import('prom-client');
+    const registry = new RegistryClass();
+    const registers = [registry];
+    const node = this.#node;
+    const now = this.#options.now ?? (() => performance.now());
+    const context = () => node.actor?.getSnapshot().context ?? null;
+    /** A counter whose value is kept here: set from the field at scrape time. */
+    const counted = (name: string, help: string, labelNames: string[], values: () => Iterable<[Record<string, string>, number]>) =>
+      new Counter({
+        name,
+        help,
+        labelNames,
+        registers,
+        collect() {
+          this.reset();
+          for (const [labels, value] of values()) this.inc(labels, value);
+        },
+      });
+    new Gauge({
+      name: 'ag_node_role',
+      help: 'The node role: 1 for the current role, 0 for the others.',
+      labelNames: ['role'],
+      registers,
+      collect() {
+        const role = context()?.role ?? null;
+        for (const each of ROLES) this.set({ role: each }, each === role ? 1 : 0);
+      },
+    });
+    new Gauge({ name: 'ag_node_epoch', help: 'The highest epoch this node knows.', registers, collect() { this.set(context()?.epoch ?? 0); } });
+    new Gauge({ name: 'ag_node_acting_primary', help: '1 while this node acts as Primary (role primary and a valid lease).', registers, collect() { this.set(node.actor !== null && node.isActingPrimary() ? 1 : 0); } });
+    new Gauge({
+      name: 'ag_heartbeat_age_seconds',
+      help: 'Seconds since the newest heartbeat: on a Secondary since (epoch, seq) last rose, on a Primary since its newest confirmed heartbeat was sent. NaN when there is none.',
+      registers,
+      collect() {
+        const ctx = context();
+        const since = ctx === null ? null : ctx.role === NodeRole.Primary ? ctx.lastConfirmedSentAt : ctx.lastProgressAt;
+        this.set(since === null ? Number.NaN : (now() - since) / 1000);
+      },
+    });
+    new Gauge({
+      name: 'ag_lease_remaining_seconds',
+      help: 'Seconds of lease left on a Primary; 0 otherwise.',
+      registers,
+      collect() {
+        const ctx = context();
+        this.set(ctx?.role === NodeRole.Primary && ctx.leaseExpiresAt !== null ? Math.max(0, (ctx.leaseExpiresAt - now()) / 1000) : 0);
+      },
+    });
+    if (this.#options.peerRefusals !== undefined) {
+      const refusals = this.#options.peerRefusals;
+      new Gauge({
+        name: 'ag_peer_messages_refused',
+        help: 'Peer messages refused since start, by reason (signature, malformed, replay, group, not-listening, path-cut).',
+        labelNames: ['reason'],
+        registers,
+        collect() {
+          for (const [reason, count] of Object.entries(refusals())) this.set({ reason }, count);
+        },
+      });
+    }
+    counted('ag_failovers_total', 'Takeovers by this node: role changes from secondary to primary.', [], () => [[{}, this.#failovers]]);
+    counted('ag_role_changes_total', 'Role changes of this node, by new role.', ['to'], () => [...this.#roleChanges].map(([to, value]) => [{ to }, value]));
+    counted('ag_dns_errors_total', 'Failed DNS reads and updates, by kind (error code).', ['kind'], () => [...this.#dnsErrors].map(([kind, value]) => [{ kind }, value]));
+    if (this.#options.processMetrics === true) collectDefaultMetrics({ register: registry, prefix: 'ag_process_', eventLoopMonitoringPrecision: 100 });
+    return registry;
+  }
+}

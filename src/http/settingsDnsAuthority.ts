@@ -1,0 +1,82 @@
+import type { Logger } from 'pino';
+import type { GroupRecords } from '../../machines/nodeMachine.types.js';
+import type { DnsAuthority, RecordsExpectation, RecordsReplacement, UpdateOptions } from '../dns/dnsAuthority.js';
+import { DnsUpdateClient } from '../dns/dnsUpdateClient.js';
+import { DnsError } from '../dns/errors.js';
+import type { Settings } from '../node/settings.js';
+import { parseHostPort } from './primaryLocator.js';
+
+/** Options of {@link SettingsDnsAuthority}. */
+export interface SettingsDnsAuthorityOptions {
+  /** The settings in force, read at every call: a join brings the TSIG key, an update may change it. */
+  readonly settings: () => Settings;
+  readonly logger?: Logger;
+  /** Told of every failed read or update (metrics count them by kind). */
+  readonly onError?: (error: unknown) => void;
+}
+
+/**
+ * The DNS authority of a networked node: a `DnsUpdateClient` for the `dns_server` and TSIG key in the settings in
+ * force, rebuilt when they change. Until the node has a key (a node about to join gets it from the Primary) every
+ * call rejects with a `DnsError` coded `AG_DNS_NOT_CONFIGURED`. Timeouts follow the heartbeat interval, so a slow server costs at most
+ * about one heartbeat.
+ *
+ * @example
+ * const dns = new SettingsDnsAuthority({ settings: () => node.settings });
+ */
+export class SettingsDnsAuthority implements DnsAuthority {
+  readonly #options: SettingsDnsAuthorityOptions;
+  #client: DnsUpdateClient | null = null;
+  #clientKey = '';
+
+  constructor(options: SettingsDnsAuthorityOptions) {
+    this.#options = options;
+  }
+
+  read(fqdn: string): Promise<GroupRecords> {
+    return this.#observe(() => this.#current().read(fqdn));
+  }
+
+  compareAndSwap(fqdn: string, expectation: RecordsExpectation, replacement: RecordsReplacement, options: UpdateOptions): Promise<void> {
+    return this.#observe(() => this.#current().compareAndSwap(fqdn, expectation, replacement, options));
+  }
+
+  /** Closes the client; later calls build a new one. */
+  close(): void {
+    this.#client?.close();
+    this.#client = null;
+    this.#clientKey = '';
+  }
+
+  async #observe<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      this.#options.onError?.(error);
+      throw error;
+    }
+  }
+
+  #current(): DnsUpdateClient {
+    const settings = this.#options.settings();
+    const { dnsServer, tsigName, tsigSecret, tsigAlgorithm } = settings;
+    if (dnsServer === undefined || tsigName === undefined || tsigSecret === undefined) {
+      throw new DnsError('AG_DNS_NOT_CONFIGURED', 'No DNS server or TSIG key yet: dns_server, tsig_name and tsig_secret must all be set (a joining node gets the key from the Primary).');
+    }
+    // Wait for about one heartbeat per attempt: long enough for a loaded server, short enough not to stall the lease.
+    const timeoutMs = Math.min(2000, Math.max(150, settings.timers.heartbeatIntervalMs));
+    const key = JSON.stringify([dnsServer, tsigName, tsigSecret, tsigAlgorithm, timeoutMs]);
+    if (this.#client === null || key !== this.#clientKey) {
+      this.#client?.close();
+      this.#client = new DnsUpdateClient({
+        server: parseHostPort(dnsServer),
+        tsig: { name: tsigName, algorithm: tsigAlgorithm, secret: tsigSecret },
+        timeoutMs,
+        retries: 1,
+        ...(this.#options.logger === undefined ? {} : { logger: this.#options.logger }),
+      });
+      this.#clientKey = key;
+    }
+    return this.#client;
+  }
+}

@@ -1,0 +1,287 @@
+/**
+ * The real peer transport: signed JSON over HTTP or HTTPS. The send side is a keep-alive client; the receive side
+ * is a fastify plugin that the node's one HTTP server registers next to the API.
+ */
+import { randomBytes } from 'node:crypto';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { PeerMessageRejectedError, PeerUnreachableError } from '../api/errors.js';
+import { silentLogger } from '../node/logger.js';
+import { peerEnvelopeSchema, type PeerEnvelope } from './peerMessageSchema.js';
+import type { JoinReply, MemberAddress, PeerMessage, PeerReceiver, PeerReplyTo } from './peerMessages.js';
+import { PeerReplayGuard } from './peerReplayGuard.js';
+import { openSealed, seal } from './peerSeal.js';
+import { PEER_SIGNATURE_HEADER, signPeerRequest, signPeerResponse, signaturesMatch, verifyPeerRequest } from './peerSignature.js';
+import type { PeerTransport } from './peerTransport.js';
+
+/** Where peer messages are posted. */
+export const PEER_MESSAGE_PATH = '/ag/peer/v1/message';
+/** Where a sender asks for the single-use nonce that every message but a heartbeat carries. */
+export const PEER_NONCE_PATH = '/ag/peer/v1/nonce';
+/** Peer bodies are small; anything larger is refused before it is read. */
+const PEER_BODY_LIMIT = 16 * 1024;
+
+/** Options of {@link createHttpPeerTransport}. */
+export interface HttpPeerTransportOptions {
+  /** The group's shared `peer_secret`: every request and every answer is signed with it. */
+  readonly peerSecret: string;
+  /** How long one exchange may take, in ms; read per send (a join changes the heartbeat interval). */
+  readonly timeoutMs: number | (() => number);
+  /** For `https` peers: extra trusted CA certificates (PEM), and whether to verify (default true). */
+  readonly tls?: { readonly ca?: string | Buffer | ReadonlyArray<string | Buffer>; readonly rejectUnauthorized?: boolean };
+  readonly logger?: Logger;
+  /** A fault switch for tests and drills: while it returns true, nothing is sent and nothing received. */
+  readonly isPathCut?: () => boolean;
+  /** The replay memory of the receive side (default: a fresh one). */
+  readonly replayGuard?: PeerReplayGuard;
+}
+
+/** Counters of the transport since it was created. */
+export interface HttpPeerTransportStats {
+  sent: number;
+  sendFailures: number;
+  received: number;
+  /** Refused incoming messages by reason: `signature`, `malformed`, `replay`, `group`, `not-listening`, `path-cut`. */
+  refused: Record<string, number>;
+}
+
+/** The HTTP peer transport: a {@link PeerTransport} plus the fastify plugin that receives. */
+export interface HttpPeerTransport extends PeerTransport {
+  /** Registers `POST /ag/peer/v1/message` and `POST /ag/peer/v1/nonce`; register it without fastify-plugin (it scopes its own body parser). */
+  readonly plugin: FastifyPluginAsync;
+  readonly stats: Readonly<HttpPeerTransportStats>;
+  /** Closes idle keep-alive connections. */
+  close(): void;
+}
+
+/** A refusal on the receive side: answered with `status` and logged. */
+class PeerRefusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Creates the HTTP peer transport. Guarantees: every message is signed (HMAC-SHA256 over the exact body with the
+ * peer secret) and so is every answer (bound to its request); the receiver refuses bad signatures, malformed
+ * messages and replays with an error status and a log line before the node sees them; the TSIG secret in a join
+ * answer travels sealed; a send that gets no signed answer within the timeout rejects with `PeerUnreachableError`.
+ *
+ * @example
+ * const peer = createHttpPeerTransport({ peerSecret, timeoutMs: 200 });
+ * await app.register(peer.plugin);
+ * const node = createNode(settings, { peer });
+ */
+export function createHttpPeerTransport(options: HttpPeerTransportOptions): HttpPeerTransport {
+  return new HttpPeerTransportImpl(options);
+}
+
+class HttpPeerTransportImpl implements HttpPeerTransport {
+  readonly stats: HttpPeerTransportStats = { sent: 0, sendFailures: 0, received: 0, refused: {} };
+  readonly #secret: string;
+  readonly #timeoutMs: () => number;
+  readonly #logger: Logger;
+  readonly #isPathCut: () => boolean;
+  readonly #guard: PeerReplayGuard;
+  readonly #httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 4 });
+  readonly #httpsAgent: HttpsAgent;
+  #receiver: PeerReceiver | null = null;
+
+  constructor(options: HttpPeerTransportOptions) {
+    this.#secret = options.peerSecret;
+    const timeout = options.timeoutMs;
+    this.#timeoutMs = typeof timeout === 'number' ? () => timeout : timeout;
+    this.#logger = options.logger ?? silentLogger();
+    this.#isPathCut = options.isPathCut ?? (() => false);
+    this.#guard = options.replayGuard ?? new PeerReplayGuard();
+    const ca = options.tls?.ca;
+    this.#httpsAgent = new HttpsAgent({
+      keepAlive: true,
+      maxSockets: 4,
+      rejectUnauthorized: options.tls?.rejectUnauthorized ?? true,
+      ...(ca === undefined ? {} : { ca: (Array.isArray(ca) ? [...ca] : [ca]) as (string | Buffer)[] }),
+    });
+  }
+
+  readonly plugin: FastifyPluginAsync = async (app) => {
+    // Encapsulated: the signature covers the exact bytes, so this scope keeps the body as a Buffer.
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: PEER_BODY_LIMIT }, (_request, body, done) => done(null, body));
+    app.post(PEER_NONCE_PATH, (request, reply) => this.#answer(request, reply, async () => ({ nonce: this.#guard.issueNonce() })));
+    app.post(PEER_MESSAGE_PATH, (request, reply) => this.#answer(request, reply, (envelope) => this.#receive(envelope)));
+  };
+
+  async listen(self: MemberAddress, receiver: PeerReceiver): Promise<() => Promise<void>> {
+    this.#receiver = receiver;
+    this.#logger.debug({ self }, 'peer transport receiving');
+    return async () => {
+      if (this.#receiver === receiver) this.#receiver = null;
+    };
+  }
+
+  async send<M extends PeerMessage>(to: MemberAddress, message: M): Promise<PeerReplyTo<M>> {
+    if (this.#isPathCut()) {
+      this.stats.sendFailures += 1;
+      throw new PeerUnreachableError(`The peer path is cut (fault switch): ${message.type} to ${to.nodeId} not sent.`);
+    }
+    try {
+      const nonce = message.type === 'heartbeat' ? undefined : ((await this.#exchange(to, PEER_NONCE_PATH, { v: 1, challenge: randomBytes(9).toString('base64url') })) as { nonce?: unknown }).nonce;
+      const answer = (await this.#exchange(to, PEER_MESSAGE_PATH, { v: 1, message, ...(typeof nonce === 'string' ? { nonce } : {}) })) as { reply?: unknown };
+      if (typeof answer.reply !== 'object' || answer.reply === null) throw new PeerUnreachableError(`The peer ${to.nodeId} answered without a reply.`);
+      this.stats.sent += 1;
+      return (message.type === 'join' ? this.#openJoinReply(answer.reply as JoinReply) : answer.reply) as PeerReplyTo<M>;
+    } catch (error) {
+      this.stats.sendFailures += 1;
+      throw error;
+    }
+  }
+
+  close(): void {
+    this.#httpAgent.destroy();
+    this.#httpsAgent.destroy();
+  }
+
+  /** Verifies and parses a request, runs `handle`, and answers with a signed body; refusals are logged. */
+  async #answer(request: FastifyRequest, reply: FastifyReply, handle: (envelope: PeerEnvelope) => Promise<unknown>): Promise<void> {
+    const signature = headerOf(request, PEER_SIGNATURE_HEADER);
+    try {
+      if (this.#isPathCut()) throw new PeerRefusal(503, 'AG_PEER_PATH_CUT', 'path-cut', 'The peer path is cut (fault switch).');
+      if (this.#receiver === null) throw new PeerRefusal(503, 'AG_PEER_NOT_LISTENING', 'not-listening', 'This node is not receiving peer messages.');
+      const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      if (!verifyPeerRequest(this.#secret, body, signature)) {
+        throw new PeerRefusal(401, 'AG_PEER_BAD_SIGNATURE', 'signature', 'The message signature is missing or wrong.');
+      }
+      const result = await handle(request.url.startsWith(PEER_NONCE_PATH) ? ({ v: 1 } as PeerEnvelope) : parseEnvelope(body));
+      const text = JSON.stringify(result);
+      reply.header(PEER_SIGNATURE_HEADER, signPeerResponse(this.#secret, signature ?? '', text)).type('application/json').send(text);
+    } catch (error) {
+      const refusal = toRefusal(error);
+      this.stats.refused[refusal.reason] = (this.stats.refused[refusal.reason] ?? 0) + 1;
+      this.#logger.warn({ status: refusal.status, code: refusal.code, remote: request.ip, reason: refusal.reason }, `peer message refused: ${refusal.message}`);
+      reply.code(refusal.status).send({ code: refusal.code, message: refusal.message, status: refusal.status });
+    }
+  }
+
+  async #receive(envelope: PeerEnvelope): Promise<{ reply: unknown }> {
+    const { message } = envelope;
+    const receiver = this.#receiver;
+    if (receiver === null) throw new PeerRefusal(503, 'AG_PEER_NOT_LISTENING', 'not-listening', 'This node is not receiving peer messages.');
+    if (message.type === 'heartbeat') {
+      if (this.#guard.isReplayedHeartbeat(message.heartbeat)) {
+        const { epoch, seq } = message.heartbeat;
+        throw new PeerRefusal(409, 'AG_PEER_REPLAY', 'replay', `Heartbeat (epoch ${epoch}, seq ${seq}) is not newer than one already accepted.`);
+      }
+    } else if (!this.#guard.consumeNonce(envelope.nonce)) {
+      throw new PeerRefusal(409, 'AG_PEER_REPLAY', 'replay', `The ${message.type} message does not carry a fresh nonce issued by this node.`);
+    }
+    const answer = await receiver(message);
+    this.stats.received += 1;
+    if (message.type === 'heartbeat') this.#guard.recordHeartbeat(message.heartbeat);
+    return { reply: message.type === 'join' ? this.#sealJoinReply(answer as JoinReply) : answer };
+  }
+
+  #sealJoinReply(reply: JoinReply): JoinReply {
+    const secret = reply.groupSettings?.tsig_secret;
+    if (typeof secret !== 'string') return reply;
+    return { ...reply, groupSettings: { ...reply.groupSettings, tsig_secret: seal(this.#secret, secret) } };
+  }
+
+  #openJoinReply(reply: JoinReply): JoinReply {
+    const sealed = reply.groupSettings?.tsig_secret;
+    if (typeof sealed !== 'string') return reply;
+    return { ...reply, groupSettings: { ...reply.groupSettings, tsig_secret: openSealed(this.#secret, sealed) } };
+  }
+
+  /** One signed POST; resolves with the parsed answer once its signature checks out. */
+  #exchange(to: MemberAddress, path: string, payload: object): Promise<unknown> {
+    const body = JSON.stringify(payload);
+    const signature = signPeerRequest(this.#secret, body);
+    const timeoutMs = this.#timeoutMs();
+    const where = `${to.nodeId} at ${to.scheme}://${to.address}:${to.port}`;
+    return new Promise((resolve, reject) => {
+      const request = (to.scheme === 'https' ? httpsRequest : httpRequest)(
+        {
+          host: to.address,
+          port: to.port,
+          path,
+          method: 'POST',
+          agent: to.scheme === 'https' ? this.#httpsAgent : this.#httpAgent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), [PEER_SIGNATURE_HEADER]: signature },
+        },
+        (response) => {
+          readBody(response).then((text) => {
+            clearTimeout(timer);
+            if (response.statusCode !== 200) {
+              reject(new PeerUnreachableError(`The peer ${where} refused the message (${response.statusCode}): ${errorMessageOf(text)}`));
+            } else if (!signaturesMatch(signPeerResponse(this.#secret, signature, text), headerValue(response.headers[PEER_SIGNATURE_HEADER]))) {
+              reject(new PeerUnreachableError(`The answer from ${where} is not signed with the peer secret.`));
+            } else {
+              resolve(JSON.parse(text));
+            }
+          }, fail);
+        },
+      );
+      const fail = (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof PeerUnreachableError ? error : new PeerUnreachableError(`The peer ${where} is unreachable: ${(error as Error).message}`, { cause: error }));
+      };
+      const timer = setTimeout(() => request.destroy(new PeerUnreachableError(`The peer ${where} did not answer within ${timeoutMs} ms.`)), timeoutMs);
+      request.on('error', fail);
+      request.end(body);
+    });
+  }
+}
+
+function parseEnvelope(body: Buffer): PeerEnvelope {
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new PeerRefusal(400, 'AG_PEER_BAD_MESSAGE', 'malformed', 'The message is not JSON.');
+  }
+  const parsed = peerEnvelopeSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new PeerRefusal(400, 'AG_PEER_BAD_MESSAGE', 'malformed', `The message is malformed at ${issue?.path.join('.') || '(body)'}: ${issue?.message ?? 'invalid'}.`);
+  }
+  return parsed.data as PeerEnvelope;
+}
+
+function toRefusal(error: unknown): PeerRefusal {
+  if (error instanceof PeerRefusal) return error;
+  if (error instanceof PeerMessageRejectedError) return new PeerRefusal(403, error.code, 'group', error.message);
+  return new PeerRefusal(500, 'AG_PEER_RECEIVER_FAILED', 'receiver-failed', `The node could not handle the message: ${(error as Error).message}`);
+}
+
+function readBody(response: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    response.on('data', (chunk: Buffer) => chunks.push(chunk));
+    response.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    response.on('error', reject);
+  });
+}
+
+function errorMessageOf(text: string): string {
+  try {
+    const body = JSON.parse(text) as { code?: string; message?: string };
+    return `${body.code ?? 'error'}: ${body.message ?? ''}`;
+  } catch {
+    return text.slice(0, 200);
+  }
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function headerOf(request: FastifyRequest, name: string): string | undefined {
+  return headerValue(request.headers[name]);
+}

@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import type { PeerMessage } from './peerMessages.js';
+
+const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const nodeId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/);
+const group = z.string().max(254);
+
+const memberAddress = z
+  .object({
+    nodeId,
+    address: z.ipv4(),
+    port: z.number().int().min(1).max(65535),
+    scheme: z.enum(['http', 'https']),
+  })
+  .strict();
+
+const heartbeat = z.object({ holder: nodeId, epoch: count.min(1), seq: count, sentAt: count }).strict();
+
+/** What a peer message must look like on the wire; anything else is refused before the node sees it. */
+export const peerMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('heartbeat'), group, heartbeat }).strict(),
+  z.object({ type: z.literal('handover'), group, from: nodeId, epoch: count }).strict(),
+  z.object({ type: z.literal('step-down'), group, from: nodeId }).strict(),
+  z.object({ type: z.literal('join'), group, member: memberAddress }).strict(),
+]);
+
+/** A request body on the peer route: the message and, for every type but heartbeat, a nonce the receiver issued. */
+export const peerEnvelopeSchema = z
+  .object({
+    v: z.literal(1),
+    message: peerMessageSchema,
+    nonce: z.string().min(1).max(64).optional(),
+  })
+  .strict();
+
+/** A parsed request body. */
+export interface PeerEnvelope {
+  readonly v: 1;
+  readonly message: PeerMessage;
+  readonly nonce?: string;
+}

@@ -1,0 +1,215 @@
+/**
+ * fast-check arbitraries for QA: valid group settings (they pass `loadSettings`' timer rules), clocks within the
+ * drift bound, fault schedules, workloads, and whole scenarios. Every time is in milliseconds of simulated time.
+ */
+import fc from 'fast-check';
+import { MAX_CLOCK_RATE_DRIFT, HEARTBEATS_PER_LEASE, DEFAULT_LEASE_FRACTION, type SettingsInput } from '../node/settings.js';
+import {
+  SIM_NODE_IDS,
+  type Fault,
+  type Scenario,
+  type ScenarioClock,
+  type ScenarioGroupSettings,
+  type ScenarioNetwork,
+  type SimNodeId,
+  type WorkloadOp,
+} from './scenario.js';
+
+/** The drift factor of the lease rule: a lease must be shorter than the failover period divided by this. */
+const DRIFT_FACTOR = (1 + MAX_CLOCK_RATE_DRIFT) / (1 - MAX_CLOCK_RATE_DRIFT);
+
+/**
+ * Group timers that `loadSettings` accepts: failover period in [minAbsenceMs, maxAbsenceMs]; the lease either the
+ * default share or any value the drift rule allows; a heartbeat interval that fits twice into the lease; a standby
+ * check no longer than the failover period. Values are whole milliseconds, written as seconds; the failover period
+ * is at least 3 ms.
+ *
+ * @example
+ * fc.assert(fc.property(groupSettingsArbitrary(), (group) => { loadSettings({ node_id: 'a', external_ipv4_address: '127.0.0.2', ...group }); }));
+ */
+export function groupSettingsArbitrary(options: { minAbsenceMs?: number; maxAbsenceMs?: number } = {}): fc.Arbitrary<ScenarioGroupSettings> {
+  // Below 3 ms no lease can hold two whole-millisecond heartbeats inside the drift margin.
+  const minAbsence = Math.max(3, options.minAbsenceMs ?? 300);
+  const maxAbsence = options.maxAbsenceMs ?? 60_000;
+  return fc
+    .record({
+      absence: fc.integer({ min: minAbsence, max: maxAbsence }),
+      leaseShare: fc.option(fc.double({ min: 0.3, max: 1, noNaN: true }), { nil: null }),
+      heartbeatShare: fc.double({ min: 0.05, max: 1, noNaN: true }),
+      checkShare: fc.double({ min: 0.05, max: 1, noNaN: true }),
+    })
+    .map(({ absence, leaseShare, heartbeatShare, checkShare }) => {
+      // The largest lease the drift rule allows, one millisecond short of the limit.
+      const maxLease = Math.ceil(absence / DRIFT_FACTOR) - 1;
+      const lease = leaseShare === null ? absence * DEFAULT_LEASE_FRACTION : Math.max(2, Math.floor(maxLease * leaseShare));
+      const heartbeat = Math.max(1, Math.floor((lease / HEARTBEATS_PER_LEASE) * heartbeatShare));
+      const check = Math.max(1, Math.floor(absence * checkShare));
+      return {
+        health_report_interval: heartbeat / 1000,
+        health_check_interval: check / 1000,
+        allowed_absence_interval: absence / 1000,
+        ...(leaseShare === null ? {} : { lease_duration: lease / 1000 }),
+      };
+    });
+}
+
+/**
+ * Whole node settings (snake_case) that `loadSettings` accepts, for QA tests of configuration handling.
+ *
+ * @example
+ * fc.assert(fc.property(settingsInputArbitrary(), (input) => { loadSettings(input); }));
+ */
+export function settingsInputArbitrary(): fc.Arbitrary<SettingsInput> {
+  return fc
+    .record({
+      group: groupSettingsArbitrary(),
+      node: fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,20}$/),
+      octet: fc.integer({ min: 1, max: 254 }),
+      port: fc.integer({ min: 1, max: 65535 }),
+      ttl: fc.integer({ min: 0, max: 86_400 }),
+      scheme: fc.constantFrom('http' as const, 'https' as const),
+    })
+    .map(({ group, node, octet, port, ttl, scheme }) => ({
+      node_id: node,
+      external_ipv4_address: `127.0.0.${octet}`,
+      external_port: port,
+      external_scheme: scheme,
+      group_fqdn: 'app.example.test',
+      group_fqdn_ttl: ttl,
+      ...group,
+    }));
+}
+
+/** A node's clocks: rate within the drift bound (often exactly at a bound), any offset, a wall skew up to ±maxSkewMs. */
+export function clockArbitrary(options: { maxSkewMs?: number } = {}): fc.Arbitrary<ScenarioClock> {
+  const maxSkew = options.maxSkewMs ?? 10 * 60_000;
+  return fc.record({
+    rate: fc.oneof(
+      fc.constantFrom(1 - MAX_CLOCK_RATE_DRIFT, 1, 1 + MAX_CLOCK_RATE_DRIFT),
+      fc.double({ min: 1 - MAX_CLOCK_RATE_DRIFT, max: 1 + MAX_CLOCK_RATE_DRIFT, noNaN: true }),
+    ),
+    monotonicOffsetMs: fc.integer({ min: 0, max: 10_000_000 }),
+    wallSkewMs: fc.integer({ min: -maxSkew, max: maxSkew }),
+  });
+}
+
+/** Base network delays for a group whose heartbeat interval is `heartbeatMs`: at most a tenth of it each way. */
+export function networkArbitrary(heartbeatMs: number): fc.Arbitrary<ScenarioNetwork> {
+  const range = fc
+    .tuple(fc.double({ min: 0.001, max: 0.1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }))
+    .map(([share, low]): [number, number] => [heartbeatMs * share * low, heartbeatMs * share]);
+  return fc.record({ peerDelayMs: range, dnsDelayMs: range }).map(({ peerDelayMs, dnsDelayMs }) => ({
+    peerDelayMs,
+    dnsDelayMs,
+    // Long enough for any fault-free exchange, short enough that a lost answer costs less than half a heartbeat.
+    requestTimeoutMs: 4 * Math.max(peerDelayMs[1], dnsDelayMs[1]),
+  }));
+}
+
+const nodeArbitrary = fc.constantFrom<SimNodeId>(...SIM_NODE_IDS);
+const directionArbitrary = fc.constantFrom<[SimNodeId, SimNodeId]>(['a', 'b'], ['b', 'a']);
+
+/** How heavy a fault schedule is: the most faults, and the kinds to draw from. */
+export interface FaultMix {
+  readonly maxFaults: number;
+  readonly kinds?: readonly Fault['kind'][];
+}
+
+/** Preset fault mixes. */
+export const FAULT_MIXES = {
+  none: { maxFaults: 0 },
+  light: { maxFaults: 3 },
+  heavy: { maxFaults: 12 },
+} as const satisfies Record<string, FaultMix>;
+
+/**
+ * A fault schedule for a run of `durationMs` whose failover period is `absenceMs`: faults start after the group has
+ * formed (two failover periods in) and last from a twentieth of a failover period to three of them. A partition
+ * is one-way or two-way; a crash may restart.
+ *
+ * @example
+ * const faults = fc.sample(faultScheduleArbitrary({ absenceMs: 3000, durationMs: 60_000, mix: FAULT_MIXES.heavy }), 1)[0];
+ */
+export function faultScheduleArbitrary(options: { absenceMs: number; durationMs: number; mix?: FaultMix }): fc.Arbitrary<Fault[]> {
+  const { absenceMs, durationMs } = options;
+  const mix: FaultMix = options.mix ?? FAULT_MIXES.light;
+  if (mix.maxFaults === 0) return fc.constant([]);
+  const at = fc.integer({ min: Math.round(2 * absenceMs), max: Math.max(Math.round(2 * absenceMs), Math.round(durationMs - absenceMs)) });
+  const duration = fc.integer({ min: Math.max(1, Math.round(absenceMs / 20)), max: Math.round(3 * absenceMs) });
+  const extra = fc.integer({ min: 1, max: Math.round(absenceMs / 2) });
+  const byKind: Record<Fault['kind'], fc.Arbitrary<Fault[]>> = {
+    crash: fc
+      .record({ node: nodeArbitrary, at, restartAfter: fc.option(fc.integer({ min: Math.round(absenceMs / 10), max: Math.round(4 * absenceMs) }), { nil: null, freq: 4 }) })
+      .map((f) => [{ kind: 'crash' as const, ...f }]),
+    pause: fc.record({ node: nodeArbitrary, at, duration }).map((f) => [{ kind: 'pause' as const, ...f }]),
+    partition: fc.record({ direction: directionArbitrary, both: fc.boolean(), at, duration }).map(({ direction: [from, to], both, at: start, duration: length }) => [
+      { kind: 'partition' as const, from, to, at: start, duration: length },
+      ...(both ? [{ kind: 'partition' as const, from: to, to: from, at: start, duration: length }] : []),
+    ]),
+    lossy: fc
+      .record({ direction: directionArbitrary, at, duration, loss: fc.double({ min: 0, max: 0.9, noNaN: true }), duplicate: fc.double({ min: 0, max: 0.5, noNaN: true }) })
+      .map(({ direction: [from, to], ...f }) => [{ kind: 'lossy' as const, from, to, ...f }]),
+    slowLink: fc.record({ direction: directionArbitrary, at, duration, extraMs: extra }).map(({ direction: [from, to], ...f }) => [{ kind: 'slowLink' as const, from, to, ...f }]),
+    dnsOutage: fc.record({ at, duration }).map((f) => [{ kind: 'dnsOutage' as const, ...f }]),
+    dnsSlow: fc.record({ at, duration, extraMs: extra }).map((f) => [{ kind: 'dnsSlow' as const, ...f }]),
+    dnsCut: fc.record({ node: nodeArbitrary, at, duration }).map((f) => [{ kind: 'dnsCut' as const, ...f }]),
+  };
+  const kinds = mix.kinds ?? (Object.keys(byKind) as Fault['kind'][]);
+  return fc
+    .array(fc.oneof(...kinds.map((kind) => byKind[kind])), { maxLength: mix.maxFaults })
+    .map((groups) => groups.flat().sort((x, y) => x.at - y.at));
+}
+
+/** Operator actions: up to `maxOps` manual failovers on either node, or on both at once. */
+export function workloadArbitrary(options: { absenceMs: number; durationMs: number; maxOps?: number }): fc.Arbitrary<WorkloadOp[]> {
+  const at = fc.integer({ min: Math.round(2 * options.absenceMs), max: Math.max(Math.round(2 * options.absenceMs), Math.round(options.durationMs - options.absenceMs)) });
+  const op = fc.oneof(
+    { weight: 3, arbitrary: fc.record({ node: nodeArbitrary, at }).map((o) => ({ kind: 'failover' as const, ...o })) },
+    { weight: 1, arbitrary: at.map((time) => ({ kind: 'failoverBoth' as const, at: time })) },
+  );
+  return fc.array(op, { maxLength: options.maxOps ?? 2 }).map((ops) => ops.sort((x, y) => x.at - y.at));
+}
+
+/** What a scenario arbitrary draws. */
+export interface ScenarioShape {
+  /** Fault mix (default light). */
+  readonly mix?: FaultMix;
+  /** Most operator actions (default 2). */
+  readonly maxOps?: number;
+  /** Run length in failover periods, [min, max] (default [10, 25]). */
+  readonly periods?: readonly [number, number];
+  readonly minAbsenceMs?: number;
+  readonly maxAbsenceMs?: number;
+  readonly maxSkewMs?: number;
+}
+
+/**
+ * A whole scenario: settings, clocks, network, faults and workload drawn together, sized to the drawn timers.
+ *
+ * @example
+ * await fc.assert(fc.asyncProperty(scenarioArbitrary({ mix: FAULT_MIXES.heavy }), async (scenario) => {
+ *   const result = await runSimulation(scenario);
+ *   expect(result.violations).toEqual([]);
+ * }), { seed: 42, numRuns: 50 });
+ */
+export function scenarioArbitrary(shape: ScenarioShape = {}): fc.Arbitrary<Scenario> {
+  const [minPeriods, maxPeriods] = shape.periods ?? [10, 25];
+  return groupSettingsArbitrary({
+    ...(shape.minAbsenceMs === undefined ? {} : { minAbsenceMs: shape.minAbsenceMs }),
+    ...(shape.maxAbsenceMs === undefined ? {} : { maxAbsenceMs: shape.maxAbsenceMs }),
+  }).chain((group) => {
+    const absenceMs = group.allowed_absence_interval * 1000;
+    return fc.integer({ min: minPeriods, max: maxPeriods }).chain((periods) => {
+      const durationMs = periods * absenceMs;
+      return fc.record({
+        seed: fc.integer({ min: 0, max: 0x7fffffff }),
+        durationMs: fc.constant(durationMs),
+        group: fc.constant(group),
+        clocks: fc.record({ a: clockArbitrary(shape.maxSkewMs === undefined ? {} : { maxSkewMs: shape.maxSkewMs }), b: clockArbitrary(shape.maxSkewMs === undefined ? {} : { maxSkewMs: shape.maxSkewMs }) }),
+        network: networkArbitrary(group.health_report_interval * 1000),
+        faults: faultScheduleArbitrary({ absenceMs, durationMs, ...(shape.mix === undefined ? {} : { mix: shape.mix }) }),
+        workload: workloadArbitrary({ absenceMs, durationMs, ...(shape.maxOps === undefined ? {} : { maxOps: shape.maxOps }) }),
+      });
+    });
+  });
+}

@@ -1,0 +1,115 @@
+/**
+ * Deliberately broken variants of the node, each breaking one rule of DESIGN.md section 2, built from the real
+ * machine with `nodeMachine.provide()` or by changing what one node's DNS port does. The test suite runs the
+ * properties against each and expects fast-check to find a counterexample to the property named in `expected`:
+ * that shows the properties can fail, and fail for the right reason.
+ */
+import { assign, enqueueActions } from 'xstate';
+import { nodeMachine, type NodeMachine, type NodeEmitted } from '../../machines/nodeMachine.js';
+import type { HeartbeatConfirmedEvent, HeartbeatWritten, NodeContext, RecordsRead } from '../../machines/nodeMachine.types.js';
+import { holdEpoch, leaseFrom, primaryIsAbsent } from '../../machines/nodeRules.js';
+import { EventId, type NodeRole } from '../api/constants.js';
+import type { DnsVariantHook } from './internal/simDns.js';
+import type { PropertyName } from './properties.js';
+
+/** A broken variant: a machine factory (called once per node start) and/or a change to the node's DNS port. */
+export interface BrokenVariant {
+  readonly name: BrokenVariantName;
+  /** What is broken, in words. */
+  readonly breaks: string;
+  /** The property a counterexample must violate. */
+  readonly expected: PropertyName;
+  readonly machine?: () => NodeMachine;
+  readonly dns?: DnsVariantHook;
+}
+
+export type BrokenVariantName = 'takeoverWithoutPrerequisites' | 'noLeaseCheck' | 'failbackOnRestart' | 'wallClockFreshness' | 'eventsAfterTheFact';
+
+/** Never: a lease that does not run out. */
+const NEVER = Number.POSITIVE_INFINITY;
+
+/** Rule 3 without its deadline: the lease never runs out, so a Primary cut off from everyone keeps acting. */
+function leaseWithoutDeadline(context: NodeContext, written: HeartbeatWritten): Partial<NodeContext> {
+  return { ...holdEpoch(context, written), leaseExpiresAt: NEVER };
+}
+
+function leaseExtendedForever(context: NodeContext, confirmed: HeartbeatConfirmedEvent): Partial<NodeContext> {
+  return { ...leaseFrom(context, confirmed.sentAt, confirmed.at), leaseExpiresAt: NEVER, lastHeartbeat: { method: confirmed.method, sentAtWall: confirmed.sentAtWall } };
+}
+
+/** Rule 1 broken: silence measured as own wall clock minus the Primary's wall-clock send time (needs NTP). */
+function absentByWallClock(context: NodeContext, read: RecordsRead): boolean {
+  if (context.lastHeartbeat === null) return primaryIsAbsent(context, read.at);
+  return read.at.wall - context.lastHeartbeat.sentAtWall >= context.timers.absenceMs;
+}
+
+/**
+ * A role announcement held back and sent with the next one: what a node does that derives events from state it
+ * looks at later, instead of emitting them from the transition. Each machine instance has its own backlog.
+ */
+function deferredRoleAnnouncements(): NodeMachine {
+  let pending: NodeEmitted | null = null;
+  return nodeMachine.provide({
+    actions: {
+      assumeRole: enqueueActions(({ context, enqueue }, params: { role: NodeRole }) => {
+        if (context.role === params.role) return;
+        enqueue.assign({ role: params.role });
+        if (pending !== null) enqueue.emit(pending);
+        pending = { type: EventId.NodeRoleChanged, previous: context.role, new: params.role, epoch: context.epoch, reason: context.reason };
+      }),
+    },
+  }) as NodeMachine;
+}
+
+/**
+ * The broken variants, by name.
+ *
+ * @example
+ * const result = await runSimulation(scenario, { variant: BROKEN_VARIANTS.noLeaseCheck });
+ * result.violations[0]?.property; // 'oneActingPrimary', for a scenario that pauses the Primary
+ */
+export const BROKEN_VARIANTS: Readonly<Record<BrokenVariantName, BrokenVariant>> = {
+  takeoverWithoutPrerequisites: {
+    name: 'takeoverWithoutPrerequisites',
+    breaks: 'rule 2 and 4: DNS updates are sent without RFC 2136 prerequisites (plain overwrites, no compare-and-swap)',
+    expected: 'dnsNamesNewestEpoch',
+    dns: {
+      update: (_host, _expectation, replacement) => ({ expectation: {}, replacement }),
+    },
+  },
+  noLeaseCheck: {
+    name: 'noLeaseCheck',
+    breaks: 'rule 3 and 7: the Primary never loses its lease, so it acts on a stale belief after a pause or partition',
+    expected: 'oneActingPrimary',
+    machine: () =>
+      nodeMachine.provide({
+        delays: { leaseRemaining: () => NEVER },
+        actions: {
+          holdEpoch: assign(({ context }, written: HeartbeatWritten) => leaseWithoutDeadline(context, written)),
+          extendLease: assign(({ context }, confirmed: HeartbeatConfirmedEvent) => leaseExtendedForever(context, confirmed)),
+        },
+      }) as NodeMachine,
+  },
+  failbackOnRestart: {
+    name: 'failbackOnRestart',
+    breaks: 'rule 5: a restarted node trusts the records it knew before the crash and writes itself back unconditionally',
+    expected: 'restartSafety',
+    dns: {
+      read: (host, answer, memory) => (memory.lastKnown !== null && memory.lastKnown.incarnation < host.incarnation ? memory.lastKnown.records : answer),
+      update: (host, expectation, replacement) =>
+        host.incarnation > 1 ? { expectation: {}, replacement: { ...replacement, address: host.address } } : { expectation, replacement },
+    },
+  },
+  wallClockFreshness: {
+    name: 'wallClockFreshness',
+    breaks: "rule 1: freshness is the Secondary's wall clock minus the Primary's wall-clock send time, so clock skew decides",
+    expected: 'noFalseFailover',
+    machine: () => nodeMachine.provide({ guards: { primaryIsAbsent: ({ context }, read: RecordsRead) => absentByWallClock(context, read) } }) as NodeMachine,
+  },
+  eventsAfterTheFact: {
+    name: 'eventsAfterTheFact',
+    breaks: 'events come from a later look at the state, not from the transition: each role change is told one change late',
+    expected: 'eventsTellTruth',
+    machine: deferredRoleAnnouncements,
+  },
+};

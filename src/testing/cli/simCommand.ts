@@ -1,0 +1,130 @@
+/**
+ * `npm run sim`: replays one simulated scenario and prints its timeline, or replays a property failure from the
+ * fast-check seed and path it printed.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { FAULT_MIXES } from '../arbitraries.js';
+import { BROKEN_VARIANTS, type BrokenVariantName } from '../brokenVariants.js';
+import { checkSimulationProperties, scenarioFor } from '../propertyCheck.js';
+import type { Fault, Scenario } from '../scenario.js';
+import { SCENARIO_SHAPES, isScenarioShapeName } from '../scenarioShapes.js';
+import { runSimulation } from '../simulation.js';
+
+export const SIM_HELP = `npm run sim -- --seed <n> [options]: run one simulated scenario and print its timeline
+
+The scenario is the first one the shape's fast-check arbitrary draws for the seed (the same every time). The two
+real nodes run on simulated clocks, network and DNS; every property is checked at every instant. Exits 1 if a
+property failed.
+
+Options:
+  --seed <n>          seed of the scenario (required unless --scenario is given)
+  --shape <name>      scenario shape: ${Object.keys(SCENARIO_SHAPES).join(', ')} (default mixed)
+  --faults <f>        fault schedule: none, light, heavy (drawn from the seed), or a JSON file holding an array of
+                      faults (see docs/testing.md); replaces the shape's faults
+  --duration <s>      run length in simulated seconds (default: drawn, 10 to 25 failover periods)
+  --path <p>          replay a property failure: fast-check's path, as printed with the seed (needs --shape)
+  --variant <name>    run a broken variant: ${Object.keys(BROKEN_VARIANTS).join(', ')}
+  --scenario <file>   run a scenario saved as JSON (a failure prints one; a trace holds one under "scenario")
+  --json <file>       also write the trace as JSON (docs/trace-format.md)
+  --full              print every entry (default: quiet, hiding routine heartbeat traffic)
+  -h, --help          show this help
+`;
+
+/**
+ * Runs the command with `argv`; resolves with the exit code (0 all properties held, 1 one failed, 2 usage error).
+ *
+ * @example
+ * process.exitCode = await runSimCommand(['--seed', '42', '--faults', 'heavy']);
+ */
+export async function runSimCommand(argv: readonly string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        seed: { type: 'string' },
+        shape: { type: 'string', default: 'mixed' },
+        faults: { type: 'string' },
+        duration: { type: 'string' },
+        path: { type: 'string' },
+        variant: { type: 'string' },
+        scenario: { type: 'string' },
+        json: { type: 'string' },
+        full: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    return usage((error as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(SIM_HELP);
+    return 0;
+  }
+  const shape = values.shape;
+  if (!isScenarioShapeName(shape)) return usage(`unknown shape "${shape}"`);
+  if (values.variant !== undefined && !Object.hasOwn(BROKEN_VARIANTS, values.variant)) return usage(`unknown variant "${values.variant}"`);
+  const variant = values.variant === undefined ? null : BROKEN_VARIANTS[values.variant as BrokenVariantName];
+  const seed = values.seed === undefined ? undefined : Number(values.seed);
+  if (seed !== undefined && !Number.isSafeInteger(seed)) return usage('--seed must be a whole number');
+  if (values.path !== undefined) {
+    if (seed === undefined) return usage('--path needs the --seed it was printed with');
+    const report = await checkSimulationProperties({ shape, seed, numRuns: 1_000_000, path: values.path, variant });
+    process.stdout.write(`${report.message}\n`);
+    return report.failed ? 1 : 0;
+  }
+  let scenario: Scenario;
+  try {
+    scenario = await chooseScenario(values, shape, seed);
+  } catch (error) {
+    return usage((error as Error).message);
+  }
+  const result = await runSimulation(scenario, { variant, stopOnViolation: true });
+  process.stdout.write(`Scenario (seed ${scenario.seed}): ${JSON.stringify(scenario)}\n\n`);
+  process.stdout.write(`${result.timeline({ quiet: !values.full })}\n\n`);
+  if (values.json !== undefined) await writeFile(values.json, `${JSON.stringify(result.trace)}\n`);
+  const failovers = result.failoverTimes.map((ms) => `${ms.toFixed(1)} ms`).join(', ');
+  process.stdout.write(
+    `${result.events} happenings, ${(result.simulatedMs / 1000).toFixed(3)} simulated seconds${failovers === '' ? '' : `; failovers after a crash took ${failovers}`}\n`,
+  );
+  if (result.violations.length === 0) {
+    process.stdout.write('Every property held.\n');
+    return 0;
+  }
+  for (const violation of result.violations) process.stdout.write(`VIOLATION ${violation.property} at ${violation.t.toFixed(3)} ms: ${violation.message}\n`);
+  return 1;
+}
+
+async function chooseScenario(
+  values: { seed?: string | undefined; faults?: string | undefined; duration?: string | undefined; scenario?: string | undefined },
+  shape: keyof typeof SCENARIO_SHAPES,
+  seed: number | undefined,
+): Promise<Scenario> {
+  let scenario: Scenario;
+  if (values.scenario !== undefined) {
+    const parsed = JSON.parse(await readFile(values.scenario, 'utf8')) as Scenario | { scenario: Scenario };
+    scenario = 'scenario' in parsed ? parsed.scenario : parsed;
+  } else {
+    if (seed === undefined) throw new Error('--seed is required (or --scenario)');
+    const preset = values.faults !== undefined && Object.hasOwn(FAULT_MIXES, values.faults) ? FAULT_MIXES[values.faults as keyof typeof FAULT_MIXES] : null;
+    scenario = scenarioFor(preset === null ? shape : { ...SCENARIO_SHAPES[shape], mix: preset }, seed);
+    if (values.faults !== undefined && preset === null) {
+      const faults = JSON.parse(await readFile(values.faults, 'utf8')) as Fault[];
+      if (!Array.isArray(faults)) throw new Error(`${values.faults} must hold a JSON array of faults`);
+      scenario = { ...scenario, faults };
+    }
+  }
+  if (values.duration !== undefined) {
+    const seconds = Number(values.duration);
+    if (!(seconds > 0)) throw new Error('--duration must be a positive number of seconds');
+    scenario = { ...scenario, durationMs: seconds * 1000 };
+  }
+  return scenario;
+}
+
+function usage(message: string): number {
+  process.stderr.write(`sim: ${message}\n\n${SIM_HELP}`);
+  return 2;
+}

@@ -1,0 +1,67 @@
+/** One scheduled happening of the simulation. */
+export interface Scheduled {
+  readonly at: number;
+  readonly order: number;
+  readonly run: () => void;
+}
+
+/**
+ * The simulator's agenda: a binary min-heap ordered by (time, insertion order), so two happenings at the same
+ * simulated instant run in the order they were scheduled and a run never depends on heap internals.
+ *
+ * @example
+ * const queue = new EventQueue();
+ * queue.push(5, () => console.log('later'));
+ * queue.push(1, () => console.log('first'));
+ * queue.pop()?.run(); // first
+ */
+export class EventQueue {
+  readonly #heap: Scheduled[] = [];
+  #order = 0;
+
+  get size(): number {
+    return this.#heap.length;
+  }
+
+  push(at: number, run: () => void): void {
+    const item: Scheduled = { at, order: this.#order++, run };
+    const heap = this.#heap;
+    heap.push(item);
+    let index = heap.length - 1;
+    while (index > 0) {
+      const parent = (index - 1) >> 1;
+      if (!before(item, heap[parent]!)) break;
+      heap[index] = heap[parent]!;
+      index = parent;
+    }
+    heap[index] = item;
+  }
+
+  /** The earliest happening, without removing it. */
+  peek(): Scheduled | undefined {
+    return this.#heap[0];
+  }
+
+  pop(): Scheduled | undefined {
+    const heap = this.#heap;
+    const top = heap[0];
+    const last = heap.pop();
+    if (top === undefined || last === undefined || heap.length === 0) return top;
+    let index = 0;
+    for (;;) {
+      const left = 2 * index + 1;
+      if (left >= heap.length) break;
+      const right = left + 1;
+      const child = right < heap.length && before(heap[right]!, heap[left]!) ? right : left;
+      if (!before(heap[child]!, last)) break;
+      heap[index] = heap[child]!;
+      index = child;
+    }
+    heap[index] = last;
+    return top;
+  }
+}
+
+function before(a: Scheduled, b: Scheduled): boolean {
+  return a.at < b.at || (a.at === b.at && a.order < b.order);
+}

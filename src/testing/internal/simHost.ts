@@ -1,0 +1,121 @@
+import type { AvailabilityNode } from '../../node/createNode.js';
+import type { Clock, TimerHandle } from '../../node/clock.js';
+import { InMemoryNodeStore } from '../../node/nodeStore.js';
+import type { ScenarioClock, SimNodeId } from '../scenario.js';
+import type { SimKernel } from './kernel.js';
+
+/** True wall time at simulated time 0: 2026-01-01T00:00:00Z (display only). */
+export const SIM_WALL_EPOCH_MS = Date.UTC(2026, 0, 1);
+
+/** Whether a node process runs, is frozen, or is down. */
+export type HostStatus = 'running' | 'paused' | 'crashed';
+
+interface SimTimer {
+  cancelled: boolean;
+}
+
+/**
+ * One simulated machine: its clocks, its persistent store (which survives crashes), and the node process running
+ * on it. Every callback into the process (a timer, a delivered message, a DNS answer) goes through `deliver`, which
+ * drops work of a crashed incarnation and holds work while the process is paused, so a pause freezes the node while
+ * its monotonic clock keeps running.
+ */
+export class SimHost {
+  readonly id: SimNodeId;
+  readonly address: string;
+  readonly store = new InMemoryNodeStore();
+  readonly #kernel: SimKernel;
+  readonly #clockSpec: ScenarioClock;
+  #held: Array<() => void> = [];
+  status: HostStatus = 'running';
+  incarnation = 1;
+  node: AvailabilityNode | null = null;
+
+  constructor(id: SimNodeId, address: string, clockSpec: ScenarioClock, kernel: SimKernel) {
+    this.id = id;
+    this.address = address;
+    this.#clockSpec = clockSpec;
+    this.#kernel = kernel;
+  }
+
+  get rate(): number {
+    return this.#clockSpec.rate;
+  }
+
+  /** The node's monotonic clock now. */
+  monotonicNow(): number {
+    return this.#clockSpec.monotonicOffsetMs + this.#kernel.now * this.#clockSpec.rate;
+  }
+
+  /** The node's wall clock now (skewed; display only). */
+  wallNow(): number {
+    return Math.round(SIM_WALL_EPOCH_MS + this.#clockSpec.wallSkewMs + this.#kernel.now * this.#clockSpec.rate);
+  }
+
+  /** Whether the process runs and is not paused. */
+  get live(): boolean {
+    return this.status === 'running';
+  }
+
+  /**
+   * Runs `work` in the process if incarnation `incarnation` still runs; holds it while paused; drops it after a crash.
+   */
+  deliver(incarnation: number, work: () => void): void {
+    if (incarnation !== this.incarnation || this.status === 'crashed') return;
+    if (this.status === 'paused') this.#held.push(work);
+    else work();
+  }
+
+  /** Freezes the process: its timers and inbound work wait until `resume`. */
+  pause(): void {
+    if (this.status === 'running') this.status = 'paused';
+  }
+
+  /** Thaws the process: held work runs now, in the order it arrived. */
+  resume(): void {
+    if (this.status !== 'paused') return;
+    this.status = 'running';
+    const held = this.#held;
+    this.#held = [];
+    for (const work of held) this.#kernel.at(this.#kernel.now, () => this.deliver(this.incarnation, work));
+  }
+
+  /** Marks the process dead: everything in flight towards it is dropped. The store survives. */
+  crash(): void {
+    this.status = 'crashed';
+    this.#held = [];
+  }
+
+  /** A new process on this machine (after a crash): a new incarnation, running. */
+  reboot(): void {
+    this.incarnation += 1;
+    this.status = 'running';
+    this.#held = [];
+  }
+
+  /**
+   * The clock port for the current incarnation: monotonic and wall time from simulated time; timers on the
+   * simulation's agenda, scaled by this machine's clock rate, delivered through `deliver`.
+   */
+  clock(): Clock {
+    const incarnation = this.incarnation;
+    const kernel = this.#kernel;
+    return {
+      monotonicNow: () => this.monotonicNow(),
+      wallNow: () => this.wallNow(),
+      setTimeout: (callback: () => void, ms: number): TimerHandle => {
+        const timer: SimTimer = { cancelled: false };
+        // An infinite delay (a variant's "never") is a timer that never fires.
+        if (Number.isFinite(ms)) {
+          kernel.after(Math.max(0, ms) / this.#clockSpec.rate, () => {
+            if (!timer.cancelled) this.deliver(incarnation, () => !timer.cancelled && callback());
+          });
+        }
+        return timer;
+      },
+      clearTimeout: (handle: TimerHandle) => {
+        if (handle !== null && typeof handle === 'object') (handle as SimTimer).cancelled = true;
+      },
+    };
+  }
+}

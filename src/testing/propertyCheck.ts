@@ -1,0 +1,118 @@
+/**
+ * Runs the simulator's properties as a fast-check property over a scenario shape, and reports a failure with
+ * everything needed to reproduce it: fast-check's seed and path, the violated property, the scenario, a timeline
+ * excerpt and the `npm run sim` command that replays it.
+ */
+import fc from 'fast-check';
+import { scenarioArbitrary, type ScenarioShape } from './arbitraries.js';
+import type { BrokenVariant } from './brokenVariants.js';
+import type { PropertyName, Violation } from './properties.js';
+import type { Scenario } from './scenario.js';
+import { SCENARIO_SHAPES, type ScenarioShapeName } from './scenarioShapes.js';
+import { runSimulation, type SimulationResult } from './simulation.js';
+
+/** How to run a property check. */
+export interface PropertyCheckOptions {
+  readonly shape: ScenarioShapeName;
+  /** fast-check seed; fixed in CI, random in the soak run. */
+  readonly seed: number;
+  readonly numRuns: number;
+  /** Replay one case (fast-check's path), as printed by a failure. */
+  readonly path?: string;
+  /** Only these properties count as failures (default: all). */
+  readonly properties?: readonly PropertyName[];
+  readonly variant?: BrokenVariant | null;
+  /** Shrink a counterexample to a smaller one (default true); false stops at the first failure. */
+  readonly shrink?: boolean;
+  /** Stop after this many milliseconds of wall time (fast-check's `interruptAfterTimeLimit`). */
+  readonly timeLimitMs?: number;
+}
+
+/** The outcome of a property check. */
+export interface PropertyCheckReport {
+  readonly failed: boolean;
+  readonly runs: number;
+  readonly seed: number;
+  readonly path: string | null;
+  readonly counterexample: Scenario | null;
+  readonly violation: Violation | null;
+  /** `npm run sim -- ...` that replays the counterexample. */
+  readonly replay: string | null;
+  /** A human-readable account: property, message, replay command, timeline excerpt. */
+  readonly message: string;
+}
+
+/** Whether a run's violations include one that counts. */
+function countedViolation(result: SimulationResult, properties: readonly PropertyName[] | undefined): Violation | null {
+  return result.violations.find((violation) => properties === undefined || properties.includes(violation.property)) ?? null;
+}
+
+/**
+ * Checks the properties over scenarios of one shape. Never throws for a property failure: the report says.
+ *
+ * @example
+ * const report = await checkSimulationProperties({ shape: 'mixed', seed: 1, numRuns: 20 });
+ * expect(report.failed, report.message).toBe(false);
+ */
+export async function checkSimulationProperties(options: PropertyCheckOptions): Promise<PropertyCheckReport> {
+  const properties = options.properties;
+  let last: { scenario: Scenario; result: SimulationResult; violation: Violation } | null = null;
+  const property = fc.asyncProperty(scenarioArbitrary(SCENARIO_SHAPES[options.shape]), async (scenario) => {
+    const result = await runSimulation(scenario, { variant: options.variant ?? null, trace: true });
+    const violation = countedViolation(result, properties);
+    if (violation !== null) last = { scenario, result, violation };
+    return violation === null;
+  });
+  const details = await fc.check(property, {
+    seed: options.seed,
+    numRuns: options.numRuns,
+    endOnFailure: options.shrink === false,
+    ...(options.path === undefined ? {} : { path: options.path }),
+    ...(options.timeLimitMs === undefined ? {} : { interruptAfterTimeLimit: options.timeLimitMs }),
+  });
+  if (!details.failed || details.counterexample === null) {
+    return {
+      failed: false,
+      runs: details.numRuns,
+      seed: options.seed,
+      path: null,
+      counterexample: null,
+      violation: null,
+      replay: null,
+      message: `${details.numRuns} scenarios of shape ${options.shape} (seed ${options.seed}) kept every property${details.interrupted ? ' (stopped at the time limit)' : ''}`,
+    };
+  }
+  const [scenario] = details.counterexample;
+  // The last failing run is the shrunk counterexample; re-run it if fast-check's last try was a passing one.
+  const final = last !== null && (last as { scenario: Scenario }).scenario === scenario ? (last as { result: SimulationResult; violation: Violation }) : await rerun(scenario, options);
+  const replay = `npm run sim -- --shape ${options.shape} --seed ${options.seed} --path ${details.counterexamplePath}${options.variant ? ` --variant ${options.variant.name}` : ''}`;
+  const violation = final.violation;
+  const excerptFrom = violation === null ? 0 : violation.t - 2 * scenario.group.allowed_absence_interval * 1000;
+  const message = [
+    `Property ${violation?.property ?? '(none: the failure did not reproduce)'} failed at ${violation?.t.toFixed(3) ?? '?'} ms: ${violation?.message ?? ''}`,
+    `fast-check seed ${options.seed}, path ${details.counterexamplePath}, after ${details.numRuns} runs and ${details.numShrinks} shrinks`,
+    `replay: ${replay}`,
+    `scenario: ${JSON.stringify(scenario)}`,
+    'timeline (quiet) before the failure:',
+    final.result.timeline({ quiet: true, from: excerptFrom }),
+  ].join('\n');
+  return { failed: true, runs: details.numRuns, seed: options.seed, path: details.counterexamplePath, counterexample: scenario, violation, replay, message };
+}
+
+async function rerun(scenario: Scenario, options: PropertyCheckOptions): Promise<{ result: SimulationResult; violation: Violation | null }> {
+  const result = await runSimulation(scenario, { variant: options.variant ?? null, trace: true });
+  return { result, violation: countedViolation(result, options.properties) };
+}
+
+/**
+ * The first scenario a shape draws for a seed: what `npm run sim -- --seed N` runs. (A failure's `--path` is
+ * replayed by {@link checkSimulationProperties} with that path instead.)
+ *
+ * @example
+ * const scenario = scenarioFor('mixed', 42);
+ */
+export function scenarioFor(shape: ScenarioShapeName | ScenarioShape, seed: number): Scenario {
+  const [scenario] = fc.sample(scenarioArbitrary(typeof shape === 'string' ? SCENARIO_SHAPES[shape] : shape), { seed, numRuns: 1 });
+  if (scenario === undefined) throw new Error(`No scenario for seed ${seed}.`);
+  return scenario;
+}

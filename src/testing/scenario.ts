@@ -1,0 +1,108 @@
+/**
+ * A simulated scenario as plain data: the group's timers, each node's clocks, the network's base behaviour, a fault
+ * schedule and a workload. Times are milliseconds of simulated true time from the start of the run. A scenario and
+ * its seed determine the run completely; scenarios are JSON, so a failing one can be saved and replayed.
+ */
+
+/** The two simulated nodes: `a` creates the group at time 0, `b` joins it. */
+export type SimNodeId = 'a' | 'b';
+export const SIM_NODE_IDS: readonly SimNodeId[] = ['a', 'b'];
+
+/** The group settings a scenario runs with (snake_case, seconds, as `loadSettings` takes them). */
+export interface ScenarioGroupSettings {
+  readonly health_report_interval: number;
+  readonly health_check_interval: number;
+  readonly allowed_absence_interval: number;
+  readonly lease_duration?: number;
+}
+
+/** One node's clocks relative to simulated true time. */
+export interface ScenarioClock {
+  /** Rate of the monotonic clock (1 = exact); within 1 ± MAX_CLOCK_RATE_DRIFT. */
+  readonly rate: number;
+  /** The monotonic clock's reading at time 0 (ms). */
+  readonly monotonicOffsetMs: number;
+  /** The wall clock's offset from true wall time (ms); wall clocks are for display only. */
+  readonly wallSkewMs: number;
+}
+
+/** The network without faults: each message and DNS request or answer takes a delay drawn uniformly from a range. */
+export interface ScenarioNetwork {
+  /** One-way delay of a peer message, [min, max] ms. Random delays also reorder messages. */
+  readonly peerDelayMs: readonly [number, number];
+  /** One-way delay between a node and the DNS server, [min, max] ms. */
+  readonly dnsDelayMs: readonly [number, number];
+  /** How long a node waits for a peer or DNS answer before it calls the other side unreachable (its own clock). */
+  readonly requestTimeoutMs: number;
+}
+
+/**
+ * A fault, active from `at` for `duration` ms (or, for a crash, until the restart). `from`/`to` name a direction:
+ * a two-way partition is two faults.
+ */
+export type Fault =
+  | { readonly kind: 'crash'; readonly node: SimNodeId; readonly at: number; readonly restartAfter: number | null }
+  | { readonly kind: 'pause'; readonly node: SimNodeId; readonly at: number; readonly duration: number }
+  | { readonly kind: 'partition'; readonly from: SimNodeId; readonly to: SimNodeId; readonly at: number; readonly duration: number }
+  | {
+      readonly kind: 'lossy';
+      readonly from: SimNodeId;
+      readonly to: SimNodeId;
+      readonly at: number;
+      readonly duration: number;
+      /** Probability that a message is lost. */
+      readonly loss: number;
+      /** Probability that a message is delivered twice. */
+      readonly duplicate: number;
+    }
+  | { readonly kind: 'slowLink'; readonly from: SimNodeId; readonly to: SimNodeId; readonly at: number; readonly duration: number; readonly extraMs: number }
+  | { readonly kind: 'dnsOutage'; readonly at: number; readonly duration: number }
+  | { readonly kind: 'dnsSlow'; readonly at: number; readonly duration: number; readonly extraMs: number }
+  | { readonly kind: 'dnsCut'; readonly node: SimNodeId; readonly at: number; readonly duration: number };
+
+/** Something an operator or workflow does. */
+export type WorkloadOp =
+  | { readonly kind: 'failover'; readonly node: SimNodeId; readonly at: number }
+  /** Both operators press failover at the same instant. */
+  | { readonly kind: 'failoverBoth'; readonly at: number };
+
+/** A whole scenario. */
+export interface Scenario {
+  /** Seeds the per-message randomness (delays, loss, duplication). */
+  readonly seed: number;
+  readonly durationMs: number;
+  readonly group: ScenarioGroupSettings;
+  readonly clocks: Readonly<Record<SimNodeId, ScenarioClock>>;
+  readonly network: ScenarioNetwork;
+  readonly faults: readonly Fault[];
+  readonly workload: readonly WorkloadOp[];
+}
+
+/** The end of a fault's effect (a crash without restart lasts forever). */
+export function faultEnd(fault: Fault): number {
+  if (fault.kind === 'crash') return fault.restartAfter === null ? Infinity : fault.at + fault.restartAfter;
+  return fault.at + fault.duration;
+}
+
+/**
+ * A healthy two-node scenario: default-shaped timers scaled to `heartbeatS`, exact clocks, small delays, no faults.
+ *
+ * @example
+ * const result = await runSimulation(healthyScenario({ seed: 1, durationMs: 60_000, heartbeatS: 1 }));
+ */
+export function healthyScenario(options: { seed: number; durationMs: number; heartbeatS?: number }): Scenario {
+  const heartbeat = options.heartbeatS ?? 1;
+  const delayMax = Math.max(0.5, heartbeat * 1000 * 0.02);
+  return {
+    seed: options.seed,
+    durationMs: options.durationMs,
+    group: { health_report_interval: heartbeat, health_check_interval: heartbeat * 1.5, allowed_absence_interval: heartbeat * 3 },
+    clocks: {
+      a: { rate: 1, monotonicOffsetMs: 1_000, wallSkewMs: 0 },
+      b: { rate: 1, monotonicOffsetMs: 5_000, wallSkewMs: 0 },
+    },
+    network: { peerDelayMs: [delayMax / 4, delayMax], dnsDelayMs: [delayMax / 4, delayMax], requestTimeoutMs: delayMax * 4 },
+    faults: [],
+    workload: [],
+  };
+}

@@ -1,0 +1,346 @@
+/**
+ * The deterministic simulator: two real nodes (`createNode` running the real statechart through the real I/O
+ * actors) on simulated clocks, a simulated network and a simulated DNS server, driven by one seeded event queue.
+ */
+import type { InspectionEvent } from 'xstate';
+import type { NodeSnapshot } from '../../machines/nodeReplies.js';
+import { stateLabel } from '../../machines/stateLabel.js';
+import { EVENT_IDS, EventId } from '../api/constants.js';
+import type { NodeEvent, NodeRoleChanged } from '../api/events.js';
+import { createNode, type AvailabilityNode } from '../node/createNode.js';
+import { silentLogger } from '../node/logger.js';
+import { loadSettings, type SettingsInput } from '../node/settings.js';
+import type { BrokenVariant } from './brokenVariants.js';
+import { FaultConditions } from './internal/faultConditions.js';
+import { SimKernel } from './internal/kernel.js';
+import { PropertyMonitor } from './internal/monitor.js';
+import { SimDns, type DnsReadMemory } from './internal/simDns.js';
+import { SimHost } from './internal/simHost.js';
+import { SimPeerNetwork } from './internal/simPeerNetwork.js';
+import type { Violation } from './properties.js';
+import { SIM_NODE_IDS, type Fault, type Scenario, type SimNodeId, type WorkloadOp } from './scenario.js';
+import { formatTimeline } from './timeline.js';
+import { TRACE_FORMAT, TRACE_VERSION, type TraceDocument, type TransitionEntry } from './trace.js';
+
+/** The group's name in every simulation. */
+export const SIM_GROUP_FQDN = 'app.sim.test';
+/** Each node's address (only ever a string in the A record: the simulator sends no packets). */
+export const SIM_ADDRESSES: Readonly<Record<SimNodeId, string>> = { a: '127.0.0.2', b: '127.0.0.3' };
+const SIM_PORT = 8080;
+/** A TSIG secret in the group settings, so tests can check that it never reaches a trace. */
+export const SIM_TSIG_SECRET = 'c2ltdWxhdGVkLXRzaWctc2VjcmV0LWRvLW5vdC1sb2c=';
+
+/** How to run a scenario. */
+export interface SimulationOptions {
+  /** Run a deliberately broken variant instead of the real node (brokenVariants.ts). */
+  readonly variant?: BrokenVariant | null;
+  /** Stop at the first violation (default true). */
+  readonly stopOnViolation?: boolean;
+  /** Record every transition, message and DNS operation (default true); false keeps faults, workload, violations. */
+  readonly trace?: boolean;
+}
+
+/** What a run produced. */
+export interface SimulationResult {
+  readonly scenario: Scenario;
+  readonly violations: readonly Violation[];
+  readonly trace: TraceDocument;
+  /** Happenings processed. */
+  readonly events: number;
+  /** Simulated time reached (ms). */
+  readonly simulatedMs: number;
+  /** Crash-to-acting times of the failovers seen (ms). */
+  readonly failoverTimes: readonly number[];
+  /** The trace as a readable timeline. */
+  timeline(options?: { quiet?: boolean; from?: number; to?: number }): string;
+}
+
+/** Lets every promise the last happening settled run, so the next happening sees their effects. */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Runs one scenario to its end (or its first violation) and checks every property on the way. The result is a
+ * function of the scenario alone: no real clock, timer or randomness is used.
+ *
+ * @example
+ * const result = await runSimulation(healthyScenario({ seed: 7, durationMs: 60_000 }));
+ * if (result.violations.length > 0) console.log(result.timeline({ quiet: true }));
+ */
+export async function runSimulation(scenario: Scenario, options: SimulationOptions = {}): Promise<SimulationResult> {
+  const simulation = new Simulation(scenario, options);
+  return simulation.run();
+}
+
+class Simulation {
+  readonly #scenario: Scenario;
+  readonly #variant: BrokenVariant | null;
+  readonly #stopOnViolation: boolean;
+  readonly #kernel: SimKernel;
+  readonly #faults: FaultConditions;
+  readonly #hosts: Map<SimNodeId, SimHost>;
+  readonly #dns: SimDns;
+  readonly #network: SimPeerNetwork;
+  readonly #monitor: PropertyMonitor;
+  readonly #memory = new Map<SimNodeId, DnsReadMemory>();
+  readonly #lastTransition = new Map<SimNodeId, TransitionEntry>();
+  /** Each node incarnation's subscribers' NODE_ROLE_CHANGED events: a plain one and one that throws. */
+  readonly #roleEvents = new Map<SimNodeId, { plain: NodeRoleChanged[]; throwing: NodeRoleChanged[] }>();
+  readonly #logger = silentLogger();
+
+  constructor(scenario: Scenario, options: SimulationOptions) {
+    this.#scenario = scenario;
+    this.#variant = options.variant ?? null;
+    this.#stopOnViolation = options.stopOnViolation ?? true;
+    this.#kernel = new SimKernel(scenario.seed, options.trace ?? true);
+    this.#faults = new FaultConditions(scenario.faults);
+    this.#hosts = new Map(SIM_NODE_IDS.map((id) => [id, new SimHost(id, SIM_ADDRESSES[id], scenario.clocks[id], this.#kernel)]));
+    const timers = loadSettings(this.#settingsFor('a')).timers;
+    this.#monitor = new PropertyMonitor(this.#kernel, this.#hosts, scenario, this.#faults, timers);
+    this.#dns = new SimDns(this.#kernel, scenario.network, this.#faults, (applied) => this.#monitor.onDnsApplied(applied));
+    this.#network = new SimPeerNetwork(this.#kernel, scenario.network, this.#faults, [...this.#hosts.values()], SIM_PORT);
+    for (const id of SIM_NODE_IDS) this.#memory.set(id, { lastKnown: null });
+  }
+
+  async run(): Promise<SimulationResult> {
+    const kernel = this.#kernel;
+    kernel.at(0, () => this.#formGroup());
+    for (const fault of this.#scenario.faults) this.#scheduleFault(fault);
+    for (const op of this.#scenario.workload) kernel.at(op.at, () => this.#operate(op));
+    let events = 0;
+    for (;;) {
+      const next = kernel.queue.peek();
+      if (next === undefined || next.at > this.#scenario.durationMs) break;
+      kernel.queue.pop();
+      kernel.now = next.at;
+      next.run();
+      await settle();
+      events += 1;
+      this.#monitor.checkInstant();
+      if (this.#stopOnViolation && this.#monitor.violations.length > 0) break;
+    }
+    if (!this.#stopOnViolation || this.#monitor.violations.length === 0) {
+      kernel.now = Math.max(kernel.now, Math.min(this.#scenario.durationMs, kernel.queue.peek()?.at ?? this.#scenario.durationMs));
+      await settle();
+      for (const host of this.#hosts.values()) this.#checkEvents(host);
+    }
+    const trace: TraceDocument = {
+      format: TRACE_FORMAT,
+      version: TRACE_VERSION,
+      scenario: this.#scenario,
+      variant: this.#variant?.name ?? null,
+      nodes: { a: { address: SIM_ADDRESSES.a }, b: { address: SIM_ADDRESSES.b } },
+      entries: kernel.entries,
+    };
+    return {
+      scenario: this.#scenario,
+      violations: this.#monitor.violations,
+      trace,
+      events,
+      simulatedMs: kernel.now,
+      failoverTimes: this.#monitor.failoverTimes,
+      timeline: (timelineOptions) => formatTimeline(trace.entries, timelineOptions),
+    };
+  }
+
+  #settingsFor(id: SimNodeId): SettingsInput {
+    const own = { node_id: id, external_ipv4_address: SIM_ADDRESSES[id], external_port: SIM_PORT };
+    if (id !== 'a') return own;
+    return { ...own, group_fqdn: SIM_GROUP_FQDN, tsig_name: 'ag-key.sim.test', tsig_secret: SIM_TSIG_SECRET, ...this.#scenario.group };
+  }
+
+  /** Starts a process for `host`'s current incarnation: the real node over the simulated ports. */
+  #boot(host: SimHost): AvailabilityNode {
+    const incarnation = host.incarnation;
+    const node = createNode(this.#settingsFor(host.id), {
+      clock: host.clock(),
+      dns: this.#dns.port(host, this.#variant?.dns ?? null, this.#memory.get(host.id)!),
+      peer: this.#network.transport(host),
+      store: host.store,
+      logger: this.#logger,
+      inspect: (event) => this.#onInspection(host, incarnation, event),
+      ...(this.#variant?.machine === undefined ? {} : { machine: this.#variant.machine() }),
+    });
+    host.node = node;
+    const roleEvents = { plain: [] as NodeRoleChanged[], throwing: [] as NodeRoleChanged[] };
+    this.#roleEvents.set(host.id, roleEvents);
+    node.subscribe(EventId.NodeRoleChanged, (event) => void roleEvents.plain.push(event));
+    // A subscriber that throws on every other event must not hold up the machine or lose its later events.
+    node.subscribe(EventId.NodeRoleChanged, (event) => {
+      roleEvents.throwing.push(event);
+      if (roleEvents.throwing.length % 2 === 0) throw new Error('a subscriber that throws');
+    });
+    if (this.#kernel.traceAll) for (const eventId of EVENT_IDS) node.subscribe(eventId, (event) => this.#traceEmitted(host, event));
+    return node;
+  }
+
+  #traceEmitted(host: SimHost, event: NodeEvent): void {
+    const { eventId, at: _wallTime, ...detail } = event;
+    this.#kernel.trace({ kind: 'emitted', t: this.#kernel.now, node: host.id, eventId, detail });
+  }
+
+  #onInspection(host: SimHost, incarnation: number, event: InspectionEvent): void {
+    if (event.type !== '@xstate.snapshot' || event.actorRef.sessionId !== event.rootId || incarnation !== host.incarnation) return;
+    const snapshot = event.snapshot as NodeSnapshot;
+    this.#monitor.onSnapshot(host, snapshot);
+    if (!this.#kernel.traceAll) return;
+    const { context } = snapshot;
+    const state = stateLabel(snapshot.value);
+    const last = this.#lastTransition.get(host.id);
+    if (last !== undefined && last.state === state && last.role === context.role && last.epoch === context.epoch && last.dnsConnection === context.dnsConnection && last.incarnation === incarnation) return;
+    const entry: TransitionEntry = {
+      kind: 'transition',
+      t: this.#kernel.now,
+      node: host.id,
+      incarnation,
+      state,
+      event: event.event.type,
+      role: context.role,
+      epoch: context.epoch,
+      seq: context.role === 'primary' ? context.ownSeq : (context.seen?.seq ?? null),
+      dnsConnection: context.dnsConnection,
+      monotonic: host.monotonicNow(),
+    };
+    this.#lastTransition.set(host.id, entry);
+    this.#kernel.trace(entry);
+  }
+
+  // ---- workload ----
+
+  #formGroup(): void {
+    const a = this.#hosts.get('a')!;
+    const b = this.#hosts.get('b')!;
+    const nodeA = this.#boot(a);
+    const nodeB = this.#boot(b);
+    void this.#step(a, 'start + create group', async () => {
+      await nodeA.start();
+      await nodeA.createGroup();
+    }).then((created) => {
+      if (created) void this.#step(b, 'start + join group', async () => {
+        await nodeB.start();
+        await nodeB.joinGroup({ address: SIM_ADDRESSES.a, port: SIM_PORT });
+      });
+    });
+  }
+
+  #operate(op: WorkloadOp): void {
+    const targets = op.kind === 'failoverBoth' ? SIM_NODE_IDS : [op.node];
+    this.#monitor.onOperatorAction(op.kind === 'failoverBoth' ? 'both' : op.node);
+    for (const id of targets) {
+      const host = this.#hosts.get(id)!;
+      const node = host.node;
+      if (!host.live || node === null || node.actor === null) {
+        this.#kernel.trace({ kind: 'workload', t: this.#kernel.now, node: id, action: 'failover', outcome: 'skipped', detail: `node ${host.status}` });
+        continue;
+      }
+      void this.#step(host, 'failover', () => node.failover());
+    }
+  }
+
+  /** Runs one workload step, tracing its start and outcome; resolves with whether it succeeded. */
+  async #step(host: SimHost, action: string, work: () => Promise<void>): Promise<boolean> {
+    const kernel = this.#kernel;
+    kernel.trace({ kind: 'workload', t: kernel.now, node: host.id, action, outcome: 'begin' });
+    try {
+      await work();
+      kernel.trace({ kind: 'workload', t: kernel.now, node: host.id, action, outcome: 'done' });
+      return true;
+    } catch (error) {
+      kernel.trace({ kind: 'workload', t: kernel.now, node: host.id, action, outcome: 'failed', detail: (error as Error).message });
+      return false;
+    }
+  }
+
+  // ---- faults ----
+
+  #scheduleFault(fault: Fault): void {
+    const kernel = this.#kernel;
+    const label = describeFault(fault);
+    const node = 'node' in fault ? fault.node : 'from' in fault ? fault.from : undefined;
+    const mark = (action: 'start' | 'end') => kernel.trace({ kind: 'fault', t: kernel.now, action, fault: label, ...(node === undefined ? {} : { node }) });
+    switch (fault.kind) {
+      case 'crash':
+        kernel.at(fault.at, () => {
+          mark('start');
+          this.#crash(this.#hosts.get(fault.node)!);
+        });
+        if (fault.restartAfter !== null) {
+          kernel.at(fault.at + fault.restartAfter, () => {
+            mark('end');
+            this.#restart(this.#hosts.get(fault.node)!);
+          });
+        }
+        return;
+      case 'pause':
+        kernel.at(fault.at, () => {
+          mark('start');
+          this.#hosts.get(fault.node)!.pause();
+          this.#monitor.onPause(this.#hosts.get(fault.node)!);
+        });
+        kernel.at(fault.at + fault.duration, () => {
+          mark('end');
+          const host = this.#hosts.get(fault.node)!;
+          host.resume();
+          this.#monitor.onResume(host);
+        });
+        return;
+      default:
+        // Link and DNS faults act through FaultConditions; here they only mark the trace.
+        kernel.at(fault.at, () => mark('start'));
+        kernel.at(fault.at + fault.duration, () => mark('end'));
+    }
+  }
+
+  #crash(host: SimHost): void {
+    if (host.status === 'crashed') return;
+    this.#checkEvents(host);
+    this.#monitor.onCrash(host);
+    const node = host.node;
+    host.crash();
+    host.node = null;
+    this.#lastTransition.delete(host.id);
+    // Stop the actor so the dead incarnation's machine does nothing more; its in-flight work is dropped by the host.
+    void node?.stop({ handOver: false }).catch(() => undefined);
+  }
+
+  #restart(host: SimHost): void {
+    if (host.status !== 'crashed') return;
+    host.reboot();
+    this.#monitor.onRestart(host);
+    const node = this.#boot(host);
+    void this.#step(host, 'restart', () => node.start());
+  }
+
+  /** The property eventsTellTruth for the node's current incarnation. */
+  #checkEvents(host: SimHost): void {
+    const node = host.node;
+    const events = this.#roleEvents.get(host.id);
+    if (node === null || node.actor === null || events === undefined) return;
+    const role = node.getNodeState().nodeRole;
+    this.#monitor.checkSubscriber(host, 'plain', events.plain, role);
+    this.#monitor.checkSubscriber(host, 'throwing', events.throwing, role);
+  }
+}
+
+/** A fault in a few words, for the trace. */
+export function describeFault(fault: Fault): string {
+  switch (fault.kind) {
+    case 'crash':
+      return `crash ${fault.node}${fault.restartAfter === null ? '' : `, restart after ${fault.restartAfter.toFixed(0)} ms`}`;
+    case 'pause':
+      return `pause ${fault.node} for ${fault.duration.toFixed(0)} ms`;
+    case 'partition':
+      return `partition ${fault.from}->${fault.to} for ${fault.duration.toFixed(0)} ms`;
+    case 'lossy':
+      return `lossy ${fault.from}->${fault.to} (loss ${fault.loss.toFixed(2)}, duplicate ${fault.duplicate.toFixed(2)}) for ${fault.duration.toFixed(0)} ms`;
+    case 'slowLink':
+      return `slow link ${fault.from}->${fault.to} (+${fault.extraMs.toFixed(0)} ms) for ${fault.duration.toFixed(0)} ms`;
+    case 'dnsOutage':
+      return `DNS outage for ${fault.duration.toFixed(0)} ms`;
+    case 'dnsSlow':
+      return `DNS slow (+${fault.extraMs.toFixed(0)} ms) for ${fault.duration.toFixed(0)} ms`;
+    case 'dnsCut':
+      return `DNS cut from ${fault.node} for ${fault.duration.toFixed(0)} ms`;
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * The properties can fail, and for the right reason: for each deliberately broken variant of the node, fast-check
+ * finds a counterexample within the CI budget, and the property it violates is the one the broken rule protects.
+ */
+import { describe, expect, it } from 'vitest';
+import { BROKEN_VARIANTS, checkSimulationProperties, type BrokenVariantName, type ScenarioShapeName } from '../src/testing/index.js';
+
+/** Where each variant's counterexamples are most likely, and the most runs we allow to find one. */
+const SEARCH: Readonly<Record<BrokenVariantName, { shape: ScenarioShapeName; numRuns: number }>> = {
+  takeoverWithoutPrerequisites: { shape: 'mixed', numRuns: 60 },
+  noLeaseCheck: { shape: 'mixed', numRuns: 80 },
+  failbackOnRestart: { shape: 'crashes', numRuns: 80 },
+  wallClockFreshness: { shape: 'mixed', numRuns: 30 },
+  eventsAfterTheFact: { shape: 'mixed', numRuns: 10 },
+};
+
+describe('broken variants are caught by the right property', () => {
+  for (const variant of Object.values(BROKEN_VARIANTS)) {
+    const { shape, numRuns } = SEARCH[variant.name];
+    it(`${variant.name} (${variant.breaks}) violates ${variant.expected}`, async () => {
+      const report = await checkSimulationProperties({ shape, seed: 1, numRuns, variant, shrink: false });
+      expect(report.failed, `no counterexample in ${report.runs} runs of shape ${shape}`).toBe(true);
+      expect(report.violation?.property, report.message).toBe(variant.expected);
+    });
+  }
+});

@@ -1,0 +1,139 @@
+/**
+ * The simulator itself: runs are functions of their scenario, the ports behave as documented (delays, held work
+ * during a pause, dropped work after a crash, DNS answers lost after the update applied), the trace keeps secrets
+ * out, and the command line replays a seed.
+ */
+import fc from 'fast-check';
+import { describe, expect, it, vi } from 'vitest';
+import { loadSettings } from '../src/node/settings.js';
+import {
+  groupSettingsArbitrary,
+  healthyScenario,
+  runSimulation,
+  settingsInputArbitrary,
+  type Scenario,
+} from '../src/testing/index.js';
+import { runSimCommand } from '../src/testing/cli/simCommand.js';
+import { SIM_TSIG_SECRET } from '../src/testing/simulation.js';
+
+const healthy = healthyScenario({ seed: 5, durationMs: 30_000, heartbeatS: 1 });
+
+describe('the simulator', () => {
+  it('keeps a healthy group as it is: a Primary, a Secondary, heartbeats both ways, no takeover', async () => {
+    const result = await runSimulation(healthy);
+    expect(result.violations).toEqual([]);
+    const entries = result.trace.entries;
+    expect(entries.filter((entry) => entry.kind === 'message' && entry.type === 'heartbeat' && entry.action === 'deliver').length).toBeGreaterThan(25);
+    expect(entries.some((entry) => entry.kind === 'emitted' && entry.eventId === 'TAKEOVER_STARTED')).toBe(false);
+    const last = (node: 'a' | 'b') => entries.filter((entry) => entry.kind === 'transition' && entry.node === node).at(-1);
+    expect(last('a')).toMatchObject({ role: 'primary', epoch: 1 });
+    expect(last('b')).toMatchObject({ role: 'secondary', epoch: 1 });
+  });
+
+  it('is a function of its scenario: the same scenario gives the same trace (determinism)', async () => {
+    const scenario: Scenario = {
+      ...healthy,
+      faults: [
+        { kind: 'lossy', from: 'a', to: 'b', at: 5_000, duration: 10_000, loss: 0.5, duplicate: 0.3 },
+        { kind: 'crash', node: 'a', at: 16_000, restartAfter: 2_000 },
+      ],
+    };
+    const first = JSON.stringify((await runSimulation(scenario)).trace);
+    const second = JSON.stringify((await runSimulation(scenario)).trace);
+    expect(second).toBe(first);
+    const otherSeed = JSON.stringify((await runSimulation({ ...scenario, seed: scenario.seed + 1 })).trace);
+    expect(otherSeed).not.toBe(first);
+  });
+
+  it('fails over after a crash within the bound, and the restarted node comes back as Secondary', async () => {
+    const result = await runSimulation({ ...healthy, faults: [{ kind: 'crash', node: 'a', at: 10_000, restartAfter: 8_000 }] });
+    expect(result.violations).toEqual([]);
+    expect(result.failoverTimes).toHaveLength(1);
+    // Failover period 3 s + one check 1.5 s + DNS round trips, from the last heartbeat (at most 1 s before the crash).
+    expect(result.failoverTimes[0]!).toBeLessThan(3_000 + 1_500 + 200);
+    const restarted = result.trace.entries.filter((entry) => entry.kind === 'transition' && entry.node === 'a' && entry.incarnation === 2).at(-1);
+    expect(restarted).toMatchObject({ role: 'secondary', epoch: 2 });
+  });
+
+  it('holds a paused Primary: it resumes with its lease gone and steps down without acting', async () => {
+    const result = await runSimulation({ ...healthy, faults: [{ kind: 'pause', node: 'a', at: 10_000, duration: 6_000 }] });
+    expect(result.violations).toEqual([]);
+    const lost = result.trace.entries.find((entry) => entry.kind === 'emitted' && entry.node === 'a' && entry.eventId === 'LEASE_LOST');
+    // Nothing of a's runs while paused: its lease loss is noticed at the instant it resumes.
+    expect(lost?.t).toBe(16_000);
+    expect(result.trace.entries.some((entry) => entry.kind === 'emitted' && entry.node === 'b' && entry.eventId === 'TAKEOVER_STARTED')).toBe(true);
+  });
+
+  it('applies an update whose answer is lost: the node times out, DNS holds the write', async () => {
+    // Find a heartbeat write of a's after 5 s, then cut a's DNS path while the server's answer is on its way back.
+    const plain = await runSimulation(healthy);
+    const write = plain.trace.entries.find((entry) => entry.kind === 'dns' && entry.node === 'a' && entry.op === 'update' && entry.action === 'served' && entry.t > 5_000)!;
+    const answered = plain.trace.entries.find((entry) => entry.kind === 'dns' && entry.action === 'answer' && entry.id === (write.kind === 'dns' ? write.id : -1))!;
+    const cutAt = (write.t + answered.t) / 2;
+    const result = await runSimulation({ ...healthy, faults: [{ kind: 'dnsCut', node: 'a', at: cutAt, duration: 2_000 }] });
+    expect(result.violations).toEqual([]);
+    const lost = result.trace.entries.filter((entry) => entry.kind === 'dns' && entry.action === 'answer-lost');
+    const served = new Set(result.trace.entries.filter((entry) => entry.kind === 'dns' && entry.action === 'served').map((entry) => (entry.kind === 'dns' ? entry.id : -1)));
+    expect(lost.length).toBeGreaterThan(0);
+    expect(lost.every((entry) => entry.kind === 'dns' && served.has(entry.id))).toBe(true);
+  });
+
+  it('never puts a secret into the trace', async () => {
+    const result = await runSimulation({ ...healthy, faults: [{ kind: 'crash', node: 'a', at: 10_000, restartAfter: 3_000 }] });
+    expect(JSON.stringify(result.trace)).not.toContain(SIM_TSIG_SECRET);
+    expect(result.timeline()).not.toContain(SIM_TSIG_SECRET);
+  });
+});
+
+describe('the arbitraries', () => {
+  it('draw settings that loadSettings accepts', () => {
+    fc.assert(
+      fc.property(settingsInputArbitrary(), (input) => {
+        loadSettings(input);
+      }),
+      { seed: 7, numRuns: 500 },
+    );
+    fc.assert(
+      fc.property(groupSettingsArbitrary({ minAbsenceMs: 3, maxAbsenceMs: 8 }), (group) => {
+        loadSettings({ node_id: 'a', external_ipv4_address: '127.0.0.2', ...group });
+      }),
+      { seed: 8, numRuns: 200 },
+    );
+  });
+});
+
+describe('npm run sim', () => {
+  async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+    let out = '';
+    let err = '';
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((out += String(chunk)), true));
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((err += String(chunk)), true));
+    try {
+      return { code: await runSimCommand(argv), out, err };
+    } finally {
+      stdout.mockRestore();
+      stderr.mockRestore();
+    }
+  }
+
+  it('replays a seed and prints its timeline; the same seed prints the same', async () => {
+    const first = await run(['--seed', '3', '--faults', 'heavy', '--duration', '20']);
+    expect(first.code, first.out + first.err).toBe(0);
+    expect(first.out).toContain('Every property held.');
+    expect(first.out).toMatch(/FAULT start|workload start \+ create group/);
+    expect((await run(['--seed', '3', '--faults', 'heavy', '--duration', '20'])).out).toBe(first.out);
+  });
+
+  it('refuses bad options with a usage error', async () => {
+    expect((await run(['--seed', 'x'])).code).toBe(2);
+    expect((await run(['--seed', '1', '--shape', 'nope'])).err).toContain('unknown shape "nope"');
+    expect((await run(['--bogus'])).code).toBe(2);
+    expect((await run(['--help'])).out).toContain('--variant <name>');
+  });
+
+  it('exits 1 and names the property when a broken variant fails', async () => {
+    const result = await run(['--seed', '1', '--variant', 'eventsAfterTheFact', '--duration', '20']);
+    expect(result.code).toBe(1);
+    expect(result.out).toContain('VIOLATION eventsTellTruth');
+  });
+});

@@ -1,0 +1,77 @@
+/**
+ * Shared setup of the inspector tests: a two-node in-memory group on fast timers, listening in the port range the
+ * project's tests use (19000-19999 on 127.0.0.1), and condition waits with deadlines.
+ */
+import fastify, { type FastifyInstance } from 'fastify';
+import { createNode, type AvailabilityNode } from '../../src/node/createNode.js';
+import { InMemoryDnsAuthority } from '../../src/dns/inMemoryDnsAuthority.js';
+import { InMemoryPeerNetwork } from '../../src/peer/inMemoryPeerNetwork.js';
+import { silentLogger } from '../../src/node/logger.js';
+import { NodeEventLog } from '../../src/http/inspector/nodeEventLog.js';
+
+export const TEST_TOKEN = 'inspector-test-token-0123456789';
+
+/** Timers that fail over in about half a second and still satisfy the settings rules. */
+export const FAST_GROUP = {
+  group_fqdn: 'app.inspect.test',
+  health_report_interval: 0.1,
+  health_check_interval: 0.15,
+  allowed_absence_interval: 0.5,
+} as const;
+
+export interface TwoNodes {
+  readonly a: AvailabilityNode;
+  readonly b: AvailabilityNode;
+  /** b's event log, wired as b's inspect port. */
+  readonly log: NodeEventLog;
+  stop(): Promise<void>;
+}
+
+/** a creates the group, b joins it; b's transitions go to `log`. */
+export async function startTwoNodes(): Promise<TwoNodes> {
+  const dns = new InMemoryDnsAuthority();
+  const network = new InMemoryPeerNetwork();
+  const log = new NodeEventLog();
+  const a = createNode({ node_id: 'a', external_ipv4_address: '127.0.0.2', ...FAST_GROUP }, { dns, peer: network.transport(), logger: silentLogger() });
+  const b = createNode({ node_id: 'b', external_ipv4_address: '127.0.0.3' }, { dns, peer: network.transport(), logger: silentLogger(), inspect: log.inspect });
+  await a.start();
+  await b.start();
+  await a.createGroup();
+  await b.joinGroup({ address: '127.0.0.2' });
+  return {
+    a,
+    b,
+    log,
+    async stop() {
+      await b.stop({ handOver: false });
+      await a.stop({ handOver: false });
+    },
+  };
+}
+
+/** Listens on the first free port from `first` on (within 19000-19999); returns the base URL. */
+export async function listenInTestRange(app: FastifyInstance, first: number): Promise<string> {
+  for (let port = first; port < Math.min(first + 50, 20000); port += 1) {
+    try {
+      await app.listen({ host: '127.0.0.1', port });
+      return `http://127.0.0.1:${port}`;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EADDRINUSE') throw error;
+    }
+  }
+  throw new Error(`no free port from ${first}`);
+}
+
+/** A fastify app with nothing registered yet and no request logging. */
+export function testApp(): FastifyInstance {
+  return fastify({ logger: false });
+}
+
+/** Polls `condition` every 10 ms until it holds; throws naming `what` after `deadlineMs`. */
+export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, deadlineMs = 10_000): Promise<void> {
+  const start = performance.now();
+  while (!(await condition())) {
+    if (performance.now() - start > deadlineMs) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

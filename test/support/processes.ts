@@ -1,0 +1,212 @@
+/**
+ * Real-process fixtures for the integration tests and benchmarks: a DNS server (the embedded one as an `agctl
+ * dns-server` child, or BIND 9 through bind.ts), node processes (`agctl start`) with config files in a temp dir,
+ * their API, and the group's records read over DNS. Ports come from 18000-18999 so that other suites do not clash.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseHeartbeatRecord } from '../../src/dns/heartbeatRecord.js';
+import { DnsUpdateClient } from '../../src/dns/dnsUpdateClient.js';
+import type { Heartbeat } from '../../machines/heartbeat.js';
+import { AgctlProcess, freePort, waitFor } from '../../src/cli/agctlProcess.js';
+import { startBind, type BindServer } from './bind.js';
+
+export { AgctlProcess, waitFor };
+
+/** The port range the networked-node suites use. */
+export const TEST_PORTS = { from: 18000, to: 18999 } as const;
+
+/** Which DNS server a cluster runs against. */
+export type DnsKind = 'embedded' | 'bind';
+
+export interface TestKey {
+  readonly name: string;
+  readonly algorithm: 'hmac-sha256';
+  readonly secret: string;
+}
+
+/** A DNS server for a test: where it is, its zone and key, and how to stop it. */
+export interface TestDns {
+  readonly kind: DnsKind;
+  readonly host: string;
+  readonly port: number;
+  readonly zone: string;
+  readonly key: TestKey;
+  stop(): Promise<void>;
+}
+
+/** Starts the embedded server as a child process, or BIND, for `zone` with a fresh key. */
+export async function startTestDns(kind: DnsKind, dir: string, zone = 'example.test'): Promise<TestDns> {
+  const key: TestKey = { name: `ag-key.${zone}`, algorithm: 'hmac-sha256', secret: randomBytes(32).toString('base64') };
+  if (kind === 'bind') {
+    const bind: BindServer = await startBind({ zone, keys: [key] });
+    return { kind, host: bind.host, port: bind.port, zone, key, stop: () => bind.stop() };
+  }
+  const port = await freePort(['127.0.0.1'], TEST_PORTS);
+  const child = AgctlProcess.spawn('dns', ['dns-server', '--zone', zone, '--listen', `127.0.0.1:${port}`, '--tsig-name', key.name, '--tsig-secret', key.secret, '--data', join(dir, 'zone.json')]);
+  await child.waitForLog((line) => line.msg === 'DNS server listening', 20_000);
+  return { kind, host: '127.0.0.1', port, zone, key, stop: async () => void (await child.kill('SIGTERM')) };
+}
+
+/** The group's records as the DNS server holds them now. */
+export interface GroupRecordsNow {
+  readonly address: string | null;
+  readonly txt: string | null;
+  readonly heartbeat: Heartbeat | null;
+}
+
+/** A node process of a test cluster, with its config and API. */
+export class TestNode {
+  process: AgctlProcess | null = null;
+
+  constructor(
+    readonly id: string,
+    readonly address: string,
+    readonly port: number,
+    readonly configFile: string,
+    readonly token: string,
+    readonly env: Record<string, string>,
+  ) {}
+
+  get url(): string {
+    return `http://${this.address}:${this.port}`;
+  }
+
+  /** Starts `agctl start` with `flags` and waits until it listens. */
+  async start(flags: readonly string[] = []): Promise<void> {
+    this.process = AgctlProcess.spawn(this.id, ['start', '--config', this.configFile, ...flags], this.env);
+    await this.process.waitForLog((line) => line.msg === 'node listening', 30_000);
+  }
+
+  /** Calls the node's API; `token: null` sends none. */
+  async api(method: string, path: string, options: { body?: unknown; token?: string | null; headers?: Record<string, string>; rawBody?: string } = {}): Promise<{ status: number; body: any }> {
+    const headers: Record<string, string> = { ...(options.headers ?? {}) };
+    const token = options.token === undefined ? this.token : options.token;
+    if (token !== null) headers.authorization = `Bearer ${token}`;
+    let body: string | undefined = options.rawBody;
+    if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const response = await fetch(`${this.url}${path}`, { method, headers, ...(body === undefined ? {} : { body }), signal: AbortSignal.timeout(15_000) });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON
+    }
+    return { status: response.status, body: parsed };
+  }
+
+  /** GET /ag/api/v1/state, or null when the node does not answer. */
+  async state(): Promise<Record<string, any> | null> {
+    try {
+      const { status, body } = await this.api('GET', '/ag/api/v1/state');
+      return status === 200 ? body : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Waits until the node's state satisfies `predicate`. */
+  waitForState(what: string, predicate: (state: Record<string, any>) => boolean, deadlineMs = 15_000): Promise<Record<string, any>> {
+    return waitFor(`${this.id}: ${what}`, async () => {
+      const state = await this.state();
+      return state !== null && predicate(state) ? state : undefined;
+    }, deadlineMs, 20);
+  }
+}
+
+/** Timers of a test group, seconds. */
+export interface TestTimers {
+  readonly heartbeat: number;
+  readonly check: number;
+  readonly absence: number;
+}
+
+/** Two nodes (a on 127.0.0.2, b on 127.0.0.3) over one DNS server, in a temp dir. */
+export interface TestCluster {
+  readonly dir: string;
+  readonly dns: TestDns;
+  readonly a: TestNode;
+  readonly b: TestNode;
+  readonly groupFqdn: string;
+  readonly peerSecret: string;
+  /** While this file exists, both nodes send and accept no peer messages. */
+  readonly peerCutFile: string;
+  /** Reads A and TXT from the DNS server (TSIG-signed queries, no cache). */
+  records(): Promise<GroupRecordsNow>;
+  /** Kills every process and removes the temp dir. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a DNS server and writes two node configs; `form` also starts a with `--create-group` and b with `--join`
+ * and waits until b receives direct heartbeats. Only a's config holds the TSIG key: b gets it from a when it joins.
+ *
+ * @example
+ * const cluster = await startCluster('embedded', { heartbeat: 0.1, check: 0.1, absence: 0.5 }, { form: true });
+ * afterAll(() => cluster.stop());
+ */
+export async function startCluster(kind: DnsKind, timers: TestTimers, options: { form?: boolean } = {}): Promise<TestCluster> {
+  const dir = await mkdtemp(join(tmpdir(), 'ag-it-'));
+  const dns = await startTestDns(kind, dir);
+  const port = await freePort(['127.0.0.2', '127.0.0.3'], TEST_PORTS);
+  const token = randomBytes(18).toString('base64url');
+  const peerSecret = randomBytes(18).toString('base64url');
+  const groupFqdn = `app.${dns.zone}`;
+  const peerCutFile = join(dir, 'peer-cut');
+  const common = {
+    external_port: port,
+    group_fqdn: groupFqdn,
+    dns_server: `${dns.host}:${dns.port}`,
+    api_token: token,
+    peer_secret: peerSecret,
+    health_report_interval: timers.heartbeat,
+    health_check_interval: timers.check,
+    allowed_absence_interval: timers.absence,
+  };
+  const env = { AG_FAULT_PEER_CUT_FILE: peerCutFile };
+  const write = async (id: string, address: string, extra: Record<string, unknown>) => {
+    const file = join(dir, `${id}.json`);
+    await writeFile(file, JSON.stringify({ node_id: id, external_ipv4_address: address, data_dir: join(dir, id), ...common, ...extra }));
+    return new TestNode(id, address, port, file, token, env);
+  };
+  const a = await write('a', '127.0.0.2', { tsig_name: dns.key.name, tsig_secret: dns.key.secret, tsig_algorithm: dns.key.algorithm });
+  const b = await write('b', '127.0.0.3', {});
+  const reader = new DnsUpdateClient({ server: { host: dns.host, port: dns.port }, tsig: dns.key, timeoutMs: 500, retries: 2 });
+  const cluster: TestCluster = {
+    dir,
+    dns,
+    a,
+    b,
+    groupFqdn,
+    peerSecret,
+    peerCutFile,
+    async records() {
+      const records = await reader.read(groupFqdn);
+      return { ...records, heartbeat: records.txt === null ? null : parseHeartbeatRecord(records.txt) };
+    },
+    async stop() {
+      reader.close();
+      await Promise.all([a, b].map((node) => node.process?.kill('SIGKILL')));
+      await dns.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  if (options.form === true) {
+    try {
+      await a.start(['--create-group']);
+      await a.waitForState('acting Primary', (state) => state.acting_primary === true);
+      await b.start(['--join']);
+      await b.waitForState('Secondary with direct heartbeats', (state) => state.node_role === 'secondary' && state.heartbeat_method === 'direct');
+    } catch (error) {
+      await cluster.stop();
+      throw error;
+    }
+  }
+  return cluster;
+}
