@@ -1,5 +1,6 @@
 import { API_SETTING_FIELDS, JOIN_FIELDS } from './apiBodies.js';
 import { ApiMessage } from './apiRoutes.js';
+import { stateSchema } from './stateSchema.js';
 
 const json = (schema: object) => ({ 'application/json': { schema } });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -94,21 +95,7 @@ export const openApiDocument = {
       },
       Message: { type: 'object', required: ['message'], properties: { message: { type: 'string' } } },
       Settings: { type: 'object', additionalProperties: false, properties: settingProperties },
-      State: {
-        type: 'object',
-        properties: {
-          heartbeat_method: { type: ['string', 'null'], enum: ['direct', 'dns', null] },
-          last_heartbeat_time: { type: ['string', 'null'], description: 'ISO-8601 UTC with +00:00.' },
-          last_updated: { type: ['string', 'null'], description: 'ISO-8601 UTC with +00:00.' },
-          node_dns_connection_state: { type: 'string', enum: ['connected', 'disconnected', 'not_applicable'] },
-          node_role: { type: 'string', enum: ['primary', 'secondary', 'not_in_group'] },
-          node_id: { type: 'string' },
-          epoch: { type: 'integer' },
-          acting_primary: { type: 'boolean', description: 'Role primary and a lease valid at the instant of the request.' },
-          lease_remaining_ms: { type: ['integer', 'null'] },
-          state: { type: 'string', description: 'The statechart state, e.g. secondary.watching.' },
-        },
-      },
+      State: stateSchema,
       Member: {
         type: ['object', 'null'],
         properties: { node_id: { type: 'string' }, external_ipv4_address: { type: 'string' }, external_port: { type: 'integer' }, external_scheme: { type: 'string' } },

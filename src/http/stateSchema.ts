@@ -1,0 +1,20 @@
+/**
+ * The JSON schema of `GET /ag/api/v1/state`'s answer: the product's keys (`heartbeat_method`, `last_heartbeat_time`,
+ * `last_updated`, `node_dns_connection_state`, `node_role`) and this project's. The OpenAPI document lists it, and
+ * the route uses it to compile its serializer.
+ */
+export const stateSchema = {
+  type: 'object',
+  properties: {
+    heartbeat_method: { type: ['string', 'null'], enum: ['direct', 'dns', null] },
+    last_heartbeat_time: { type: ['string', 'null'], description: 'ISO-8601 UTC with +00:00.' },
+    last_updated: { type: ['string', 'null'], description: 'ISO-8601 UTC with +00:00.' },
+    node_dns_connection_state: { type: 'string', enum: ['connected', 'disconnected', 'not_applicable'] },
+    node_role: { type: 'string', enum: ['primary', 'secondary', 'not_in_group'] },
+    node_id: { type: 'string' },
+    epoch: { type: 'integer' },
+    acting_primary: { type: 'boolean', description: 'Role primary and a lease valid at the instant of the request.' },
+    lease_remaining_ms: { type: ['integer', 'null'] },
+    state: { type: 'string', description: 'The statechart state, e.g. secondary.watching.' },
+  },
+} as const;
