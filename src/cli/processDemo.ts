@@ -95,7 +95,10 @@ export async function runProcessDemo(options: ProcessDemoOptions, signal?: Abort
     const startNode = async (node: DemoNode, flags: readonly string[]) => {
       timeline.add('demo', `starting node ${node.id} on ${node.address}:${nodePort}${flags.length > 0 ? ` with ${flags.join(' ')}` : ''}`);
       node.process = spawn(node.id, ['start', '--config', node.configFile, ...flags]);
-      node.process.onLog((line) => narrate(timeline, node.id, line));
+      node.process.onLog((line) => {
+        // The story ends at the shutdown: a stopping Primary's handover attempt is not part of it.
+        if (!stopPolling.signal.aborted) narrate(timeline, node.id, line);
+      });
       await node.process.waitForLog((line) => line.msg === 'node listening', 20_000);
     };
     void pollStatus([a, b], nodePort, token, timeline, stopPolling.signal);

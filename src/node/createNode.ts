@@ -442,6 +442,8 @@ class Node implements AvailabilityNode {
     if (event.type !== '@xstate.snapshot' || event.actorRef !== this.#actor) return;
     const snapshot = event.snapshot as NodeSnapshot;
     const top = topState(snapshot.value);
+    // A Primary makes several sub-state transitions per heartbeat: describe them only when someone reads debug logs.
+    if (top === this.#lastTop && !this.#logger.isLevelEnabled('debug')) return;
     const details = {
       to: stateLabel(snapshot.value),
       event: event.event.type,
