@@ -208,6 +208,7 @@ export const nodeMachine = setup({
       ...leaseFrom(context, confirmed.sentAt, confirmed.at),
       lastHeartbeat: { method: confirmed.method, sentAtWall: confirmed.sentAtWall },
     })),
+    notePeerAccepted: assign((_, sent: { at: Stamp }) => ({ peerAcceptedAt: sent.at.monotonic })),
     changeTimers: assign((_, params: { timers: NodeTimers }) => ({ timers: params.timers })),
     heartbeatDue: raise({ type: 'HEARTBEAT_DUE' as const }),
     loseLease: enqueueActions(({ context, enqueue }, params: { reason: string }) => {
@@ -582,7 +583,10 @@ export const nodeMachine = setup({
                   {
                     guard: { type: 'peerAcceptedHeartbeat', params: ({ event }) => event.output.ack },
                     target: 'idle',
-                    actions: { type: 'confirmHeartbeat', params: ({ event }) => ({ ...event.output, method: HeartbeatMethod.Direct }) },
+                    actions: [
+                      { type: 'notePeerAccepted', params: ({ event }) => event.output },
+                      { type: 'confirmHeartbeat', params: ({ event }) => ({ ...event.output, method: HeartbeatMethod.Direct }) },
+                    ],
                   },
                   { target: 'idle' },
                 ],

@@ -87,6 +87,8 @@ export interface NodeContext {
   readonly ownRecord: string | null;
   /** Primary side: the send time of the newest confirmed heartbeat, monotonic (rule 3). */
   readonly lastConfirmedSentAt: number | null;
+  /** Primary side: when the peer last accepted a direct heartbeat, monotonic: is there a healthy peer to hand over to? */
+  readonly peerAcceptedAt: number | null;
   /** Primary side: until when this node may act as Primary, monotonic (rule 3 and 7). */
   readonly leaseExpiresAt: number | null;
   /** Primary side: the monotonic time at which the lease timer was last armed. */

@@ -173,6 +173,11 @@ export function leaseFrom(context: NodeContext, sentAt: Stamp, at: Stamp): Parti
   };
 }
 
+/** Whether the peer accepted a direct heartbeat within the last failover period: a handover would find it. */
+export function peerIsHealthyAt(context: NodeContext, nowMonotonic: number): boolean {
+  return context.peerAcceptedAt !== null && nowMonotonic - context.peerAcceptedAt < context.timers.absenceMs;
+}
+
 /** Whether a confirmation is for a heartbeat sent after the newest one already confirmed. */
 export function confirmsNewerSend(context: NodeContext, sentAt: Stamp): boolean {
   return context.lastConfirmedSentAt === null || sentAt.monotonic > context.lastConfirmedSentAt;
@@ -245,6 +250,7 @@ const NO_GROUP_KNOWLEDGE = {
   ownSeq: 0,
   ownRecord: null,
   lastConfirmedSentAt: null,
+  peerAcceptedAt: null,
   leaseExpiresAt: null,
   leaseArmedAt: null,
   takeoverMode: null,

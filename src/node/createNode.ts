@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { nodeMachine, type NodeEmitted, type NodeMachine } from '../../machines/nodeMachine.js';
 import type { NodeCommandEvent } from '../../machines/nodeMachine.types.js';
 import { handoverReplyFor, heartbeatAckFor, stepDownReplyFor, type NodeSnapshot } from '../../machines/nodeReplies.js';
-import { leaseIsValidAt } from '../../machines/nodeRules.js';
+import { leaseIsValidAt, peerIsHealthyAt } from '../../machines/nodeRules.js';
 import { stateLabel, topState } from '../../machines/stateLabel.js';
 import { EventId, NodeRole, type EventId as EventIdType } from '../api/constants.js';
 import {
@@ -58,7 +58,10 @@ export interface AvailabilityNode {
   readonly settings: Settings;
   /** Loads persisted membership, starts the statechart and listens to the peer. Resolves once the first role is known. */
   start(): Promise<void>;
-  /** Stops the node. With `handOver` (default true) an acting Primary with a peer hands over first. */
+  /**
+   * Stops the node. With `handOver` (default true) an acting Primary whose peer accepted a direct heartbeat within
+   * the last failover period hands over first.
+   */
   stop(options?: { handOver?: boolean }): Promise<void>;
   /** The node's state now; `actingPrimary` checks the lease at the instant of the call (rule 7). */
   getNodeState(): NodeState;
@@ -212,7 +215,8 @@ class Node implements AvailabilityNode {
   async stop(options: { handOver?: boolean } = {}): Promise<void> {
     const actor = this.#actor;
     if (actor === null) return;
-    if ((options.handOver ?? true) && this.isActingPrimary() && this.#peerMember !== null) {
+    const peerHealthy = this.#peerMember !== null && peerIsHealthyAt(actor.getSnapshot().context, this.#clock.monotonicNow());
+    if ((options.handOver ?? true) && this.isActingPrimary() && peerHealthy) {
       try {
         await this.failover();
       } catch (error) {
