@@ -74,6 +74,9 @@ describe('settings', () => {
     expect(() => loadSettings({ ...base, tsig_secret: 'not base64!' })).toThrow(/tsig_secret: must be base64/);
     expect(() => loadSettings({ ...base, group_fqdn: 'no spaces please' })).toThrow(/group_fqdn: must be a fully qualified domain name/);
     expect(() => loadSettings({ ...base, heartbeat: 3 })).toThrow(/heartbeat: is not a known setting/);
+    expect(() => loadSettings({ ...base, tsig_name: 'bad name' })).toThrow(/tsig_name: must be a DNS name/);
+    // TSIG key names are often one label, as in BIND's `key "ag-key" { ... }`.
+    expect(loadSettings({ ...base, tsig_name: 'ag-key' }).tsigName).toBe('ag-key');
     expect(() => loadSettings({ external_ipv4_address: '127.0.0.2' })).toThrow(/node_id/);
   });
 

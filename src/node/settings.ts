@@ -20,6 +20,8 @@ export const TSIG_ALGORITHMS = ['hmac-sha256', 'hmac-sha512', 'hmac-sha384', 'hm
 export type TsigAlgorithm = (typeof TSIG_ALGORITHMS)[number];
 
 const FQDN = /^(?=.{1,253}\.?$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?$/;
+/** A DNS name of one or more labels: TSIG key names are often a single label (`ag-key`). */
+const DNS_NAME = /^(?=.{1,253}\.?$)[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const HOST_PORT = /^(\d{1,3}(?:\.\d{1,3}){3}|[A-Za-z0-9.-]+):(\d{1,5})$/;
 
@@ -44,7 +46,7 @@ export const settingsSchema = z
     allowed_absence_interval: seconds(60),
     lease_duration: z.number().positive({ error: 'must be more than 0 seconds' }).finite().optional(),
     tsig_algorithm: z.enum(TSIG_ALGORITHMS, { error: `must be one of ${TSIG_ALGORITHMS.join(', ')}` }).default('hmac-sha256'),
-    tsig_name: z.string().regex(FQDN, { error: 'must be a DNS name' }).optional(),
+    tsig_name: z.string().regex(DNS_NAME, { error: 'must be a DNS name' }).optional(),
     tsig_secret: z.string().min(1, { error: 'must not be empty' }).regex(BASE64, { error: 'must be base64' }).optional(),
     dns_server: z.string().regex(HOST_PORT, { error: 'must be host:port' }).optional(),
     api_token: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
