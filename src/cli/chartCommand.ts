@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
-import { EXIT_USAGE, type CliCommand } from './command.js';
+import type { CliCommand } from './command.js';
+import { CliUsageError, parseCli, runCli } from './cliConfig.js';
 
 const FORMATS = ['svg', 'mermaid', 'dot'] as const;
 type ChartFormat = (typeof FORMATS)[number];
@@ -21,40 +21,24 @@ docs/statechart.svg and docs/statechart.mmd are generated the same way by "npm r
 export const chartCommand: CliCommand = {
   name: 'chart',
   summary: 'export the statechart as SVG, Mermaid or DOT',
-  async run(argv) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: [...argv],
-        options: {
-          format: { type: 'string', default: 'svg' },
-          out: { type: 'string' },
-          help: { type: 'boolean', short: 'h', default: false },
-        },
-        strict: true,
-        allowPositionals: false,
-      }));
-    } catch (error) {
-      process.stderr.write(`agctl chart: ${(error as Error).message}\n`);
-      return EXIT_USAGE;
-    }
-    if (values.help) {
-      process.stdout.write(HELP);
+  run: (argv) =>
+    runCli('chart', async () => {
+      const { values } = parseCli(argv, { format: { type: 'string', default: 'svg' }, out: { type: 'string' } });
+      if (values.help) {
+        process.stdout.write(HELP);
+        return 0;
+      }
+      const format = values.format as string;
+      if (!(FORMATS as readonly string[]).includes(format)) throw new CliUsageError(`--format must be one of ${FORMATS.join(', ')}, not "${format}".`);
+      const text = await renderChart(format as ChartFormat);
+      if (values.out === undefined) {
+        process.stdout.write(text);
+      } else {
+        await writeFile(values.out as string, text);
+        process.stderr.write(`agctl chart: wrote ${values.out as string}\n`);
+      }
       return 0;
-    }
-    if (!(FORMATS as readonly string[]).includes(values.format)) {
-      process.stderr.write(`agctl chart: --format must be one of ${FORMATS.join(', ')}, not "${values.format}".\n`);
-      return EXIT_USAGE;
-    }
-    const text = await renderChart(values.format as ChartFormat);
-    if (values.out === undefined) {
-      process.stdout.write(text);
-    } else {
-      await writeFile(values.out, text);
-      process.stderr.write(`agctl chart: wrote ${values.out}\n`);
-    }
-    return 0;
-  },
+    }),
 };
 
 /** The chart in `format`; each exporter loads only when asked for (the SVG one brings elkjs). */

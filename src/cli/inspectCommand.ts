@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
-import { EXIT_USAGE, type CliCommand } from './command.js';
+import type { CliCommand } from './command.js';
+import { CliUsageError, parseCli, runCli } from './cliConfig.js';
 
 const HELP = `agctl inspect: replay a recorded trace in the statechart inspector
 
@@ -22,54 +22,31 @@ Options:
 export const inspectCommand: CliCommand = {
   name: 'inspect',
   summary: 'replay a trace or node event log in the inspector page',
-  async run(argv) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: [...argv],
-        options: {
-          trace: { type: 'string' },
-          port: { type: 'string', default: '0' },
-          help: { type: 'boolean', short: 'h', default: false },
-        },
-        strict: true,
-      }));
-    } catch (error) {
-      return usage((error as Error).message);
-    }
-    if (values.help) {
-      process.stdout.write(HELP);
+  run: (argv) =>
+    runCli('inspect', async () => {
+      const { values } = parseCli(argv, { trace: { type: 'string' }, port: { type: 'string', default: '0' } });
+      if (values.help) {
+        process.stdout.write(HELP);
+        return 0;
+      }
+      const trace = values.trace as string | undefined;
+      if (trace === undefined) throw new CliUsageError('--trace <file> is required. Run "agctl inspect --help" for usage.');
+      const port = Number(values.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliUsageError(`--port must be a whole number from 0 to 65535, not "${values.port as string}".`);
+      let text: string;
+      try {
+        text = await readFile(trace, 'utf8');
+      } catch (error) {
+        throw new Error(`cannot read ${trace}: ${(error as Error).message}`);
+      }
+      const { serveReplay } = await import('../http/inspector/serveReplay.js');
+      const served = await serveReplay(text, { port });
+      process.stdout.write(`Replaying ${served.trace.title}: ${served.trace.steps.length} transitions of ${served.trace.nodes.join(', ') || 'no node'}.\n${served.url}\n`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await served.close();
       return 0;
-    }
-    if (values.trace === undefined) return usage('--trace <file> is required.');
-    const port = Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) return usage(`--port must be a whole number from 0 to 65535, not "${values.port}".`);
-    let text: string;
-    try {
-      text = await readFile(values.trace, 'utf8');
-    } catch (error) {
-      process.stderr.write(`agctl inspect: cannot read ${values.trace}: ${(error as Error).message}\n`);
-      return 1;
-    }
-    const { serveReplay } = await import('../http/inspector/serveReplay.js');
-    let served;
-    try {
-      served = await serveReplay(text, { port });
-    } catch (error) {
-      process.stderr.write(`agctl inspect: ${(error as Error).message}\n`);
-      return 1;
-    }
-    process.stdout.write(`Replaying ${served.trace.title}: ${served.trace.steps.length} transitions of ${served.trace.nodes.join(', ') || 'no node'}.\n${served.url}\n`);
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
-    await served.close();
-    return 0;
-  },
+    }),
 };
-
-function usage(message: string): number {
-  process.stderr.write(`agctl inspect: ${message}\nRun "agctl inspect --help" for usage.\n`);
-  return EXIT_USAGE;
-}
