@@ -9,7 +9,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspectorPlugin } from '../src/http/inspector/inspectorPlugin.js';
 import { serveReplay } from '../src/http/inspector/serveReplay.js';
-import { listenInTestRange, startTwoNodes, testApp, TEST_TOKEN, waitFor } from './support/inspector.js';
+import { listenInTestRange, startTwoNodes, testApp, TEST_TOKEN } from './support/inspector.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = new URL('../.tmp/', import.meta.url);

@@ -5,6 +5,7 @@ import { InMemoryPeerNetwork } from '../peer/inMemoryPeerNetwork.js';
 import { silentLogger } from '../node/logger.js';
 import { CliUsageError, parseCli, runCli } from './cliConfig.js';
 import type { CliCommand } from './command.js';
+import { waitFor } from './agctlProcess.js';
 import { runProcessDemo } from './processDemo.js';
 import { Timeline } from './timeline.js';
 
@@ -135,12 +136,12 @@ export async function runInMemoryDemo(timers: { heartbeat: number; check: number
   timeline.add('demo', `DNS: ${describeRecords(dns.peek(fqdn))}`);
   timeline.add('demo', 'b joins the group');
   await b.joinGroup({ address: '127.0.0.2' });
-  await waitUntil(() => heartbeatsReceived >= 5, 10_000);
+  await waitFor('five direct heartbeats', () => heartbeatsReceived >= 5, 10_000, 5);
   timeline.add('b', `received ${heartbeatsReceived} direct heartbeats; newest sent at ${b.getNodeState().lastHeartbeatTime}`);
   const crashedAt = timeline.now();
   timeline.add('demo', 'a crashes (stopped without handing over)');
   await a.stop({ handOver: false });
-  await waitUntil(() => b.isActingPrimary(), timers.absence * 1000 * 4 + 5_000);
+  await waitFor('b to act as Primary', () => b.isActingPrimary(), timers.absence * 1000 * 4 + 5_000, 5);
   const failoverMs = timeline.now() - crashedAt;
   timeline.add('demo', `DNS: ${describeRecords(dns.peek(fqdn))}`);
   await new Promise((resolve) => setTimeout(resolve, 10));
@@ -164,13 +165,4 @@ function watch(node: AvailabilityNode, timeline: Timeline): void {
 
 function describeRecords(records: { address: string | null; txt: string | null }): string {
   return `A ${records.address ?? '(none)'}, TXT "${records.txt ?? ''}"`;
-}
-
-/** Polls `condition` every 5 ms until it holds; rejects after `deadlineMs`. */
-async function waitUntil(condition: () => boolean, deadlineMs: number): Promise<void> {
-  const start = performance.now();
-  while (!condition()) {
-    if (performance.now() - start > deadlineMs) throw new Error(`condition not met within ${deadlineMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }

@@ -3,6 +3,7 @@
  * project's tests use (19000-19999 on 127.0.0.1), and condition waits with deadlines.
  */
 import fastify, { type FastifyInstance } from 'fastify';
+import { waitFor as waitUntilTrue } from '../../src/cli/agctlProcess.js';
 import { createNode, type AvailabilityNode } from '../../src/node/createNode.js';
 import { InMemoryDnsAuthority } from '../../src/dns/inMemoryDnsAuthority.js';
 import { InMemoryPeerNetwork } from '../../src/peer/inMemoryPeerNetwork.js';
@@ -67,11 +68,7 @@ export function testApp(): FastifyInstance {
   return fastify({ logger: false });
 }
 
-/** Polls `condition` every 10 ms until it holds; throws naming `what` after `deadlineMs`. */
+/** Polls `condition` every 10 ms until it holds; throws naming `what` after `deadlineMs` (the shared helper of the CLI). */
 export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, deadlineMs = 10_000): Promise<void> {
-  const start = performance.now();
-  while (!(await condition())) {
-    if (performance.now() - start > deadlineMs) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await waitUntilTrue(what, condition, deadlineMs);
 }
