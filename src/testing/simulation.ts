@@ -113,6 +113,8 @@ class Simulation {
       const next = kernel.queue.peek();
       if (next === undefined || next.at > this.#scenario.durationMs) break;
       kernel.queue.pop();
+      // A cancelled timer changes nothing: no need to settle or to look at the properties again.
+      if (next.cancelled) continue;
       kernel.now = next.at;
       next.run();
       await settle();

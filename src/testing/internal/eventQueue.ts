@@ -3,6 +3,8 @@ export interface Scheduled {
   readonly at: number;
   readonly order: number;
   readonly run: () => void;
+  /** Set by `cancel`: the happening stays in the heap (removal would cost a search) but does nothing. */
+  cancelled: boolean;
 }
 
 /**
@@ -23,8 +25,9 @@ export class EventQueue {
     return this.#heap.length;
   }
 
-  push(at: number, run: () => void): void {
-    const item: Scheduled = { at, order: this.#order++, run };
+  /** Schedules `run` at `at`; returns the happening, which `cancel` can call off. */
+  push(at: number, run: () => void): Scheduled {
+    const item: Scheduled = { at, order: this.#order++, run, cancelled: false };
     const heap = this.#heap;
     heap.push(item);
     let index = heap.length - 1;
@@ -35,6 +38,12 @@ export class EventQueue {
       index = parent;
     }
     heap[index] = item;
+    return item;
+  }
+
+  /** Calls off a happening: it is dropped when its time comes, without running. */
+  cancel(item: Scheduled): void {
+    item.cancelled = true;
   }
 
   /** The earliest happening, without removing it. */

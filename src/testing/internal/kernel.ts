@@ -1,5 +1,5 @@
 import type { TraceEntry } from '../trace.js';
-import { EventQueue } from './eventQueue.js';
+import { EventQueue, type Scheduled } from './eventQueue.js';
 import { Prng } from './prng.js';
 
 /**
@@ -20,13 +20,13 @@ export class SimKernel {
   }
 
   /** Runs `run` at simulated time `at` (never before now). */
-  at(at: number, run: () => void): void {
-    this.queue.push(Math.max(at, this.now), run);
+  at(at: number, run: () => void): Scheduled {
+    return this.queue.push(Math.max(at, this.now), run);
   }
 
   /** Runs `run` after `delay` ms of true time. */
-  after(delay: number, run: () => void): void {
-    this.at(this.now + delay, run);
+  after(delay: number, run: () => void): Scheduled {
+    return this.at(this.now + delay, run);
   }
 
   trace(entry: TraceEntry): void {

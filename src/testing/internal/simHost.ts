@@ -2,6 +2,7 @@ import type { AvailabilityNode } from '../../node/createNode.js';
 import type { Clock, TimerHandle } from '../../node/clock.js';
 import { InMemoryNodeStore } from '../../node/nodeStore.js';
 import type { ScenarioClock, SimNodeId } from '../scenario.js';
+import type { Scheduled } from './eventQueue.js';
 import type { SimKernel } from './kernel.js';
 
 /** True wall time at simulated time 0: 2026-01-01T00:00:00Z (display only). */
@@ -12,6 +13,8 @@ export type HostStatus = 'running' | 'paused' | 'crashed';
 
 interface SimTimer {
   cancelled: boolean;
+  /** The timer's happening on the agenda; null for a timer that never fires. */
+  scheduled: Scheduled | null;
 }
 
 /**
@@ -104,17 +107,21 @@ export class SimHost {
       monotonicNow: () => this.monotonicNow(),
       wallNow: () => this.wallNow(),
       setTimeout: (callback: () => void, ms: number): TimerHandle => {
-        const timer: SimTimer = { cancelled: false };
+        const timer: SimTimer = { cancelled: false, scheduled: null };
         // An infinite delay (a variant's "never") is a timer that never fires.
         if (Number.isFinite(ms)) {
-          kernel.after(Math.max(0, ms) / this.#clockSpec.rate, () => {
+          timer.scheduled = kernel.after(Math.max(0, ms) / this.#clockSpec.rate, () => {
             if (!timer.cancelled) this.deliver(incarnation, () => !timer.cancelled && callback());
           });
         }
         return timer;
       },
       clearTimeout: (handle: TimerHandle) => {
-        if (handle !== null && typeof handle === 'object') (handle as SimTimer).cancelled = true;
+        if (handle === null || typeof handle !== 'object') return;
+        const timer = handle as SimTimer;
+        timer.cancelled = true;
+        // A cancelled timer leaves no happening behind: the statechart re-arms timers at every heartbeat.
+        if (timer.scheduled !== null) kernel.queue.cancel(timer.scheduled);
       },
     };
   }
