@@ -30,12 +30,14 @@ export {
   type SettingsIssue,
 } from './api/errors.js';
 export { getNodeState, subscribe, requirePrimary, setDefaultNode, getDefaultNode } from './api/defaultNode.js';
-export { createNode, type AvailabilityNode, type NodePorts, type PrimaryWork } from './node/createNode.js';
+export { createNode, type AvailabilityNode, type NodePorts, type PrimaryWork, type SettingsUpdate } from './node/createNode.js';
 export type { Subscriber } from './node/subscriptions.js';
 export {
   loadSettings,
   settingsSchema,
   redactSettings,
+  groupSettingsFingerprint,
+  timerChangeIssues,
   MAX_CLOCK_RATE_DRIFT,
   DEFAULT_LEASE_FRACTION,
   HEARTBEATS_PER_LEASE,

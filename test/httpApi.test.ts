@@ -104,9 +104,22 @@ describe('state and group', () => {
   it('updates settings on the Primary with PUT /group; tsig_secret "" keeps the secret', async () => {
     await node.createGroup();
     const response = await app.inject({ method: 'PUT', url: '/ag/api/v1/group', headers: json, payload: { group_fqdn_ttl: 45, tsig_secret: '' } });
-    expect(response.json()).toEqual({ message: 'Availability group configuration updated.' });
+    // A group without a Secondary has nobody to push the settings to.
+    expect(response.json()).toEqual({ message: 'Availability group configuration updated.', secondary: 'none' });
     expect(node.settings.groupFqdnTtl).toBe(45);
     expect(node.settings.tsigSecret).toBe(TSIG_SECRET);
+  });
+
+  it('refuses with 400 a timer change too large for the moment one node still runs the old timers, and takes a smaller step', async () => {
+    await node.createGroup();
+    // Failover period 0.5 s -> 0.3 s: the old 0.375 s lease would outlast the new period.
+    const tooFar = await app.inject({ method: 'PUT', url: '/ag/api/v1/group', headers: json, payload: { allowed_absence_interval: 0.3 } });
+    expect(tooFar.statusCode).toBe(400);
+    expect(tooFar.json().details.fields).toEqual({ allowed_absence_interval: expect.stringContaining('rule 3: while the change reaches both nodes') });
+    expect(node.settings.allowedAbsenceInterval).toBe(0.5);
+    const step = await app.inject({ method: 'PUT', url: '/ag/api/v1/group', headers: json, payload: { allowed_absence_interval: 0.4 } });
+    expect(step.statusCode).toBe(200);
+    expect(node.settings.allowedAbsenceInterval).toBe(0.4);
   });
 
   it('refuses PUT /group when not in a group, and PUT /configuration when in one', async () => {

@@ -123,6 +123,35 @@ describe('signed messages', () => {
   });
 });
 
+describe('pushed group settings', () => {
+  it('carry the TSIG secret sealed on the wire and opened for the receiving node', async () => {
+    const wirePort = await freePort(['127.0.0.3'], { from: 18000, to: 18999 });
+    const bodies: string[] = [];
+    const received: PeerMessage[] = [];
+    const transport = createHttpPeerTransport({ peerSecret: SECRET, timeoutMs: 1000 });
+    const app = fastify();
+    // The peer routes keep the raw body as a Buffer: what travelled on the wire.
+    app.addHook('preValidation', async (request) => void bodies.push(String(request.body)));
+    await app.register(transport.plugin);
+    await app.listen({ host: '127.0.0.3', port: wirePort });
+    const to: MemberAddress = { nodeId: 'b', address: '127.0.0.3', port: wirePort, scheme: 'http' };
+    await transport.listen(to, (async (message: PeerMessage) => {
+      received.push(message);
+      return { accepted: true };
+    }) as never);
+    try {
+      const push: PeerMessage = { type: 'group-settings', group: 'app.example.test', from: 'a', epoch: 1, groupSettings: { group_fqdn: 'app.example.test', tsig_secret: 'c2VjcmV0LXRzaWc=' } };
+      expect(await sender.send(to, push)).toEqual({ accepted: true });
+      expect(received).toEqual([push]);
+      expect(bodies.some((body) => body.includes('group-settings'))).toBe(true);
+      expect(bodies.join('\n')).not.toContain('c2VjcmV0LXRzaWc=');
+    } finally {
+      transport.close();
+      await app.close();
+    }
+  });
+});
+
 describe('failures reject with PeerUnreachableError', () => {
   it('when the answer is not signed with the peer secret', async () => {
     const wrongSecret = createHttpPeerTransport({ peerSecret: 'another-secret-0123456', timeoutMs: 1000 });

@@ -87,8 +87,8 @@ export const apiRoutes: FastifyPluginAsync<ApiRoutesOptions> = async (app, optio
     const state = node.getNodeState();
     if (state.nodeRole === NodeRole.NotInGroup) throw new ApiError(409, 'Conflict', 'This node is not in an availability group.');
     if (!state.actingPrimary) throw new ApiError(409, 'Conflict', 'Group settings can only be changed on the acting Primary.', { node_role: state.nodeRole });
-    await node.updateSettings(changes);
-    return { message: ApiMessage.ConfigurationUpdated };
+    const update = await node.updateSettings(changes);
+    return { message: ApiMessage.ConfigurationUpdated, secondary: update.secondary, ...(update.reason === undefined ? {} : { reason: update.reason }) };
   });
 
   app.put('/group/members', withBody, async (request) => {

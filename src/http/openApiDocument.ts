@@ -56,9 +56,18 @@ export const openApiDocument = {
         responses: { '201': message(ApiMessage.GroupCreated), ...bodyErrors, ...authErrors, '409': error('Already in a group.'), '503': error('The records could not be written.') },
       },
       put: {
-        summary: 'Update group settings (on the acting Primary). Fails if not a member.',
+        summary:
+          'Update group settings (on the acting Primary). Fails if not a member. The Primary pushes the group settings to the Secondary; a Secondary that cannot take them now gets them with the next heartbeat it acknowledges. A timer change too large to be safe while one node still runs the old timers is refused with 400.',
         requestBody: settingsBody('The settings to change.'),
-        responses: { '200': message(ApiMessage.ConfigurationUpdated), ...bodyErrors, ...authErrors, '409': error('Not in a group, or not the acting Primary.') },
+        responses: {
+          '200': {
+            description: `${ApiMessage.ConfigurationUpdated} \`secondary\`: \`updated\` (the Secondary runs them now), \`pending\` (it gets them later; \`reason\` says why not now) or \`none\` (no group setting changed, or no Secondary).`,
+            content: json({ ...ref('SettingsUpdated'), example: { message: ApiMessage.ConfigurationUpdated, secondary: 'updated' } }),
+          },
+          ...bodyErrors,
+          ...authErrors,
+          '409': error('Not in a group, or not the acting Primary.'),
+        },
       },
     },
     '/group/members': {
@@ -94,6 +103,11 @@ export const openApiDocument = {
         properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object' }, status: { type: 'integer' } },
       },
       Message: { type: 'object', required: ['message'], properties: { message: { type: 'string' } } },
+      SettingsUpdated: {
+        type: 'object',
+        required: ['message', 'secondary'],
+        properties: { message: { type: 'string' }, secondary: { enum: ['updated', 'pending', 'none'] }, reason: { type: 'string' } },
+      },
       Settings: { type: 'object', additionalProperties: false, properties: settingProperties },
       State: stateSchema,
       Member: {

@@ -18,13 +18,22 @@ import type { GroupMembers, NodeState } from '../api/nodeState.js';
 import type { DnsAuthority } from '../dns/dnsAuthority.js';
 import { InMemoryDnsAuthority } from '../dns/inMemoryDnsAuthority.js';
 import { InMemoryPeerNetwork } from '../peer/inMemoryPeerNetwork.js';
-import type { JoinReply, MemberAddress, PeerMessage, PeerReplyTo } from '../peer/peerMessages.js';
+import type { GroupSettingsMessage, GroupSettingsReply, JoinReply, MemberAddress, PeerMessage, PeerReplyTo } from '../peer/peerMessages.js';
 import type { PeerTransport } from '../peer/peerTransport.js';
 import { formatWallTime, stampOf, systemClock, type Clock } from './clock.js';
 import { createLogger } from './logger.js';
 import { createNodeActors } from './nodeActors.js';
 import { InMemoryNodeStore, type NodeStore, type PersistedNode } from './nodeStore.js';
-import { GROUP_SETTING_FIELDS, loadSettings, type Settings, type SettingsInput, type SettingsRecord } from './settings.js';
+import {
+  GROUP_SETTING_FIELDS,
+  groupSettingsFingerprint,
+  groupSettingsOf,
+  loadSettings,
+  timerChangeIssues,
+  type Settings,
+  type SettingsInput,
+  type SettingsRecord,
+} from './settings.js';
 import { SubscriberRegistry, type Subscriber } from './subscriptions.js';
 import { liveInspectionUrl, startLiveInspection, type LiveInspection } from '../inspect/liveInspector.js';
 
@@ -44,6 +53,16 @@ export interface NodePorts {
   readonly inspect?: (event: InspectionEvent) => void;
   /** The machine to run; default `nodeMachine`. The simulator passes deliberately broken variants here. */
   readonly machine?: NodeMachine;
+}
+
+/**
+ * What a settings change did beyond this node. `secondary`: `updated` when the Secondary runs the new group
+ * settings now; `pending` when it could not take them now (`reason` says why) and gets them with the next heartbeat
+ * it acknowledges; `none` when no group setting changed or the group has no Secondary.
+ */
+export interface SettingsUpdate {
+  readonly secondary: 'updated' | 'pending' | 'none';
+  readonly reason?: string;
 }
 
 /** Work a workflow runs only while acting as Primary. `signal` aborts when the node stops acting as Primary. */
@@ -85,8 +104,12 @@ export interface AvailabilityNode {
   leaveGroup(): Promise<void>;
   /** Manual failover (rule 6): a Primary hands over, a Secondary takes over. Resolves when it has happened. */
   failover(): Promise<void>;
-  /** Changes group settings (on the Primary): validated as a whole, persisted, timers applied. */
-  updateSettings(changes: Partial<SettingsInput>): Promise<void>;
+  /**
+   * Changes settings: validated as a whole, persisted, timers applied. In a group, group settings change on the
+   * Primary only; it pushes them to the Secondary (and again whenever the Secondary's heartbeat acknowledgement
+   * shows other ones), and refuses a timer change too large to be safe while one node runs the old timers.
+   */
+  updateSettings(changes: Partial<SettingsInput>): Promise<SettingsUpdate>;
   /** Answers a message from the peer; the peer transport calls this. Throws `PeerMessageRejectedError` for another group. */
   receivePeerMessage<M extends PeerMessage>(message: M): Promise<PeerReplyTo<M>>;
   /** The group's members, as the product lists them. */
@@ -142,6 +165,10 @@ class Node implements AvailabilityNode {
   #stopListening: (() => Promise<void>) | null = null;
   #lastTop = '';
   #live: LiveInspection | null = null;
+  /** When the Primary last pushed its group settings to a Secondary running others (monotonic), and whether it still waits. */
+  #settingsRepair: { at: number; inFlight: boolean } | null = null;
+  /** The last push of group settings to the Secondary: the next one waits for it. */
+  #pushes: Promise<SettingsUpdate> = Promise.resolve({ secondary: 'none' });
 
   constructor(settings: Settings, ports: NodePorts) {
     this.#settings = settings;
@@ -184,6 +211,8 @@ class Node implements AvailabilityNode {
         address: () => this.#settings.externalIpv4Address,
         peerSelfId: () => this.#settings.nodeId,
         peerMember: () => this.#peerMember,
+        groupSettingsFingerprint: () => groupSettingsFingerprint(this.#settings.record),
+        peerRunsOtherSettings: () => this.#repairPeerSettings(),
       }),
     });
     // Live inspection (@statelyai/inspect) only when switched on: by the setting `inspect` or AG_INSPECT.
@@ -331,11 +360,22 @@ class Node implements AvailabilityNode {
     if (!succeeded) throw new GroupOperationError(`Manual failover did not complete: ${settled.context.reason}.`);
   }
 
-  async updateSettings(changes: Partial<SettingsInput>): Promise<void> {
-    const next = loadSettings({ ...this.#settings.record, ...changes });
+  async updateSettings(changes: Partial<SettingsInput>): Promise<SettingsUpdate> {
+    const current = this.#settings;
+    const next = loadSettings({ ...current.record, ...changes });
+    const context = this.#snapshot().context;
+    const groupChanged = context.inGroup && groupSettingsFingerprint(next.record) !== groupSettingsFingerprint(current.record);
+    if (groupChanged) {
+      if (context.role !== NodeRole.Primary) throw new MembershipError('Group settings are changed on the Primary; this node is not the Primary.');
+      const issues = timerChangeIssues(current, next);
+      if (issues.length > 0) throw new SettingsError(issues);
+    }
+    // The Primary first, then the Secondary: with the check above, either may run the new timers before the other,
+    // and a push (or a repair racing it) always carries the Primary's settings as they are when it is sent.
     this.#settings = next;
     this.#send({ type: 'SETTINGS_CHANGED', timers: next.timers, at: stampOf(this.#clock) });
     await this.#persist();
+    return groupChanged ? this.#pushGroupSettings() : { secondary: 'none' };
   }
 
   async receivePeerMessage<M extends PeerMessage>(message: M): Promise<PeerReplyTo<M>> {
@@ -348,7 +388,7 @@ class Node implements AvailabilityNode {
     switch (message.type) {
       case 'heartbeat':
         this.#send({ type: 'HEARTBEAT_RECEIVED', heartbeat: message.heartbeat, at });
-        return heartbeatAckFor(this.#snapshot(), message.heartbeat) as PeerReplyTo<M>;
+        return { ...heartbeatAckFor(this.#snapshot(), message.heartbeat), groupSettings: groupSettingsFingerprint(this.#settings.record) } as PeerReplyTo<M>;
       case 'handover':
         this.#send({ type: 'HANDOVER_OFFERED', from: message.from, epoch: message.epoch, at });
         return handoverReplyFor(this.#snapshot()) as PeerReplyTo<M>;
@@ -357,6 +397,8 @@ class Node implements AvailabilityNode {
         return stepDownReplyFor(this.#snapshot()) as PeerReplyTo<M>;
       case 'join':
         return (await this.#acceptJoin(message.group, message.member)) as PeerReplyTo<M>;
+      case 'group-settings':
+        return (await this.#acceptGroupSettings(message)) as PeerReplyTo<M>;
     }
     throw new PeerMessageRejectedError(`Unknown peer message type.`);
   }
@@ -375,8 +417,74 @@ class Node implements AvailabilityNode {
     this.#peerMember = member;
     await this.#persist();
     this.#logger.info({ member }, 'secondary joined the group');
-    const groupSettings = Object.fromEntries(GROUP_SETTING_FIELDS.map((field) => [field, this.#settings.record[field]]).filter(([, value]) => value !== undefined));
-    return { accepted: true, groupSettings, members: { primary: this.#selfMember(), secondary: member } };
+    return { accepted: true, groupSettings: groupSettingsOf(this.#settings.record), members: { primary: this.#selfMember(), secondary: member } };
+  }
+
+  /** The Secondary's side of a push: run the Primary's group settings, unless the sender is not its Primary. */
+  async #acceptGroupSettings(message: GroupSettingsMessage): Promise<GroupSettingsReply> {
+    const { context } = this.#snapshot();
+    if (!context.inGroup) return { accepted: false, reason: 'this node is not in a group' };
+    if (context.role === NodeRole.Primary) return { accepted: false, reason: 'this node is the Primary' };
+    if (message.epoch < context.epoch) return { accepted: false, reason: `epoch ${message.epoch} is older than epoch ${context.epoch}, which this node knows` };
+    let next: Settings;
+    try {
+      // Only the pushed values count: a group setting the Primary left unset falls back to its default here too.
+      next = this.#mergeSettings(message.groupSettings as SettingsRecord, GROUP_SETTING_FIELDS);
+    } catch (error) {
+      if (error instanceof SettingsError) return { accepted: false, reason: error.message };
+      throw error;
+    }
+    const changed = GROUP_SETTING_FIELDS.filter((field) => next.record[field] !== this.#settings.record[field]);
+    this.#settings = next;
+    this.#send({ type: 'SETTINGS_CHANGED', timers: next.timers, at: stampOf(this.#clock) });
+    await this.#persist();
+    this.#logger.info({ from: message.from, changed }, 'group settings updated by the Primary');
+    return { accepted: true };
+  }
+
+  /**
+   * The Primary's side of a push, queued behind any push in flight so that the Secondary receives them in order.
+   * Never rejects: a Secondary that does not take the settings now gets them with a later heartbeat.
+   */
+  #pushGroupSettings(): Promise<SettingsUpdate> {
+    const push = this.#pushes.then(() => this.#sendGroupSettings());
+    this.#pushes = push;
+    return push;
+  }
+
+  /** Sends the group settings in force now, with the epoch known now. */
+  async #sendGroupSettings(): Promise<SettingsUpdate> {
+    const peer = this.#peerMember;
+    const context = this.#actor?.getSnapshot().context;
+    if (peer === null || context === undefined) return { secondary: 'none' };
+    const settings = this.#settings;
+    const message: GroupSettingsMessage = { type: 'group-settings', group: settings.groupFqdn ?? '', from: this.nodeId, epoch: context.epoch, groupSettings: groupSettingsOf(settings.record) };
+    try {
+      const reply = await this.#peer.send(peer, message);
+      if (reply.accepted) return { secondary: 'updated' };
+      this.#logger.warn({ peer: peer.nodeId, reason: reply.reason }, 'the Secondary refused the group settings');
+      return { secondary: 'pending', reason: `the Secondary refused them: ${reply.reason ?? 'no reason given'}` };
+    } catch (error) {
+      this.#logger.warn({ peer: peer.nodeId, err: error }, 'could not push the group settings to the Secondary');
+      return { secondary: 'pending', reason: `the Secondary could not be reached: ${(error as Error).message}` };
+    }
+  }
+
+  /**
+   * A heartbeat acknowledgement showed the Secondary running other group settings (it missed a push): push them
+   * again, one push at a time and at most once per failover period.
+   */
+  #repairPeerSettings(): void {
+    const now = this.#clock.monotonicNow();
+    const last = this.#settingsRepair;
+    if (last !== null && (last.inFlight || now - last.at < this.#settings.timers.absenceMs)) return;
+    // Called from inside the heartbeat actor: it must never throw, or the heartbeat would count as failed.
+    const context = this.#actor?.getSnapshot().context;
+    if (context === undefined || context.role !== NodeRole.Primary) return;
+    const repair = { at: now, inFlight: true };
+    this.#settingsRepair = repair;
+    this.#logger.info({ peer: this.#peerMember?.nodeId }, 'the Secondary runs other group settings; pushing the current ones');
+    void this.#pushGroupSettings().finally(() => (repair.inFlight = false));
   }
 
   #selfMember(): MemberAddress {

@@ -37,6 +37,10 @@ export interface NodeActorContext {
   peerSelfId(): string;
   /** The peer to talk to, or null when there is none yet. */
   peerMember(): MemberAddress | null;
+  /** The fingerprint of the group settings this node runs. */
+  groupSettingsFingerprint(): string;
+  /** Called when a heartbeat acknowledgement shows the peer running other group settings. */
+  peerRunsOtherSettings(): void;
 }
 
 /**
@@ -105,7 +109,8 @@ export function createNodeActors(ctx: NodeActorContext) {
       const peer = requirePeer();
       const sentAt = stampOf(ctx.clock);
       const heartbeat: Heartbeat = { ...input.heartbeat, sentAt: Math.round(sentAt.wall) };
-      const ack = await ctx.peer.send(peer, { type: 'heartbeat', group: ctx.groupFqdn(), heartbeat });
+      const { groupSettings, ...ack } = await ctx.peer.send(peer, { type: 'heartbeat', group: ctx.groupFqdn(), heartbeat });
+      if (groupSettings !== undefined && groupSettings !== ctx.groupSettingsFingerprint()) ctx.peerRunsOtherSettings();
       return { heartbeat, ack, sentAt, at: stampOf(ctx.clock) };
     }),
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { SettingsError, type SettingsIssue } from '../api/errors.js';
 import { isValidNodeId } from '../dns/heartbeatRecord.js';
@@ -195,6 +196,56 @@ export const GROUP_SETTING_FIELDS = [
   'tsig_secret',
   'external_scheme',
 ] as const satisfies readonly (keyof SettingsRecord)[];
+
+/** The group settings of `record` that are set: what a Primary hands a joining Secondary and pushes on a change. */
+export function groupSettingsOf(record: SettingsRecord): Record<string, unknown> {
+  return Object.fromEntries(GROUP_SETTING_FIELDS.map((field) => [field, record[field]]).filter(([, value]) => value !== undefined));
+}
+
+/**
+ * A short digest of the group settings of `record` (the TSIG secret included, hashed): two nodes with the same
+ * fingerprint run the group with the same settings. A Secondary reports it in each heartbeat acknowledgement, so a
+ * Primary notices a Secondary that missed a change.
+ *
+ * @example
+ * groupSettingsFingerprint(primary.settings.record) === groupSettingsFingerprint(secondary.settings.record)
+ */
+export function groupSettingsFingerprint(record: SettingsRecord): string {
+  const known = fingerprints.get(record);
+  if (known !== undefined) return known;
+  const settings = groupSettingsOf(record);
+  const canonical = JSON.stringify(Object.keys(settings).sort().map((field) => [field, settings[field]]));
+  const fingerprint = createHash('sha256').update(canonical).digest('base64url').slice(0, 16);
+  fingerprints.set(record, fingerprint);
+  return fingerprint;
+}
+
+/** Each heartbeat acknowledgement carries the fingerprint: computed once per settings record. */
+const fingerprints = new WeakMap<SettingsRecord, string>();
+
+/**
+ * The rule 3 problems of changing a group's timers from `current` to `next`. For a moment one node runs the old
+ * timers and the other the new ones, in either order (the Secondary may miss the change and get it later), so the
+ * longer of the two leases must still end before the shorter of the two failover periods.
+ *
+ * @example
+ * const issues = timerChangeIssues(node.settings, loadSettings({ ...node.settings.record, allowed_absence_interval: 1 }));
+ */
+export function timerChangeIssues(current: Settings, next: Settings): SettingsIssue[] {
+  const lease = Math.max(current.leaseDuration, next.leaseDuration);
+  const absence = Math.min(current.allowedAbsenceInterval, next.allowedAbsenceInterval);
+  const drift = (1 + MAX_CLOCK_RATE_DRIFT) / (1 - MAX_CLOCK_RATE_DRIFT);
+  if (lease * drift < absence) return [];
+  // The field the operator moved too far: a shorter failover period, or else a longer lease (its own or derived).
+  const leaseIsOwnSetting = next.record.lease_duration !== undefined && next.allowedAbsenceInterval >= current.allowedAbsenceInterval;
+  const field = leaseIsOwnSetting ? 'lease_duration' : 'allowed_absence_interval';
+  return [
+    {
+      field,
+      rule: `rule 3: while the change reaches both nodes, one may still hold a ${round(lease)} s lease while the other waits only ${round(absence)} s before taking over; change the timers in smaller steps, each with the longer lease ending before the shorter failover period (${MAX_CLOCK_RATE_DRIFT * 100} % clock-drift margin)`,
+    },
+  ];
+}
 
 /** The settings record with every secret blanked, as the API serves it (`tsig_secret: ""`, tokens removed). */
 export function redactSettings(record: SettingsRecord): Record<string, unknown> {

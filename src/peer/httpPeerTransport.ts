@@ -133,7 +133,8 @@ class HttpPeerTransportImpl implements HttpPeerTransport {
     }
     try {
       const nonce = message.type === 'heartbeat' ? undefined : ((await this.#exchange(to, PEER_NONCE_PATH, { v: 1, challenge: randomBytes(9).toString('base64url') })) as { nonce?: unknown }).nonce;
-      const answer = (await this.#exchange(to, PEER_MESSAGE_PATH, { v: 1, message, ...(typeof nonce === 'string' ? { nonce } : {}) })) as { reply?: unknown };
+      const wire = message.type === 'group-settings' ? { ...message, groupSettings: this.#sealSettings(message.groupSettings) } : message;
+      const answer = (await this.#exchange(to, PEER_MESSAGE_PATH, { v: 1, message: wire, ...(typeof nonce === 'string' ? { nonce } : {}) })) as { reply?: unknown };
       if (typeof answer.reply !== 'object' || answer.reply === null) throw new PeerUnreachableError(`The peer ${to.nodeId} answered without a reply.`);
       this.stats.sent += 1;
       return (message.type === 'join' ? this.#openJoinReply(answer.reply as JoinReply) : answer.reply) as PeerReplyTo<M>;
@@ -170,7 +171,7 @@ class HttpPeerTransportImpl implements HttpPeerTransport {
   }
 
   async #receive(envelope: PeerEnvelope): Promise<{ reply: unknown }> {
-    const { message } = envelope;
+    const message = envelope.message.type === 'group-settings' ? { ...envelope.message, groupSettings: this.#openSettings(envelope.message.groupSettings) } : envelope.message;
     const receiver = this.#receiver;
     if (receiver === null) throw new PeerRefusal(503, 'AG_PEER_NOT_LISTENING', 'not-listening', 'This node is not receiving peer messages.');
     if (message.type === 'heartbeat') {
@@ -188,15 +189,22 @@ class HttpPeerTransportImpl implements HttpPeerTransport {
   }
 
   #sealJoinReply(reply: JoinReply): JoinReply {
-    const secret = reply.groupSettings?.tsig_secret;
-    if (typeof secret !== 'string') return reply;
-    return { ...reply, groupSettings: { ...reply.groupSettings, tsig_secret: seal(this.#secret, secret) } };
+    return reply.groupSettings === undefined ? reply : { ...reply, groupSettings: this.#sealSettings(reply.groupSettings) };
   }
 
   #openJoinReply(reply: JoinReply): JoinReply {
-    const sealed = reply.groupSettings?.tsig_secret;
-    if (typeof sealed !== 'string') return reply;
-    return { ...reply, groupSettings: { ...reply.groupSettings, tsig_secret: openSealed(this.#secret, sealed) } };
+    return reply.groupSettings === undefined ? reply : { ...reply, groupSettings: this.#openSettings(reply.groupSettings) };
+  }
+
+  /** Group settings travel with their TSIG secret sealed with the peer secret: signed is not secret. */
+  #sealSettings(settings: Record<string, unknown>): Record<string, unknown> {
+    const secret = settings.tsig_secret;
+    return typeof secret === 'string' ? { ...settings, tsig_secret: seal(this.#secret, secret) } : settings;
+  }
+
+  #openSettings(settings: Record<string, unknown>): Record<string, unknown> {
+    const sealed = settings.tsig_secret;
+    return typeof sealed === 'string' ? { ...settings, tsig_secret: openSealed(this.#secret, sealed) } : settings;
   }
 
   /** One signed POST; resolves with the parsed answer once its signature checks out. */

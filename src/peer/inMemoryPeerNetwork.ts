@@ -58,6 +58,7 @@ function senderOf(message: PeerMessage): string | null {
       return message.heartbeat.holder;
     case 'handover':
     case 'step-down':
+    case 'group-settings':
       return message.from;
     case 'join':
       return message.member.nodeId;

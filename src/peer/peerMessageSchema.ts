@@ -22,6 +22,8 @@ export const peerMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('handover'), group, from: nodeId, epoch: count }).strict(),
   z.object({ type: z.literal('step-down'), group, from: nodeId }).strict(),
   z.object({ type: z.literal('join'), group, member: memberAddress }).strict(),
+  // The settings themselves are validated by the receiving node, which names every bad field in its answer.
+  z.object({ type: z.literal('group-settings'), group, from: nodeId, epoch: count, groupSettings: z.record(z.string(), z.unknown()) }).strict(),
 ]);
 
 /** A request body on the peer route: the message and, for every type but heartbeat, a nonce the receiver issued. */

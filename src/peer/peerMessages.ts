@@ -35,8 +35,24 @@ export interface JoinMessage {
   readonly member: MemberAddress;
 }
 
+/**
+ * The Primary's group settings (snake_case, as stored), pushed to the Secondary when they change or when its
+ * heartbeat acknowledgement shows it runs others. The answer is a {@link GroupSettingsReply}.
+ */
+export interface GroupSettingsMessage {
+  readonly type: 'group-settings';
+  readonly group: string;
+  readonly from: string;
+  /** The sender's epoch: a node that knows a newer one refuses (a replaced Primary must not reconfigure it). */
+  readonly epoch: number;
+  readonly groupSettings: Record<string, unknown>;
+}
+
 /** Every message one node sends another. */
-export type PeerMessage = HeartbeatMessage | HandoverMessage | StepDownMessage | JoinMessage;
+export type PeerMessage = HeartbeatMessage | HandoverMessage | StepDownMessage | JoinMessage | GroupSettingsMessage;
+
+/** Answer to a direct heartbeat: the machine's acknowledgement, and the fingerprint of the group settings in force. */
+export type HeartbeatReply = HeartbeatAck & { readonly groupSettings?: string };
 
 /** Answer to a handover: whether this node will take over now. */
 export interface HandoverReply {
@@ -55,9 +71,16 @@ export interface JoinReply {
   readonly members?: { readonly primary: MemberAddress | null; readonly secondary: MemberAddress | null };
 }
 
+/** Answer to pushed group settings: whether this node now runs them, and why not. */
+export interface GroupSettingsReply {
+  readonly accepted: boolean;
+  readonly reason?: string;
+}
+
 /** The answer type of each message type. */
 export interface PeerReplyMap {
-  heartbeat: HeartbeatAck;
+  heartbeat: HeartbeatReply;
+  'group-settings': GroupSettingsReply;
   handover: HandoverReply;
   'step-down': StepDownReply;
   join: JoinReply;

@@ -1,6 +1,6 @@
 /**
- * Two real node processes over a real DNS server (the embedded one, then BIND 9): the group forms, manual failover
- * both ways, a cut direct path causes no failover, kill -9 of the Primary causes one, the old Primary comes back
+ * Two real node processes over a real DNS server (the embedded one, then BIND 9): the group forms, a settings change
+ * on the Primary reaches the Secondary, manual failover both ways, a cut direct path causes no failover, kill -9 of the Primary causes one, the old Primary comes back
  * as Secondary, and a Primary paused past its lease steps down without writing DNS. The tests of one server share
  * one cluster and run in order: each starts from the state the one before left.
  */
@@ -46,6 +46,13 @@ function describeFor(kind: DnsKind, skipReason: string | null) {
       // b got the TSIG key from a, but never serves it.
       expect(group.body.configuration.tsig_secret).toBe('');
       expect(JSON.stringify(group.body)).not.toContain(cluster.dns.key.secret);
+    });
+
+    it('a change of group settings on the Primary reaches the Secondary process', async () => {
+      const changed = await cluster.a.api('PUT', '/ag/api/v1/group', { body: { group_fqdn_ttl: 45 } });
+      expect(changed).toMatchObject({ status: 200, body: { message: 'Availability group configuration updated.', secondary: 'updated' } });
+      const onSecondary = await cluster.b.api('GET', '/ag/api/v1/group');
+      expect(onSecondary.body.configuration.group_fqdn_ttl).toBe(45);
     });
 
     it('fails over manually both ways: a hands over, then a takes over again', async () => {

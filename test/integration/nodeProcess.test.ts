@@ -86,10 +86,18 @@ describe('the peer route of a real Secondary', () => {
 });
 
 describe('client commands and a clean stop', () => {
-  it('agctl state prints the state; agctl failover hands over', async () => {
+  it('agctl state prints the state; agctl group update changes both nodes; agctl failover hands over', async () => {
     const state = AgctlProcess.spawn('cli-state', ['state', '--config', cluster.a.configFile]);
     expect(await state.exited()).toBe(0);
     expect(state.logs.map((line) => line.msg).join('\n')).toContain('"node_role": "primary"');
+    const changes = join(cluster.dir, 'group-changes.json');
+    await writeFile(changes, JSON.stringify({ group_fqdn_ttl: 40 }));
+    const update = AgctlProcess.spawn('cli-group-update', ['group', 'update', '--settings', changes, '--config', cluster.a.configFile]);
+    expect(await update.exited()).toBe(0);
+    expect(update.logs.map((line) => line.msg).join('\n')).toContain('"secondary": "updated"');
+    expect((await cluster.b.api('GET', '/ag/api/v1/group')).body.configuration.group_fqdn_ttl).toBe(40);
+    // The push carried every group setting, the TSIG secret among them: no node logged it.
+    for (const node of [cluster.a, cluster.b]) expect(JSON.stringify(node.process!.logs)).not.toContain(cluster.dns.key.secret);
     const failover = AgctlProcess.spawn('cli-failover', ['failover', '--config', cluster.a.configFile]);
     expect(await failover.exited()).toBe(0);
     await cluster.b.waitForState('acting Primary', (s) => s.acting_primary === true);
