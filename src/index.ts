@@ -37,7 +37,7 @@ export {
   settingsSchema,
   redactSettings,
   groupSettingsFingerprint,
-  timerChangeIssues,
+  groupChangeIssues,
   MAX_CLOCK_RATE_DRIFT,
   DEFAULT_LEASE_FRACTION,
   HEARTBEATS_PER_LEASE,

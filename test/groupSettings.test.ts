@@ -67,6 +67,15 @@ describe('a change of group settings on the Primary', () => {
     expect(timersOf(group, 'b').absenceMs).toBe(3_500);
   });
 
+  it('cannot rename the group or change its scheme in place', async () => {
+    group = new TwoNodes();
+    await group.formGroup();
+    const change = group.a.node.updateSettings({ group_fqdn: 'other.example.test', external_scheme: 'https' });
+    await expect(change).rejects.toThrow(/group_fqdn: cannot change while the group runs.*external_scheme: cannot change while the group runs/);
+    expect(group.a.node.settings.groupFqdn).toBe(FQDN);
+    expect(group.b.node.settings.groupFqdn).toBe(FQDN);
+  });
+
   it('cannot be made on the Secondary, which still changes its own node settings', async () => {
     group = new TwoNodes();
     await group.formGroup();

@@ -14,8 +14,9 @@ Usage: agctl group show   [client options]
            (a JSON object: group_fqdn, tsig_name, tsig_secret, intervals...) first, else the configured ones apply
   update   PUT /ag/api/v1/group, on the acting Primary: changes the group settings in --settings and pushes them
            to the Secondary; the answer says whether it runs them now ("secondary": "updated") or gets them
-           with its next acknowledged heartbeat ("pending"). A timer change too large to be safe while one node
-           still runs the old timers is refused, naming the field: change the timers in smaller steps
+           with its next acknowledged heartbeat ("pending"). Refused, naming the field: a new group_fqdn or
+           external_scheme, and a timer change too large to be safe while one node still runs the old timers
+           (change the timers in smaller steps)
   join     PUT /ag/api/v1/group/members: this node finds the Primary through the group's A record on its
            dns_server and joins as Secondary; the group's settings come from the Primary
 

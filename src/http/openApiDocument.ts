@@ -57,7 +57,7 @@ export const openApiDocument = {
       },
       put: {
         summary:
-          'Update group settings (on the acting Primary). Fails if not a member. The Primary pushes the group settings to the Secondary; a Secondary that cannot take them now gets them with the next heartbeat it acknowledges. A timer change too large to be safe while one node still runs the old timers is refused with 400.',
+          'Update group settings (on the acting Primary). Fails if not a member. The Primary pushes the group settings to the Secondary; a Secondary that cannot take them now gets them with the next heartbeat it acknowledges. A new `group_fqdn` or `external_scheme`, or a timer change too large to be safe while one node still runs the old timers, is refused with 400.',
         requestBody: settingsBody('The settings to change.'),
         responses: {
           '200': {

@@ -29,7 +29,7 @@ import {
   groupSettingsFingerprint,
   groupSettingsOf,
   loadSettings,
-  timerChangeIssues,
+  groupChangeIssues,
   type Settings,
   type SettingsInput,
   type SettingsRecord,
@@ -107,7 +107,8 @@ export interface AvailabilityNode {
   /**
    * Changes settings: validated as a whole, persisted, timers applied. In a group, group settings change on the
    * Primary only; it pushes them to the Secondary (and again whenever the Secondary's heartbeat acknowledgement
-   * shows other ones), and refuses a timer change too large to be safe while one node runs the old timers.
+   * shows other ones). It refuses a new `group_fqdn` or `external_scheme`, and a timer change too large to be safe
+   * while one node runs the old timers (see `groupChangeIssues`).
    */
   updateSettings(changes: Partial<SettingsInput>): Promise<SettingsUpdate>;
   /** Answers a message from the peer; the peer transport calls this. Throws `PeerMessageRejectedError` for another group. */
@@ -367,7 +368,7 @@ class Node implements AvailabilityNode {
     const groupChanged = context.inGroup && groupSettingsFingerprint(next.record) !== groupSettingsFingerprint(current.record);
     if (groupChanged) {
       if (context.role !== NodeRole.Primary) throw new MembershipError('Group settings are changed on the Primary; this node is not the Primary.');
-      const issues = timerChangeIssues(current, next);
+      const issues = groupChangeIssues(current, next);
       if (issues.length > 0) throw new SettingsError(issues);
     }
     // The Primary first, then the Secondary: with the check above, either may run the new timers before the other,

@@ -223,28 +223,35 @@ export function groupSettingsFingerprint(record: SettingsRecord): string {
 /** Each heartbeat acknowledgement carries the fingerprint: computed once per settings record. */
 const fingerprints = new WeakMap<SettingsRecord, string>();
 
+/** Group settings that say how the group is reached: they change by forming the group anew, never in place. */
+export const FIXED_IN_GROUP_FIELDS = ['group_fqdn', 'external_scheme'] as const satisfies readonly (keyof SettingsRecord)[];
+
 /**
- * The rule 3 problems of changing a group's timers from `current` to `next`. For a moment one node runs the old
- * timers and the other the new ones, in either order (the Secondary may miss the change and get it later), so the
- * longer of the two leases must still end before the shorter of the two failover periods.
+ * The problems of changing a running group's settings from `current` to `next` (each valid on its own):
+ * - `group_fqdn` and `external_scheme` cannot change in place (the records and the peers' addresses use them);
+ * - rule 3 across the change: for a moment one node runs the old timers and the other the new ones, in either
+ *   order (the Secondary may miss the change and get it later), so the longer of the two leases must still end
+ *   before the shorter of the two failover periods.
  *
  * @example
- * const issues = timerChangeIssues(node.settings, loadSettings({ ...node.settings.record, allowed_absence_interval: 1 }));
+ * const issues = groupChangeIssues(node.settings, loadSettings({ ...node.settings.record, allowed_absence_interval: 1 }));
  */
-export function timerChangeIssues(current: Settings, next: Settings): SettingsIssue[] {
+export function groupChangeIssues(current: Settings, next: Settings): SettingsIssue[] {
+  const issues: SettingsIssue[] = FIXED_IN_GROUP_FIELDS.filter((field) => next.record[field] !== current.record[field]).map((field) => ({
+    field,
+    rule: 'cannot change while the group runs: leave the group, then form it again with the new value',
+  }));
   const lease = Math.max(current.leaseDuration, next.leaseDuration);
   const absence = Math.min(current.allowedAbsenceInterval, next.allowedAbsenceInterval);
   const drift = (1 + MAX_CLOCK_RATE_DRIFT) / (1 - MAX_CLOCK_RATE_DRIFT);
-  if (lease * drift < absence) return [];
+  if (lease * drift < absence) return issues;
   // The field the operator moved too far: a shorter failover period, or else a longer lease (its own or derived).
   const leaseIsOwnSetting = next.record.lease_duration !== undefined && next.allowedAbsenceInterval >= current.allowedAbsenceInterval;
-  const field = leaseIsOwnSetting ? 'lease_duration' : 'allowed_absence_interval';
-  return [
-    {
-      field,
-      rule: `rule 3: while the change reaches both nodes, one may still hold a ${round(lease)} s lease while the other waits only ${round(absence)} s before taking over; change the timers in smaller steps, each with the longer lease ending before the shorter failover period (${MAX_CLOCK_RATE_DRIFT * 100} % clock-drift margin)`,
-    },
-  ];
+  issues.push({
+    field: leaseIsOwnSetting ? 'lease_duration' : 'allowed_absence_interval',
+    rule: `rule 3: while the change reaches both nodes, one may still hold a ${round(lease)} s lease while the other waits only ${round(absence)} s before taking over; change the timers in smaller steps, each with the longer lease ending before the shorter failover period (${MAX_CLOCK_RATE_DRIFT * 100} % clock-drift margin)`,
+  });
+  return issues;
 }
 
 /** The settings record with every secret blanked, as the API serves it (`tsig_secret: ""`, tokens removed). */
