@@ -26,7 +26,7 @@ export const API_CLIENT_HELP = `  --url <url>        the node, e.g. http://127.0
 /**
  * A small client of one node's `/ag/api/v1` API, for the `agctl` client commands. The URL and token come from the
  * flags, or from the node's config file (`external_scheme://external_ipv4_address:external_port`, `api_token`);
- * an https node's own certificate (`tls_cert_file`) is trusted.
+ * an https node's own certificate (`tls_cert_file`) and its private CA (`tls_ca_file`) are trusted.
  *
  * @example
  * const client = await ApiClient.fromFlags({ config: 'node-a.json' });
@@ -52,7 +52,8 @@ export class ApiClient {
     } catch {
       throw new CliUsageError(`--url ${url} is not a URL`);
     }
-    const ca = typeof config.tls_cert_file === 'string' ? [...rootCertificates, await readFile(config.tls_cert_file)] : undefined;
+    const trusted = [config.tls_cert_file, config.tls_ca_file].filter((file): file is string => typeof file === 'string');
+    const ca = trusted.length === 0 ? undefined : [...rootCertificates, ...(await Promise.all(trusted.map((file) => readFile(file))))];
     return new ApiClient(url.replace(/\/+$/, ''), token, ca);
   }
 

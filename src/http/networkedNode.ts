@@ -79,7 +79,11 @@ export async function startNetworkedNode(input: SettingsInput | unknown, options
   if (issues.length > 0) throw new SettingsError(issues);
   const tls =
     settings.externalScheme === 'https'
-      ? { cert: readTlsFile('tls_cert_file', settings.tlsCertFile!), key: readTlsFile('tls_key_file', settings.tlsKeyFile!) }
+      ? {
+          cert: readTlsFile('tls_cert_file', settings.tlsCertFile!),
+          key: readTlsFile('tls_key_file', settings.tlsKeyFile!),
+          ca: settings.tlsCaFile === undefined ? [] : [readTlsFile('tls_ca_file', settings.tlsCaFile)],
+        }
       : null;
   const logger = options.logger ?? createLogger();
   let node: AvailabilityNode | null = null;
@@ -90,7 +94,8 @@ export async function startNetworkedNode(input: SettingsInput | unknown, options
     // About one heartbeat interval: a heartbeat that takes longer is no use to the lease anyway.
     timeoutMs: () => Math.min(5000, Math.max(100, current().timers.heartbeatIntervalMs)),
     logger: logger.child({ component: 'peer' }),
-    ...(tls === null ? {} : { tls: { ca: [...rootCertificates, tls.cert] } }),
+    // The peer's certificate: signed by a public CA, by the private CA of tls_ca_file, or the same as this node's.
+    ...(tls === null ? {} : { tls: { ca: [...rootCertificates, tls.cert, ...tls.ca] } }),
     ...(options.isPeerPathCut === undefined ? {} : { isPathCut: options.isPeerPathCut }),
   });
   const dns = new SettingsDnsAuthority({ settings: current, logger: logger.child({ component: 'dns' }), onError: (error) => metrics?.countDnsError(error) });
@@ -103,7 +108,7 @@ export async function startNetworkedNode(input: SettingsInput | unknown, options
   });
   const running = node;
   metrics = new NodeMetrics(running, { processMetrics: options.processMetrics ?? true, peerRefusals: () => peer.stats.refused });
-  const app = fastify({ logger: false, ...(tls === null ? {} : { https: tls }) });
+  const app = fastify({ logger: false, ...(tls === null ? {} : { https: { cert: tls.cert, key: tls.key } }) });
   await app.register(availabilityGroupPlugin, {
     node: running,
     apiToken: settings.apiToken!,

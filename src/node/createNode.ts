@@ -148,6 +148,7 @@ const NODE_FIELDS = [
   'data_dir',
   'tls_cert_file',
   'tls_key_file',
+  'tls_ca_file',
   'inspect',
 ] as const satisfies readonly (keyof SettingsRecord)[];
 

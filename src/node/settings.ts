@@ -55,6 +55,7 @@ export const settingsSchema = z
     data_dir: z.string().min(1).optional(),
     tls_cert_file: z.string().min(1).optional(),
     tls_key_file: z.string().min(1).optional(),
+    tls_ca_file: z.string().min(1).optional(),
     inspect: z.boolean().default(false),
   })
   .strict();
@@ -90,6 +91,8 @@ export interface Settings {
   readonly dataDir: string | undefined;
   readonly tlsCertFile: string | undefined;
   readonly tlsKeyFile: string | undefined;
+  /** PEM certificates of the CAs that sign the peer's certificate (a private CA), trusted besides the system's. */
+  readonly tlsCaFile: string | undefined;
   readonly inspect: boolean;
   readonly timers: NodeTimers;
   /** The snake_case record these settings came from (what is persisted and served). */
@@ -172,6 +175,7 @@ function toSettings(record: SettingsRecord, leaseDuration: number): Settings {
     dataDir: record.data_dir,
     tlsCertFile: record.tls_cert_file,
     tlsKeyFile: record.tls_key_file,
+    tlsCaFile: record.tls_ca_file,
     inspect: record.inspect,
     timers: {
       heartbeatIntervalMs: record.health_report_interval * 1000,
