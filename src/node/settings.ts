@@ -10,6 +10,12 @@ import type { NodeTimers } from '../../machines/nodeMachine.types.js';
  */
 export const MAX_CLOCK_RATE_DRIFT = 0.01;
 
+/**
+ * How much longer one node's interval can look on the other's clock at the largest allowed drift: a lease times this
+ * factor must still end before the failover period (rule 3).
+ */
+const LEASE_DRIFT_FACTOR = (1 + MAX_CLOCK_RATE_DRIFT) / (1 - MAX_CLOCK_RATE_DRIFT);
+
 /** The lease's default share of the failover period, when `lease_duration` is not given. */
 export const DEFAULT_LEASE_FRACTION = 0.75;
 
@@ -103,11 +109,10 @@ export interface Settings {
 function timerRuleIssues(record: SettingsRecord, leaseDuration: number): SettingsIssue[] {
   const issues: SettingsIssue[] = [];
   const absence = record.allowed_absence_interval;
-  const drift = (1 + MAX_CLOCK_RATE_DRIFT) / (1 - MAX_CLOCK_RATE_DRIFT);
-  if (leaseDuration * drift >= absence) {
+  if (leaseDuration * LEASE_DRIFT_FACTOR >= absence) {
     issues.push({
       field: record.lease_duration === undefined ? 'allowed_absence_interval' : 'lease_duration',
-      rule: `rule 3: the lease (${leaseDuration} s) must end before the failover period (${absence} s) with a ${MAX_CLOCK_RATE_DRIFT * 100} % clock-drift margin, so lease_duration must be less than ${round(absence / drift)} s`,
+      rule: `rule 3: the lease (${leaseDuration} s) must end before the failover period (${absence} s) with a ${MAX_CLOCK_RATE_DRIFT * 100} % clock-drift margin, so lease_duration must be less than ${round(absence / LEASE_DRIFT_FACTOR)} s`,
     });
   }
   if (record.health_report_interval * HEARTBEATS_PER_LEASE > leaseDuration) {
@@ -247,8 +252,7 @@ export function groupChangeIssues(current: Settings, next: Settings): SettingsIs
   }));
   const lease = Math.max(current.leaseDuration, next.leaseDuration);
   const absence = Math.min(current.allowedAbsenceInterval, next.allowedAbsenceInterval);
-  const drift = (1 + MAX_CLOCK_RATE_DRIFT) / (1 - MAX_CLOCK_RATE_DRIFT);
-  if (lease * drift < absence) return issues;
+  if (lease * LEASE_DRIFT_FACTOR < absence) return issues;
   // The field the operator moved too far: a shorter failover period, or else a longer lease (its own or derived).
   const leaseIsOwnSetting = next.record.lease_duration !== undefined && next.allowedAbsenceInterval >= current.allowedAbsenceInterval;
   issues.push({

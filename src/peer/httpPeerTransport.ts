@@ -171,7 +171,7 @@ class HttpPeerTransportImpl implements HttpPeerTransport {
   }
 
   async #receive(envelope: PeerEnvelope): Promise<{ reply: unknown }> {
-    const message = envelope.message.type === 'group-settings' ? { ...envelope.message, groupSettings: this.#openSettings(envelope.message.groupSettings) } : envelope.message;
+    const { message } = envelope;
     const receiver = this.#receiver;
     if (receiver === null) throw new PeerRefusal(503, 'AG_PEER_NOT_LISTENING', 'not-listening', 'This node is not receiving peer messages.');
     if (message.type === 'heartbeat') {
@@ -182,7 +182,8 @@ class HttpPeerTransportImpl implements HttpPeerTransport {
     } else if (!this.#guard.consumeNonce(envelope.nonce)) {
       throw new PeerRefusal(409, 'AG_PEER_REPLAY', 'replay', `The ${message.type} message does not carry a fresh nonce issued by this node.`);
     }
-    const answer = await receiver(message);
+    const opened = message.type === 'group-settings' ? { ...message, groupSettings: this.#openSettings(message.groupSettings) } : message;
+    const answer = await receiver(opened);
     this.stats.received += 1;
     if (message.type === 'heartbeat') this.#guard.recordHeartbeat(message.heartbeat);
     return { reply: message.type === 'join' ? this.#sealJoinReply(answer as JoinReply) : answer };
