@@ -88,13 +88,26 @@ function floorRun(withRuleTimers: boolean): { rate: number; eventsPerSecond: num
     delivered += 1;
     target.send(event);
   };
-  let secondaryActor: AnyActorRef | null = null;
+  const secondary = setup({
+    types: { context: {} as { seen: number }, events: {} as { type: 'HEARTBEAT'; seq: number } },
+    actions: { recordHeartbeat: assign({ seen: ({ event }) => event.seq }) },
+  }).createMachine({
+    context: { seen: 0 },
+    initial: 'watching',
+    states: {
+      watching: withRuleTimers
+        ? { after: { 1500: 'checking' }, on: { HEARTBEAT: { target: 'watching', reenter: true, actions: 'recordHeartbeat' } } }
+        : { on: { HEARTBEAT: { actions: 'recordHeartbeat' } } },
+      checking: {},
+    },
+  });
+  const secondaryRef = createActor(secondary, { clock: clock as never });
   // The Primary's I/O in one long-lived actor (XState's cheapest I/O shape): the heartbeat reaches the Secondary
   // after 5 ms, its acknowledgement returns after 10 ms, the DNS write is answered after 8 ms.
   const io = fromCallback<{ type: 'SEND'; seq: number }>(({ self, receive }) => {
     const primaryRef = self._parent!;
     receive((request) => {
-      clock.agenda.push(clock.now + 5, () => deliver(secondaryActor!, { type: 'HEARTBEAT', seq: request.seq }));
+      clock.agenda.push(clock.now + 5, () => deliver(secondaryRef, { type: 'HEARTBEAT', seq: request.seq }));
       clock.agenda.push(clock.now + 10, () => deliver(primaryRef, { type: 'ACK', seq: request.seq }));
       clock.agenda.push(clock.now + 8, () => deliver(primaryRef, { type: 'WRITTEN', seq: request.seq }));
     });
@@ -124,21 +137,6 @@ function floorRun(withRuleTimers: boolean): { rate: number; eventsPerSecond: num
   const primary = withRuleTimers
     ? primaryLogic.createMachine({ context, invoke: { id: 'io', src: 'io' }, type: 'parallel', states: { pacing, lease } })
     : primaryLogic.createMachine({ context, invoke: { id: 'io', src: 'io' }, ...pacing, on: { ACK: { actions: 'confirm' }, WRITTEN: { actions: 'confirm' } } });
-  const secondary = setup({
-    types: { context: {} as { seen: number }, events: {} as { type: 'HEARTBEAT'; seq: number } },
-    actions: { recordHeartbeat: assign({ seen: ({ event }) => event.seq }) },
-  }).createMachine({
-    context: { seen: 0 },
-    initial: 'watching',
-    states: {
-      watching: withRuleTimers
-        ? { after: { 1500: 'checking' }, on: { HEARTBEAT: { target: 'watching', reenter: true, actions: 'recordHeartbeat' } } }
-        : { on: { HEARTBEAT: { actions: 'recordHeartbeat' } } },
-      checking: {},
-    },
-  });
-  const secondaryRef = createActor(secondary, { clock: clock as never });
-  secondaryActor = secondaryRef;
   const primaryRef = createActor(primary, { clock: clock as never });
   secondaryRef.start();
   primaryRef.start();

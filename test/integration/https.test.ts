@@ -34,7 +34,13 @@ function api(url: string, token: string, ca: Buffer, method = 'GET', body?: unkn
       { method, ca, headers: { authorization: `Bearer ${token}`, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) }, timeout: 5000 },
       (response) => {
         let text = '';
-        response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk)).on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) }));
+        response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk)).on('end', () => {
+          try {
+            resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) });
+          } catch {
+            reject(new Error(`${url} answered ${response.statusCode} with a body that is not JSON: ${text.slice(0, 200)}`));
+          }
+        });
       },
     );
     req.on('error', reject).on('timeout', () => req.destroy(new Error(`no answer from ${url}`)));
