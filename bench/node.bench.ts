@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { EventId } from '../src/api/constants.js';
 import { createNode } from '../src/node/createNode.js';
+import { inMemoryPorts } from '../src/node/inMemoryPorts.js';
 import { silentLogger } from '../src/node/logger.js';
 import { startCluster } from '../test/support/processes.js';
 import { ms, printTable, quantile, summarize, type BenchRow } from './stats.js';
@@ -23,6 +24,7 @@ async function eventDelays(): Promise<number[]> {
   const node = createNode(
     { node_id: 'a', external_ipv4_address: '127.0.0.2', group_fqdn: 'app.bench.test', health_report_interval: 1, health_check_interval: 1, allowed_absence_interval: 5 },
     {
+      ...inMemoryPorts(),
       logger: silentLogger(),
       // The inspection event of the snapshot is delivered inside the transition: the role changed right then.
       inspect: (event) => {

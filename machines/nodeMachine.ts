@@ -12,7 +12,13 @@ import { isNewerHeartbeat, type Heartbeat } from './heartbeat.js';
 import type {
   CreateRecordsInput,
   DirectHeartbeatSent,
+  FailoverResult,
+  GroupRecords,
   HandoverAnswer,
+  HandoverAnswerBody,
+  HandoverOfferInput,
+  HandoverProbeAnswer,
+  HandoverProbed,
   HeartbeatAck,
   HeartbeatConfirmedEvent,
   HeartbeatIntent,
@@ -30,32 +36,43 @@ import type {
   WriteHeartbeatInput,
 } from './nodeMachine.types.js';
 import {
+  acceptOffer,
+  adoptOwnRecord,
+  awaitOldLease,
+  beginCheck,
+  beginFailoverRequest,
+  confirmHeartbeat,
   confirmsNewerSend,
   describeFailure,
   dnsShowsNewerHeartbeat,
-  handoverOutdatedBy,
+  failoverRefusedBy,
   heartbeatWriteInput,
   holdEpoch,
   initialContext,
   isFromNewerEpoch,
   isLeaseExpired,
   isLostRace,
-  learnOfferedEpoch,
-  leaseFrom,
   leaseRemainingMs,
   leaveGroup,
   nextEpoch,
   nextHeartbeat,
   observeHeartbeat,
   observeRecords,
+  failoverOvertakenBy,
+  offerAnswersOwnRequest,
   offerIsCurrent,
+  oldLeaseRemainingMs,
   primaryIsAbsent,
+  progressSinceCheckBegan,
   reclaimInput,
   recordsAreMissing,
-  recordsChangedSinceHandover,
+  handoverOfferInput,
   recordsNameThisNode,
+  recordsShowOwnWrite,
+  settleFailover,
   silenceAt,
   stepDown,
+  stepDownRequestIsCurrent,
   takeoverInput,
 } from './nodeRules.js';
 
@@ -64,6 +81,19 @@ function mustBeProvided<TOutput, TInput>(name: string) {
   return fromPromise<TOutput, TInput>(async () => {
     throw new Error(`The I/O actor "${name}" was not provided: use nodeMachine.provide({ actors: { ${name} } }).`);
   });
+}
+
+/** What an `enqueueActions` callback may enqueue, as far as announcing a role needs. */
+interface RoleAnnouncer {
+  assign(values: { role: NodeRole }): void;
+  emit(event: NodeEmitted): void;
+}
+
+/** Records `role` and emits NODE_ROLE_CHANGED, once per change (rule 8: the truth, each change exactly once). */
+function announceRole(context: NodeContext, enqueue: RoleAnnouncer, role: NodeRole): void {
+  if (context.role === role) return;
+  enqueue.assign({ role });
+  enqueue.emit({ type: EventId.NodeRoleChanged, previous: context.role, new: role, epoch: context.epoch, reason: context.reason });
 }
 
 /** The events this machine emits to subscribers (the public shapes of src/api/events.ts, keyed by `type`). */
@@ -103,9 +133,11 @@ export const nodeMachine = setup({
     removeGroupRecords: mustBeProvided<RecordsRemoved, RemoveRecordsInput>('removeGroupRecords'),
     /** The Primary's heartbeat straight to the Secondary; resolves with the Secondary's acknowledgement. */
     sendDirectHeartbeat: mustBeProvided<DirectHeartbeatSent, { heartbeat: HeartbeatIntent }>('sendDirectHeartbeat'),
-    /** Tells the Secondary that this node stepped down and it should take over now (rule 6). */
-    offerHandover: mustBeProvided<HandoverAnswer, { epoch: number }>('offerHandover'),
-    /** Asks the Primary to step down so that this node can take over (rule 6). */
+    /** Asks the Secondary whether it could take over now: it reads DNS afresh (rule 6). */
+    probeHandover: mustBeProvided<HandoverProbed, { epoch: number }>('probeHandover'),
+    /** Tells the Secondary that this node stepped down, with the records it left; resolves once it took over or not (rule 6). */
+    offerHandover: mustBeProvided<HandoverAnswer, HandoverOfferInput>('offerHandover'),
+    /** Asks the Primary to hand over to this node (rule 6). */
     requestStepDown: mustBeProvided<StepDownAnswer, { epoch: number }>('requestStepDown'),
   },
 
@@ -114,6 +146,7 @@ export const nodeMachine = setup({
     standbyCheckInterval: ({ context }) => context.timers.checkIntervalMs,
     failoverPeriod: ({ context }) => context.timers.absenceMs,
     leaseRemaining: ({ context }) => leaseRemainingMs(context),
+    oldLeaseRemaining: ({ context }) => oldLeaseRemainingMs(context),
   },
 
   guards: {
@@ -122,13 +155,14 @@ export const nodeMachine = setup({
     heartbeatIsNewer: ({ context }, heartbeat: Heartbeat) => isNewerHeartbeat(heartbeat, context.seen),
     dnsShowsNewerHeartbeat: ({ context }, read: RecordsRead) => dnsShowsNewerHeartbeat(context, read),
     primaryIsAbsent: ({ context }, read: RecordsRead) => primaryIsAbsent(context, read.at),
+    progressSinceCheckBegan: ({ context }) => progressSinceCheckBegan(context),
     recordsAreMissing: (_, read: RecordsRead) => recordsAreMissing(read),
     // Rule 2
     lostTheRace: (_, failure: { error: unknown }) => isLostRace(failure.error),
-    takeoverNeedsFreshRecords: ({ context }) => context.takeoverMode !== 'absence',
-    recordsChangedSinceHandover: ({ context }, read: RecordsRead) => recordsChangedSinceHandover(context, read),
-    handoverOutdatedBy: ({ context }, heartbeat: Heartbeat) => handoverOutdatedBy(context, heartbeat.epoch),
+    takeoverNeedsFreshRecords: ({ context }) => context.takeoverMode === 'forced',
     offerIsCurrent: ({ context }, offer: { epoch: number }) => offerIsCurrent(context, offer.epoch),
+    offerIsStale: ({ context }, offer: { epoch: number }) => !offerIsCurrent(context, offer.epoch),
+    offerAnswersOwnRequest: ({ context }, offer: { askedBy: string }) => offerAnswersOwnRequest(context, offer),
     // Rule 3
     confirmsNewerSend: ({ context }, confirmed: { sentAt: Stamp }) => confirmsNewerSend(context, confirmed.sentAt),
     leaseHadExpired: (_, failure: { error: unknown }) => isLeaseExpired(failure.error),
@@ -137,21 +171,22 @@ export const nodeMachine = setup({
     heartbeatFromNewerEpoch: ({ context }, heartbeat: Heartbeat) => isFromNewerEpoch(context, heartbeat),
     peerHoldsNewerEpoch: ({ context }, ack: HeartbeatAck) => ack.epoch > context.epoch,
     peerAcceptedHeartbeat: (_, ack: HeartbeatAck) => ack.accepted,
+    recordsShowOwnWrite: ({ context }, read: RecordsRead) => recordsShowOwnWrite(context, read),
     // Rule 5
     recordsNameThisNode: ({ context }, read: RecordsRead) => recordsNameThisNode(context, read),
     // Rule 6
-    primarySteppedDown: (_, answer: StepDownAnswer) => answer.steppedDown,
+    peerIsReadyToTakeOver: (_, probe: HandoverProbed) => probe.ready,
     peerAcceptedHandover: (_, answer: HandoverAnswer) => answer.accepted,
-    isActingPrimary: ({ context }) => context.role === NodeRole.Primary,
+    primaryIsHandingOver: (_, answer: StepDownAnswer) => answer.outcome === 'handingOver',
+    primaryRefusedStepDown: (_, answer: StepDownAnswer) => answer.outcome === 'busy' || answer.outcome === 'stale',
+    stepDownRequestIsCurrent: ({ context }, request: { epoch: number }) => stepDownRequestIsCurrent(context, request.epoch),
   },
 
   actions: {
     /** Announces the role of the state just entered, once per change: `previous` is null the first time. */
-    assumeRole: enqueueActions(({ context, enqueue }, params: { role: NodeRole }) => {
-      if (context.role === params.role) return;
-      enqueue.assign({ role: params.role });
-      enqueue.emit({ type: EventId.NodeRoleChanged, previous: context.role, new: params.role, epoch: context.epoch, reason: context.reason });
-    }),
+    assumeRole: enqueueActions(({ context, enqueue }, params: { role: NodeRole }) => announceRole(context, enqueue, params.role)),
+    /** Rule 8: a Primary that gives up its lease to hand over announces it before its offer leaves. */
+    announceSteppingDown: enqueueActions(({ context, enqueue }) => announceRole(context, enqueue, NodeRole.Secondary)),
     /** Says why the next role change happens. */
     explain: assign((_, params: { reason: string }) => ({ reason: params.reason })),
     /** Records and announces the DNS connection state, once per change. */
@@ -170,6 +205,7 @@ export const nodeMachine = setup({
       observeHeartbeat(context, params.heartbeat, HeartbeatMethod.Direct, params.at),
     ),
     recordRecordsRead: assign(({ context }, read: RecordsRead) => observeRecords(context, read)),
+    beginCheck: assign(({ context }) => beginCheck(context)),
     warnPrimarySuspected: emit(({ context }, read: RecordsRead) => ({
       type: EventId.PrimarySuspected,
       silentForMs: silenceAt(context, read.at),
@@ -179,7 +215,14 @@ export const nodeMachine = setup({
 
     // Rule 2 and 6
     beginTakeover: assign((_, params: { mode: TakeoverMode }) => ({ takeoverMode: params.mode })),
-    learnOfferedEpoch: assign(({ context }, offer: { epoch: number }) => learnOfferedEpoch(context, offer.epoch)),
+    acceptOffer: assign(({ context }, offer: { epoch: number; records: GroupRecords }) => acceptOffer(context, offer)),
+    answerOffer: assign((_, answer: HandoverAnswerBody) => ({ offerAnswer: answer })),
+    answerProbe: assign((_, answer: HandoverProbeAnswer) => ({ handoverReady: answer })),
+    forgetProbeAnswer: assign({ handoverReady: null }),
+    noteHandoverAskedBy: assign((_, asker: { nodeId: string }) => ({ handoverAskedBy: asker.nodeId })),
+    awaitOldLease: assign(({ context }, written: HeartbeatWritten) => awaitOldLease(context, written)),
+    beginFailoverRequest: assign(() => beginFailoverRequest()),
+    settleFailover: assign(({ context }, result: FailoverResult) => settleFailover(context, result)),
     announceTakeover: emit(({ context }) => ({
       type: EventId.TakeoverStarted,
       mode: context.takeoverMode ?? 'absence',
@@ -197,6 +240,7 @@ export const nodeMachine = setup({
       ownRecord: written.txt,
       records: { address: context.address, txt: written.txt },
     })),
+    adoptOwnRecord: assign(({ context }, read: RecordsRead) => adoptOwnRecord(context, read)),
     confirmHeartbeat: raise((_, confirmed: { heartbeat: Heartbeat; method: HeartbeatMethod; sentAt: Stamp; at: Stamp }) => ({
       type: 'HEARTBEAT_CONFIRMED' as const,
       method: confirmed.method,
@@ -204,10 +248,7 @@ export const nodeMachine = setup({
       sentAtWall: confirmed.heartbeat.sentAt,
       at: confirmed.at,
     })),
-    extendLease: assign(({ context }, confirmed: HeartbeatConfirmedEvent) => ({
-      ...leaseFrom(context, confirmed.sentAt, confirmed.at),
-      lastHeartbeat: { method: confirmed.method, sentAtWall: confirmed.sentAtWall },
-    })),
+    extendLease: assign(({ context }, confirmed: HeartbeatConfirmedEvent) => confirmHeartbeat(context, confirmed)),
     notePeerAccepted: assign((_, sent: { at: Stamp }) => ({ peerAcceptedAt: sent.at.monotonic })),
     changeTimers: assign((_, params: { timers: NodeTimers }) => ({ timers: params.timers })),
     heartbeatDue: raise({ type: 'HEARTBEAT_DUE' as const }),
@@ -271,6 +312,7 @@ export const nodeMachine = setup({
             target: 'reclaiming',
             actions: [
               { type: 'recordRecordsRead', params: ({ event }) => event.output },
+              { type: 'explain', params: { reason: 'records still name this node' } },
               { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.Connected, reason: 'group records read' } },
             ],
           },
@@ -279,10 +321,18 @@ export const nodeMachine = setup({
             actions: [
               { type: 'recordRecordsRead', params: ({ event }) => event.output },
               { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.Connected, reason: 'group records read' } },
+              // After a handover whose answer was lost: the records name the peer, so it took over.
+              { type: 'settleFailover', params: { outcome: 'completed', code: 'completed', reason: 'the records name the Secondary: it took over' } },
             ],
           },
         ],
-        onError: { target: 'disconnected', actions: { type: 'recordFailure', params: ({ event }) => ({ error: event.error }) } },
+        onError: {
+          target: 'disconnected',
+          actions: [
+            { type: 'recordFailure', params: ({ event }) => ({ error: event.error }) },
+            { type: 'settleFailover', params: { outcome: 'unconfirmed', code: 'dns_unreachable', reason: 'the Secondary did not answer the handover and DNS did not answer this node; the records decide which node is Primary' } },
+          ],
+        },
       },
       on: {
         HEARTBEAT_RECEIVED: {
@@ -301,7 +351,7 @@ export const nodeMachine = setup({
           target: 'primary',
           actions: [
             { type: 'holdEpoch', params: ({ event }) => event.output },
-            { type: 'explain', params: { reason: 'records still name this node' } },
+            { type: 'settleFailover', params: { outcome: 'failed', code: 'peer_unreachable', reason: 'the Secondary did not answer the handover; this node re-asserted itself as Primary' } },
           ],
         },
         onError: [
@@ -310,7 +360,13 @@ export const nodeMachine = setup({
             target: 'resolving',
             actions: { type: 'explain', params: { reason: 'records changed while reclaiming' } },
           },
-          { target: 'disconnected', actions: { type: 'recordFailure', params: ({ event }) => ({ error: event.error }) } },
+          {
+            target: 'disconnected',
+            actions: [
+              { type: 'recordFailure', params: ({ event }) => ({ error: event.error }) },
+              { type: 'settleFailover', params: { outcome: 'unconfirmed', code: 'dns_unreachable', reason: 'the Secondary did not answer the handover and DNS did not answer this node; the records decide which node is Primary' } },
+            ],
+          },
         ],
       },
     },
@@ -332,8 +388,12 @@ export const nodeMachine = setup({
             },
           },
         },
-        /** The standby check: read the TXT record once more before declaring absence (rule 1). */
+        /**
+         * The standby check: read the TXT record once more before declaring absence (rule 1). A DNS outage changes
+         * only the DNS connection state: this node keeps watching and acknowledging direct heartbeats.
+         */
         checking: {
+          entry: 'beginCheck',
           invoke: {
             src: 'readGroupRecords',
             onDone: [
@@ -360,6 +420,15 @@ export const nodeMachine = setup({
                 ],
               },
               {
+                // A direct heartbeat arrived while the check read DNS: no silence to report.
+                guard: 'progressSinceCheckBegan',
+                target: 'watching',
+                actions: [
+                  { type: 'recordRecordsRead', params: ({ event }) => event.output },
+                  { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.Connected, reason: 'standby check read DNS' } },
+                ],
+              },
+              {
                 target: 'watching',
                 actions: [
                   { type: 'warnPrimarySuspected', params: ({ event }) => event.output },
@@ -369,10 +438,48 @@ export const nodeMachine = setup({
               },
             ],
             onError: {
-              target: '#agNode.disconnected',
+              target: 'watching',
               actions: [
                 { type: 'recordFailure', params: ({ event }) => ({ error: event.error }) },
-                { type: 'explain', params: { reason: 'DNS unreachable' } },
+                { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.Disconnected, reason: 'standby check could not read DNS' } },
+              ],
+            },
+          },
+          on: {
+            HEARTBEAT_RECEIVED: {
+              guard: { type: 'heartbeatIsNewer', params: ({ event }) => event.heartbeat },
+              actions: { type: 'recordDirectHeartbeat', params: ({ event }) => event },
+            },
+          },
+        },
+        /** Rule 6: the Primary asks whether this node could take over now; it could if DNS answers it now. */
+        probing: {
+          invoke: {
+            src: 'readGroupRecords',
+            onDone: [
+              {
+                guard: { type: 'recordsAreMissing', params: ({ event }) => event.output },
+                target: '#agNode.orphaned',
+                actions: [
+                  { type: 'recordRecordsRead', params: ({ event }) => event.output },
+                  { type: 'answerProbe', params: { ready: false, reason: 'the group records are missing from DNS' } },
+                ],
+              },
+              {
+                target: 'watching',
+                actions: [
+                  { type: 'recordRecordsRead', params: ({ event }) => event.output },
+                  { type: 'answerProbe', params: { ready: true, reason: 'DNS answers this node' } },
+                  { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.Connected, reason: 'handover probe read DNS' } },
+                ],
+              },
+            ],
+            onError: {
+              target: 'watching',
+              actions: [
+                { type: 'recordFailure', params: ({ event }) => ({ error: event.error }) },
+                { type: 'answerProbe', params: { ready: false, reason: 'the Secondary cannot reach DNS' } },
+                { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.Disconnected, reason: 'handover probe could not read DNS' } },
               ],
             },
           },
@@ -385,47 +492,141 @@ export const nodeMachine = setup({
         },
       },
       on: {
-        FAILOVER_REQUESTED: 'requestingStepDown',
-        HANDOVER_OFFERED: {
-          guard: { type: 'offerIsCurrent', params: ({ event }) => event },
-          target: 'takingOver',
-          actions: [
-            { type: 'learnOfferedEpoch', params: ({ event }) => event },
-            { type: 'beginTakeover', params: { mode: 'handover' } },
-            { type: 'explain', params: { reason: 'primary handed over' } },
-          ],
+        FAILOVER_REQUESTED: {
+          target: 'requestingStepDown',
+          // A probe still being answered gets the same answer a later one would: this node wants to take over.
+          actions: ['beginFailoverRequest', { type: 'answerProbe', params: { ready: true, reason: 'this node is itself asking to take over' } }],
         },
+        HANDOVER_PROBED: [
+          { guard: { type: 'offerIsCurrent', params: ({ event }) => event }, target: '.probing', actions: 'forgetProbeAnswer' },
+          { actions: { type: 'answerProbe', params: { ready: false, reason: 'the probe comes from an older epoch than this node knows' } } },
+        ],
+        HANDOVER_OFFERED: [
+          {
+            guard: { type: 'offerIsCurrent', params: ({ event }) => event },
+            target: 'takingOver',
+            actions: [
+              { type: 'acceptOffer', params: ({ event }) => event },
+              { type: 'beginTakeover', params: { mode: 'handover' } },
+              { type: 'explain', params: { reason: 'primary handed over' } },
+            ],
+          },
+          { actions: { type: 'answerOffer', params: { accepted: false, reason: 'the offer comes from an older epoch than this node knows' } } },
+        ],
       },
     },
 
-    /** Rule 6, from the Secondary: ask the Primary to step down; if it cannot be asked, force the takeover. */
+    /**
+     * Rule 6, from the Secondary: make sure DNS answers (else nothing changes), then ask the Primary to hand over;
+     * if it cannot be asked, force the takeover.
+     */
     requestingStepDown: {
-      invoke: {
-        src: 'requestStepDown',
-        input: ({ context }) => ({ epoch: context.epoch }),
-        onDone: [
+      initial: 'confirmingDns',
+      states: {
+        confirmingDns: {
+          invoke: {
+            src: 'readGroupRecords',
+            onDone: [
+              {
+                guard: { type: 'recordsAreMissing', params: ({ event }) => event.output },
+                target: '#agNode.orphaned',
+                actions: [
+                  { type: 'recordRecordsRead', params: ({ event }) => event.output },
+                  { type: 'settleFailover', params: { outcome: 'refused', code: 'records_missing', reason: 'the group records are missing from DNS' } },
+                ],
+              },
+              {
+                target: 'asking',
+                actions: [
+                  { type: 'recordRecordsRead', params: ({ event }) => event.output },
+                  { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.Connected, reason: 'failover read DNS' } },
+                ],
+              },
+            ],
+            onError: {
+              target: '#agNode.secondary',
+              actions: [
+                { type: 'recordFailure', params: ({ event }) => ({ error: event.error }) },
+                { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.Disconnected, reason: 'failover could not read DNS' } },
+                { type: 'settleFailover', params: { outcome: 'failed', code: 'dns_unreachable', reason: 'this node cannot reach DNS, so it cannot take over; nothing changed' } },
+              ],
+            },
+          },
+        },
+        asking: {
+          invoke: {
+            src: 'requestStepDown',
+            input: ({ context }) => ({ epoch: context.epoch }),
+            onDone: [
+              { guard: { type: 'primaryIsHandingOver', params: ({ event }) => event.output }, target: 'awaitingOffer' },
+              {
+                guard: { type: 'primaryRefusedStepDown', params: ({ event }) => event.output },
+                target: '#agNode.secondary',
+                actions: { type: 'settleFailover', params: ({ event }) => failoverRefusedBy(event.output) },
+              },
+              {
+                // The peer says it does not act as Primary: nobody holds a lease this node must respect beyond rule 6's bound.
+                target: '#agNode.takingOver',
+                actions: [{ type: 'beginTakeover', params: { mode: 'forced' } }, { type: 'explain', params: { reason: 'manual failover (the peer is not Primary)' } }],
+              },
+            ],
+            onError: {
+              target: '#agNode.takingOver',
+              actions: [{ type: 'beginTakeover', params: { mode: 'forced' } }, { type: 'explain', params: { reason: 'manual failover (forced: the Primary cannot be reached)' } }],
+            },
+          },
+        },
+        /** The Primary stepped down for this node; its offer, with the records it left, is on its way. */
+        awaitingOffer: {
+          after: {
+            standbyCheckInterval: {
+              target: '#agNode.secondary',
+              actions: {
+                type: 'settleFailover',
+                params: { outcome: 'failed', code: 'peer_unreachable', reason: "the Primary agreed to hand over, but its offer did not arrive; it re-asserts itself" },
+              },
+            },
+          },
+        },
+      },
+      on: {
+        HANDOVER_OFFERED: [
           {
-            guard: { type: 'primarySteppedDown', params: ({ event }) => event.output },
+            guard: { type: 'offerIsStale', params: ({ event }) => event },
+            actions: { type: 'answerOffer', params: { accepted: false, reason: 'the offer comes from an older epoch than this node knows' } },
+          },
+          {
+            guard: { type: 'offerAnswersOwnRequest', params: ({ event }) => event },
             target: 'takingOver',
             actions: [
-              { type: 'learnOfferedEpoch', params: ({ event }) => event.output },
+              { type: 'acceptOffer', params: ({ event }) => event },
               { type: 'beginTakeover', params: { mode: 'handover' } },
               { type: 'explain', params: { reason: 'manual failover' } },
             ],
           },
           {
             target: 'takingOver',
-            actions: [{ type: 'beginTakeover', params: { mode: 'forced' } }, { type: 'explain', params: { reason: 'manual failover (forced)' } }],
+            actions: [
+              { type: 'settleFailover', params: ({ context, event }) => failoverOvertakenBy(context, event) },
+              { type: 'acceptOffer', params: ({ event }) => event },
+              { type: 'beginTakeover', params: { mode: 'handover' } },
+              { type: 'explain', params: { reason: 'primary handed over' } },
+            ],
           },
         ],
-        onError: {
-          target: 'takingOver',
-          actions: [{ type: 'beginTakeover', params: { mode: 'forced' } }, { type: 'explain', params: { reason: 'manual failover (forced)' } }],
+        // This node is asking for the same failover the Primary wants to start: it is ready.
+        HANDOVER_PROBED: { actions: { type: 'answerProbe', params: { ready: true, reason: 'this node is itself asking to take over' } } },
+        HEARTBEAT_RECEIVED: {
+          guard: { type: 'heartbeatIsNewer', params: ({ event }) => event.heartbeat },
+          actions: { type: 'recordDirectHeartbeat', params: ({ event }) => event },
         },
       },
     },
 
-    /** Rule 2: replace A and TXT in one compare-and-swap; on a failed prerequisite, stay Secondary. */
+    /**
+     * Rule 2: replace A and TXT in one compare-and-swap. A failed prerequisite means someone wrote first: the node
+     * stays Secondary. An unanswered update may still be applied, so the node resolves its role from the records.
+     */
     takingOver: {
       entry: 'announceTakeover',
       initial: 'deciding',
@@ -433,7 +634,7 @@ export const nodeMachine = setup({
         deciding: {
           always: [{ guard: 'takeoverNeedsFreshRecords', target: 'confirmingRecords' }, { target: 'updating' }],
         },
-        /** A handover or forced takeover has no recent read to build on: read first. */
+        /** A forced takeover has no recent read to build on: read first. */
         confirmingRecords: {
           invoke: {
             src: 'readGroupRecords',
@@ -444,34 +645,18 @@ export const nodeMachine = setup({
                 actions: [
                   { type: 'recordRecordsRead', params: ({ event }) => event.output },
                   { type: 'abandonTakeover', params: { reason: 'group records missing' } },
-                ],
-              },
-              {
-                // Rule 6: the offerer re-asserted itself (its offer went unanswered), so the offer no longer stands.
-                guard: { type: 'recordsChangedSinceHandover', params: ({ event }) => event.output },
-                target: '#agNode.resolving',
-                actions: [
-                  { type: 'recordRecordsRead', params: ({ event }) => event.output },
-                  { type: 'abandonTakeover', params: { reason: 'the primary re-asserted itself after its handover' } },
+                  { type: 'settleFailover', params: { outcome: 'refused', code: 'records_missing', reason: 'the group records are missing from DNS' } },
                 ],
               },
               { target: 'updating', actions: { type: 'recordRecordsRead', params: ({ event }) => event.output } },
             ],
             onError: {
-              target: '#agNode.disconnected',
+              target: '#agNode.secondary',
               actions: [
                 { type: 'recordFailure', params: ({ event }) => ({ error: event.error }) },
                 { type: 'abandonTakeover', params: { reason: 'DNS unreachable' } },
-              ],
-            },
-          },
-          on: {
-            HEARTBEAT_RECEIVED: {
-              guard: { type: 'handoverOutdatedBy', params: ({ event }) => event.heartbeat },
-              target: '#agNode.resolving',
-              actions: [
-                { type: 'recordDirectHeartbeat', params: ({ event }) => event },
-                { type: 'abandonTakeover', params: { reason: 'the primary re-asserted itself after its handover' } },
+                { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.Disconnected, reason: 'takeover could not read DNS' } },
+                { type: 'settleFailover', params: { outcome: 'failed', code: 'dns_unreachable', reason: 'this node cannot reach DNS, so it cannot take over; nothing was written' } },
               ],
             },
           },
@@ -480,24 +665,42 @@ export const nodeMachine = setup({
           invoke: {
             src: 'takeOverRecords',
             input: ({ context }) => takeoverInput(context),
-            onDone: {
-              target: '#agNode.primary',
-              actions: [
-                { type: 'holdEpoch', params: ({ event }) => event.output },
-                { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.Connected, reason: 'takeover written' } },
-              ],
-            },
+            onDone: [
+              {
+                guard: 'takeoverWasForced',
+                target: '#agNode.primary',
+                actions: [
+                  { type: 'holdEpoch', params: ({ event }) => event.output },
+                  { type: 'awaitOldLease', params: ({ event }) => event.output },
+                  { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.Connected, reason: 'takeover written' } },
+                ],
+              },
+              {
+                target: '#agNode.primary',
+                actions: [
+                  { type: 'holdEpoch', params: ({ event }) => event.output },
+                  { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.Connected, reason: 'takeover written' } },
+                  { type: 'answerOffer', params: { accepted: true, reason: 'this node took over' } },
+                ],
+              },
+            ],
             onError: [
               {
                 guard: { type: 'lostTheRace', params: ({ event }) => ({ error: event.error }) },
                 target: '#agNode.resolving',
-                actions: { type: 'abandonTakeover', params: { reason: 'lost the race' } },
+                actions: [
+                  { type: 'abandonTakeover', params: { reason: 'lost the race' } },
+                  { type: 'answerOffer', params: { accepted: false, reason: 'the records changed before the takeover (lost the race)' } },
+                  { type: 'settleFailover', params: { outcome: 'refused', code: 'lost_race', reason: 'the records changed before the takeover could be written' } },
+                ],
               },
               {
-                target: '#agNode.disconnected',
+                target: '#agNode.resolving',
                 actions: [
                   { type: 'recordFailure', params: ({ event }) => ({ error: event.error }) },
-                  { type: 'abandonTakeover', params: { reason: 'DNS unreachable' } },
+                  { type: 'abandonTakeover', params: { reason: 'DNS did not answer the takeover' } },
+                  { type: 'answerOffer', params: { accepted: false, reason: 'DNS did not answer the takeover' } },
+                  { type: 'settleFailover', params: { outcome: 'unconfirmed', code: 'dns_unreachable', reason: 'DNS did not answer the takeover; the records decide which node is Primary' } },
                 ],
               },
             ],
@@ -514,7 +717,8 @@ export const nodeMachine = setup({
 
     /**
      * Holds the epoch: heartbeats on both paths, a lease from the newest confirmed one (rule 3), fencing on any
-     * sign of a newer epoch (rule 4). After a forced takeover it first waits out the old Primary's lease.
+     * sign of a newer epoch (rule 4). After a forced takeover it first waits out what is left of the old Primary's
+     * lease.
      */
     primary: {
       type: 'parallel',
@@ -525,12 +729,51 @@ export const nodeMachine = setup({
             deciding: {
               always: [{ guard: 'takeoverWasForced', target: 'awaitingOldLeaseExpiry' }, { target: 'acting' }],
             },
-            /** A forced takeover cannot know the old Primary stopped: wait one failover period, as absence would. */
+            /** Rule 6: a forced takeover cannot know the old Primary stopped; its lease ends by the bound. */
             awaitingOldLeaseExpiry: {
-              after: { failoverPeriod: 'acting' },
+              after: { oldLeaseRemaining: 'acting' },
             },
             acting: {
-              entry: { type: 'assumeRole', params: { role: NodeRole.Primary } },
+              entry: [
+                { type: 'assumeRole', params: { role: NodeRole.Primary } },
+                { type: 'settleFailover', params: { outcome: 'completed', code: 'completed', reason: 'this node acts as Primary' } },
+              ],
+              on: {
+                FAILOVER_REQUESTED: { target: 'probingPeer', actions: 'beginFailoverRequest' },
+                STEP_DOWN_REQUESTED: {
+                  guard: { type: 'stepDownRequestIsCurrent', params: ({ event }) => event },
+                  target: '#agNode.handingOver',
+                  actions: [
+                    { type: 'noteHandoverAskedBy', params: ({ event }) => ({ nodeId: event.from }) },
+                    { type: 'explain', params: { reason: 'manual failover requested by the secondary' } },
+                  ],
+                },
+              },
+            },
+            /** Rule 6: still acting, the Primary asks whether its peer could take over now; if not, nothing changes. */
+            probingPeer: {
+              invoke: {
+                src: 'probeHandover',
+                input: ({ context }) => ({ epoch: context.epoch }),
+                onDone: [
+                  {
+                    guard: { type: 'peerIsReadyToTakeOver', params: ({ event }) => event.output },
+                    target: '#agNode.handingOver',
+                    actions: [
+                      { type: 'noteHandoverAskedBy', params: ({ context }) => ({ nodeId: context.nodeId }) },
+                      { type: 'explain', params: { reason: 'manual failover' } },
+                    ],
+                  },
+                  {
+                    target: 'acting',
+                    actions: { type: 'settleFailover', params: ({ event }) => ({ outcome: 'refused', code: 'not_ready', reason: `${event.output.reason}; nothing changed` }) },
+                  },
+                ],
+                onError: {
+                  target: 'acting',
+                  actions: { type: 'settleFailover', params: { outcome: 'failed', code: 'peer_unreachable', reason: 'the Secondary did not answer; nothing changed' } },
+                },
+              },
             },
           },
         },
@@ -614,8 +857,7 @@ export const nodeMachine = setup({
                 onError: [
                   {
                     guard: { type: 'lostTheRace', params: ({ event }) => ({ error: event.error }) },
-                    target: '#agNode.resolving',
-                    actions: { type: 'loseLease', params: { reason: 'own heartbeat write lost the race' } },
+                    target: 'verifyingOwnWrite',
                   },
                   {
                     guard: { type: 'leaseHadExpired', params: ({ event }) => ({ error: event.error }) },
@@ -632,6 +874,36 @@ export const nodeMachine = setup({
                 ],
               },
             },
+            /**
+             * Rule 4: the write's prerequisite failed. Either another node took over (step down at once) or an
+             * earlier write of this node's own went unanswered yet was applied (carry on from it).
+             */
+            verifyingOwnWrite: {
+              invoke: {
+                src: 'readGroupRecords',
+                onDone: [
+                  {
+                    guard: { type: 'recordsShowOwnWrite', params: ({ event }) => event.output },
+                    target: 'idle',
+                    actions: [
+                      { type: 'adoptOwnRecord', params: ({ event }) => event.output },
+                      { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.Connected, reason: 'own late heartbeat found in DNS' } },
+                    ],
+                  },
+                  {
+                    target: '#agNode.resolving',
+                    actions: { type: 'loseLease', params: { reason: 'own heartbeat write lost the race' } },
+                  },
+                ],
+                onError: {
+                  target: 'idle',
+                  actions: [
+                    { type: 'recordFailure', params: ({ event }) => ({ error: event.error }) },
+                    { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.Disconnected, reason: 'heartbeat write failed' } },
+                  ],
+                },
+              },
+            },
           },
         },
       },
@@ -644,26 +916,34 @@ export const nodeMachine = setup({
             { type: 'recordDirectHeartbeat', params: ({ event }) => event },
           ],
         },
-        FAILOVER_REQUESTED: { target: 'handingOver', actions: { type: 'loseLease', params: { reason: 'manual failover' } } },
-        STEP_DOWN_REQUESTED: {
-          target: 'secondary',
-          actions: { type: 'loseLease', params: { reason: 'manual failover requested by the secondary' } },
-        },
         LEAVE_GROUP: 'dissolvingGroup',
       },
     },
 
     /**
-     * Rule 6, from the Primary: it no longer acts (its lease is dropped) and tells the Secondary to take over at
-     * once. If the Secondary cannot take over, it re-asserts itself with a compare-and-swap, as a restart would.
+     * Rule 6 and 8, from the Primary: it gives up its lease and announces so before its offer leaves, so the peer
+     * can never act while this node still announces primary. The offer names the records this node left; the peer
+     * answers once it took over or not. If not, or if the answer is lost, this node re-asserts itself with a
+     * compare-and-swap, as a restart would, and announces that too.
      */
     handingOver: {
+      entry: [{ type: 'loseLease', params: ({ context }) => ({ reason: context.reason }) }, 'announceSteppingDown'],
       invoke: {
         src: 'offerHandover',
-        input: ({ context }) => ({ epoch: context.epoch }),
+        input: ({ context }) => handoverOfferInput(context),
         onDone: [
-          { guard: { type: 'peerAcceptedHandover', params: ({ event }) => event.output }, target: 'secondary' },
-          { target: 'reclaiming', actions: { type: 'explain', params: { reason: 'handover refused by the secondary' } } },
+          {
+            guard: { type: 'peerAcceptedHandover', params: ({ event }) => event.output },
+            target: 'secondary',
+            actions: { type: 'settleFailover', params: { outcome: 'completed', code: 'completed', reason: 'the Secondary took over' } },
+          },
+          {
+            target: 'reclaiming',
+            actions: [
+              { type: 'explain', params: ({ event }) => ({ reason: `handover refused: ${event.output.reason}` }) },
+              { type: 'settleFailover', params: ({ event }) => ({ outcome: 'refused', code: 'peer_refused', reason: `the Secondary did not take over: ${event.output.reason}` }) },
+            ],
+          },
         ],
         onError: { target: 'reclaiming', actions: { type: 'explain', params: { reason: 'secondary unreachable for handover' } } },
       },
@@ -706,6 +986,15 @@ export const nodeMachine = setup({
   },
   on: {
     SETTINGS_CHANGED: { actions: { type: 'changeTimers', params: ({ event }) => event } },
+    // Rule 6: only a settled Primary or Secondary starts a failover or takes part in one; anywhere else nothing changes.
+    FAILOVER_REQUESTED: {
+      actions: [
+        'beginFailoverRequest',
+        { type: 'settleFailover', params: { outcome: 'refused', code: 'in_progress', reason: 'a failover, takeover or role resolution is already under way on this node' } },
+      ],
+    },
+    HANDOVER_PROBED: { actions: { type: 'answerProbe', params: { ready: false, reason: 'this node is not a Secondary watching its Primary' } } },
+    HANDOVER_OFFERED: { actions: { type: 'answerOffer', params: { accepted: false, reason: 'this node is not a Secondary ready to take over' } } },
     LEAVE_GROUP: { target: '.notInGroup', actions: ['forgetGroup', { type: 'explain', params: { reason: 'left the group' } }] },
   },
 });

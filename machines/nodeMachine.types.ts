@@ -21,6 +21,11 @@ export interface NodeTimers {
   readonly absenceMs: number;
   /** How long a confirmed heartbeat lets the Primary act, from its send time (`lease_duration`). */
   readonly leaseMs: number;
+  /**
+   * The longest the peer's lease can still run on this node's clock, counted from a heartbeat this node saw: the
+   * lease times the clock-drift factor of rule 3. Always shorter than `absenceMs`.
+   */
+  readonly leaseBoundMs: number;
 }
 
 /** What the machine is started with. */
@@ -94,6 +99,24 @@ export interface NodeContext {
   /** Primary side: the monotonic time at which the lease timer was last armed. */
   readonly leaseArmedAt: number | null;
   readonly takeoverMode: TakeoverMode | null;
+  /** Secondary side: the newest `(epoch, seq)` seen when the running standby check began (rule 1: real silence only). */
+  readonly checkBaseline: HeartbeatProgress | null;
+  /** After a forced takeover: until when the old Primary's lease can still run, monotonic (rule 6). */
+  readonly oldLeaseEndsAt: number | null;
+  /** The monotonic time at which the wait for `oldLeaseEndsAt` was armed. */
+  readonly oldLeaseArmedAt: number | null;
+  /** Primary side: the node whose manual failover this node's handover answers (itself, or the requesting peer). */
+  readonly handoverAskedBy: string | null;
+  /** The records a handover offer said the offerer left: the takeover's compare-and-swap expects exactly these. */
+  readonly offeredRecords: GroupRecords | null;
+  /** Whether the last handover probe found this node ready to take over (a fresh DNS read succeeded). */
+  readonly handoverReady: HandoverProbeAnswer | null;
+  /** The answer to the last handover offer this node received, once decided. */
+  readonly offerAnswer: HandoverAnswerBody | null;
+  /** Whether a manual failover asked on this node is still running. */
+  readonly failoverPending: boolean;
+  /** How the last manual failover asked on this node ended; null while one runs or before any. */
+  readonly failoverResult: FailoverResult | null;
   /** Why the next role change happens, in words; set by the transition that causes it. */
   readonly reason: string;
   readonly failure: NodeFailure | null;
@@ -128,6 +151,17 @@ export interface HeartbeatReceivedEvent {
   readonly heartbeat: Heartbeat;
   readonly at: Stamp;
 }
+/**
+ * How a manual failover asked on this node ended (rule 6). `completed`: the new Primary acts. Otherwise the group
+ * is as it was, or (`unconfirmed`) a DNS update went unanswered and the records decide.
+ */
+export interface FailoverResult {
+  readonly outcome: 'completed' | 'refused' | 'failed' | 'unconfirmed';
+  /** Machine-readable: `in_progress`, `not_ready`, `stale`, `dns_unreachable`, `peer_unreachable`, `lost_race`, ... */
+  readonly code: string;
+  readonly reason: string;
+}
+
 /** Manual failover asked on this node (rule 6). */
 export interface FailoverRequestedEvent {
   readonly type: 'FAILOVER_REQUESTED';
@@ -138,12 +172,25 @@ export interface HandoverOfferedEvent {
   readonly type: 'HANDOVER_OFFERED';
   readonly from: string;
   readonly epoch: number;
+  /** The records the offerer left in DNS: the takeover's compare-and-swap expects exactly these. */
+  readonly records: GroupRecords;
+  /** The node on which the failover was asked: the offerer itself, or this node (its step-down request). */
+  readonly askedBy: string;
   readonly at: Stamp;
 }
-/** The Secondary peer asks this Primary to step down so that it can take over (rule 6). */
+/** The Primary peer asks whether this node could take over now (before it steps down, rule 6). */
+export interface HandoverProbedEvent {
+  readonly type: 'HANDOVER_PROBED';
+  readonly from: string;
+  readonly epoch: number;
+  readonly at: Stamp;
+}
+/** The Secondary peer asks this Primary to hand over to it (rule 6). */
 export interface StepDownRequestedEvent {
   readonly type: 'STEP_DOWN_REQUESTED';
   readonly from: string;
+  /** The epoch the requester knows: a request from before a newer epoch is stale. */
+  readonly epoch: number;
   readonly at: Stamp;
 }
 /** Internal: the heartbeat interval elapsed; both paths send the new heartbeat. */
@@ -170,6 +217,7 @@ export type NodeMachineEvent =
   | HeartbeatReceivedEvent
   | FailoverRequestedEvent
   | HandoverOfferedEvent
+  | HandoverProbedEvent
   | StepDownRequestedEvent
   | HeartbeatDueEvent
   | HeartbeatConfirmedEvent;
@@ -207,6 +255,13 @@ export interface WriteHeartbeatInput {
   /** The lease deadline: the I/O layer refuses to send once it has passed (rule 7). Null when reclaiming. */
   readonly leaseExpiresAt: number | null;
 }
+/** Input of `offerHandover`: the handover offer's content. */
+export interface HandoverOfferInput {
+  readonly epoch: number;
+  readonly records: GroupRecords;
+  /** The node on which the failover was asked. */
+  readonly askedBy: string;
+}
 /** Input of `takeOverRecords`: compare-and-swap of A and TXT in one update (rule 2). */
 export interface TakeOverInput {
   readonly expected: GroupRecords;
@@ -233,15 +288,39 @@ export interface DirectHeartbeatSent {
   readonly sentAt: Stamp;
   readonly at: Stamp;
 }
-/** Output of `offerHandover`: whether the Secondary agreed to take over now. */
-export interface HandoverAnswer {
+/**
+ * The answer to a handover offer. `accepted`: the offer's receiver now acts as Primary. Otherwise it does not; the
+ * reason says why (stale offer, lost race, DNS unreachable, ...).
+ */
+export interface HandoverAnswerBody {
   readonly accepted: boolean;
+  readonly reason: string;
+}
+/** Output of `offerHandover`. */
+export interface HandoverAnswer extends HandoverAnswerBody {
   readonly at: Stamp;
 }
-/** Output of `requestStepDown`: whether the Primary stepped down for us. */
-export interface StepDownAnswer {
-  readonly steppedDown: boolean;
+/** The answer to a handover probe: whether this node could take over now, and why not. */
+export interface HandoverProbeAnswer {
+  readonly ready: boolean;
+  readonly reason: string;
+}
+/** Output of `probeHandover`. */
+export interface HandoverProbed extends HandoverProbeAnswer {
+  readonly at: Stamp;
+}
+/**
+ * The answer to a step-down request. `handingOver`: the Primary stepped down and its offer follows. `busy`: a
+ * failover is already under way (the reason names the new Primary). `stale`: the requester knows an old epoch.
+ * `notPrimary`: the peer does not act as Primary (the requester may force the takeover).
+ */
+export interface StepDownAnswerBody {
+  readonly outcome: 'handingOver' | 'busy' | 'stale' | 'notPrimary';
   readonly epoch: number;
+  readonly reason: string;
+}
+/** Output of `requestStepDown`. */
+export interface StepDownAnswer extends StepDownAnswerBody {
   readonly at: Stamp;
 }
 /** Output of `removeGroupRecords`. */

@@ -1,12 +1,12 @@
 /**
- * What a node answers its peer, read off its machine snapshot right after the peer's message was processed. Pure:
- * the peer transport calls these; the machine decides, these only report the decision.
+ * What a node answers its peer, read off its machine snapshots around the peer's message. Pure: the node calls
+ * these; the machine decides, these only report the decision.
  */
 import type { SnapshotFrom } from 'xstate';
 import { NodeRole } from '../src/api/constants.js';
 import { isSameHeartbeat, type Heartbeat } from './heartbeat.js';
 import type { NodeMachine } from './nodeMachine.js';
-import type { HeartbeatAck } from './nodeMachine.types.js';
+import type { HandoverAnswerBody, HandoverProbeAnswer, HeartbeatAck, StepDownAnswerBody } from './nodeMachine.types.js';
 
 /** A snapshot of the node machine. */
 export type NodeSnapshot = SnapshotFrom<NodeMachine>;
@@ -38,12 +38,37 @@ export function heartbeatAckFor(snapshot: NodeSnapshot, heartbeat: Heartbeat): H
   };
 }
 
-/** The answer to a step-down request: true when this node no longer acts and will not act as Primary. */
-export function stepDownReplyFor(snapshot: NodeSnapshot): { steppedDown: boolean; epoch: number } {
-  return { steppedDown: onlyWatches(snapshot) || snapshot.matches('resolving'), epoch: snapshot.context.epoch };
+/** Whether the node is busy with a handover of its own (probing its peer, or stepped down and offering). */
+function isHandingOver(snapshot: NodeSnapshot): boolean {
+  return snapshot.matches('handingOver') || snapshot.matches({ primary: { authority: 'probingPeer' } });
 }
 
-/** The answer to a handover offer: true when this node is taking over. */
-export function handoverReplyFor(snapshot: NodeSnapshot): { accepted: boolean } {
-  return { accepted: snapshot.matches('takingOver') || snapshot.matches('primary') };
+/**
+ * The answer to a step-down request, from the snapshots before and after the request was processed: `handingOver`
+ * when this request made the Primary step down; `busy` when a handover was already under way (a failover asked on
+ * the Primary wins over one asked on the Secondary at the same time); `stale` when the requester knows an older
+ * epoch; `notPrimary` otherwise.
+ *
+ * @example
+ * const before = actor.getSnapshot();
+ * actor.send({ type: 'STEP_DOWN_REQUESTED', from: 'b', epoch: 3, at });
+ * stepDownReplyFor(before, actor.getSnapshot(), 3, 'b');
+ */
+export function stepDownReplyFor(before: NodeSnapshot, after: NodeSnapshot, requesterEpoch: number, requester: string): StepDownAnswerBody {
+  const epoch = after.context.epoch;
+  if (!before.matches('handingOver') && after.matches('handingOver')) return { outcome: 'handingOver', epoch, reason: 'the Primary stepped down; its handover offer follows' };
+  if (isHandingOver(before)) return { outcome: 'busy', epoch, reason: `a failover asked on ${after.context.nodeId} is already under way; ${requester} becomes Primary` };
+  if (before.matches('primary') && requesterEpoch < epoch) return { outcome: 'stale', epoch, reason: `the request knows epoch ${requesterEpoch}, older than epoch ${epoch}` };
+  if (before.matches('primary')) return { outcome: 'busy', epoch, reason: `${after.context.nodeId} cannot hand over now (it is still taking over)` };
+  return { outcome: 'notPrimary', epoch, reason: `${after.context.nodeId} does not act as Primary` };
+}
+
+/** The answer to a handover offer, once the takeover it started is decided (or the offer was refused at once). */
+export function handoverReplyFor(snapshot: NodeSnapshot): HandoverAnswerBody {
+  return snapshot.context.offerAnswer ?? { accepted: false, reason: 'the offer was not taken' };
+}
+
+/** The answer to a handover probe, once the probe's DNS read is done (or the probe was refused at once). */
+export function handoverProbeReplyFor(snapshot: NodeSnapshot): HandoverProbeAnswer {
+  return snapshot.context.handoverReady ?? { ready: false, reason: 'the probe was not answered' };
 }

@@ -8,11 +8,17 @@ import { hasErrorCode, LeaseExpiredError } from '../src/api/errors.js';
 import { DnsPrerequisiteFailedError } from '../src/dns/errors.js';
 import { isNewerHeartbeat, type Heartbeat } from './heartbeat.js';
 import type {
+  FailoverResult,
+  GroupRecords,
+  HeartbeatConfirmedEvent,
+  HandoverOfferInput,
   HeartbeatIntent,
+  HeartbeatWritten,
   NodeContext,
   NodeMachineInput,
   RecordsRead,
   Stamp,
+  StepDownAnswerBody,
   TakeOverInput,
   WriteHeartbeatInput,
 } from './nodeMachine.types.js';
@@ -29,6 +35,10 @@ export function initialContext(input: NodeMachineInput): NodeContext {
     epoch: input.epoch ?? 0,
     ...NO_GROUP_KNOWLEDGE,
     lastCheckedAtWall: null,
+    handoverReady: null,
+    offerAnswer: null,
+    failoverPending: false,
+    failoverResult: null,
     reason: 'node started',
     failure: null,
   };
@@ -92,6 +102,19 @@ export function recordsNameThisNode(context: NodeContext, read: RecordsRead): bo
   );
 }
 
+/** Rule 1: a standby check remembers the newest heartbeat seen as it begins. */
+export function beginCheck(context: NodeContext): Partial<NodeContext> {
+  return { checkBaseline: context.seen };
+}
+
+/**
+ * Rule 1: a heartbeat (by either path) arrived while the standby check ran: the Primary is not silent, whatever the
+ * check's own read showed, so there is nothing to suspect.
+ */
+export function progressSinceCheckBegan(context: NodeContext): boolean {
+  return context.seen !== null && isNewerHeartbeat(context.seen, context.checkBaseline);
+}
+
 /** Rule 1: the TXT record shows a heartbeat newer than any seen. */
 export function dnsShowsNewerHeartbeat(context: NodeContext, read: RecordsRead): boolean {
   return read.heartbeat !== null && isNewerHeartbeat(read.heartbeat, context.seen);
@@ -104,30 +127,57 @@ export function nextEpoch(context: NodeContext): number {
   return context.epoch + 1;
 }
 
-/** Rule 2: the takeover replaces A and TXT only if both still hold exactly what this node last read. */
+/**
+ * Rule 2: the takeover replaces A and TXT only if both still hold exactly what this node last read; after a
+ * handover, exactly what the offerer said it left (its own last write), so nothing it wrote later can be overwritten.
+ */
 export function takeoverInput(context: NodeContext): TakeOverInput {
+  const expected = context.takeoverMode === 'handover' && context.offeredRecords !== null ? context.offeredRecords : context.records;
   return {
-    expected: context.records ?? { address: null, txt: null },
+    expected: expected ?? { address: null, txt: null },
     heartbeat: { holder: context.nodeId, epoch: nextEpoch(context), seq: 0 },
   };
+}
+
+/** Rule 6: what a handover offer says: the epoch given up, the records left behind, and on which node the failover was asked. */
+export function handoverOfferInput(context: NodeContext): HandoverOfferInput {
+  return { epoch: context.epoch, records: recordsLeftBehind(context), askedBy: context.handoverAskedBy ?? context.nodeId };
+}
+
+/** Rule 6: a handover offer names the records its offerer left; the takeover expects exactly those. */
+export function acceptOffer(context: NodeContext, offer: { epoch: number; records: GroupRecords }): Partial<NodeContext> {
+  return { ...learnOfferedEpoch(context, offer.epoch), offeredRecords: offer.records, offerAnswer: null };
+}
+
+/** Rule 6: the records a Primary leaves behind when it hands over: the expectation of its peer's takeover. */
+export function recordsLeftBehind(context: NodeContext): GroupRecords {
+  return { address: context.address, txt: context.ownRecord };
+}
+
+/** Rule 6: a step-down request from a node that knows an older epoch than this one comes from before a change. */
+export function stepDownRequestIsCurrent(context: NodeContext, requesterEpoch: number): boolean {
+  return requesterEpoch >= context.epoch;
+}
+
+/**
+ * Rule 6: after a forced takeover, the old Primary's lease can still run until the last progress this node saw
+ * plus the lease bound (the lease times the drift factor): every heartbeat that confirmed that lease, by either
+ * path, was seen by this node by then, since the takeover expected exactly the TXT value it read. Armed at `at`.
+ */
+export function awaitOldLease(context: NodeContext, written: HeartbeatWritten): Partial<NodeContext> {
+  const from = context.lastProgressAt ?? written.sentAt.monotonic;
+  return { oldLeaseEndsAt: from + context.timers.leaseBoundMs, oldLeaseArmedAt: written.at.monotonic };
+}
+
+/** Milliseconds until the old Primary's lease has certainly ended, counted from when the wait was armed. */
+export function oldLeaseRemainingMs(context: NodeContext): number {
+  if (context.oldLeaseEndsAt === null || context.oldLeaseArmedAt === null) return 0;
+  return Math.max(0, context.oldLeaseEndsAt - context.oldLeaseArmedAt);
 }
 
 /** Rule 6: a handover offer (or a granted step-down) tells the epoch the Primary held; the taker knows at least that one. */
 export function learnOfferedEpoch(context: NodeContext, offeredEpoch: number): Partial<NodeContext> {
   return offeredEpoch > context.epoch ? { epoch: offeredEpoch } : {};
-}
-
-/**
- * Rule 6: a handover is void once the records show a newer epoch than the offer: the offerer did not hear the
- * acceptance and re-asserted itself (a reclaim starts a new epoch), so taking over now would not wait for its lease.
- */
-export function recordsChangedSinceHandover(context: NodeContext, read: RecordsRead): boolean {
-  return read.heartbeat !== null && handoverOutdatedBy(context, read.heartbeat.epoch);
-}
-
-/** Rule 6: during a handover takeover, any sign of an epoch newer than the offer's voids the offer. */
-export function handoverOutdatedBy(context: NodeContext, epoch: number): boolean {
-  return context.takeoverMode === 'handover' && epoch > context.epoch;
 }
 
 /** Rule 6: an offer from an epoch older than one this node knows comes from before a re-assertion: it is stale. */
@@ -170,6 +220,22 @@ export function leaseFrom(context: NodeContext, sentAt: Stamp, at: Stamp): Parti
     lastConfirmedSentAt: Math.max(context.lastConfirmedSentAt ?? -Infinity, sentAt.monotonic),
     leaseExpiresAt: Math.max(context.leaseExpiresAt ?? -Infinity, expiresAt),
     leaseArmedAt: at.monotonic,
+  };
+}
+
+/**
+ * Rule 3, what a confirmation teaches: the lease runs from its send time; for display, the heartbeat's wall time and
+ * how it travelled. On a Primary the product's `heartbeat_method` says how heartbeats are sent: `direct` while the
+ * direct path confirms them (the peer accepted one within the last two heartbeat intervals), `dns` otherwise; so a
+ * TXT write that answers before the peer does not flip it.
+ */
+export function confirmHeartbeat(context: NodeContext, confirmed: HeartbeatConfirmedEvent): Partial<NodeContext> {
+  const directConfirms =
+    confirmed.method === HeartbeatMethod.Direct ||
+    (context.peerAcceptedAt !== null && confirmed.at.monotonic - context.peerAcceptedAt <= 2 * context.timers.heartbeatIntervalMs);
+  return {
+    ...leaseFrom(context, confirmed.sentAt, confirmed.at),
+    lastHeartbeat: { method: directConfirms ? HeartbeatMethod.Direct : HeartbeatMethod.Dns, sentAtWall: confirmed.sentAtWall },
   };
 }
 
@@ -230,10 +296,32 @@ export function stepDown(context: NodeContext): Partial<NodeContext> {
     seen: { epoch: context.epoch, seq: context.ownSeq },
     lastProgressAt: null,
     takeoverMode: null,
+    oldLeaseEndsAt: null,
+    oldLeaseArmedAt: null,
   };
 }
 
 // ---- Rule 4: fencing ----
+
+/**
+ * Rule 4 and 8: a Primary's own write failed its prerequisite, yet the records still name it at its own epoch: an
+ * earlier write of its own that went unanswered (DNS slow or paused) was applied after all. Nobody else writes at
+ * this node's epoch, so the Primary carries on from that record: no role change, no new epoch.
+ */
+export function recordsShowOwnWrite(context: NodeContext, read: RecordsRead): boolean {
+  return (
+    read.address === context.address &&
+    read.heartbeat !== null &&
+    read.heartbeat.holder === context.nodeId &&
+    read.heartbeat.epoch === context.epoch &&
+    read.heartbeat.seq <= context.ownSeq
+  );
+}
+
+/** Rule 4: the Primary's next write expects the record its own late write left. */
+export function adoptOwnRecord(context: NodeContext, read: RecordsRead): Partial<NodeContext> {
+  return { ownRecord: read.txt, records: { address: context.address, txt: read.txt }, lastCheckedAtWall: read.at.wall };
+}
 
 /** Rule 4: a heartbeat from a higher epoch means another node took over. */
 export function isFromNewerEpoch(context: NodeContext, heartbeat: Heartbeat): boolean {
@@ -254,11 +342,46 @@ const NO_GROUP_KNOWLEDGE = {
   leaseExpiresAt: null,
   leaseArmedAt: null,
   takeoverMode: null,
+  checkBaseline: null,
+  oldLeaseEndsAt: null,
+  oldLeaseArmedAt: null,
+  offeredRecords: null,
+  handoverAskedBy: null,
 } as const satisfies Partial<NodeContext>;
 
 /** What a node forgets when it leaves its group (the epoch stays: epochs never go back). */
 export function leaveGroup(): Partial<NodeContext> {
   return { inGroup: false, ...NO_GROUP_KNOWLEDGE };
+}
+
+// ---- Rule 6: manual failover ----
+
+/** Rule 6: a manual failover asked on this node begins; its result comes later. */
+export function beginFailoverRequest(): Partial<NodeContext> {
+  return { failoverPending: true, failoverResult: null };
+}
+
+/** Rule 6: a step-down request the Primary refused, as the requester's failover result. */
+export function failoverRefusedBy(answer: StepDownAnswerBody): FailoverResult {
+  return { outcome: 'refused', code: answer.outcome === 'busy' ? 'in_progress' : 'stale', reason: answer.reason };
+}
+
+/** Rule 6: an offer answers this node's own step-down request, not a failover asked on the Primary. */
+export function offerAnswersOwnRequest(context: NodeContext, offer: { askedBy: string }): boolean {
+  return offer.askedBy === context.nodeId;
+}
+
+/**
+ * Rule 6: a failover asked on the Primary overtook the one asked here (both at once): this node still takes over,
+ * but its own request is the one refused, naming the new Primary, so exactly one request answers success.
+ */
+export function failoverOvertakenBy(context: NodeContext, offer: { from: string }): FailoverResult {
+  return { outcome: 'refused', code: 'in_progress', reason: `a failover asked on ${offer.from} is already under way; ${context.nodeId} becomes Primary` };
+}
+
+/** Rule 6: how the running manual failover ended; nothing when none runs (a later step cannot rewrite a result). */
+export function settleFailover(context: NodeContext, result: FailoverResult): Partial<NodeContext> {
+  return context.failoverPending ? { failoverPending: false, failoverResult: result } : {};
 }
 
 /** A failure as kept in the context: the error's code and message, nothing else (never a secret). */

@@ -24,13 +24,17 @@ export {
   NotActingPrimaryError,
   MembershipError,
   GroupOperationError,
+  GroupFullError,
+  NoSuchMemberError,
+  NodePortsError,
   PeerUnreachableError,
   PeerMessageRejectedError,
   NoDefaultNodeError,
   type SettingsIssue,
 } from './api/errors.js';
 export { getNodeState, subscribe, requirePrimary, setDefaultNode, getDefaultNode } from './api/defaultNode.js';
-export { createNode, type AvailabilityNode, type NodePorts, type PrimaryWork, type SettingsUpdate } from './node/createNode.js';
+export { createNode, type AvailabilityNode, type NodePorts, type PrimaryWork, type SettingsUpdate, type LeaveResult } from './node/createNode.js';
+export { inMemoryPorts, type InMemoryPorts, type InMemoryPortsOptions } from './node/inMemoryPorts.js';
 export type { Subscriber } from './node/subscriptions.js';
 export {
   loadSettings,
@@ -62,7 +66,7 @@ export {
 } from './dns/errors.js';
 export { formatHeartbeatRecord, parseHeartbeatRecord, HEARTBEAT_RECORD_FORMAT } from './dns/heartbeatRecord.js';
 export type { PeerTransport } from './peer/peerTransport.js';
-export type { MemberAddress, PeerMessage } from './peer/peerMessages.js';
+export type { MemberAddress, PeerMessage, JoinRefusalCode, LeaveMessage, LeaveReply } from './peer/peerMessages.js';
 export { InMemoryPeerNetwork } from './peer/inMemoryPeerNetwork.js';
 export { nodeMachine, type NodeMachine } from '../machines/nodeMachine.js';
 export type { Heartbeat } from '../machines/heartbeat.js';

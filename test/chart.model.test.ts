@@ -40,7 +40,8 @@ describe('chartModel(nodeMachine)', () => {
     expect(labels).toContain('secondary.checking -> takingOver: done: readGroupRecords [primaryIsAbsent]');
     expect(labels).toContain('takingOver.updating -> resolving: error: takeOverRecords [lostTheRace]');
     expect(labels).toContain('starting -> resolving: always [isInGroup]');
-    expect(labels).toContain('primary -> handingOver: FAILOVER_REQUESTED');
+    expect(labels).toContain('primary.authority.acting -> primary.authority.probingPeer: FAILOVER_REQUESTED');
+    expect(labels).toContain('primary.authority.probingPeer -> handingOver: done: probeHandover [peerIsReadyToTakeOver]');
     expect(labels).toContain(' -> notInGroup: LEAVE_GROUP');
     expect(model.transitions.find((t) => t.source === 'primary.lease.valid' && t.trigger.kind === 'event')?.reenter).toBe(true);
   });
@@ -50,7 +51,12 @@ describe('chartModel(nodeMachine)', () => {
       'entry / assumeRole, noteDnsConnection',
       'HEARTBEAT_RECEIVED [heartbeatIsNewer] / recordDirectHeartbeat',
     ]);
-    expect(stateDetails(model, '')).toEqual(['SETTINGS_CHANGED / changeTimers']);
+    expect(stateDetails(model, '')).toEqual([
+      'SETTINGS_CHANGED / changeTimers',
+      'FAILOVER_REQUESTED / beginFailoverRequest, settleFailover',
+      'HANDOVER_PROBED / answerProbe',
+      'HANDOVER_OFFERED / answerOffer',
+    ]);
   });
 
   it('names runtime event types by delay and invoked actor', () => {

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { fastify, type FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createNode, type AvailabilityNode } from '../src/node/createNode.js';
-import { InMemoryDnsAuthority } from '../src/dns/inMemoryDnsAuthority.js';
+import { inMemoryPorts } from '../src/node/inMemoryPorts.js';
 import { silentLogger } from '../src/node/logger.js';
 import { availabilityGroupPlugin } from '../src/http/availabilityGroupPlugin.js';
 import { openApiDocument } from '../src/http/openApiDocument.js';
@@ -35,7 +35,7 @@ beforeEach(async () => {
       health_check_interval: 0.1,
       allowed_absence_interval: 0.5,
     },
-    { dns: new InMemoryDnsAuthority(), logger: silentLogger() },
+    { ...inMemoryPorts(), logger: silentLogger() },
   );
   app = fastify();
   await app.register(availabilityGroupPlugin, { node, apiToken: TOKEN });
@@ -128,6 +128,24 @@ describe('state and group', () => {
     await node.createGroup();
     expect((await app.inject({ method: 'PUT', url: '/ag/api/v1/configuration', headers: json, payload: { group_fqdn_ttl: 50 } })).statusCode).toBe(409);
     expect(node.settings.groupFqdnTtl).toBe(45);
+  });
+
+  it('leaves with DELETE /group (409 outside a group); a Primary alone tells nobody', async () => {
+    expect(await app.inject({ method: 'DELETE', url: '/ag/api/v1/group', headers: auth })).toMatchObject({ statusCode: 409 });
+    await node.createGroup();
+    const left = await app.inject({ method: 'DELETE', url: '/ag/api/v1/group', headers: auth });
+    expect(left.statusCode).toBe(200);
+    expect(left.json()).toEqual({ message: 'Node left the availability group.', peer: 'none' });
+    expect(node.getNodeState().nodeRole).toBe('not_in_group');
+  });
+
+  it('removes members with DELETE /group/members/{node_id}: 409 outside a group, 404 for no such member', async () => {
+    expect((await app.inject({ method: 'DELETE', url: '/ag/api/v1/group/members/b', headers: auth })).statusCode).toBe(409);
+    await node.createGroup();
+    const missing = await app.inject({ method: 'DELETE', url: '/ag/api/v1/group/members/b', headers: auth });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toMatchObject({ code: 'NotFound', details: { error_code: 'AG_NO_SUCH_MEMBER', node_id: 'b' } });
+    expect(missing.json().message).toMatch(/no Secondary/);
   });
 
   it('refuses a failover outside a group with 409', async () => {
@@ -223,7 +241,8 @@ describe('health, requirePrimary, metrics, OpenAPI', () => {
   it('serves the OpenAPI document, the same as docs/openapi.json', async () => {
     const served = (await app.inject({ method: 'GET', url: '/ag/api/v1/openapi.json' })).json();
     expect(served.openapi).toBe('3.1.0');
-    expect(Object.keys(served.paths)).toEqual(expect.arrayContaining(['/state', '/group', '/group/members', '/configuration', '/failover']));
+    expect(Object.keys(served.paths)).toEqual(expect.arrayContaining(['/state', '/group', '/group/members', '/group/members/{node_id}', '/configuration', '/failover']));
+    expect(Object.keys(served.paths['/group'])).toEqual(expect.arrayContaining(['get', 'post', 'put', 'delete']));
     const documented = JSON.parse(await readFile(new URL('../docs/openapi.json', import.meta.url), 'utf8'));
     expect(documented).toEqual(JSON.parse(JSON.stringify(openApiDocument)));
   });

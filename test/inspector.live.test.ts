@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNode } from '../src/node/createNode.js';
+import { inMemoryPorts } from '../src/node/inMemoryPorts.js';
 import { silentLogger } from '../src/node/logger.js';
 import { DEFAULT_INSPECT_URL, INSPECT_ENV, liveInspectionUrl, LiveInspectionError } from '../src/inspect/liveInspector.js';
 import { waitFor } from './support/inspector.js';
@@ -51,7 +52,7 @@ describe('a node with AG_INSPECT set', () => {
       socket.on('close', () => (closed = true));
     });
     process.env[INSPECT_ENV] = `ws://127.0.0.1:${port}`;
-    const node = createNode({ node_id: 'live', external_ipv4_address: '127.0.0.7', group_fqdn: 'live.inspect.test' }, { logger: silentLogger() });
+    const node = createNode({ node_id: 'live', external_ipv4_address: '127.0.0.7', group_fqdn: 'live.inspect.test' }, { ...inMemoryPorts(), logger: silentLogger() });
     try {
       await node.start();
       await node.createGroup();

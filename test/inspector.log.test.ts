@@ -7,13 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createNode } from '../src/node/createNode.js';
+import { inMemoryPorts } from '../src/node/inMemoryPorts.js';
 import { silentLogger } from '../src/node/logger.js';
 import { ATTACHED_EVENT, NodeEventLog } from '../src/http/inspector/nodeEventLog.js';
 import { readReplayTrace, TraceFormatError } from '../src/http/inspector/replayTrace.js';
 import { FAST_GROUP, waitFor } from './support/inspector.js';
 
 function soloNode(log?: NodeEventLog) {
-  return createNode({ node_id: 'solo', external_ipv4_address: '127.0.0.6', ...FAST_GROUP }, { logger: silentLogger(), ...(log ? { inspect: log.inspect } : {}) });
+  return createNode({ node_id: 'solo', external_ipv4_address: '127.0.0.6', ...FAST_GROUP }, { ...inMemoryPorts(), logger: silentLogger(), ...(log ? { inspect: log.inspect } : {}) });
 }
 
 describe('NodeEventLog', () => {

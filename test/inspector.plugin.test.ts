@@ -6,6 +6,7 @@ import { get } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fastify from 'fastify';
 import { createNode } from '../src/node/createNode.js';
+import { inMemoryPorts } from '../src/node/inMemoryPorts.js';
 import { silentLogger } from '../src/node/logger.js';
 import { InspectorConfigError, inspectorPlugin, type LiveView } from '../src/http/inspector/inspectorPlugin.js';
 import { readReplayTrace } from '../src/http/inspector/replayTrace.js';
@@ -73,7 +74,7 @@ describe('inspectorPlugin', () => {
 
   it('never answers with a secret', async () => {
     const secrets = { tsig_secret: 'c2VjcmV0LXRzaWcta2V5LWZvci10ZXN0cw==', peer_secret: 'peer-secret-for-inspector-tests', api_token: TEST_TOKEN };
-    const node = createNode({ node_id: 'c', external_ipv4_address: '127.0.0.4', group_fqdn: 'c.inspect.test', tsig_name: 'key.inspect.test', ...secrets }, { logger: silentLogger() });
+    const node = createNode({ node_id: 'c', external_ipv4_address: '127.0.0.4', group_fqdn: 'c.inspect.test', tsig_name: 'key.inspect.test', ...secrets }, { ...inMemoryPorts(), logger: silentLogger() });
     await node.start();
     await node.createGroup();
     const own = fastify({ logger: false });
@@ -117,7 +118,7 @@ describe('inspectorPlugin', () => {
 
 describe('inspectorPlugin configuration', () => {
   it('refuses to register without a token unless open', async () => {
-    const node = createNode({ node_id: 'd', external_ipv4_address: '127.0.0.5' }, { logger: silentLogger() });
+    const node = createNode({ node_id: 'd', external_ipv4_address: '127.0.0.5' }, { ...inMemoryPorts(), logger: silentLogger() });
     await expect(fastify({ logger: false }).register(inspectorPlugin, { node })).rejects.toThrow(InspectorConfigError);
     const open = fastify({ logger: false });
     await open.register(inspectorPlugin, { node, open: true });

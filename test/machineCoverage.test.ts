@@ -9,7 +9,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { nodeMachine } from '../machines/nodeMachine.js';
 import { NodeRole } from '../src/api/constants.js';
 import { formatHeartbeatRecord, parseHeartbeatRecord } from '../src/dns/heartbeatRecord.js';
-import { FQDN, TwoNodes } from './support/twoNodes.js';
+import { DnsUnreachableError } from '../src/dns/errors.js';
+import { FQDN, HookedDns, TwoNodes } from './support/twoNodes.js';
 
 const ABSENCE_MS = 5_000;
 const LEASE_MS = 3_750;
@@ -139,9 +140,13 @@ describe('node machine coverage', () => {
 
   it('goes disconnected and orphaned, and back', async () => {
     const group = await formedGroup();
+    // A DNS outage alone changes nothing but the DNS state; a restart during it cannot resolve its role.
     group.cutDirectPath();
     group.dns.setReachable(false);
-    await group.clock.advanceUntil(() => group.b.node.getNodeState().state === 'disconnected', 5_000);
+    await group.clock.advance(1_500);
+    expect(group.b.node.getNodeState().state).toBe('secondary.watching');
+    await group.b.restart();
+    expect(group.b.node.getNodeState().state).toBe('disconnected');
     group.network.heal('a', 'b');
     await group.clock.advance(1_100);
     group.dns.setReachable(true);
@@ -222,6 +227,172 @@ describe('node machine coverage', () => {
     expect(await orphanedTakeover).toBe('abandoned');
   });
 
+  it('takes every branch of rule 6: probes, offers, step-down answers, stale and overtaken requests', async () => {
+    const at = (group: TwoNodes) => ({ monotonic: group.clock.monotonicNow(), wall: group.clock.wallNow() });
+    const noRecords = { address: null, txt: null };
+
+    // Refused at the root: a node resolving its role; probes and offers to a node that is not a watching Secondary.
+    const root = await formedGroup();
+    const epoch = currentHeartbeat(root).epoch;
+    root.a.node.actor!.send({ type: 'HANDOVER_PROBED', from: 'b', epoch, at: at(root) });
+    root.a.node.actor!.send({ type: 'HANDOVER_OFFERED', from: 'b', epoch, records: noRecords, askedBy: 'b', at: at(root) });
+    // Stale probes and offers to the Secondary.
+    root.b.node.actor!.send({ type: 'HANDOVER_PROBED', from: 'a', epoch: 0, at: at(root) });
+    root.b.node.actor!.send({ type: 'HANDOVER_OFFERED', from: 'a', epoch: 0, records: noRecords, askedBy: 'a', at: at(root) });
+    // A heartbeat while a probe reads DNS; then a probe that finds DNS down.
+    root.dns.holdReads = true;
+    root.b.node.actor!.send({ type: 'HANDOVER_PROBED', from: 'a', epoch, at: at(root) });
+    root.b.node.actor!.send(heartbeatFrom('a', epoch, currentHeartbeat(root).seq + 100, root));
+    root.dns.release();
+    await root.clock.advance(10);
+    root.dns.setReachable(false);
+    root.b.node.actor!.send({ type: 'HANDOVER_PROBED', from: 'a', epoch, at: at(root) });
+    await root.clock.advance(10);
+    // The Primary asks during the outage: the Secondary is not ready, nothing changes.
+    await expect(root.a.node.failover()).rejects.toMatchObject({ reason: 'not_ready' });
+    root.dns.setReachable(true);
+    await root.clock.advance(1_100);
+    // A restart during an outage leaves b resolving its role: a failover asked there is refused at once.
+    root.dns.holdReads = true;
+    const restarting = root.b.restart();
+    await root.clock.advance(1);
+    root.b.node.actor!.send({ type: 'FAILOVER_REQUESTED', at: at(root) });
+    root.dns.release();
+    await restarting;
+    // A probe finds the records gone.
+    root.dns.inner.apply(FQDN, {}, { address: null, txt: null }, { ttl: 30 });
+    root.b.node.actor!.send({ type: 'HANDOVER_PROBED', from: 'a', epoch, at: at(root) });
+    await root.clock.advance(10);
+
+    // While the Secondary asks (its read held): a stale offer, a probe and a heartbeat it does not accept.
+    const asking = await formedGroup();
+    const askingEpoch = currentHeartbeat(asking).epoch;
+    asking.dns.holdReads = true;
+    const askedFailover = asking.b.node.failover().catch(() => 'refused');
+    await asking.clock.advance(1);
+    asking.b.node.actor!.send({ type: 'HANDOVER_OFFERED', from: 'a', epoch: 0, records: noRecords, askedBy: 'b', at: at(asking) });
+    asking.b.node.actor!.send({ type: 'HANDOVER_PROBED', from: 'a', epoch: askingEpoch, at: at(asking) });
+    await asking.clock.advance(1_000);
+    asking.dns.release();
+    await asking.clock.advance(10);
+    await askedFailover;
+
+    // The records are gone when the Secondary asks.
+    const gone = await formedGroup();
+    gone.dns.inner.apply(FQDN, {}, { address: null, txt: null }, { ttl: 30 });
+    await expect(gone.b.node.failover()).rejects.toMatchObject({ reason: 'records_missing' });
+
+    // Both at once: the Primary's request wins, the Secondary's is overtaken by the offer.
+    const both = await formedGroup();
+    await Promise.allSettled([both.a.node.failover(), both.b.node.failover()]);
+    // The Primary is busy probing when the Secondary asks: the Secondary's request is refused.
+    const busy = await formedGroup();
+    let releaseProbe = () => undefined as void;
+    busy.network.intercept = async (message) => {
+      if (message.type === 'handover-probe') await new Promise<void>((resolve) => (releaseProbe = resolve));
+    };
+    const primaryAsks = busy.a.node.failover();
+    await busy.clock.advance(1);
+    await expect(busy.b.node.failover()).rejects.toMatchObject({ reason: 'in_progress' });
+    busy.network.intercept = null;
+    releaseProbe();
+    await primaryAsks;
+
+    // The Primary agrees but its offer never arrives: the Secondary gives up after a standby check.
+    const lostOffer = await formedGroup();
+    lostOffer.network.intercept = (message) => {
+      if (message.type === 'handover') throw new Error('offer lost (test)');
+    };
+    const waiting = lostOffer.b.node.failover().catch(() => 'no offer');
+    await lostOffer.clock.advance(1_100);
+    expect(await waiting).toBe('no offer');
+    lostOffer.network.intercept = null;
+    await lostOffer.clock.advance(2_000);
+
+    // The peer is not Primary (fenced by a newer epoch): the Secondary forces a takeover after reading the records.
+    const notPrimary = await formedGroup();
+    notPrimary.a.node.actor!.send(heartbeatFrom('x', currentHeartbeat(notPrimary).epoch + 1, 0, notPrimary));
+    const forcing = notPrimary.b.node.failover().catch(() => 'failed');
+    await notPrimary.clock.advance(ABSENCE_MS);
+    await forcing;
+    // A forced takeover whose read fails after the Primary could not be asked.
+    const readFails = await formedGroup();
+    readFails.cutDirectPath();
+    let reads = 0;
+    const read = readFails.dns.read.bind(readFails.dns);
+    readFails.dns.read = async (fqdn: string) => {
+      reads += 1;
+      if (reads === 2) throw new Error('DNS down for the second read (test)');
+      return read(fqdn);
+    };
+    await expect(readFails.b.node.failover()).rejects.toMatchObject({ reason: 'dns_unreachable' });
+    // The same, but the second read finds the records gone.
+    const vanished = await formedGroup();
+    vanished.cutDirectPath();
+    let vanishedReads = 0;
+    const readVanished = vanished.dns.read.bind(vanished.dns);
+    vanished.dns.read = async (fqdn: string) => {
+      vanishedReads += 1;
+      return vanishedReads === 2 ? { address: null, txt: null } : readVanished(fqdn);
+    };
+    await expect(vanished.b.node.failover()).rejects.toMatchObject({ reason: 'records_missing' });
+
+    // The offer is refused: the taker's compare-and-swap loses to a late write of the offerer's own.
+    const refusedOffer = await formedGroup();
+    refusedOffer.dns.beforeUpdate = (fqdn, replacement) => {
+      if (replacement.address !== refusedOffer.b.address) return;
+      refusedOffer.dns.beforeUpdate = null;
+      const current = currentHeartbeat(refusedOffer);
+      refusedOffer.dns.inner.apply(fqdn, {}, { txt: formatHeartbeatRecord({ ...current, seq: current.seq + 1 }) }, { ttl: 30 });
+    };
+    const refusedHandover = refusedOffer.a.node.failover().catch(() => 'refused');
+    await refusedOffer.clock.advance(ABSENCE_MS);
+    expect(await refusedHandover).toBe('refused');
+  });
+
+  it('verifies its own lost write: a late write of its own, or DNS down at the check', async () => {
+    const group = await formedGroup();
+    // The server applies one heartbeat write but its answer is lost; the next write's prerequisite fails.
+    let lose = 1;
+    const swap = group.dns.compareAndSwap.bind(group.dns);
+    group.dns.compareAndSwap = async (...args: Parameters<HookedDns['compareAndSwap']>) => {
+      await swap(...args);
+      if (lose > 0) {
+        lose -= 1;
+        throw new DnsUnreachableError('answer lost (test)');
+      }
+    };
+    await group.clock.advance(2_100);
+    expect(group.a.node.isActingPrimary()).toBe(true);
+    // Again, and DNS goes down just as the Primary reads to check.
+    lose = 1;
+    group.dns.beforeUpdate = () => undefined;
+    await group.clock.advance(1_000);
+    const readOnce = group.dns.read.bind(group.dns);
+    group.dns.read = async () => {
+      group.dns.read = readOnce;
+      throw new DnsUnreachableError('down for the check (test)');
+    };
+    await group.clock.advance(1_100);
+    // A heartbeat the Secondary does not accept: it is asking for a failover, its read held.
+    group.dns.holdReads = true;
+    const asked = group.b.node.failover().catch(() => 'refused');
+    await group.clock.advance(1_100);
+    group.dns.release();
+    await group.clock.advance(100);
+    await asked;
+  });
+
+  it('hands over and loses the offer on the way: the Primary re-asserts itself', async () => {
+    const group = await formedGroup();
+    group.network.intercept = (message) => {
+      if (message.type === 'handover') throw new Error('offer lost (test)');
+    };
+    await expect(group.a.node.failover()).rejects.toMatchObject({ outcome: 'failed' });
+    group.network.intercept = null;
+    expect(group.a.node.isActingPrimary()).toBe(true);
+  });
+
   it('abandons takeovers: lost race, DNS down at the read or at the update', async () => {
     const lostRace = await formedGroup();
     await lostRace.a.crash();
@@ -254,7 +425,7 @@ describe('node machine coverage', () => {
     const offered = currentHeartbeat(staleOffer);
     staleOffer.dns.inner.apply(FQDN, {}, { txt: formatHeartbeatRecord({ ...offered, epoch: offered.epoch + 1, seq: 0 }) }, { ttl: 30 });
     const at = { monotonic: staleOffer.clock.monotonicNow(), wall: staleOffer.clock.wallNow() };
-    staleOffer.b.node.actor!.send({ type: 'HANDOVER_OFFERED', from: 'a', epoch: offered.epoch, at });
+    staleOffer.b.node.actor!.send({ type: 'HANDOVER_OFFERED', from: 'a', epoch: offered.epoch, records: { address: null, txt: null }, askedBy: 'a', at });
     await staleOffer.clock.advance(10);
     expect(staleOffer.b.node.isActingPrimary()).toBe(false);
     // The same, told by the offerer's heartbeat from its new epoch while the taker's read is still out.
@@ -262,7 +433,7 @@ describe('node machine coverage', () => {
     const heldOffer = currentHeartbeat(staleByHeartbeat);
     staleByHeartbeat.dns.holdReads = true;
     const offerAt = { monotonic: staleByHeartbeat.clock.monotonicNow(), wall: staleByHeartbeat.clock.wallNow() };
-    staleByHeartbeat.b.node.actor!.send({ type: 'HANDOVER_OFFERED', from: 'a', epoch: heldOffer.epoch, at: offerAt });
+    staleByHeartbeat.b.node.actor!.send({ type: 'HANDOVER_OFFERED', from: 'a', epoch: heldOffer.epoch, records: { address: null, txt: null }, askedBy: 'a', at: offerAt });
     staleByHeartbeat.b.node.actor!.send(heartbeatFrom('a', heldOffer.epoch + 1, 0, staleByHeartbeat));
     staleByHeartbeat.dns.release();
     await staleByHeartbeat.clock.advance(10);
@@ -296,7 +467,6 @@ describe('node machine coverage', () => {
     const missingTransitions = [...allTransitionKeys()].filter((key) => !taken.has(key));
     expect(states.length).toBeGreaterThan(20);
     expect(allTransitionKeys().size).toBeGreaterThan(60);
-    expect(missingStates).toEqual([]);
-    expect(missingTransitions).toEqual([]);
+    expect({ missingStates, missingTransitions }).toEqual({ missingStates: [], missingTransitions: [] });
   });
 });

@@ -3,12 +3,16 @@
  * replayed, malformed and unsigned ones are refused, the TSIG secret travels sealed, timeouts and the fault switch
  * reject with PeerUnreachableError.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fastify, type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PeerUnreachableError } from '../src/api/errors.js';
 import { freePort } from '../src/cli/agctlProcess.js';
-import { createHttpPeerTransport, PEER_MESSAGE_PATH, PEER_NONCE_PATH, type HttpPeerTransport } from '../src/peer/httpPeerTransport.js';
+import { peerPathCutFromFile } from '../src/cli/startCommand.js';
+import { createHttpPeerTransport, PEER_MESSAGE_PATH, PEER_NONCE_PATH, type HttpPeerTransport, type PeerPathCut } from '../src/peer/httpPeerTransport.js';
 import type { MemberAddress, PeerMessage } from '../src/peer/peerMessages.js';
 import { PeerReplayGuard } from '../src/peer/peerReplayGuard.js';
 import { openSealed, seal } from '../src/peer/peerSeal.js';
@@ -21,7 +25,7 @@ let port: number;
 let receiverApp: FastifyInstance;
 let receiverTransport: HttpPeerTransport;
 let sender: HttpPeerTransport;
-let cutPath = false;
+let cutPath: PeerPathCut = 'none';
 const receiver = vi.fn(async (message: PeerMessage): Promise<any> => {
   switch (message.type) {
     case 'heartbeat':
@@ -47,7 +51,7 @@ async function post(path: string, body: string, signature: string | null = signP
 beforeAll(async () => {
   port = await freePort(['127.0.0.3'], { from: 18000, to: 18999 });
   target = { nodeId: 'b', address: '127.0.0.3', port, scheme: 'http' };
-  receiverTransport = createHttpPeerTransport({ peerSecret: SECRET, timeoutMs: 1000, isPathCut: () => cutPath });
+  receiverTransport = createHttpPeerTransport({ peerSecret: SECRET, timeoutMs: 1000, pathCut: () => cutPath });
   receiverApp = fastify();
   await receiverApp.register(receiverTransport.plugin);
   await receiverApp.listen({ host: '127.0.0.3', port });
@@ -63,7 +67,7 @@ afterAll(async () => {
 
 beforeEach(() => {
   receiver.mockClear();
-  cutPath = false;
+  cutPath = 'none';
 });
 
 describe('signed messages', () => {
@@ -97,13 +101,28 @@ describe('signed messages', () => {
   });
 
   it('refuses other messages without a fresh nonce, and a nonce used twice', async () => {
-    const handover = { type: 'handover', group: 'app.example.test', from: 'a', epoch: 1 };
+    const handover = { type: 'handover', group: 'app.example.test', from: 'a', epoch: 1, records: { address: '127.0.0.2', txt: null }, askedBy: 'a' };
     expect((await post(PEER_MESSAGE_PATH, JSON.stringify({ v: 1, message: handover }))).status).toBe(409);
     const { body: issued } = await post(PEER_NONCE_PATH, JSON.stringify({ v: 1, challenge: 'x' }));
     const withNonce = JSON.stringify({ v: 1, message: handover, nonce: issued.nonce });
     expect((await post(PEER_MESSAGE_PATH, withNonce)).status).toBe(200);
     expect((await post(PEER_MESSAGE_PATH, withNonce)).status).toBe(409);
     expect(await sender.send(target, handover as PeerMessage)).toEqual({ accepted: true });
+  });
+
+  it('carries a leave like the other messages: only with a fresh nonce, never replayed, its role checked', async () => {
+    const leave = { type: 'leave', group: 'app.example.test', from: 'b', role: 'secondary' } as const;
+    expect((await post(PEER_MESSAGE_PATH, JSON.stringify({ v: 1, message: leave }))).status).toBe(409);
+    const { body: issued } = await post(PEER_NONCE_PATH, JSON.stringify({ v: 1, challenge: 'z' }));
+    const withNonce = JSON.stringify({ v: 1, message: leave, nonce: issued.nonce });
+    expect((await post(PEER_MESSAGE_PATH, withNonce)).status).toBe(200);
+    expect((await post(PEER_MESSAGE_PATH, withNonce)).status).toBe(409);
+    const { body: another } = await post(PEER_NONCE_PATH, JSON.stringify({ v: 1, challenge: 'w' }));
+    const badRole = await post(PEER_MESSAGE_PATH, JSON.stringify({ v: 1, message: { ...leave, role: 'observer' }, nonce: another.nonce }));
+    expect(badRole.status).toBe(400);
+    expect(receiver).toHaveBeenCalledTimes(1);
+    expect(await sender.send(target, leave)).toEqual({ accepted: true });
+    expect(receiver).toHaveBeenLastCalledWith(leave);
   });
 
   it('refuses malformed messages with 400', async () => {
@@ -190,13 +209,57 @@ describe('failures reject with PeerUnreachableError', () => {
     const cutSender = createHttpPeerTransport({ peerSecret: SECRET, timeoutMs: 1000, isPathCut: () => true });
     await expect(cutSender.send(target, heartbeat(2000))).rejects.toBeInstanceOf(PeerUnreachableError);
     cutSender.close();
-    cutPath = true;
+    cutPath = 'both';
     await expect(sender.send(target, heartbeat(2001))).rejects.toThrow(/503/);
     expect(receiver).not.toHaveBeenCalled();
+  });
+
+  it('cut one way: `in` refuses what arrives; `out` sends nothing and loses the answer to a message it processed', async () => {
+    cutPath = 'in';
+    await expect(sender.send(target, heartbeat(1, 9))).rejects.toThrow(/503/);
+    expect(receiver).not.toHaveBeenCalled();
+
+    cutPath = 'out';
+    const dropped = receiverTransport.stats.answersDropped;
+    await expect(sender.send(target, heartbeat(2, 9))).rejects.toBeInstanceOf(PeerUnreachableError);
+    expect(receiver).toHaveBeenCalledOnce();
+    // A message that needs a nonce: the nonce is answered, so the message arrives; its answer is what is lost.
+    const joinMessage = { type: 'join', group: 'app.example.test', member: { nodeId: 'c', address: '127.0.0.4', port: 8080, scheme: 'http' } };
+    await expect(sender.send(target, joinMessage as Extract<PeerMessage, { type: 'join' }>)).rejects.toBeInstanceOf(PeerUnreachableError);
+    expect(receiver).toHaveBeenCalledTimes(2);
+    expect(receiverTransport.stats.answersDropped).toBe(dropped + 2);
+
+    // Seen from the sender: `out` sends nothing, `in` still sends and hears the answer.
+    cutPath = 'none';
+    const outSender = createHttpPeerTransport({ peerSecret: SECRET, timeoutMs: 1000, pathCut: () => 'out' });
+    const inSender = createHttpPeerTransport({ peerSecret: SECRET, timeoutMs: 1000, pathCut: () => 'in' });
+    try {
+      await expect(outSender.send(target, heartbeat(3, 9))).rejects.toThrow(/cut/);
+      expect(receiver).toHaveBeenCalledTimes(2);
+      expect(await inSender.send(target, heartbeat(4, 9))).toMatchObject({ accepted: true });
+    } finally {
+      outSender.close();
+      inSender.close();
+    }
   });
 });
 
 describe('building blocks', () => {
+  it('the fault file of agctl start: absent = none; empty or both = both ways; in; out; anything else = both, reported', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ag-cut-'));
+    const file = join(dir, 'peer-cut');
+    const unknown: string[] = [];
+    const cut = () => peerPathCutFromFile(file, (content) => unknown.push(content));
+    try {
+      expect(cut()).toBe('none');
+      const seen = ['', 'both', ' IN\n', 'out', 'cut'].map((content) => (writeFileSync(file, content), cut()));
+      expect(seen).toEqual(['both', 'both', 'in', 'out', 'both']);
+      expect(unknown).toEqual(['cut']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('seal opens only with the same peer secret', () => {
     const sealed = seal(SECRET, 'tsig-secret');
     expect(sealed).not.toContain('tsig-secret');

@@ -27,7 +27,7 @@ const validTimers = fc
 describe('settings', () => {
   it('has the product defaults: heartbeat 20 s, check 30 s, failover period 60 s, TTL 30 s', () => {
     const settings = loadSettings(base);
-    expect(settings.timers).toEqual({ heartbeatIntervalMs: 20_000, checkIntervalMs: 30_000, absenceMs: 60_000, leaseMs: 45_000 });
+    expect(settings.timers).toEqual({ heartbeatIntervalMs: 20_000, checkIntervalMs: 30_000, absenceMs: 60_000, leaseMs: 45_000, leaseBoundMs: 45_000 * (1.01 / 0.99) });
     expect(settings.groupFqdnTtl).toBe(30);
     expect(settings.leaseDuration).toBe(60 * DEFAULT_LEASE_FRACTION);
     expect(settings.externalScheme).toBe('http');

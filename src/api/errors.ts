@@ -1,3 +1,5 @@
+import type { GroupMembers } from './nodeState.js';
+
 /**
  * Errors of the library, as named types with stable codes (in the manner of fastify and pino): match on `code`,
  * not on the message.
@@ -53,6 +55,66 @@ export class MembershipError extends AvailabilityGroupError {
   static readonly code = 'AG_MEMBERSHIP';
   constructor(message: string) {
     super(MembershipError.code, message);
+  }
+}
+
+/**
+ * A join was refused because the group already has two members: a Primary and another Secondary. `members` names
+ * both. The same node id may join again (it replaces its own address); another one waits until the Primary removes
+ * the Secondary (`removeMember`, `DELETE /ag/api/v1/group/members/{node_id}`).
+ */
+export class GroupFullError extends AvailabilityGroupError {
+  static readonly code = 'AG_GROUP_FULL';
+  readonly members: GroupMembers;
+  constructor(group: string, members: GroupMembers) {
+    const describe = (member: GroupMembers['primary']) => (member === null ? '(none)' : `${member.nodeId} at ${member.address}:${member.port}`);
+    super(
+      GroupFullError.code,
+      `The group ${group} already has two members: Primary ${describe(members.primary)}, Secondary ${describe(members.secondary)}. ` +
+        'Only the same node id can join again; to replace the Secondary, remove it on the Primary first.',
+    );
+    this.members = members;
+  }
+}
+
+/** No member of this node's group has the given node id. */
+export class NoSuchMemberError extends AvailabilityGroupError {
+  static readonly code = 'AG_NO_SUCH_MEMBER';
+  readonly nodeId: string;
+  constructor(nodeId: string, message = `The group has no member ${nodeId}.`) {
+    super(NoSuchMemberError.code, message);
+    this.nodeId = nodeId;
+  }
+}
+
+/**
+ * `createNode` was given neither a port nor the settings to build it: a node never runs on in-memory ports unless
+ * asked for them by name (`inMemoryPorts()`).
+ */
+export class NodePortsError extends AvailabilityGroupError {
+  static readonly code = 'AG_NODE_PORTS_MISSING';
+  constructor(message: string) {
+    super(NodePortsError.code, message);
+  }
+}
+
+/**
+ * A manual failover did not complete (rule 6). `outcome` says what became of the group: `refused` and `failed` leave
+ * it as it was (the Primary kept or regained its lease before this was thrown); `unconfirmed` means a DNS update
+ * went unanswered and the records decide which node is Primary. `reason` is a machine-readable word
+ * (`in_progress`, `not_ready`, `stale`, `dns_unreachable`, `peer_unreachable`, `peer_refused`, `lost_race`, ...).
+ */
+export class FailoverError extends AvailabilityGroupError {
+  static readonly code = 'AG_FAILOVER_NOT_COMPLETED';
+  readonly outcome: 'refused' | 'failed' | 'unconfirmed';
+  readonly reason: string;
+  /** Whether this node acts as Primary as the error is thrown. */
+  readonly actingPrimary: boolean;
+  constructor(outcome: 'refused' | 'failed' | 'unconfirmed', reason: string, message: string, actingPrimary: boolean) {
+    super(FailoverError.code, message);
+    this.outcome = outcome;
+    this.reason = reason;
+    this.actingPrimary = actingPrimary;
   }
 }
 

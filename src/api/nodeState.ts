@@ -19,7 +19,7 @@ export interface NodeState {
   readonly heartbeatMethod: HeartbeatMethod | null;
   /** The newest heartbeat's send time on the Primary's wall clock. */
   readonly lastHeartbeatTime: string | null;
-  /** When this node last checked DNS. */
+  /** When this node, as Secondary, last ran its standby check (read DNS); null on a Primary and outside a group. */
   readonly lastUpdated: string | null;
   readonly nodeId: string;
   /** The highest epoch this node knows: the number of the current Primary. */

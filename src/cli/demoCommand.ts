@@ -1,5 +1,6 @@
 import { EventId } from '../api/constants.js';
 import { createNode, type AvailabilityNode } from '../node/createNode.js';
+import { inMemoryPorts } from '../node/inMemoryPorts.js';
 import { InMemoryDnsAuthority } from '../dns/inMemoryDnsAuthority.js';
 import { InMemoryPeerNetwork } from '../peer/inMemoryPeerNetwork.js';
 import { silentLogger } from '../node/logger.js';
@@ -116,12 +117,11 @@ export async function runInMemoryDemo(timers: { heartbeat: number; check: number
   };
   console.log(`Availability group demo (in memory): heartbeat ${timers.heartbeat} s, check ${timers.check} s, failover period ${timers.absence} s\n`);
   let heartbeatsReceived = 0;
-  const a = createNode({ node_id: 'a', external_ipv4_address: '127.0.0.2', ...group }, { dns, peer: network.transport(), logger: silentLogger() });
+  const a = createNode({ node_id: 'a', external_ipv4_address: '127.0.0.2', ...group }, { ...inMemoryPorts({ network, dns }), logger: silentLogger() });
   const b = createNode(
     { node_id: 'b', external_ipv4_address: '127.0.0.3' },
     {
-      dns,
-      peer: network.transport(),
+      ...inMemoryPorts({ network, dns }),
       logger: silentLogger(),
       inspect: (event) => {
         if (event.type === '@xstate.event' && event.event.type === 'HEARTBEAT_RECEIVED') heartbeatsReceived += 1;

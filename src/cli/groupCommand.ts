@@ -2,23 +2,34 @@ import { API_CLIENT_HELP, API_CLIENT_OPTIONS, ApiClient, printAnswer } from './a
 import { CliUsageError, parseCli, readConfigFile, runCli } from './cliConfig.js';
 import type { CliCommand } from './command.js';
 
-const HELP = `agctl group: show, create, update or join an availability group
+const HELP = `agctl group: show, create, update, join or leave an availability group, or remove a member
 
 Usage: agctl group show   [client options]
        agctl group create [--settings <file.json>] [client options]
        agctl group update --settings <file.json> [client options]
        agctl group join   [--group-fqdn <fqdn>] [client options]
+       agctl group leave  [client options]
+       agctl group remove-member <node_id> [client options]
 
   show     GET /ag/api/v1/group: configuration (tsig_secret shown as ""), members and state
-  create   POST /ag/api/v1/group: this node becomes the Primary of a new group; --settings sends group settings
-           (a JSON object: group_fqdn, tsig_name, tsig_secret, intervals...) first, else the configured ones apply
+  create   POST /ag/api/v1/group: this node becomes the Primary of a new group with the group settings in
+           --settings (a JSON object: group_fqdn, tsig_name, tsig_secret, intervals...), else the configured
+           ones; if the group cannot be created, the settings sent are not applied
   update   PUT /ag/api/v1/group, on the acting Primary: changes the group settings in --settings and pushes them
            to the Secondary; the answer says whether it runs them now ("secondary": "updated") or gets them
            with its next acknowledged heartbeat ("pending"). Refused, naming the field: a new group_fqdn or
            external_scheme, and a timer change too large to be safe while one node still runs the old timers
            (change the timers in smaller steps)
   join     PUT /ag/api/v1/group/members: this node finds the Primary through the group's A record on its
-           dns_server and joins as Secondary; the group's settings come from the Primary
+           dns_server and joins as Secondary; the group's settings come from the Primary. A group has two
+           members: a node with another id than the Secondary's is refused (409, naming both members)
+  leave    DELETE /ag/api/v1/group (this project's): this node leaves. A Secondary asks the Primary to drop
+           it; a Primary removes the group's records (the group is dissolved) and the Secondary leaves too.
+           It leaves even if the other member cannot be reached: "peer" says "notified", "unreachable",
+           "refused" or "none"
+  remove-member <node_id>
+           DELETE /ag/api/v1/group/members/<node_id> (this project's), on the acting Primary: drops the
+           Secondary (a dead one, so that a replacement can join) and tells it to leave if it is reachable
 
 Options:
   --settings <file>    create, update: the group settings to send
@@ -27,10 +38,18 @@ ${API_CLIENT_HELP}
   -h, --help           show this help
 `;
 
-/** `agctl group show|create|update|join`. */
+/** The actions of `agctl group`, and how many arguments each takes after its name. */
+const ACTIONS = { show: 0, create: 0, update: 0, join: 0, leave: 0, 'remove-member': 1 } as const;
+type GroupAction = keyof typeof ACTIONS;
+
+function isAction(value: string | undefined): value is GroupAction {
+  return value !== undefined && Object.hasOwn(ACTIONS, value);
+}
+
+/** `agctl group show|create|update|join|leave|remove-member`. */
 export const groupCommand: CliCommand = {
   name: 'group',
-  summary: 'show, create, update or join a group (GET/POST/PUT /group, PUT /group/members)',
+  summary: 'show, create, update, join or leave a group, or remove a member (GET/POST/PUT/DELETE /group, PUT/DELETE /group/members)',
   run: (argv) =>
     runCli('group', async () => {
       const { values, positionals } = parseCli(argv, { ...API_CLIENT_OPTIONS, settings: { type: 'string' }, 'group-fqdn': { type: 'string' } }, true);
@@ -38,12 +57,15 @@ export const groupCommand: CliCommand = {
         process.stdout.write(HELP);
         return 0;
       }
-      const [action, ...extra] = positionals;
-      if (extra.length > 0) throw new CliUsageError(`unexpected argument ${extra[0]}`);
-      if (action !== 'show' && action !== 'create' && action !== 'update' && action !== 'join') throw new CliUsageError('give an action: show, create, update or join (agctl group --help)');
+      const [action, ...args] = positionals;
+      if (!isAction(action)) throw new CliUsageError('give an action: show, create, update, join, leave or remove-member (agctl group --help)');
+      if (action === 'remove-member' && args.length === 0) throw new CliUsageError('group remove-member needs the node_id of the member to remove');
+      if (args.length > ACTIONS[action]) throw new CliUsageError(`unexpected argument ${args[ACTIONS[action]]}`);
       if (action === 'update' && values.settings === undefined) throw new CliUsageError('group update needs --settings <file.json> with the settings to change');
       const client = await ApiClient.fromFlags(values);
       if (action === 'show') return printAnswer('group show', await client.call('GET', '/group'));
+      if (action === 'leave') return printAnswer('group leave', await client.call('DELETE', '/group'));
+      if (action === 'remove-member') return printAnswer('group remove-member', await client.call('DELETE', `/group/members/${encodeURIComponent(args[0]!)}`));
       if (action === 'create' || action === 'update') {
         const body = values.settings === undefined ? {} : await readConfigFile(values.settings);
         return printAnswer(`group ${action}`, await client.call(action === 'create' ? 'POST' : 'PUT', '/group', body));

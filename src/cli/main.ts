@@ -9,7 +9,7 @@ import { EXIT_USAGE } from './command.js';
 const COMMANDS: ReadonlyArray<{ name: string; summary: string; load: () => Promise<CliCommand> }> = [
   { name: 'start', summary: 'run one node: statechart, DNS client, peer transport and HTTP API', load: async () => (await import('./startCommand.js')).startCommand },
   { name: 'dns-server', summary: 'run the embedded authoritative DNS server for one zone', load: async () => { const { dnsServerCommand } = await import('./dnsServerCommand.js'); return { name: 'dns-server', summary: '', run: (argv) => dnsServerCommand([...argv]) }; } },
-  { name: 'group', summary: 'show, create, update or join a group (GET/POST/PUT /group, PUT /group/members)', load: async () => (await import('./groupCommand.js')).groupCommand },
+  { name: 'group', summary: 'show, create, update, join or leave a group, or remove a member (GET/POST/PUT/DELETE /group, PUT/DELETE /group/members)', load: async () => (await import('./groupCommand.js')).groupCommand },
   { name: 'state', summary: "print a node's state (GET /ag/api/v1/state)", load: async () => (await import('./stateCommand.js')).stateCommand },
   { name: 'failover', summary: 'manual failover on a node (PUT /ag/api/v1/failover)', load: async () => (await import('./failoverCommand.js')).failoverCommand },
   { name: 'demo', summary: 'run a failover demo and print its timeline (the main job: npm start)', load: async () => (await import('./demoCommand.js')).demoCommand },

@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lookupAddress, parseHostPort } from '../http/primaryLocator.js';
+import { parseHostPort } from '../dns/dnsTransport.js';
+import { lookupAddress } from '../http/primaryLocator.js';
 import { AgctlProcess, freePort, waitFor } from './agctlProcess.js';
 import { Timeline } from './timeline.js';
 

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { setDefaultNode } from '../api/defaultNode.js';
 import { SettingsError } from '../api/errors.js';
 import { NodeRole } from '../api/constants.js';
@@ -6,6 +6,7 @@ import { createPrimaryLocator } from '../http/primaryLocator.js';
 import { joinThroughDns } from '../http/joinThroughDns.js';
 import { startNetworkedNode, type NetworkedNode } from '../http/networkedNode.js';
 import { createLogger, type Logger } from '../node/logger.js';
+import type { PeerPathCut } from '../peer/httpPeerTransport.js';
 import { waitFor } from './agctlProcess.js';
 import { CliUsageError, parseCli, readConfigFile, runCli } from './cliConfig.js';
 import type { CliCommand } from './command.js';
@@ -13,8 +14,29 @@ import type { CliCommand } from './command.js';
 /** Exit code for a configuration the node refuses (sysexits EX_CONFIG). */
 export const EXIT_CONFIG = 78;
 
-/** Names a file whose existence cuts the peer path (tests and drills); see docs/operations.md. */
+/** Names a file whose existence cuts the peer path, its content saying which way (tests and drills); see docs/operations.md. */
 export const PEER_CUT_FILE_ENV = 'AG_FAULT_PEER_CUT_FILE';
+
+/**
+ * The peer-path cut that the fault file asks for right now: `none` while it does not exist; otherwise its content
+ * (trimmed, any case): empty or `both` cuts both ways, `in` cuts what this node receives, `out` what it sends and
+ * answers. Other content (or a file that cannot be read) cuts both ways, and `onUnknown` is told the content.
+ *
+ * @example
+ * peerPathCutFromFile('/tmp/cut') // 'none' until `echo out > /tmp/cut`, then 'out'
+ */
+export function peerPathCutFromFile(file: string, onUnknown: (content: string) => void = () => undefined): PeerPathCut {
+  let content: string;
+  try {
+    content = readFileSync(file, 'utf8').trim().toLowerCase();
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'none' : 'both';
+  }
+  if (content === '' || content === 'both') return 'both';
+  if (content === 'in' || content === 'out') return content;
+  onUnknown(content);
+  return 'both';
+}
 
 const HELP = `agctl start: run one availability group node
 
@@ -43,7 +65,9 @@ Options:
 
 Environment:
   AG_LOG_LEVEL                log level (default info)
-  ${PEER_CUT_FILE_ENV}      while this file exists, the node sends and accepts no peer messages (fault drill)
+  ${PEER_CUT_FILE_ENV}      while this file exists the peer path is cut (fault drill); its content says which
+                              way: empty or "both" (nothing sent or received), "in" (incoming peer requests
+                              refused), "out" (sends fail; incoming messages are processed but never answered)
 `;
 
 /** `agctl start`. */
@@ -74,11 +98,23 @@ export const startCommand: CliCommand = {
 async function runNode(file: string, input: Record<string, unknown>, flags: { createGroup: boolean; join: boolean; joinTimeoutMs: number }): Promise<number> {
   const logger = createLogger({ name: 'agnode' });
   const cutFile = process.env[PEER_CUT_FILE_ENV];
+  const warned = new Set<string>();
+  const warnUnknownCut = (content: string) => {
+    if (warned.has(content)) return;
+    warned.add(content);
+    logger.warn({ file: cutFile, content: content.slice(0, 40) }, 'peer cut file: unknown direction (expected in, out or both); cutting both ways');
+  };
+  let lastCut: PeerPathCut = 'none';
+  const noteCut = (cut: PeerPathCut) => {
+    if (cut !== lastCut) logger.warn({ file: cutFile, from: lastCut, to: cut }, `peer path cut: ${cut} (fault switch)`);
+    lastCut = cut;
+    return cut;
+  };
   let running: NetworkedNode;
   try {
     running = await startNetworkedNode(input, {
       logger,
-      ...(cutFile === undefined || cutFile === '' ? {} : { isPeerPathCut: () => existsSync(cutFile) }),
+      ...(cutFile === undefined || cutFile === '' ? {} : { peerPathCut: () => noteCut(peerPathCutFromFile(cutFile, warnUnknownCut)) }),
     });
   } catch (error) {
     if (error instanceof SettingsError) {

@@ -12,6 +12,17 @@ export interface DnsServerAddress {
   readonly port: number;
 }
 
+/**
+ * Splits `host:port` (the `dns_server` setting, already validated) into its parts.
+ *
+ * @example
+ * parseHostPort('127.0.0.1:5353') // { host: '127.0.0.1', port: 5353 }
+ */
+export function parseHostPort(value: string): DnsServerAddress {
+  const at = value.lastIndexOf(':');
+  return { host: value.slice(0, at), port: Number(value.slice(at + 1)) };
+}
+
 /** What to do with one received message: a parsed result to finish with, or undefined to ignore it and wait on. */
 export type AcceptResponse<T> = (bytes: Buffer) => { readonly result: T; readonly truncated: boolean } | undefined;
 

@@ -16,7 +16,7 @@ interface StoredRecords {
  *
  * @example
  * const dns = new InMemoryDnsAuthority();
- * const node = createNode(settings, { dns });
+ * const node = createNode(settings, { dns, peer: network.transport() });
  */
 export class InMemoryDnsAuthority implements DnsAuthority {
   readonly #names = new Map<string, StoredRecords>();

@@ -1,4 +1,14 @@
-import { AvailabilityGroupError, GroupOperationError, MembershipError, NotActingPrimaryError, SettingsError } from '../api/errors.js';
+import {
+  AvailabilityGroupError,
+  FailoverError,
+  GroupFullError,
+  GroupOperationError,
+  MembershipError,
+  NoSuchMemberError,
+  NotActingPrimaryError,
+  SettingsError,
+} from '../api/errors.js';
+import { memberBody } from './apiShapes.js';
 
 /** An error body of the HTTP API, in the product's shape. */
 export interface ApiErrorBody {
@@ -63,7 +73,8 @@ export function unsupportedMediaType(): ApiError {
 
 /**
  * Maps anything thrown while handling a request to the API error to answer with. Library errors keep their code in
- * `details.error_code`; an unexpected error becomes a 500 whose message reveals nothing internal.
+ * `details.error_code`; a full group is 409 with `details.members` (the product's member shape), an unknown member
+ * 404; an unexpected error becomes a 500 whose message reveals nothing internal.
  *
  * @example
  * reply.code(toApiError(error).status).send(toApiError(error).body());
@@ -77,7 +88,17 @@ export function toApiError(error: unknown): ApiError {
     return new ApiError(400, 'BadRequest', 'The request body is not valid JSON.');
   }
   const details = error instanceof AvailabilityGroupError ? { error_code: error.code } : {};
+  if (error instanceof GroupFullError) {
+    const members = { primary: memberBody(error.members.primary), secondary: memberBody(error.members.secondary) };
+    return new ApiError(409, 'Conflict', error.message, { ...details, members });
+  }
+  if (error instanceof NoSuchMemberError) return new ApiError(404, 'NotFound', error.message, { ...details, node_id: error.nodeId });
   if (error instanceof MembershipError) return new ApiError(409, 'Conflict', error.message, details);
+  if (error instanceof FailoverError) {
+    // Refused: the request conflicts with the group's state (409). Failed or unconfirmed: something did not answer (503).
+    const status = error.outcome === 'refused' ? 409 : 503;
+    return new ApiError(status, status === 409 ? 'Conflict' : 'ServiceUnavailable', error.message, { ...details, outcome: error.outcome, reason: error.reason, acting_primary: error.actingPrimary });
+  }
   if (error instanceof NotActingPrimaryError) return new ApiError(503, 'ServiceUnavailable', error.message, details);
   if (error instanceof GroupOperationError) return new ApiError(503, 'ServiceUnavailable', error.message, details);
   if (error instanceof AvailabilityGroupError) return new ApiError(500, 'InternalServerError', error.message, details);

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import type { AvailabilityNode } from '../node/createNode.js';
+import type { AvailabilityNode, LeaveResult } from '../node/createNode.js';
 import { NodeRole } from '../api/constants.js';
 import { ApiError, forbidden, invalidInput, toApiError, unauthorized, unsupportedMediaType } from './apiError.js';
 import { joinRequestFrom, settingsChangesFrom } from './apiBodies.js';
@@ -26,6 +26,8 @@ export const ApiMessage = {
   FailoverCompleted: 'Manual failover completed.',
   GroupCreated: 'Availability group created.',
   Joined: 'Node joined the availability group as Secondary.',
+  Left: 'Node left the availability group.',
+  MemberRemoved: 'Member removed from the availability group.',
 } as const;
 
 function digest(value: string): Buffer {
@@ -48,8 +50,10 @@ async function requireJsonBody(request: FastifyRequest): Promise<void> {
 
 /**
  * The `/ag/api/v1` API in the product's shapes (register with `{ prefix: '/ag/api/v1' }`): `GET /state`,
- * `GET/POST/PUT /group`, `PUT /group/members`, `PUT /configuration`, `PUT /failover`. Every route needs the bearer
- * token; errors are `{code, message, details, status}`; no answer carries a secret.
+ * `GET/POST/PUT /group`, `PUT /group/members`, `PUT /configuration`, `PUT /failover`, and this project's
+ * `DELETE /group` (leave) and `DELETE /group/members/{node_id}` (remove the Secondary). Every route needs the bearer
+ * token; errors are `{code, message, details, status}`; no answer carries a secret; a refused request changes
+ * nothing.
  *
  * @example
  * await app.register(apiRoutes, { prefix: '/ag/api/v1', node, apiToken });
@@ -77,9 +81,15 @@ export const apiRoutes: FastifyPluginAsync<ApiRoutesOptions> = async (app, optio
     const changes = settingsChangesFrom(request.body, node.settings);
     requireNotInGroup(node, 'create a group');
     if ((changes.group_fqdn ?? node.settings.groupFqdn) === undefined) throw invalidInput([{ field: 'group_fqdn', rule: 'is required to create a group' }]);
-    await node.updateSettings(changes);
-    await node.createGroup();
+    // The body's settings apply only if the group is created: a refused request changes nothing.
+    await node.createGroup(changes);
     return reply.code(201).send({ message: ApiMessage.GroupCreated });
+  });
+
+  // This project's: leave the group (a Primary dissolves it); the other member is told if it can be reached.
+  app.delete('/group', async () => {
+    if (node.getNodeState().nodeRole === NodeRole.NotInGroup) throw new ApiError(409, 'Conflict', 'This node is not in an availability group.');
+    return leaveBody(ApiMessage.Left, await node.leaveGroup());
   });
 
   app.put('/group', withBody, async (request) => {
@@ -99,6 +109,11 @@ export const apiRoutes: FastifyPluginAsync<ApiRoutesOptions> = async (app, optio
     return { message: ApiMessage.Joined };
   });
 
+  // This project's: the acting Primary drops its Secondary (a dead one, so that a replacement can join).
+  app.delete<{ Params: { node_id: string } }>('/group/members/:node_id', async (request) => {
+    return leaveBody(ApiMessage.MemberRemoved, await node.removeMember(request.params.node_id));
+  });
+
   app.put('/configuration', withBody, async (request) => {
     const changes = settingsChangesFrom(request.body, node.settings);
     requireNotInGroup(node, 'preconfigure it (use PUT /group on the Primary)');
@@ -111,6 +126,11 @@ export const apiRoutes: FastifyPluginAsync<ApiRoutesOptions> = async (app, optio
     return { message: ApiMessage.FailoverCompleted };
   });
 };
+
+/** The answer to a leave or a removal: the message, and whether the other member was told (`reason` when not). */
+function leaveBody(message: string, result: LeaveResult): Record<string, unknown> {
+  return { message, peer: result.peer, ...(result.reason === undefined ? {} : { reason: result.reason }) };
+}
 
 function requireNotInGroup(node: AvailabilityNode, what: string): void {
   if (node.getNodeState().nodeRole !== NodeRole.NotInGroup) throw new ApiError(409, 'Conflict', `This node is already in an availability group; it cannot ${what}.`);

@@ -13,7 +13,7 @@ export { NodeMetrics, type NodeMetricsOptions } from './nodeMetrics.js';
 export { openApiDocument } from './openApiDocument.js';
 export { createPrimaryLocator, lookupAddress } from './primaryLocator.js';
 export { joinThroughDns } from './joinThroughDns.js';
-export { SettingsDnsAuthority, type SettingsDnsAuthorityOptions } from './settingsDnsAuthority.js';
+export { SettingsDnsAuthority, type SettingsDnsAuthorityOptions, type DnsClientSettings } from '../dns/settingsDnsAuthority.js';
 export {
   createHttpPeerTransport,
   PEER_MESSAGE_PATH,

@@ -6,7 +6,8 @@ import type { PrimaryLocator } from './apiRoutes.js';
  * Joins the group `groupFqdn` as Secondary: finds the Primary through the group's A record (`locatePrimary`),
  * then asks it over the signed peer channel (`node.joinGroup`), which brings the group's settings. The Primary is
  * expected on this node's own port and the given scheme (both nodes of a group use the same). Rejects with
- * `GroupOperationError` when the Primary cannot be found in DNS.
+ * `GroupOperationError` when the Primary cannot be found in DNS or refuses, `GroupFullError` when the group has
+ * another Secondary; either way no setting changes.
  *
  * @example
  * await joinThroughDns(node, createPrimaryLocator('127.0.0.1:5353'), 'app.example.test', 'http');
@@ -18,6 +19,6 @@ export async function joinThroughDns(node: AvailabilityNode, locatePrimary: Prim
   } catch (error) {
     throw new GroupOperationError(`Could not find the Primary of ${groupFqdn} in DNS: ${(error as Error).message}`, { cause: error });
   }
-  if (node.settings.groupFqdn !== groupFqdn) await node.updateSettings({ group_fqdn: groupFqdn });
-  await node.joinGroup({ address, port: node.settings.externalPort, scheme });
+  // The group name counts only if the join succeeds: a refused join changes no setting.
+  await node.joinGroup({ address, port: node.settings.externalPort, scheme }, node.settings.groupFqdn === groupFqdn ? {} : { group_fqdn: groupFqdn });
 }

@@ -7,12 +7,13 @@ import { createNode, type AvailabilityNode } from '../node/createNode.js';
 import { createLogger, type Logger } from '../node/logger.js';
 import { FileNodeStore, InMemoryNodeStore } from '../node/nodeStore.js';
 import { loadSettings, type Settings, type SettingsInput } from '../node/settings.js';
-import { createHttpPeerTransport, type HttpPeerTransport } from '../peer/httpPeerTransport.js';
+import { createHttpPeerTransport, type HttpPeerTransport, type PeerPathCut } from '../peer/httpPeerTransport.js';
 import { availabilityGroupPlugin } from './availabilityGroupPlugin.js';
 import { inspectorPlugin } from './inspector/inspectorPlugin.js';
 import { NodeMetrics } from './nodeMetrics.js';
 import { createPrimaryLocator } from './primaryLocator.js';
-import { SettingsDnsAuthority } from './settingsDnsAuthority.js';
+import { dnsBudgetMs, SettingsDnsAuthority } from '../dns/settingsDnsAuthority.js';
+import type { PeerMessage } from '../peer/peerMessages.js';
 
 /** Options of {@link startNetworkedNode}. */
 export interface NetworkedNodeOptions {
@@ -20,6 +21,8 @@ export interface NetworkedNodeOptions {
   readonly logger?: Logger;
   /** The peer-path fault switch (tests and drills): while it returns true no peer message is sent or received. */
   readonly isPeerPathCut?: () => boolean;
+  /** The same fault switch with a direction (`in`, `out`, `both`, `none`); wins over `isPeerPathCut`. */
+  readonly peerPathCut?: () => PeerPathCut;
   /** Registers more routes on the node's server before it listens (e.g. the inspector at `/ag/inspect`). */
   readonly configure?: (app: FastifyInstance, node: AvailabilityNode) => void | Promise<void>;
   /** Sees every XState inspection event of the node's actor. */
@@ -37,6 +40,17 @@ export interface NetworkedNode {
   readonly url: string;
   /** Stops the node (an acting Primary with a healthy peer hands over first, unless `handOver: false`), then the server. */
   stop(options?: { handOver?: boolean }): Promise<void>;
+}
+
+/**
+ * How long a node waits for its peer's answer: about one heartbeat interval (a heartbeat that takes longer is no use
+ * to the lease anyway). A handover, its probe and a step-down request are answered only after the peer's own DNS
+ * read or update, so they also get the DNS client's whole budget (see `dnsTimeoutMs`).
+ */
+function peerTimeoutMs(settings: Settings, message: PeerMessage): number {
+  const base = Math.min(5000, Math.max(100, settings.timers.heartbeatIntervalMs));
+  const waitsForDns = message.type === 'handover' || message.type === 'handover-probe' || message.type === 'step-down';
+  return waitsForDns ? base + dnsBudgetMs(settings) : base;
 }
 
 /** Node settings a networked node cannot run without, beyond what `loadSettings` requires. */
@@ -92,11 +106,12 @@ export async function startNetworkedNode(input: SettingsInput | unknown, options
   const peer = createHttpPeerTransport({
     peerSecret: settings.peerSecret!,
     // About one heartbeat interval: a heartbeat that takes longer is no use to the lease anyway.
-    timeoutMs: () => Math.min(5000, Math.max(100, current().timers.heartbeatIntervalMs)),
+    timeoutMs: (message) => peerTimeoutMs(current(), message),
     logger: logger.child({ component: 'peer' }),
     // The peer's certificate: signed by a public CA, by the private CA of tls_ca_file, or the same as this node's.
     ...(tls === null ? {} : { tls: { ca: [...rootCertificates, tls.cert, ...tls.ca] } }),
     ...(options.isPeerPathCut === undefined ? {} : { isPathCut: options.isPeerPathCut }),
+    ...(options.peerPathCut === undefined ? {} : { pathCut: options.peerPathCut }),
   });
   const dns = new SettingsDnsAuthority({ settings: current, logger: logger.child({ component: 'dns' }), onError: (error) => metrics?.countDnsError(error) });
   node = createNode(settings, {

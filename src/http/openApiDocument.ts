@@ -8,6 +8,10 @@ const error = (description: string) => ({ description, content: json(ref('Error'
 const message = (text: string) => ({ description: text, content: json({ ...ref('Message'), example: { message: text } }) });
 const authErrors = { '401': error('No bearer token: `{"code":"Unauthorized","message":"Authentication is required.","status":401}`.'), '403': error('Wrong token: `{"code":"Forbidden","message":"Insufficient access rights.","status":403}`.') };
 const bodyErrors = { '400': error('A field is invalid; `message` and `details.fields` name it and the rule.'), '413': error('The body is too large.'), '415': error('The body is not declared `Content-Type: application/json`.') };
+const leaveAnswer = (text: string) => ({
+  description: `${text} \`peer\`: \`notified\` (the other member took it), \`unreachable\` or \`refused\` (\`reason\` says why; the change is made here anyway), or \`none\` (no other member).`,
+  content: json({ ...ref('LeaveAnswer'), example: { message: text, peer: 'notified' } }),
+});
 const settingsBody = (description: string) => ({ required: true, description, content: json(ref('Settings')) });
 const health = (summary: string, okWhen: string) => ({
   get: { summary, security: [], responses: { '200': { description: okWhen, content: json(ref('Health')) }, '503': { description: 'Otherwise.', content: json(ref('Health')) } } },
@@ -51,9 +55,16 @@ export const openApiDocument = {
     '/group': {
       get: { summary: 'Configuration (secrets blanked), members and state.', responses: { '200': { description: 'The group.', content: json(ref('Group')) }, ...authErrors } },
       post: {
-        summary: 'Create a group with this node as Primary (writes the A and TXT records). Fails if already a member.',
+        summary:
+          'Create a group with this node as Primary (writes the A and TXT records), with the settings in the body. Fails if already a member. Atomic: when the group cannot be created, the settings in the body are not applied.',
         requestBody: settingsBody('Group settings; `group_fqdn` is required unless configured.'),
-        responses: { '201': message(ApiMessage.GroupCreated), ...bodyErrors, ...authErrors, '409': error('Already in a group.'), '503': error('The records could not be written.') },
+        responses: {
+          '201': message(ApiMessage.GroupCreated),
+          ...bodyErrors,
+          ...authErrors,
+          '409': error('Already in a group.'),
+          '503': error('The records could not be written; the settings in the body were not applied.'),
+        },
       },
       put: {
         summary:
@@ -69,12 +80,37 @@ export const openApiDocument = {
           '409': error('Not in a group, or not the acting Primary.'),
         },
       },
+      delete: {
+        summary:
+          "This project's extension: leave the group. A Secondary asks the Primary (over the signed peer channel) to drop it; a Primary removes the group's records (the group is dissolved) and tells the Secondary, which leaves too. The node leaves even when the other member cannot be reached; `peer` says whether it was told.",
+        responses: { '200': leaveAnswer(ApiMessage.Left), ...authErrors, '409': error('Not in a group.') },
+      },
     },
     '/group/members': {
       put: {
-        summary: 'Join an existing group as Secondary. The Primary is found through the A record of `group_fqdn` (read from `dns_server`) and is reached on this node\'s own port and the given scheme; every other setting comes from it.',
+        summary:
+          "Join an existing group as Secondary. The Primary is found through the A record of `group_fqdn` (read from `dns_server`) and is reached on this node's own port and the given scheme; every other setting comes from it. A group has two members: a node with another id than the Secondary's is refused with 409 naming both members (the same id may join again and replaces its address). Nothing changes when the join is refused.",
         requestBody: { required: true, content: json({ type: 'object', properties: Object.fromEntries(JOIN_FIELDS.map((field) => [field, settingProperties[field]])) }) },
-        responses: { '200': message(ApiMessage.Joined), ...bodyErrors, ...authErrors, '409': error('Already in a group.'), '503': error('The Primary could not be found or refused.') },
+        responses: {
+          '200': message(ApiMessage.Joined),
+          ...bodyErrors,
+          ...authErrors,
+          '409': error('Already in a group, or the group is full: `message` and `details.members` (`primary`, `secondary`) name its members.'),
+          '503': error('The Primary could not be found or refused.'),
+        },
+      },
+    },
+    '/group/members/{node_id}': {
+      delete: {
+        summary:
+          "This project's extension, on the acting Primary: remove the Secondary `node_id` (a dead one, so that a replacement can join). The Secondary is told to leave if it can be reached; `peer` says whether it was.",
+        parameters: [{ name: 'node_id', in: 'path', required: true, schema: { type: 'string' }, description: 'The Secondary to remove.' }],
+        responses: {
+          '200': leaveAnswer(ApiMessage.MemberRemoved),
+          ...authErrors,
+          '404': error('The group has no member with this id.'),
+          '409': error('Not in a group, not the acting Primary, or the node id is this node\'s own (leave the group instead).'),
+        },
       },
     },
     '/configuration': {
@@ -107,6 +143,11 @@ export const openApiDocument = {
         type: 'object',
         required: ['message', 'secondary'],
         properties: { message: { type: 'string' }, secondary: { enum: ['updated', 'pending', 'none'] }, reason: { type: 'string' } },
+      },
+      LeaveAnswer: {
+        type: 'object',
+        required: ['message', 'peer'],
+        properties: { message: { type: 'string' }, peer: { enum: ['notified', 'unreachable', 'refused', 'none'] }, reason: { type: 'string' } },
       },
       Settings: { type: 'object', additionalProperties: false, properties: settingProperties },
       State: stateSchema,

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { DnsUnreachableError } from '../dns/errors.js';
-import { exchange, type DnsServerAddress } from '../dns/dnsTransport.js';
+import { exchange, parseHostPort, type DnsServerAddress } from '../dns/dnsTransport.js';
 import { buildQueryMessage } from '../dns/updateMessage.js';
 import { RRType, Rcode, canonicalName, decodeA, decodeMessage, rcodeName } from '../dns/wireFormat.js';
 import type { PrimaryLocator } from './apiRoutes.js';
@@ -46,10 +46,4 @@ export async function lookupAddress(server: DnsServerAddress, fqdn: string, time
 export function createPrimaryLocator(dnsServer: string, timeoutMs = 1000): PrimaryLocator {
   const server = parseHostPort(dnsServer);
   return (groupFqdn) => lookupAddress(server, groupFqdn, timeoutMs);
-}
-
-/** Splits `host:port` (the `dns_server` setting, already validated) into its parts. */
-export function parseHostPort(value: string): DnsServerAddress {
-  const at = value.lastIndexOf(':');
-  return { host: value.slice(0, at), port: Number(value.slice(at + 1)) };
 }

@@ -8,7 +8,7 @@ export const stateSchema = {
   properties: {
     heartbeat_method: { type: ['string', 'null'], enum: ['direct', 'dns', null] },
     last_heartbeat_time: { type: ['string', 'null'], description: 'ISO-8601 UTC with +00:00.' },
-    last_updated: { type: ['string', 'null'], description: 'ISO-8601 UTC with +00:00.' },
+    last_updated: { type: ['string', 'null'], description: "The Secondary's last standby check, ISO-8601 UTC with +00:00; null on a Primary and outside a group." },
     node_dns_connection_state: { type: 'string', enum: ['connected', 'disconnected', 'not_applicable'] },
     node_role: { type: 'string', enum: ['primary', 'secondary', 'not_in_group'] },
     node_id: { type: 'string' },

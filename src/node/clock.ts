@@ -20,7 +20,7 @@ export interface Clock {
  * The real clock: `performance.now()` (monotonic), `Date.now()` (wall) and Node's timers.
  *
  * @example
- * const node = createNode(settings, { clock: systemClock });
+ * const node = createNode(settings, { ...inMemoryPorts(), clock: systemClock });
  */
 export const systemClock: Clock = {
   monotonicNow: () => performance.now(),

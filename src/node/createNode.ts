@@ -2,23 +2,36 @@ import { createActor, type Actor, type InspectionEvent } from 'xstate';
 import type { Logger } from 'pino';
 import { nodeMachine, type NodeEmitted, type NodeMachine } from '../../machines/nodeMachine.js';
 import type { NodeCommandEvent } from '../../machines/nodeMachine.types.js';
-import { handoverReplyFor, heartbeatAckFor, stepDownReplyFor, type NodeSnapshot } from '../../machines/nodeReplies.js';
+import { handoverProbeReplyFor, handoverReplyFor, heartbeatAckFor, stepDownReplyFor, type NodeSnapshot } from '../../machines/nodeReplies.js';
 import { leaseIsValidAt, peerIsHealthyAt } from '../../machines/nodeRules.js';
 import { stateLabel, topState } from '../../machines/stateLabel.js';
 import { EventId, NodeRole, type EventId as EventIdType } from '../api/constants.js';
 import {
+  FailoverError,
+  GroupFullError,
   GroupOperationError,
   MembershipError,
+  NodePortsError,
+  NoSuchMemberError,
   NotActingPrimaryError,
   PeerMessageRejectedError,
   SettingsError,
+  type SettingsIssue,
 } from '../api/errors.js';
 import type { NodeEvent } from '../api/events.js';
 import type { GroupMembers, NodeState } from '../api/nodeState.js';
 import type { DnsAuthority } from '../dns/dnsAuthority.js';
-import { InMemoryDnsAuthority } from '../dns/inMemoryDnsAuthority.js';
-import { InMemoryPeerNetwork } from '../peer/inMemoryPeerNetwork.js';
-import type { GroupSettingsMessage, GroupSettingsReply, JoinReply, MemberAddress, PeerMessage, PeerReplyTo } from '../peer/peerMessages.js';
+import { SettingsDnsAuthority } from '../dns/settingsDnsAuthority.js';
+import type {
+  GroupSettingsMessage,
+  GroupSettingsReply,
+  JoinReply,
+  LeaveMessage,
+  LeaveReply,
+  MemberAddress,
+  PeerMessage,
+  PeerReplyTo,
+} from '../peer/peerMessages.js';
 import type { PeerTransport } from '../peer/peerTransport.js';
 import { formatWallTime, stampOf, systemClock, type Clock } from './clock.js';
 import { createLogger } from './logger.js';
@@ -37,13 +50,17 @@ import {
 import { SubscriberRegistry, type Subscriber } from './subscriptions.js';
 import { liveInspectionUrl, startLiveInspection, type LiveInspection } from '../inspect/liveInspector.js';
 
-/** The ports a node runs on. Each has an in-memory default, so `createNode(settings)` runs in one process. */
+/**
+ * The ports a node runs on. `dns` and `peer` have no in-memory default: pass them (`inMemoryPorts()` for a node
+ * inside this process), or let the settings build them (`dns_server` and the TSIG key give the real DNS client;
+ * the signed HTTP peer transport needs an HTTP server, which `startNetworkedNode` runs).
+ */
 export interface NodePorts {
   /** Monotonic and wall clocks and timers; default: the system clock. */
   readonly clock?: Clock;
-  /** The group's DNS authority; default: a fresh in-memory one. */
+  /** The group's DNS authority; default: the RFC 2136 + TSIG client of `dns_server` and the TSIG key in the settings. */
   readonly dns?: DnsAuthority;
-  /** The direct path to the peer; default: a transport on a private in-memory network (no peer reachable). */
+  /** The direct path to the peer; required (`inMemoryPorts().peer`, or the HTTP transport of `startNetworkedNode`). */
   readonly peer?: PeerTransport;
   /** Where settings and membership persist; default: in memory. */
   readonly store?: NodeStore;
@@ -62,6 +79,16 @@ export interface NodePorts {
  */
 export interface SettingsUpdate {
   readonly secondary: 'updated' | 'pending' | 'none';
+  readonly reason?: string;
+}
+
+/**
+ * What leaving (or removing a member) told the other member: `notified` when it took the news, `unreachable` when
+ * it could not be reached and `refused` when it answered no (`reason` says why; the change happened here anyway),
+ * `none` when there was no other member to tell.
+ */
+export interface LeaveResult {
+  readonly peer: 'notified' | 'unreachable' | 'refused' | 'none';
   readonly reason?: string;
 }
 
@@ -96,12 +123,28 @@ export interface AvailabilityNode {
    * `NotActingPrimaryError` without running it. `signal` aborts when the node stops acting as Primary.
    */
   requirePrimary<T>(work: PrimaryWork<T>): Promise<T>;
-  /** Forms a new group with this node as Primary (writes the A and TXT records). */
-  createGroup(): Promise<void>;
-  /** Joins the group whose Primary listens at `primary`: takes the group's settings from it, becomes Secondary. */
-  joinGroup(primary: { address: string; port?: number; scheme?: 'http' | 'https' }): Promise<void>;
-  /** Leaves the group; a Primary removes the group's records. */
-  leaveGroup(): Promise<void>;
+  /**
+   * Forms a new group with this node as Primary (writes the A and TXT records), with `changes` applied to the
+   * settings first. Atomic: when it fails, the settings in force and the persisted ones are as before.
+   */
+  createGroup(changes?: Partial<SettingsInput>): Promise<void>;
+  /**
+   * Joins the group whose Primary listens at `primary`: takes the group's settings from it, becomes Secondary.
+   * `changes` (e.g. the `group_fqdn` to join) apply only if the join succeeds. Rejects with `GroupFullError` when
+   * the group already has another Secondary.
+   */
+  joinGroup(primary: { address: string; port?: number; scheme?: 'http' | 'https' }, changes?: Partial<SettingsInput>): Promise<void>;
+  /**
+   * Leaves the group and tells the other member over the peer channel: a Secondary asks the Primary to drop it; a
+   * Primary removes the group's records (the group is dissolved) and the Secondary leaves too. The node leaves even
+   * when the other member cannot be told; `peer` says whether it was.
+   */
+  leaveGroup(): Promise<LeaveResult>;
+  /**
+   * On the acting Primary: drops the Secondary `nodeId` (a dead one, so that a replacement can join) and tells it
+   * to leave if it can be reached. `NoSuchMemberError` when no Secondary has that id; `MembershipError` elsewhere.
+   */
+  removeMember(nodeId: string): Promise<LeaveResult>;
   /** Manual failover (rule 6): a Primary hands over, a Secondary takes over. Resolves when it has happened. */
   failover(): Promise<void>;
   /**
@@ -121,16 +164,47 @@ export interface AvailabilityNode {
 
 /**
  * Creates a node from settings (validated now: a `SettingsError` names every bad field) and ports. Nothing runs
- * until `start()`.
+ * until `start()`. A node never falls back to in-memory ports: without `ports.dns` it uses the real DNS client of
+ * `dns_server` (a `SettingsError` names `tsig_name`/`tsig_secret` when the key is missing); `ports.peer` is
+ * required (a `NodePortsError` says how to get one: `inMemoryPorts()` in one process, `startNetworkedNode` on the
+ * network).
  *
  * @example
- * const node = createNode({ node_id: 'a', external_ipv4_address: '127.0.0.2', group_fqdn: 'app.example.test' });
+ * const node = createNode({ node_id: 'a', external_ipv4_address: '127.0.0.2', group_fqdn: 'app.example.test' }, inMemoryPorts());
  * await node.start();
  * await node.createGroup();
  * node.subscribe(EventId.NodeRoleChanged, (change) => console.log(change.previous, '->', change.new));
  */
 export function createNode(settings: SettingsInput | Settings, ports: NodePorts = {}): AvailabilityNode {
-  return new Node(isSettings(settings) ? settings : loadSettings(settings), ports);
+  const loaded = isSettings(settings) ? settings : loadSettings(settings);
+  requirePorts(loaded, ports);
+  return new Node(loaded, ports);
+}
+
+/** How to give a node its DNS authority and peer transport, for the messages of {@link requirePorts}. */
+const PORTS_HOW_TO =
+  'Pass them as ports (in one process: createNode(settings, inMemoryPorts())), or configure the network ' +
+  "(dns_server, tsig_name, tsig_secret, peer_secret, api_token) and run the node with startNetworkedNode from 'availability-group/http'.";
+
+/** Refuses ports that the settings cannot complete: no silent in-memory DNS authority or peer. */
+function requirePorts(settings: Settings, ports: NodePorts): void {
+  const missing: string[] = [];
+  if (ports.dns === undefined && settings.dnsServer === undefined) missing.push('a DNS authority (no ports.dns, and dns_server is not set)');
+  if (ports.peer === undefined && settings.peerSecret === undefined) missing.push('a peer transport (no ports.peer, and peer_secret is not set)');
+  if (missing.length > 0) throw new NodePortsError(`This node has no ${missing.join(' and no ')}. ${PORTS_HOW_TO}`);
+  if (ports.dns === undefined) {
+    const issues: SettingsIssue[] = [];
+    const rule = 'is required with dns_server when no ports.dns is given: the DNS client signs its updates with the TSIG key (a node that joins gets the key from its Primary: run it with startNetworkedNode, or pass ports.dns)';
+    if (settings.tsigName === undefined) issues.push({ field: 'tsig_name', rule });
+    if (settings.tsigSecret === undefined) issues.push({ field: 'tsig_secret', rule });
+    if (issues.length > 0) throw new SettingsError(issues);
+  }
+  if (ports.peer === undefined) {
+    throw new NodePortsError(
+      'peer_secret is set but no peer transport was given: the signed HTTP peer transport needs an HTTP server to receive on. ' +
+        "Run the node with startNetworkedNode from 'availability-group/http', or pass the transport as ports.peer (createHttpPeerTransport, registered on your server).",
+    );
+  }
 }
 
 function isSettings(value: SettingsInput | Settings): value is Settings {
@@ -156,6 +230,8 @@ class Node implements AvailabilityNode {
   #settings: Settings;
   readonly #clock: Clock;
   readonly #dns: DnsAuthority;
+  /** The DNS client this node built from its settings (no `ports.dns`): closed when the node stops. */
+  readonly #ownDns: SettingsDnsAuthority | null;
   readonly #peer: PeerTransport;
   readonly #store: NodeStore;
   readonly #logger: Logger;
@@ -164,6 +240,8 @@ class Node implements AvailabilityNode {
   #actor: Actor<NodeMachine> | null = null;
   #peerMember: MemberAddress | null = null;
   #persistedEpoch = 0;
+  /** Whether a manual failover asked on this node is running: a second one is refused, not queued. */
+  #failoverRunning = false;
   #stopListening: (() => Promise<void>) | null = null;
   #lastTop = '';
   #live: LiveInspection | null = null;
@@ -176,10 +254,12 @@ class Node implements AvailabilityNode {
     this.#settings = settings;
     this.#ports = ports;
     this.#clock = ports.clock ?? systemClock;
-    this.#dns = ports.dns ?? new InMemoryDnsAuthority();
-    this.#peer = ports.peer ?? new InMemoryPeerNetwork().transport();
     this.#store = ports.store ?? new InMemoryNodeStore();
     this.#logger = (ports.logger ?? createLogger()).child({ node: settings.nodeId });
+    // createNode checked the ports: a missing DNS port means dns_server and the TSIG key are set.
+    this.#ownDns = ports.dns === undefined ? new SettingsDnsAuthority({ settings: () => this.#settings, logger: this.#logger.child({ component: 'dns' }) }) : null;
+    this.#dns = ports.dns ?? this.#ownDns!;
+    this.#peer = ports.peer!;
     this.#subscribers = new SubscriberRegistry(this.#logger);
   }
 
@@ -260,6 +340,7 @@ class Node implements AvailabilityNode {
     this.#actor = null;
     await this.#stopListening?.();
     this.#stopListening = null;
+    this.#ownDns?.close();
     this.#logger.info('node stopped');
   }
 
@@ -268,12 +349,16 @@ class Node implements AvailabilityNode {
     const { context } = snapshot;
     const now = this.#clock.monotonicNow();
     const acting = leaseIsValidAt(context, now);
+    const nodeRole = context.role ?? (context.inGroup ? NodeRole.Secondary : NodeRole.NotInGroup);
+    // The product's last_updated: the Secondary's last standby check "if applicable", so none on a Primary (which may
+    // have checked as a Secondary before) or outside a group.
+    const lastChecked = nodeRole === NodeRole.Secondary ? context.lastCheckedAtWall : null;
     return {
-      nodeRole: context.role ?? (context.inGroup ? NodeRole.Secondary : NodeRole.NotInGroup),
+      nodeRole,
       nodeDnsConnectionState: context.dnsConnection,
       heartbeatMethod: context.lastHeartbeat?.method ?? null,
       lastHeartbeatTime: context.lastHeartbeat === null ? null : formatWallTime(context.lastHeartbeat.sentAtWall),
-      lastUpdated: context.lastCheckedAtWall === null ? null : formatWallTime(context.lastCheckedAtWall),
+      lastUpdated: lastChecked === null ? null : formatWallTime(lastChecked),
       nodeId: context.nodeId,
       epoch: context.epoch,
       actingPrimary: acting,
@@ -302,64 +387,106 @@ class Node implements AvailabilityNode {
     }
   }
 
-  async createGroup(): Promise<void> {
+  async createGroup(changes: Partial<SettingsInput> = {}): Promise<void> {
     const snapshot = this.#snapshot();
     if (!snapshot.matches('notInGroup')) throw new MembershipError('This node is already in a group.');
-    if (this.#settings.groupFqdn === undefined) throw new SettingsError([{ field: 'group_fqdn', rule: 'is required to create a group' }]);
-    this.#send({ type: 'CREATE_GROUP', at: stampOf(this.#clock) });
-    const settled = await this.#settle((s) => !s.matches('creatingGroup'));
-    if (!settled.matches('primary')) {
-      throw new GroupOperationError(`Could not create the group: ${settled.context.failure?.message ?? 'unknown failure'}`);
+    const before = this.#settings;
+    const next = Object.keys(changes).length === 0 ? before : loadSettings({ ...before.record, ...changes });
+    if (next.groupFqdn === undefined) throw new SettingsError([{ field: 'group_fqdn', rule: 'is required to create a group' }]);
+    // The changes are in force while the records are written (the DNS client reads them), and taken back on failure;
+    // nothing is persisted before the group exists.
+    if (next !== before) this.#runSettings(next);
+    try {
+      this.#send({ type: 'CREATE_GROUP', at: stampOf(this.#clock) });
+      const settled = await this.#settle((s) => !s.matches('creatingGroup'));
+      if (!settled.matches('primary')) {
+        throw new GroupOperationError(`Could not create the group: ${settled.context.failure?.message ?? 'unknown failure'}`);
+      }
+    } catch (error) {
+      if (next !== before && this.#settings === next && this.#actor !== null) this.#runSettings(before);
+      throw error;
     }
     await this.#persist();
   }
 
-  async joinGroup(primary: { address: string; port?: number; scheme?: 'http' | 'https' }): Promise<void> {
+  async joinGroup(primary: { address: string; port?: number; scheme?: 'http' | 'https' }, changes: Partial<SettingsInput> = {}): Promise<void> {
     if (!this.#snapshot().matches('notInGroup')) throw new MembershipError('This node is already in a group.');
+    // The changes count for this join only until it succeeds: a refused join leaves the settings as they were.
+    const candidate = Object.keys(changes).length === 0 ? this.#settings : loadSettings({ ...this.#settings.record, ...changes });
+    const group = candidate.groupFqdn ?? '';
     const target: MemberAddress = {
       nodeId: 'primary',
       address: primary.address,
-      port: primary.port ?? this.#settings.externalPort,
-      scheme: primary.scheme ?? this.#settings.externalScheme,
+      port: primary.port ?? candidate.externalPort,
+      scheme: primary.scheme ?? candidate.externalScheme,
     };
     let reply: JoinReply;
     try {
-      reply = await this.#peer.send(target, { type: 'join', group: this.#settings.groupFqdn ?? '', member: this.#selfMember() });
+      reply = await this.#peer.send(target, { type: 'join', group, member: memberOf(candidate) });
     } catch (error) {
       throw new GroupOperationError(`Could not reach the Primary at ${target.address}:${target.port}.`, { cause: error });
     }
+    if (!reply.accepted && reply.code === 'group_full' && reply.members !== undefined) throw new GroupFullError(group, reply.members);
     if (!reply.accepted || reply.groupSettings === undefined || reply.members?.primary == null) {
       throw new GroupOperationError(`The Primary refused the join: ${reply.reason ?? 'no reason given'}`);
     }
-    this.#settings = this.#mergeSettings({ ...this.#settings.record, ...reply.groupSettings } as SettingsRecord, GROUP_SETTING_FIELDS);
+    this.#settings = this.#mergeSettings({ ...candidate.record, ...reply.groupSettings } as SettingsRecord, GROUP_SETTING_FIELDS, candidate.record);
     this.#peerMember = reply.members.primary;
     this.#send({ type: 'JOIN_GROUP', timers: this.#settings.timers, at: stampOf(this.#clock) });
     await this.#persist();
     await this.#settle((s) => !s.matches('resolving'));
   }
 
-  async leaveGroup(): Promise<void> {
-    if (this.#snapshot().matches('notInGroup')) throw new MembershipError('This node is not in a group.');
+  async leaveGroup(): Promise<LeaveResult> {
+    const snapshot = this.#snapshot();
+    const { context } = snapshot;
+    if (snapshot.matches('notInGroup')) throw new MembershipError('This node is not in a group.');
+    const peer = this.#peerMember;
+    const message: LeaveMessage = { type: 'leave', group: this.#settings.groupFqdn ?? '', from: this.nodeId, role: context.role === NodeRole.Primary ? 'primary' : 'secondary' };
     this.#send({ type: 'LEAVE_GROUP', at: stampOf(this.#clock) });
     await this.#settle((s) => s.matches('notInGroup'));
     this.#peerMember = null;
     await this.#persist();
+    this.#logger.info({ role: message.role, peer: peer?.nodeId ?? null }, 'left the group');
+    return this.#tellPeer(peer, message);
+  }
+
+  async removeMember(nodeId: string): Promise<LeaveResult> {
+    const { context } = this.#snapshot();
+    if (!context.inGroup) throw new MembershipError('This node is not in a group.');
+    if (nodeId === this.nodeId) throw new MembershipError('A node cannot remove itself from its group: leave the group instead (a Primary that leaves dissolves it).');
+    if (context.role !== NodeRole.Primary || !this.isActingPrimary()) throw new MembershipError('Members are removed on the acting Primary; this node is not it.');
+    const peer = this.#peerMember;
+    if (peer === null || peer.nodeId !== nodeId) {
+      throw new NoSuchMemberError(nodeId, `The group has no member ${nodeId} (${peer === null ? 'it has no Secondary' : `its Secondary is ${peer.nodeId}`}).`);
+    }
+    this.#peerMember = null;
+    await this.#persist();
+    this.#logger.info({ member: peer }, 'secondary removed from the group');
+    return this.#tellPeer(peer, { type: 'leave', group: this.#settings.groupFqdn ?? '', from: this.nodeId, role: 'primary' });
   }
 
   async failover(): Promise<void> {
     const before = this.#snapshot();
     if (before.matches('notInGroup')) throw new MembershipError('This node is not in a group.');
     if (this.#peerMember === null && !before.matches('secondary')) throw new MembershipError('The group has no Secondary to hand over to.');
-    const wasPrimary = before.context.role === NodeRole.Primary;
-    this.#send({ type: 'FAILOVER_REQUESTED', at: stampOf(this.#clock) });
-    // A handover settles when this node is a plain Secondary again; a takeover when it acts as Primary or gave up.
-    const settled = await this.#settle((s) =>
-      wasPrimary
-        ? s.matches('secondary') || s.matches('disconnected') || s.matches({ primary: { authority: 'acting' } })
-        : !s.matches('requestingStepDown') && !s.matches('takingOver') && !s.matches({ primary: { authority: 'awaitingOldLeaseExpiry' } }),
-    );
-    const succeeded = wasPrimary ? settled.context.role !== NodeRole.Primary : settled.context.role === NodeRole.Primary;
-    if (!succeeded) throw new GroupOperationError(`Manual failover did not complete: ${settled.context.reason}.`);
+    if (this.#failoverRunning) throw new FailoverError('refused', 'in_progress', 'Manual failover refused: one asked on this node is still running.', this.isActingPrimary());
+    this.#failoverRunning = true;
+    try {
+      const wasPrimary = before.context.role === NodeRole.Primary;
+      this.#send({ type: 'FAILOVER_REQUESTED', at: stampOf(this.#clock) });
+      // The machine settles every request: completed only once the new Primary acts (rule 6).
+      const settled = await this.#settle((s) => !s.context.failoverPending);
+      const result = settled.context.failoverResult ?? { outcome: 'failed', code: 'unknown', reason: 'the failover ended without a result' };
+      if (result.outcome === 'completed') return;
+      // A failover that did not complete leaves the group as it was: a Primary answers once it acts again.
+      if (wasPrimary) await this.#settleWithin(this.#settings.timers.leaseMs, (s) => s.matches({ primary: { authority: 'acting' } }) && s.context.leaseExpiresAt !== null);
+      const acting = this.isActingPrimary();
+      const where = wasPrimary ? (acting ? ' This node still acts as Primary.' : ' This node does not act as Primary now.') : '';
+      throw new FailoverError(result.outcome, result.code, `Manual failover did not complete: ${result.reason}.${where}`, acting);
+    } finally {
+      this.#failoverRunning = false;
+    }
   }
 
   async updateSettings(changes: Partial<SettingsInput>): Promise<SettingsUpdate> {
@@ -391,16 +518,26 @@ class Node implements AvailabilityNode {
       case 'heartbeat':
         this.#send({ type: 'HEARTBEAT_RECEIVED', heartbeat: message.heartbeat, at });
         return { ...heartbeatAckFor(this.#snapshot(), message.heartbeat), groupSettings: groupSettingsFingerprint(this.#settings.record) } as PeerReplyTo<M>;
-      case 'handover':
-        this.#send({ type: 'HANDOVER_OFFERED', from: message.from, epoch: message.epoch, at });
-        return handoverReplyFor(this.#snapshot()) as PeerReplyTo<M>;
-      case 'step-down':
-        this.#send({ type: 'STEP_DOWN_REQUESTED', from: message.from, at });
-        return stepDownReplyFor(this.#snapshot()) as PeerReplyTo<M>;
+      case 'handover': {
+        // Answered once the takeover the offer started is decided: the offerer learns whether this node acts now.
+        this.#send({ type: 'HANDOVER_OFFERED', from: message.from, epoch: message.epoch, records: message.records, askedBy: message.askedBy, at });
+        return handoverReplyFor(await this.#settle((s) => !s.matches('takingOver'))) as PeerReplyTo<M>;
+      }
+      case 'handover-probe': {
+        this.#send({ type: 'HANDOVER_PROBED', from: message.from, epoch: message.epoch, at });
+        return handoverProbeReplyFor(await this.#settle((s) => !s.matches({ secondary: 'probing' }))) as PeerReplyTo<M>;
+      }
+      case 'step-down': {
+        const before = this.#snapshot();
+        this.#send({ type: 'STEP_DOWN_REQUESTED', from: message.from, epoch: message.epoch, at });
+        return stepDownReplyFor(before, this.#snapshot(), message.epoch, message.from) as PeerReplyTo<M>;
+      }
       case 'join':
         return (await this.#acceptJoin(message.group, message.member)) as PeerReplyTo<M>;
       case 'group-settings':
         return (await this.#acceptGroupSettings(message)) as PeerReplyTo<M>;
+      case 'leave':
+        return (await this.#acceptLeave(message)) as PeerReplyTo<M>;
     }
     throw new PeerMessageRejectedError(`Unknown peer message type.`);
   }
@@ -412,14 +549,66 @@ class Node implements AvailabilityNode {
     return context.role === NodeRole.Primary ? { primary: self, secondary: this.#peerMember } : { primary: this.#peerMember, secondary: self };
   }
 
+  /**
+   * The Primary's side of a join. A group has two members exactly: a node with another id than the Secondary's is
+   * refused (`group_full`, naming both members); the Secondary's own id may join again (a wiped `data_dir`, a new
+   * address) and replaces its address.
+   */
   async #acceptJoin(group: string, member: MemberAddress): Promise<JoinReply> {
-    if (!this.isActingPrimary()) return { accepted: false, reason: 'this node is not the acting Primary' };
-    if (!sameName(group, this.#settings.groupFqdn) && group !== '') return { accepted: false, reason: `this node serves group ${this.#settings.groupFqdn}` };
-    if (member.nodeId === this.nodeId) return { accepted: false, reason: 'a node cannot join itself' };
+    if (!this.isActingPrimary()) return { accepted: false, code: 'not_acting_primary', reason: 'this node is not the acting Primary' };
+    if (!sameName(group, this.#settings.groupFqdn) && group !== '') return { accepted: false, code: 'other_group', reason: `this node serves group ${this.#settings.groupFqdn}` };
+    if (member.nodeId === this.nodeId) return { accepted: false, code: 'same_node', reason: 'a node cannot join itself' };
+    const secondary = this.#peerMember;
+    if (secondary !== null && secondary.nodeId !== member.nodeId) {
+      this.#logger.warn({ member, secondary }, 'join refused: the group already has a Secondary');
+      return {
+        accepted: false,
+        code: 'group_full',
+        reason: `the group already has two members (Primary ${this.nodeId}, Secondary ${secondary.nodeId} at ${secondary.address}:${secondary.port})`,
+        members: { primary: this.#selfMember(), secondary },
+      };
+    }
     this.#peerMember = member;
     await this.#persist();
-    this.#logger.info({ member }, 'secondary joined the group');
+    this.#logger.info({ member, previous: secondary }, secondary === null ? 'secondary joined the group' : 'secondary joined the group again');
     return { accepted: true, groupSettings: groupSettingsOf(this.#settings.record), members: { primary: this.#selfMember(), secondary: member } };
+  }
+
+  /**
+   * A leave from the other member. From the Secondary: drop it. From the Primary (it dissolved the group, or removed
+   * this node): leave too. Refused from a node that is not the other member.
+   */
+  async #acceptLeave(message: LeaveMessage): Promise<LeaveReply> {
+    const { context } = this.#snapshot();
+    const peer = this.#peerMember;
+    if (!context.inGroup) return { accepted: false, reason: 'this node is not in a group' };
+    if (peer === null || peer.nodeId !== message.from) return { accepted: false, reason: `${message.from} is not a member of this node's group` };
+    if (context.role !== NodeRole.Primary && message.role === 'primary') {
+      this.#send({ type: 'LEAVE_GROUP', at: stampOf(this.#clock) });
+      await this.#settle((s) => s.matches('notInGroup'));
+      this.#peerMember = null;
+      await this.#persist();
+      this.#logger.info({ from: message.from }, 'the Primary dissolved the group or removed this node; left the group');
+      return { accepted: true };
+    }
+    this.#peerMember = null;
+    await this.#persist();
+    this.#logger.info({ member: peer }, 'the other member left the group');
+    return { accepted: true };
+  }
+
+  /** Tells the other member of a leave or a removal; never throws (the change here is done already). */
+  async #tellPeer(peer: MemberAddress | null, message: LeaveMessage): Promise<LeaveResult> {
+    if (peer === null) return { peer: 'none' };
+    try {
+      const reply = await this.#peer.send(peer, message);
+      if (reply.accepted) return { peer: 'notified' };
+      this.#logger.warn({ peer: peer.nodeId, reason: reply.reason }, 'the other member refused the leave');
+      return { peer: 'refused', reason: `${peer.nodeId} refused it: ${reply.reason ?? 'no reason given'}` };
+    } catch (error) {
+      this.#logger.warn({ peer: peer.nodeId, err: error }, 'could not tell the other member; the change is made here anyway');
+      return { peer: 'unreachable', reason: `${peer.nodeId} could not be reached: ${(error as Error).message}` };
+    }
   }
 
   /** The Secondary's side of a push: run the Primary's group settings, unless the sender is not its Primary. */
@@ -490,17 +679,17 @@ class Node implements AvailabilityNode {
   }
 
   #selfMember(): MemberAddress {
-    return {
-      nodeId: this.#settings.nodeId,
-      address: this.#settings.externalIpv4Address,
-      port: this.#settings.externalPort,
-      scheme: this.#settings.externalScheme,
-    };
+    return memberOf(this.#settings);
   }
 
-  /** Settings from `base` for `groupFields`, the node's own configuration for node fields; validated as a whole. */
-  #mergeSettings(base: SettingsRecord, groupFields: readonly (keyof SettingsRecord)[]): Settings {
-    const own = this.#settings.record;
+  /** Puts `next` in force: the settings, and the statechart's timers. Persisting is the caller's business. */
+  #runSettings(next: Settings): void {
+    this.#settings = next;
+    this.#send({ type: 'SETTINGS_CHANGED', timers: next.timers, at: stampOf(this.#clock) });
+  }
+
+  /** Settings from `base` for `groupFields`, the node's own configuration (`own`) for node fields; validated as a whole. */
+  #mergeSettings(base: SettingsRecord, groupFields: readonly (keyof SettingsRecord)[], own: SettingsRecord = this.#settings.record): Settings {
     const merged: Record<string, unknown> = { ...own };
     for (const field of groupFields) merged[field] = base[field];
     for (const field of NODE_FIELDS) merged[field] = own[field];
@@ -516,6 +705,23 @@ class Node implements AvailabilityNode {
   #send(event: NodeCommandEvent): void {
     if (this.#actor === null) throw new MembershipError('This node is not started: call start() first.');
     this.#actor.send(event);
+  }
+
+  /** Like {@link #settle}, but gives up after `ms` on the node's clock: resolves with null then. */
+  #settleWithin(ms: number, done: (snapshot: NodeSnapshot) => boolean): Promise<NodeSnapshot | null> {
+    return new Promise((resolve) => {
+      const timer = this.#clock.setTimeout(() => resolve(null), ms);
+      this.#settle(done).then(
+        (snapshot) => {
+          this.#clock.clearTimeout(timer);
+          resolve(snapshot);
+        },
+        () => {
+          this.#clock.clearTimeout(timer);
+          resolve(null);
+        },
+      );
+    });
   }
 
   /** Resolves with the first snapshot (now or later) that satisfies `done`; rejects if the node stops first. */
@@ -581,6 +787,11 @@ class Node implements AvailabilityNode {
     };
     await this.#store.save(state);
   }
+}
+
+/** Where the node with `settings` listens, as a group member. */
+function memberOf(settings: Settings): MemberAddress {
+  return { nodeId: settings.nodeId, address: settings.externalIpv4Address, port: settings.externalPort, scheme: settings.externalScheme };
 }
 
 /** DNS names compare case-insensitively, with or without the final dot. */

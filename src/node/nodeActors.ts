@@ -5,6 +5,8 @@ import type {
   CreateRecordsInput,
   DirectHeartbeatSent,
   HandoverAnswer,
+  HandoverOfferInput,
+  HandoverProbed,
   HeartbeatIntent,
   HeartbeatWritten,
   RecordsRead,
@@ -114,19 +116,26 @@ export function createNodeActors(ctx: NodeActorContext) {
       return { heartbeat, ack, sentAt, at: stampOf(ctx.clock) };
     }),
 
-    offerHandover: fromPromise<HandoverAnswer, { epoch: number }>(async ({ input }) => {
+    probeHandover: fromPromise<HandoverProbed, { epoch: number }>(async ({ input }) => {
+      const reply = await ctx.peer.send(requirePeer(), { type: 'handover-probe', group: ctx.groupFqdn(), from: ctx.peerSelfId(), epoch: input.epoch });
+      return { ready: reply.ready, reason: reply.reason, at: stampOf(ctx.clock) };
+    }),
+
+    offerHandover: fromPromise<HandoverAnswer, HandoverOfferInput>(async ({ input }) => {
       const reply = await ctx.peer.send(requirePeer(), {
         type: 'handover',
         group: ctx.groupFqdn(),
         from: ctx.peerSelfId(),
         epoch: input.epoch,
+        records: input.records,
+        askedBy: input.askedBy,
       });
-      return { accepted: reply.accepted, at: stampOf(ctx.clock) };
+      return { accepted: reply.accepted, reason: reply.reason, at: stampOf(ctx.clock) };
     }),
 
-    requestStepDown: fromPromise<StepDownAnswer, { epoch: number }>(async () => {
-      const reply = await ctx.peer.send(requirePeer(), { type: 'step-down', group: ctx.groupFqdn(), from: ctx.peerSelfId() });
-      return { steppedDown: reply.steppedDown, epoch: reply.epoch, at: stampOf(ctx.clock) };
+    requestStepDown: fromPromise<StepDownAnswer, { epoch: number }>(async ({ input }) => {
+      const reply = await ctx.peer.send(requirePeer(), { type: 'step-down', group: ctx.groupFqdn(), from: ctx.peerSelfId(), epoch: input.epoch });
+      return { outcome: reply.outcome, epoch: reply.epoch, reason: reply.reason, at: stampOf(ctx.clock) };
     }),
   };
 }

@@ -29,7 +29,7 @@ export interface NodeStore {
  *
  * @example
  * const store = new InMemoryNodeStore();
- * const node = createNode(settings, { store });
+ * const node = createNode(settings, { ...inMemoryPorts(), store });
  */
 export class InMemoryNodeStore implements NodeStore {
   #state: PersistedNode | null = null;
@@ -46,7 +46,7 @@ export class InMemoryNodeStore implements NodeStore {
  * the old one.
  *
  * @example
- * const node = createNode(settings, { store: new FileNodeStore('/var/lib/agnode') });
+ * const node = createNode(settings, { peer, store: new FileNodeStore('/var/lib/agnode') });
  */
 export class FileNodeStore implements NodeStore {
   readonly #file: string;

@@ -187,6 +187,7 @@ function toSettings(record: SettingsRecord, leaseDuration: number): Settings {
       checkIntervalMs: record.health_check_interval * 1000,
       absenceMs: record.allowed_absence_interval * 1000,
       leaseMs: leaseDuration * 1000,
+      leaseBoundMs: leaseDuration * 1000 * LEASE_DRIFT_FACTOR,
     },
     record,
   };

@@ -27,16 +27,35 @@ const PEER_BODY_LIMIT = 16 * 1024;
 export interface HttpPeerTransportOptions {
   /** The group's shared `peer_secret`: every request and every answer is signed with it. */
   readonly peerSecret: string;
-  /** How long one exchange may take, in ms; read per send (a join changes the heartbeat interval). */
-  readonly timeoutMs: number | (() => number);
+  /**
+   * How long one exchange may take, in ms; read per send (a join changes the heartbeat interval). A function gets
+   * the message: a handover's answer waits for the receiver's DNS update, so it may need longer than a heartbeat.
+   */
+  readonly timeoutMs: number | ((message: PeerMessage) => number);
   /** For `https` peers: extra trusted CA certificates (PEM), and whether to verify (default true). */
   readonly tls?: { readonly ca?: string | Buffer | ReadonlyArray<string | Buffer>; readonly rejectUnauthorized?: boolean };
   readonly logger?: Logger;
-  /** A fault switch for tests and drills: while it returns true, nothing is sent and nothing received. */
+  /** A fault switch for tests and drills: while it returns true, nothing is sent and nothing received (a `both` cut). */
   readonly isPathCut?: () => boolean;
+  /**
+   * The same fault switch with a direction, read at every send and every incoming request (it wins over
+   * `isPathCut`); see {@link PeerPathCut}.
+   */
+  readonly pathCut?: () => PeerPathCut;
   /** The replay memory of the receive side (default: a fresh one). */
   readonly replayGuard?: PeerReplayGuard;
 }
+
+/**
+ * Which way the peer path is cut (a fault switch for tests and drills), seen from this node:
+ * - `none`: nothing is cut;
+ * - `in`: this node receives nothing: every incoming peer request is refused with 503 before the node sees it;
+ * - `out`: nothing this node says reaches the peer: its sends fail at once, and an incoming message is processed
+ *   but its answer is lost (the connection is destroyed instead of answering). The nonce a sender fetches before
+ *   a message is still answered, so that the message itself arrives: what is lost is the answer to it;
+ * - `both`: `in` and `out` together: nothing is sent, every incoming request is refused with 503.
+ */
+export type PeerPathCut = 'none' | 'in' | 'out' | 'both';
 
 /** Counters of the transport since it was created. */
 export interface HttpPeerTransportStats {
@@ -45,6 +64,8 @@ export interface HttpPeerTransportStats {
   received: number;
   /** Refused incoming messages by reason: `signature`, `malformed`, `replay`, `group`, `not-listening`, `path-cut`. */
   refused: Record<string, number>;
+  /** Incoming messages processed whose answer was dropped by an `out` cut. */
+  answersDropped: number;
 }
 
 /** The HTTP peer transport: a {@link PeerTransport} plus the fastify plugin that receives. */
@@ -84,11 +105,11 @@ export function createHttpPeerTransport(options: HttpPeerTransportOptions): Http
 }
 
 class HttpPeerTransportImpl implements HttpPeerTransport {
-  readonly stats: HttpPeerTransportStats = { sent: 0, sendFailures: 0, received: 0, refused: {} };
+  readonly stats: HttpPeerTransportStats = { sent: 0, sendFailures: 0, received: 0, refused: {}, answersDropped: 0 };
   readonly #secret: string;
-  readonly #timeoutMs: () => number;
+  readonly #timeoutMs: (message: PeerMessage) => number;
   readonly #logger: Logger;
-  readonly #isPathCut: () => boolean;
+  readonly #pathCut: () => PeerPathCut;
   readonly #guard: PeerReplayGuard;
   readonly #httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 4 });
   readonly #httpsAgent: HttpsAgent;
@@ -99,7 +120,8 @@ class HttpPeerTransportImpl implements HttpPeerTransport {
     const timeout = options.timeoutMs;
     this.#timeoutMs = typeof timeout === 'number' ? () => timeout : timeout;
     this.#logger = options.logger ?? silentLogger();
-    this.#isPathCut = options.isPathCut ?? (() => false);
+    const isPathCut = options.isPathCut;
+    this.#pathCut = options.pathCut ?? (isPathCut === undefined ? () => 'none' : () => (isPathCut() ? 'both' : 'none'));
     this.#guard = options.replayGuard ?? new PeerReplayGuard();
     const ca = options.tls?.ca;
     this.#httpsAgent = new HttpsAgent({
@@ -127,14 +149,15 @@ class HttpPeerTransportImpl implements HttpPeerTransport {
   }
 
   async send<M extends PeerMessage>(to: MemberAddress, message: M): Promise<PeerReplyTo<M>> {
-    if (this.#isPathCut()) {
+    const cut = this.#pathCut();
+    if (cut === 'out' || cut === 'both') {
       this.stats.sendFailures += 1;
-      throw new PeerUnreachableError(`The peer path is cut (fault switch): ${message.type} to ${to.nodeId} not sent.`);
+      throw new PeerUnreachableError(`The peer path is cut (fault switch, ${cut}): ${message.type} to ${to.nodeId} not sent.`);
     }
     try {
-      const nonce = message.type === 'heartbeat' ? undefined : ((await this.#exchange(to, PEER_NONCE_PATH, { v: 1, challenge: randomBytes(9).toString('base64url') })) as { nonce?: unknown }).nonce;
+      const nonce = message.type === 'heartbeat' ? undefined : ((await this.#exchange(to, PEER_NONCE_PATH, { v: 1, challenge: randomBytes(9).toString('base64url') }, message)) as { nonce?: unknown }).nonce;
       const wire = message.type === 'group-settings' ? { ...message, groupSettings: this.#sealSettings(message.groupSettings) } : message;
-      const answer = (await this.#exchange(to, PEER_MESSAGE_PATH, { v: 1, message: wire, ...(typeof nonce === 'string' ? { nonce } : {}) })) as { reply?: unknown };
+      const answer = (await this.#exchange(to, PEER_MESSAGE_PATH, { v: 1, message: wire, ...(typeof nonce === 'string' ? { nonce } : {}) }, message)) as { reply?: unknown };
       if (typeof answer.reply !== 'object' || answer.reply === null) throw new PeerUnreachableError(`The peer ${to.nodeId} answered without a reply.`);
       this.stats.sent += 1;
       return (message.type === 'join' ? this.#openJoinReply(answer.reply as JoinReply) : answer.reply) as PeerReplyTo<M>;
@@ -149,17 +172,29 @@ class HttpPeerTransportImpl implements HttpPeerTransport {
     this.#httpsAgent.destroy();
   }
 
-  /** Verifies and parses a request, runs `handle`, and answers with a signed body; refusals are logged. */
+  /**
+   * Verifies and parses a request, runs `handle`, and answers with a signed body; refusals are logged. Under an `out`
+   * cut a message is handled but its answer is dropped: the connection is destroyed instead.
+   */
   async #answer(request: FastifyRequest, reply: FastifyReply, handle: (envelope: PeerEnvelope) => Promise<unknown>): Promise<void> {
     const signature = headerOf(request, PEER_SIGNATURE_HEADER);
+    const isNonce = request.url.startsWith(PEER_NONCE_PATH);
     try {
-      if (this.#isPathCut()) throw new PeerRefusal(503, 'AG_PEER_PATH_CUT', 'path-cut', 'The peer path is cut (fault switch).');
+      const cut = this.#pathCut();
+      if (cut === 'in' || cut === 'both') throw new PeerRefusal(503, 'AG_PEER_PATH_CUT', 'path-cut', `The peer path is cut (fault switch, ${cut}).`);
       if (this.#receiver === null) throw new PeerRefusal(503, 'AG_PEER_NOT_LISTENING', 'not-listening', 'This node is not receiving peer messages.');
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       if (!verifyPeerRequest(this.#secret, body, signature)) {
         throw new PeerRefusal(401, 'AG_PEER_BAD_SIGNATURE', 'signature', 'The message signature is missing or wrong.');
       }
-      const result = await handle(request.url.startsWith(PEER_NONCE_PATH) ? ({ v: 1 } as PeerEnvelope) : parseEnvelope(body));
+      const result = await handle(isNonce ? ({ v: 1 } as PeerEnvelope) : parseEnvelope(body));
+      if (!isNonce && this.#pathCut() === 'out') {
+        this.stats.answersDropped += 1;
+        this.#logger.warn({ remote: request.ip }, 'peer answer dropped: the peer path is cut (fault switch, out)');
+        reply.hijack();
+        request.raw.socket.destroy();
+        return;
+      }
       const text = JSON.stringify(result);
       reply.header(PEER_SIGNATURE_HEADER, signPeerResponse(this.#secret, signature ?? '', text)).type('application/json').send(text);
     } catch (error) {
@@ -209,10 +244,10 @@ class HttpPeerTransportImpl implements HttpPeerTransport {
   }
 
   /** One signed POST; resolves with the parsed answer once its signature checks out. */
-  #exchange(to: MemberAddress, path: string, payload: object): Promise<unknown> {
+  #exchange(to: MemberAddress, path: string, payload: object, message: PeerMessage): Promise<unknown> {
     const body = JSON.stringify(payload);
     const signature = signPeerRequest(this.#secret, body);
-    const timeoutMs = this.#timeoutMs();
+    const timeoutMs = this.#timeoutMs(message);
     const where = `${to.nodeId} at ${to.scheme}://${to.address}:${to.port}`;
     return new Promise((resolve, reject) => {
       const request = (to.scheme === 'https' ? httpsRequest : httpRequest)(

@@ -14,16 +14,21 @@ const memberAddress = z
   })
   .strict();
 
+/** The group's records as a handover leaves them: the A record's address and the TXT record's exact value. */
+const groupRecords = z.object({ address: z.ipv4().nullable(), txt: z.string().max(255).nullable() }).strict();
+
 const heartbeat = z.object({ holder: nodeId, epoch: count.min(1), seq: count, sentAt: count }).strict();
 
 /** What a peer message must look like on the wire; anything else is refused before the node sees it. */
 export const peerMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('heartbeat'), group, heartbeat }).strict(),
-  z.object({ type: z.literal('handover'), group, from: nodeId, epoch: count }).strict(),
-  z.object({ type: z.literal('step-down'), group, from: nodeId }).strict(),
+  z.object({ type: z.literal('handover'), group, from: nodeId, epoch: count, records: groupRecords, askedBy: nodeId }).strict(),
+  z.object({ type: z.literal('handover-probe'), group, from: nodeId, epoch: count }).strict(),
+  z.object({ type: z.literal('step-down'), group, from: nodeId, epoch: count }).strict(),
   z.object({ type: z.literal('join'), group, member: memberAddress }).strict(),
   // The settings themselves are validated by the receiving node, which names every bad field in its answer.
   z.object({ type: z.literal('group-settings'), group, from: nodeId, epoch: count, groupSettings: z.record(z.string(), z.unknown()) }).strict(),
+  z.object({ type: z.literal('leave'), group, from: nodeId, role: z.enum(['primary', 'secondary']) }).strict(),
 ]);
 
 /** A request body on the peer route: the message and, for every type but heartbeat, a nonce the receiver issued. */

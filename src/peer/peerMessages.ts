@@ -1,5 +1,5 @@
 import type { Heartbeat } from '../../machines/heartbeat.js';
-import type { HeartbeatAck } from '../../machines/nodeMachine.types.js';
+import type { GroupRecords, HandoverAnswerBody, HandoverProbeAnswer, HeartbeatAck, StepDownAnswerBody } from '../../machines/nodeMachine.types.js';
 
 /** Where a group member listens: what the group's `members` list holds. */
 export interface MemberAddress {
@@ -15,18 +15,36 @@ export interface HeartbeatMessage {
   readonly group: string;
   readonly heartbeat: Heartbeat;
 }
-/** The Primary has stepped down and asks the Secondary to take over now. The answer is a {@link HandoverReply}. */
+/**
+ * The Primary has stepped down and asks the Secondary to take over now, expecting exactly the records it left. The
+ * answer ({@link HandoverReply}) comes once the Secondary took over, or could not.
+ */
 export interface HandoverMessage {
   readonly type: 'handover';
   readonly group: string;
   readonly from: string;
   readonly epoch: number;
+  readonly records: GroupRecords;
+  /** The node on which the failover was asked: the offerer itself, or the receiver (its step-down request). */
+  readonly askedBy: string;
 }
-/** The Secondary asks the Primary to step down so that it can take over. The answer is a {@link StepDownReply}. */
+/**
+ * The acting Primary asks whether the Secondary could take over now (it reads DNS afresh), before it steps down. The
+ * answer is a {@link HandoverProbeReply}.
+ */
+export interface HandoverProbeMessage {
+  readonly type: 'handover-probe';
+  readonly group: string;
+  readonly from: string;
+  readonly epoch: number;
+}
+/** The Secondary asks the Primary to hand over to it. The answer is a {@link StepDownReply}. */
 export interface StepDownMessage {
   readonly type: 'step-down';
   readonly group: string;
   readonly from: string;
+  /** The epoch the requester knows. */
+  readonly epoch: number;
 }
 /** A node asks the Primary to let it join as Secondary. The answer is a {@link JoinReply}. */
 export interface JoinMessage {
@@ -48,27 +66,53 @@ export interface GroupSettingsMessage {
   readonly groupSettings: Record<string, unknown>;
 }
 
+/**
+ * A member leaves the group, told to the other member. From a Secondary (`role: 'secondary'`): drop me from the
+ * group. From the Primary (`role: 'primary'`): the group is dissolved (it left) or you were removed from it, so
+ * leave it too. The answer is a {@link LeaveReply}.
+ */
+export interface LeaveMessage {
+  readonly type: 'leave';
+  readonly group: string;
+  readonly from: string;
+  /** The sender's role when it sent the message. */
+  readonly role: 'primary' | 'secondary';
+}
+
 /** Every message one node sends another. */
-export type PeerMessage = HeartbeatMessage | HandoverMessage | StepDownMessage | JoinMessage | GroupSettingsMessage;
+export type PeerMessage = HeartbeatMessage | HandoverMessage | HandoverProbeMessage | StepDownMessage | JoinMessage | GroupSettingsMessage | LeaveMessage;
 
 /** Answer to a direct heartbeat: the machine's acknowledgement, and the fingerprint of the group settings in force. */
 export type HeartbeatReply = HeartbeatAck & { readonly groupSettings?: string };
 
-/** Answer to a handover: whether this node will take over now. */
-export interface HandoverReply {
-  readonly accepted: boolean;
-}
-/** Answer to a step-down request: whether this node stepped down, and the epoch it knows. */
-export interface StepDownReply {
-  readonly steppedDown: boolean;
-  readonly epoch: number;
-}
-/** Answer to a join: the group's settings (snake_case, as stored) and members. */
+/** Answer to a handover: whether this node took over (it acts as Primary now), and why not. */
+export type HandoverReply = HandoverAnswerBody;
+/** Answer to a handover probe: whether this node could take over now, and why not. */
+export type HandoverProbeReply = HandoverProbeAnswer;
+/** Answer to a step-down request: whether the Primary is handing over to the requester, and why not. */
+export type StepDownReply = StepDownAnswerBody;
+/**
+ * Why a Primary refused a join, for machines: `group_full` (the group has another Secondary; `members` lists both),
+ * `not_acting_primary`, `other_group`, `same_node` (a node asked to join itself).
+ */
+export type JoinRefusalCode = 'group_full' | 'not_acting_primary' | 'other_group' | 'same_node';
+
+/**
+ * Answer to a join: accepted, the group's settings (snake_case, as stored) and members; refused, a `code` and a
+ * `reason` (and, for `group_full`, the `members`).
+ */
 export interface JoinReply {
   readonly accepted: boolean;
+  readonly code?: JoinRefusalCode;
   readonly reason?: string;
   readonly groupSettings?: Record<string, unknown>;
   readonly members?: { readonly primary: MemberAddress | null; readonly secondary: MemberAddress | null };
+}
+
+/** Answer to a leave: whether the receiver took it (it refuses a sender that is not its group's other member). */
+export interface LeaveReply {
+  readonly accepted: boolean;
+  readonly reason?: string;
 }
 
 /** Answer to pushed group settings: whether this node now runs them, and why not. */
@@ -82,8 +126,10 @@ export interface PeerReplyMap {
   heartbeat: HeartbeatReply;
   'group-settings': GroupSettingsReply;
   handover: HandoverReply;
+  'handover-probe': HandoverProbeReply;
   'step-down': StepDownReply;
   join: JoinReply;
+  leave: LeaveReply;
 }
 export type PeerReplyTo<M extends PeerMessage> = PeerReplyMap[M['type']];
 

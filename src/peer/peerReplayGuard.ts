@@ -16,9 +16,10 @@ export interface PeerReplayGuardOptions {
  *
  * - Heartbeats carry `(epoch, seq)`, which only rises: one not newer than the last accepted is a replay. A sender
  *   that restarts keeps rising (a reclaiming Primary and a new Primary both start a higher epoch).
- * - Every other message (handover, step-down, join) must carry a nonce this receiver issued moments before and has
- *   not seen used. Nonces are random and held in memory only, so no clock is compared across nodes, a restarted
- *   sender simply asks for a new one, and a restarted receiver refuses everything captured before.
+ * - Every other message (handover, step-down, join, group-settings, leave) must carry a nonce this receiver issued
+ *   moments before and has not seen used. Nonces are random and held in memory only, so no clock is compared
+ *   across nodes, a restarted sender simply asks for a new one, and a restarted receiver refuses everything
+ *   captured before.
  *
  * @example
  * const guard = new PeerReplayGuard();

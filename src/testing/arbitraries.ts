@@ -4,8 +4,10 @@
  */
 import fc from 'fast-check';
 import { MAX_CLOCK_RATE_DRIFT, HEARTBEATS_PER_LEASE, DEFAULT_LEASE_FRACTION, type SettingsInput } from '../node/settings.js';
+import { convergenceTiming, quietFrom } from './properties.js';
 import {
   SIM_NODE_IDS,
+  faultEnd,
   type Fault,
   type Scenario,
   type ScenarioClock,
@@ -112,7 +114,10 @@ const directionArbitrary = fc.constantFrom<[SimNodeId, SimNodeId]>(['a', 'b'], [
 /** How heavy a fault schedule is: the most faults, and the kinds to draw from. */
 export interface FaultMix {
   readonly maxFaults: number;
+  /** The kinds to draw from, each equally likely (list a kind twice to draw it twice as often); default: all. */
   readonly kinds?: readonly Fault['kind'][];
+  /** Partitions cut one direction only (default: one-way or two-way, equally likely). */
+  readonly oneWay?: boolean;
 }
 
 /** Preset fault mixes. */
@@ -123,26 +128,32 @@ export const FAULT_MIXES = {
 } as const satisfies Record<string, FaultMix>;
 
 /**
- * A fault schedule for a run of `durationMs` whose failover period is `absenceMs`: faults start after the group has
- * formed (two failover periods in) and last from a twentieth of a failover period to three of them. A partition
- * is one-way or two-way; a crash may restart.
+ * A fault schedule for a run of `durationMs` whose failover period is `absenceMs`: up to `mix.maxFaults` faults of
+ * `mix.kinds`, each starting at a whole millisecond in [2 × absenceMs, durationMs − absenceMs] (after the group
+ * has formed) and lasting from a twentieth of a failover period to three of them. A partition is one-way or
+ * two-way (one-way only with `mix.oneWay`); a crash restarts after a tenth of a failover period to four of them,
+ * or (one in four) never. A slow link or slow DNS adds 1 ms to half a failover period; given `requestTimeoutMs`,
+ * half of them add at most a fifth of it instead, so that the path still delivers within the request timeout
+ * (what `noFalseFailover` counts as healthy).
  *
  * @example
  * const faults = fc.sample(faultScheduleArbitrary({ absenceMs: 3000, durationMs: 60_000, mix: FAULT_MIXES.heavy }), 1)[0];
  */
-export function faultScheduleArbitrary(options: { absenceMs: number; durationMs: number; mix?: FaultMix }): fc.Arbitrary<Fault[]> {
+export function faultScheduleArbitrary(options: { absenceMs: number; durationMs: number; mix?: FaultMix; requestTimeoutMs?: number }): fc.Arbitrary<Fault[]> {
   const { absenceMs, durationMs } = options;
   const mix: FaultMix = options.mix ?? FAULT_MIXES.light;
   if (mix.maxFaults === 0) return fc.constant([]);
   const at = fc.integer({ min: Math.round(2 * absenceMs), max: Math.max(Math.round(2 * absenceMs), Math.round(durationMs - absenceMs)) });
   const duration = fc.integer({ min: Math.max(1, Math.round(absenceMs / 20)), max: Math.round(3 * absenceMs) });
-  const extra = fc.integer({ min: 1, max: Math.round(absenceMs / 2) });
+  const large = fc.integer({ min: 1, max: Math.max(1, Math.round(absenceMs / 2)) });
+  const extra = options.requestTimeoutMs === undefined ? large : fc.oneof(large, fc.integer({ min: 1, max: Math.max(1, Math.floor(options.requestTimeoutMs / 5)) }));
+  const both = mix.oneWay === true ? fc.constant(false) : fc.boolean();
   const byKind: Record<Fault['kind'], fc.Arbitrary<Fault[]>> = {
     crash: fc
       .record({ node: nodeArbitrary, at, restartAfter: fc.option(fc.integer({ min: Math.round(absenceMs / 10), max: Math.round(4 * absenceMs) }), { nil: null, freq: 4 }) })
       .map((f) => [{ kind: 'crash' as const, ...f }]),
     pause: fc.record({ node: nodeArbitrary, at, duration }).map((f) => [{ kind: 'pause' as const, ...f }]),
-    partition: fc.record({ direction: directionArbitrary, both: fc.boolean(), at, duration }).map(({ direction: [from, to], both, at: start, duration: length }) => [
+    partition: fc.record({ direction: directionArbitrary, both, at, duration }).map(({ direction: [from, to], both, at: start, duration: length }) => [
       { kind: 'partition' as const, from, to, at: start, duration: length },
       ...(both ? [{ kind: 'partition' as const, from: to, to: from, at: start, duration: length }] : []),
     ]),
@@ -160,9 +171,30 @@ export function faultScheduleArbitrary(options: { absenceMs: number; durationMs:
     .map((groups) => groups.flat().sort((x, y) => x.at - y.at));
 }
 
-/** Operator actions: up to `maxOps` manual failovers on either node, or on both at once. */
-export function workloadArbitrary(options: { absenceMs: number; durationMs: number; maxOps?: number }): fc.Arbitrary<WorkloadOp[]> {
-  const at = fc.integer({ min: Math.round(2 * options.absenceMs), max: Math.max(Math.round(2 * options.absenceMs), Math.round(options.durationMs - options.absenceMs)) });
+/**
+ * Operator actions: up to `maxOps` (default 2) manual failovers, three in four on one node (either, equally
+ * likely), one in four on both at the same instant, each at a whole millisecond in [2 × absenceMs, durationMs −
+ * absenceMs]. Given `during` (a fault schedule) and `duringShare`, that share of them instead falls while one of
+ * those faults is active: at a uniformly drawn point of a drawn fault's span (a crash's up to its restart, or one
+ * failover period if it never restarts).
+ */
+export function workloadArbitrary(options: {
+  absenceMs: number;
+  durationMs: number;
+  maxOps?: number;
+  during?: readonly Fault[];
+  duringShare?: number;
+}): fc.Arbitrary<WorkloadOp[]> {
+  const free = fc.integer({ min: Math.round(2 * options.absenceMs), max: Math.max(Math.round(2 * options.absenceMs), Math.round(options.durationMs - options.absenceMs)) });
+  const faults = options.during ?? [];
+  const share = faults.length === 0 ? 0 : Math.min(1, Math.max(0, options.duringShare ?? 0));
+  const inFault = fc.record({ index: fc.nat({ max: Math.max(0, faults.length - 1) }), point: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }) }).map(({ index, point }) => {
+    const fault = faults[index]!;
+    const end = Math.min(faultEnd(fault), fault.at + (fault.kind === 'crash' && fault.restartAfter === null ? options.absenceMs : Infinity));
+    return Math.round(fault.at + point * (end - fault.at));
+  });
+  const at =
+    share === 0 ? free : share === 1 ? inFault : fc.oneof({ weight: Math.round((1 - share) * 100), arbitrary: free }, { weight: Math.round(share * 100), arbitrary: inFault });
   const op = fc.oneof(
     { weight: 3, arbitrary: fc.record({ node: nodeArbitrary, at }).map((o) => ({ kind: 'failover' as const, ...o })) },
     { weight: 1, arbitrary: at.map((time) => ({ kind: 'failoverBoth' as const, at: time })) },
@@ -176,15 +208,31 @@ export interface ScenarioShape {
   readonly mix?: FaultMix;
   /** Most operator actions (default 2). */
   readonly maxOps?: number;
-  /** Run length in failover periods, [min, max] (default [10, 25]). */
+  /** Share (0 to 1) of the operator actions that fall while a fault is active (default 0). */
+  readonly opsDuringFaults?: number;
+  /**
+   * Length of the part of the run in which faults and operator actions start, in failover periods, [min, max]
+   * (default [10, 25]).
+   */
   readonly periods?: readonly [number, number];
+  /**
+   * Share (0 to 1) of the scenarios that end with a quiet tail: the run goes on past the last fault's end and the
+   * last operator action for the `convergence` bound plus one to two failover periods, so that `convergence` is
+   * checked (default 0.8). The others end after `periods`, possibly during a fault.
+   */
+  readonly quietTail?: number;
   readonly minAbsenceMs?: number;
   readonly maxAbsenceMs?: number;
   readonly maxSkewMs?: number;
 }
 
 /**
- * A whole scenario: settings, clocks, network, faults and workload drawn together, sized to the drawn timers.
+ * A whole scenario: settings, clocks, network, faults and workload drawn together, sized to the drawn timers: the
+ * group's timers (groupSettingsArbitrary), a length of `periods` failover periods, each node's clocks, the network
+ * (networkArbitrary), the faults (faultScheduleArbitrary, with the drawn request timeout) and the operator actions
+ * (workloadArbitrary) in that length; then, for `quietTail` of the scenarios, the run is lengthened to end one to
+ * two failover periods after the `convergence` bound has passed since the last fault ended and the last operator
+ * action (convergenceTiming in properties.ts).
  *
  * @example
  * await fc.assert(fc.asyncProperty(scenarioArbitrary({ mix: FAULT_MIXES.heavy }), async (scenario) => {
@@ -194,22 +242,49 @@ export interface ScenarioShape {
  */
 export function scenarioArbitrary(shape: ScenarioShape = {}): fc.Arbitrary<Scenario> {
   const [minPeriods, maxPeriods] = shape.periods ?? [10, 25];
+  const tailShare = Math.min(1, Math.max(0, shape.quietTail ?? 0.8));
+  const clock = clockArbitrary(shape.maxSkewMs === undefined ? {} : { maxSkewMs: shape.maxSkewMs });
   return groupSettingsArbitrary({
     ...(shape.minAbsenceMs === undefined ? {} : { minAbsenceMs: shape.minAbsenceMs }),
     ...(shape.maxAbsenceMs === undefined ? {} : { maxAbsenceMs: shape.maxAbsenceMs }),
   }).chain((group) => {
     const absenceMs = group.allowed_absence_interval * 1000;
-    return fc.integer({ min: minPeriods, max: maxPeriods }).chain((periods) => {
-      const durationMs = periods * absenceMs;
-      return fc.record({
-        seed: fc.integer({ min: 0, max: 0x7fffffff }),
-        durationMs: fc.constant(durationMs),
-        group: fc.constant(group),
-        clocks: fc.record({ a: clockArbitrary(shape.maxSkewMs === undefined ? {} : { maxSkewMs: shape.maxSkewMs }), b: clockArbitrary(shape.maxSkewMs === undefined ? {} : { maxSkewMs: shape.maxSkewMs }) }),
-        network: networkArbitrary(group.health_report_interval * 1000),
-        faults: faultScheduleArbitrary({ absenceMs, durationMs, ...(shape.mix === undefined ? {} : { mix: shape.mix }) }),
-        workload: workloadArbitrary({ absenceMs, durationMs, ...(shape.maxOps === undefined ? {} : { maxOps: shape.maxOps }) }),
-      });
-    });
+    return fc
+      .record({ periods: fc.integer({ min: minPeriods, max: maxPeriods }), network: networkArbitrary(group.health_report_interval * 1000) })
+      .chain(({ periods, network }) => {
+        const durationMs = periods * absenceMs;
+        const faults = faultScheduleArbitrary({ absenceMs, durationMs, requestTimeoutMs: network.requestTimeoutMs, ...(shape.mix === undefined ? {} : { mix: shape.mix }) });
+        return faults.chain((drawnFaults) =>
+          fc.record({
+            seed: fc.integer({ min: 0, max: 0x7fffffff }),
+            durationMs: fc.constant(durationMs),
+            group: fc.constant(group),
+            clocks: fc.record({ a: clock, b: clock }),
+            network: fc.constant(network),
+            faults: fc.constant(drawnFaults),
+            workload: workloadArbitrary({
+              absenceMs,
+              durationMs,
+              during: drawnFaults,
+              ...(shape.maxOps === undefined ? {} : { maxOps: shape.maxOps }),
+              ...(shape.opsDuringFaults === undefined ? {} : { duringShare: shape.opsDuringFaults }),
+            }),
+          }),
+        );
+      })
+      .chain((scenario) => withQuietTail(scenario, tailShare));
   });
+}
+
+/** Lengthens `scenario`, for `share` of the draws, so that `convergence` is checked for one to two failover periods. */
+function withQuietTail(scenario: Scenario, share: number): fc.Arbitrary<Scenario> {
+  if (share === 0) return fc.constant(scenario);
+  const absenceMs = scenario.group.allowed_absence_interval * 1000;
+  const { boundMs } = convergenceTiming(scenario);
+  const quiet = quietFrom(scenario);
+  const tailed = fc
+    .integer({ min: Math.round(absenceMs), max: Math.round(2 * absenceMs) })
+    .map((checkedMs) => ({ ...scenario, durationMs: Math.max(scenario.durationMs, Math.ceil(quiet + boundMs) + checkedMs) }));
+  if (share === 1) return tailed;
+  return fc.oneof({ weight: Math.round(share * 100), arbitrary: tailed }, { weight: Math.round((1 - share) * 100), arbitrary: fc.constant(scenario) });
 }

@@ -23,7 +23,13 @@ export interface BrokenVariant {
   readonly dns?: DnsVariantHook;
 }
 
-export type BrokenVariantName = 'takeoverWithoutPrerequisites' | 'noLeaseCheck' | 'failbackOnRestart' | 'wallClockFreshness' | 'eventsAfterTheFact';
+export type BrokenVariantName =
+  | 'takeoverWithoutPrerequisites'
+  | 'noLeaseCheck'
+  | 'failbackOnRestart'
+  | 'wallClockFreshness'
+  | 'eventsAfterTheFact'
+  | 'lateRoleAnnouncement';
 
 /** Never: a lease that does not run out. */
 const NEVER = Number.POSITIVE_INFINITY;
@@ -59,6 +65,16 @@ function deferredRoleAnnouncements(): NodeMachine {
       }),
     },
   }) as NodeMachine;
+}
+
+/**
+ * A Primary that hands over says nothing when it gives up its lease: its `handingOver` state's entry action
+ * `announceSteppingDown` (role secondary and NODE_ROLE_CHANGED, before the offer leaves) does nothing, so the node
+ * goes on announcing primary until it later enters `secondary`, after its offer was answered, while the peer that
+ * accepted the offer may already announce primary. What the machine did before rule 8 named that action.
+ */
+function lateStepDownAnnouncement(): NodeMachine {
+  return nodeMachine.provide({ actions: { announceSteppingDown: () => {} } }) as NodeMachine;
 }
 
 /**
@@ -111,5 +127,11 @@ export const BROKEN_VARIANTS: Readonly<Record<BrokenVariantName, BrokenVariant>>
     breaks: 'events come from a later look at the state, not from the transition: each role change is told one change late',
     expected: 'eventsTellTruth',
     machine: deferredRoleAnnouncements,
+  },
+  lateRoleAnnouncement: {
+    name: 'lateRoleAnnouncement',
+    breaks: 'rule 8: a Primary that hands over keeps announcing primary until its handover offer is answered, while the peer may already announce primary',
+    expected: 'oneAnnouncedPrimary',
+    machine: lateStepDownAnnouncement,
   },
 };

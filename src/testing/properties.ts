@@ -1,20 +1,28 @@
 /**
- * The properties of DESIGN.md section 4 as the simulator checks them, by name. The simulator checks every one at
- * every simulated instant (after each happening and the promises it settles); `determinism` is checked by running
- * a scenario twice.
+ * The properties of DESIGN.md section 4 as the simulator checks them, by name, and the bounds they use. The
+ * simulator checks every one at every simulated instant (after each happening and the promises it settles);
+ * `determinism` is checked by running a scenario twice.
  */
+import type { NodeTimers } from '../../machines/nodeMachine.types.js';
+import { loadSettings, MAX_CLOCK_RATE_DRIFT } from '../node/settings.js';
+import { faultEnd, type Scenario } from './scenario.js';
+
 export const PROPERTY_DESCRIPTIONS = {
   oneActingPrimary: 'at no instant do two running, unpaused nodes act as Primary (role primary and a lease valid on their own clock)',
+  oneAnnouncedPrimary:
+    "at no instant do two running, unpaused nodes announce primary, counting both getNodeState().nodeRole and the last NODE_ROLE_CHANGED each of the node's subscribers received (a crashed node counts for nothing; a paused one not while paused)",
   dnsNamesNewestEpoch:
     'every DNS update leaves the A record naming the holder of the TXT heartbeat, never lowers the epoch, and never gives one epoch to two holders',
   failoverHappens:
-    'when the Primary crashes and the Secondary (watching, unpaused, DNS healthy, no operator action) stays so, it acts as Primary within allowed_absence_interval + one standby check of its last heartbeat, plus one DNS round trip per standby check and one for the takeover',
+    'when the Primary crashes and the Secondary (watching, unpaused, DNS healthy, no operator action) stays so, it acts as Primary within allowed_absence_interval + one standby check of its last heartbeat, or of when it began measuring silence if it saw none since it became Secondary, plus one DNS round trip per standby check and one for the takeover',
   noFalseFailover:
-    'the Secondary never starts a takeover for absence while the other node has been Primary for a whole failover period (on the fastest clock) and one heartbeat path (direct, both ways; or DNS) was fault-free in that period',
+    'the Secondary never starts a takeover for absence while the other node has been Primary for a whole failover period (on the fastest clock) and one heartbeat path delivered within its bound in that period: the direct path from the Primary to the Secondary, or DNS for both nodes',
   eventsTellTruth:
     "each subscriber's NODE_ROLE_CHANGED events start with previous = null, chain (previous = the last new), never repeat a role, and end at the role getNodeState() reports",
   restartSafety:
     'a restarted node only writes itself into DNS over a record naming itself at the same epoch (a reclaim) or with a higher epoch than the record it replaces (a takeover)',
+  convergence:
+    'from convergenceTiming().boundMs after the last fault ended and the last operator action was issued to the end of the run, exactly one live node acts as Primary, the A record and the TXT holder name it, and the other live node (if any) has role secondary and sees its (epoch, seq) rise at least once per progress window',
   determinism: 'the same scenario and seed give the same trace, entry for entry',
 } as const;
 
@@ -30,4 +38,75 @@ export interface Violation {
   /** Simulated time (ms) of the failure. */
   readonly t: number;
   readonly message: string;
+}
+
+/** The slowest legal clock rate: a node's timer of T ms takes at most T / SLOWEST_RATE ms of true time. */
+export const SLOWEST_RATE = 1 - MAX_CLOCK_RATE_DRIFT;
+/** The fastest legal clock rate: a node's timer of T ms takes at least T / FASTEST_RATE ms of true time. */
+export const FASTEST_RATE = 1 + MAX_CLOCK_RATE_DRIFT;
+
+/** The group timers a scenario runs with (what `loadSettings` makes of its group settings). */
+export function scenarioTimers(scenario: Pick<Scenario, 'group'>): NodeTimers {
+  return loadSettings({ node_id: 'a', external_ipv4_address: '127.0.0.2', ...scenario.group }).timers;
+}
+
+/** When and how `convergence` is checked in a scenario (all times ms of simulated true time). */
+export interface ConvergenceTiming {
+  /**
+   * When the scenario falls quiet: the latest end of a fault (a crash without restart counts at its instant: the
+   * node stays down, nothing changes after) and the latest operator action.
+   */
+  readonly quietFromMs: number;
+  /** How long after `quietFromMs` the group must have converged: see {@link convergenceTiming}. */
+  readonly boundMs: number;
+  /** `quietFromMs + boundMs`: from here to the end of the run the property is checked at every instant. */
+  readonly checkedFromMs: number;
+  /** The Secondary's seen (epoch, seq) must have risen within this much time, at every checked instant. */
+  readonly progressWindowMs: number;
+  /** Whether the run checks it: it lasts until `checkedFromMs` and some node is up after `quietFromMs`. */
+  readonly checked: boolean;
+}
+
+/**
+ * When the `convergence` property is checked, and its bound, derived from the scenario's settings.
+ *
+ * With r = 1 − MAX_CLOCK_RATE_DRIFT (a timer of T ms on the slowest legal clock takes T / r ms), D = 2 × the
+ * largest DNS delay (one DNS round trip), P = 2 × the largest peer delay (one peer round trip), O = request timeout
+ * / r (the longest a node waits for an answer), n = ⌈allowed_absence_interval / health_check_interval⌉ + 1 (standby
+ * checks in one failover period, each adding a DNS round trip, as in `failoverHappens`), the bound is
+ *
+ *     B = (lease + allowed_absence_interval + health_check_interval + health_report_interval) / r + (n + 3) × D + 2 × O + P
+ *
+ * because once no fault is left, the slowest way to one Primary is: a node that acts on a lease confirmed before
+ * the quiet time goes on acting until it runs out (lease / r) without being able to extend it (it lost its records);
+ * the other node then measures one failover period of silence after its last heartbeat, checking DNS every standby
+ * check ((absence + check) / r + n × D); it takes over (a confirming read and the compare-and-swap, 2 × D) and the
+ * loser of any race reads the records again (D); a manual failover issued at the quiet time costs at most a
+ * request's answer or timeout each way (2 × O + P; a forced takeover's wait for the old lease is a failover period,
+ * which the sum already holds); and the new Primary's first heartbeat reaches the Secondary (health_report_interval
+ * / r, within the progress window below).
+ *
+ * The progress window is W = health_report_interval / r + the largest peer delay + 1 ms: the Primary sends a
+ * heartbeat every interval on its own clock and a fault-free link delivers each one within the largest delay.
+ */
+export function convergenceTiming(scenario: Scenario, timers: NodeTimers = scenarioTimers(scenario)): ConvergenceTiming {
+  const { heartbeatIntervalMs, checkIntervalMs, absenceMs, leaseMs } = timers;
+  const dnsRoundTrip = 2 * scenario.network.dnsDelayMs[1];
+  const peerRoundTrip = 2 * scenario.network.peerDelayMs[1];
+  const timeout = scenario.network.requestTimeoutMs / SLOWEST_RATE;
+  const checks = Math.ceil(absenceMs / checkIntervalMs) + 1;
+  const boundMs = (leaseMs + absenceMs + checkIntervalMs + heartbeatIntervalMs) / SLOWEST_RATE + (checks + 3) * dnsRoundTrip + 2 * timeout + peerRoundTrip;
+  const progressWindowMs = heartbeatIntervalMs / SLOWEST_RATE + scenario.network.peerDelayMs[1] + 1;
+  const quietFromMs = quietFrom(scenario);
+  const checkedFromMs = quietFromMs + boundMs;
+  const downForGood = new Set(scenario.faults.flatMap((fault) => (fault.kind === 'crash' && fault.restartAfter === null ? [fault.node] : [])));
+  return { quietFromMs, boundMs, checkedFromMs, progressWindowMs, checked: checkedFromMs <= scenario.durationMs && downForGood.size < 2 };
+}
+
+/** The instant after which no fault and no operator action changes anything (see ConvergenceTiming.quietFromMs). */
+export function quietFrom(scenario: Pick<Scenario, 'faults' | 'workload'>): number {
+  let quiet = 0;
+  for (const fault of scenario.faults) quiet = Math.max(quiet, fault.kind === 'crash' && fault.restartAfter === null ? fault.at : faultEnd(fault));
+  for (const op of scenario.workload) quiet = Math.max(quiet, op.at);
+  return quiet;
 }

@@ -6,20 +6,26 @@
 import fc from 'fast-check';
 import { scenarioArbitrary, type ScenarioShape } from './arbitraries.js';
 import type { BrokenVariant } from './brokenVariants.js';
-import type { PropertyName, Violation } from './properties.js';
+import { PROPERTY_NAMES, type PropertyName, type Violation } from './properties.js';
 import type { Scenario } from './scenario.js';
 import { SCENARIO_SHAPES, type ScenarioShapeName } from './scenarioShapes.js';
 import { runSimulation, type SimulationResult } from './simulation.js';
 
+/**
+ * Where a check draws its scenarios from: a named shape (SCENARIO_SHAPES), a shape object (what scenarioArbitrary
+ * takes), or any arbitrary of scenarios.
+ */
+export type ScenarioSource = ScenarioShapeName | ScenarioShape | fc.Arbitrary<Scenario>;
+
 /** How to run a property check. */
 export interface PropertyCheckOptions {
-  readonly shape: ScenarioShapeName;
+  readonly shape: ScenarioSource;
   /** fast-check seed; fixed in CI, random in the soak run. */
   readonly seed: number;
   readonly numRuns: number;
   /** Replay one case (fast-check's path), as printed by a failure. */
   readonly path?: string;
-  /** Only these properties count as failures (default: all). */
+  /** Only these properties are checked (default: all); the runs go on past what would violate the others. */
   readonly properties?: readonly PropertyName[];
   readonly variant?: BrokenVariant | null;
   /** Shrink a counterexample to a smaller one (default true); false stops at the first failure. */
@@ -40,6 +46,24 @@ export interface PropertyCheckReport {
   readonly replay: string | null;
   /** A human-readable account: property, message, replay command, timeline excerpt. */
   readonly message: string;
+  /**
+   * For each property, in how many of the runs fast-check made (shrinks included) its premise arose, so that it
+   * was not checked vacuously (SimulationResult.exercised): e.g. how many runs reached `convergence`'s quiet tail.
+   */
+  readonly exercised: Readonly<Record<PropertyName, number>>;
+  /** The counterexample's run (its trace, violations, timeline); null when no property failed. */
+  readonly result: SimulationResult | null;
+}
+
+/** A source's name for messages and, for a named shape, the `npm run sim` options that draw from it. */
+function describeSource(source: ScenarioSource): { label: string; named: ScenarioShapeName | null } {
+  if (typeof source === 'string') return { label: `shape ${source}`, named: source };
+  return { label: source instanceof fc.Arbitrary ? 'a custom arbitrary' : `shape ${JSON.stringify(source)}`, named: null };
+}
+
+function arbitraryOf(source: ScenarioSource): fc.Arbitrary<Scenario> {
+  if (typeof source === 'string') return scenarioArbitrary(SCENARIO_SHAPES[source]);
+  return source instanceof fc.Arbitrary ? source : scenarioArbitrary(source);
 }
 
 /** Whether a run's violations include one that counts. */
@@ -48,17 +72,22 @@ function countedViolation(result: SimulationResult, properties: readonly Propert
 }
 
 /**
- * Checks the properties over scenarios of one shape. Never throws for a property failure: the report says.
+ * Checks the properties over scenarios of one shape (a name, a shape object or an arbitrary). Never throws for a
+ * property failure: the report says.
  *
  * @example
  * const report = await checkSimulationProperties({ shape: 'mixed', seed: 1, numRuns: 20 });
  * expect(report.failed, report.message).toBe(false);
+ * const custom = await checkSimulationProperties({ shape: { mix: FAULT_MIXES.heavy, maxOps: 0 }, seed: 2, numRuns: 10 });
  */
 export async function checkSimulationProperties(options: PropertyCheckOptions): Promise<PropertyCheckReport> {
   const properties = options.properties;
+  const source = describeSource(options.shape);
+  const exercised = Object.fromEntries(PROPERTY_NAMES.map((name) => [name, 0])) as Record<PropertyName, number>;
   let last: { scenario: Scenario; result: SimulationResult; violation: Violation } | null = null;
-  const property = fc.asyncProperty(scenarioArbitrary(SCENARIO_SHAPES[options.shape]), async (scenario) => {
-    const result = await runSimulation(scenario, { variant: options.variant ?? null, trace: true });
+  const property = fc.asyncProperty(arbitraryOf(options.shape), async (scenario) => {
+    const result = await runSimulation(scenario, { variant: options.variant ?? null, trace: true, ...(properties === undefined ? {} : { properties }) });
+    for (const name of result.exercised) exercised[name] += 1;
     const violation = countedViolation(result, properties);
     if (violation !== null) last = { scenario, result, violation };
     return violation === null;
@@ -79,29 +108,37 @@ export async function checkSimulationProperties(options: PropertyCheckOptions): 
       counterexample: null,
       violation: null,
       replay: null,
-      message: `${details.numRuns} scenarios of shape ${options.shape} (seed ${options.seed}) kept every property${details.interrupted ? ' (stopped at the time limit)' : ''}`,
+      message: `${details.numRuns} scenarios of ${source.label} (seed ${options.seed}) kept every property${properties === undefined ? '' : ` checked (${properties.join(', ')})`}${details.interrupted ? ' (stopped at the time limit)' : ''}`,
+      exercised,
+      result: null,
     };
   }
   const [scenario] = details.counterexample;
   // The last failing run is the shrunk counterexample; re-run it if fast-check's last try was a passing one.
   const final = last !== null && (last as { scenario: Scenario }).scenario === scenario ? (last as { result: SimulationResult; violation: Violation }) : await rerun(scenario, options);
-  const replay = `npm run sim -- --shape ${options.shape} --seed ${options.seed} --path ${details.counterexamplePath}${options.variant ? ` --variant ${options.variant.name}` : ''}`;
+  const variantOption = options.variant ? ` --variant ${options.variant.name}` : '';
+  // A named shape replays from fast-check's seed and path; any other source from the scenario, saved as JSON.
+  const replay =
+    source.named === null
+      ? `npm run sim -- --scenario counterexample.json${variantOption}   (counterexample.json: the scenario below)`
+      : `npm run sim -- --shape ${source.named} --seed ${options.seed} --path ${details.counterexamplePath}${variantOption}`;
   const violation = final.violation;
   const excerptFrom = violation === null ? 0 : violation.t - 2 * scenario.group.allowed_absence_interval * 1000;
   const message = [
     `Property ${violation?.property ?? '(none: the failure did not reproduce)'} failed at ${violation?.t.toFixed(3) ?? '?'} ms: ${violation?.message ?? ''}`,
-    `fast-check seed ${options.seed}, path ${details.counterexamplePath}, after ${details.numRuns} runs and ${details.numShrinks} shrinks`,
+    `fast-check seed ${options.seed}, path ${details.counterexamplePath}, ${source.label}, after ${details.numRuns} runs and ${details.numShrinks} shrinks`,
     `replay: ${replay}`,
     `scenario: ${JSON.stringify(scenario)}`,
     'timeline (quiet) before the failure:',
     final.result.timeline({ quiet: true, from: excerptFrom }),
   ].join('\n');
-  return { failed: true, runs: details.numRuns, seed: options.seed, path: details.counterexamplePath, counterexample: scenario, violation, replay, message };
+  return { failed: true, runs: details.numRuns, seed: options.seed, path: details.counterexamplePath, counterexample: scenario, violation, replay, message, exercised, result: final.result };
 }
 
 async function rerun(scenario: Scenario, options: PropertyCheckOptions): Promise<{ result: SimulationResult; violation: Violation | null }> {
-  const result = await runSimulation(scenario, { variant: options.variant ?? null, trace: true });
-  return { result, violation: countedViolation(result, options.properties) };
+  const properties = options.properties;
+  const result = await runSimulation(scenario, { variant: options.variant ?? null, trace: true, ...(properties === undefined ? {} : { properties }) });
+  return { result, violation: countedViolation(result, properties) };
 }
 
 /**
@@ -111,8 +148,8 @@ async function rerun(scenario: Scenario, options: PropertyCheckOptions): Promise
  * @example
  * const scenario = scenarioFor('mixed', 42);
  */
-export function scenarioFor(shape: ScenarioShapeName | ScenarioShape, seed: number): Scenario {
-  const [scenario] = fc.sample(scenarioArbitrary(typeof shape === 'string' ? SCENARIO_SHAPES[shape] : shape), { seed, numRuns: 1 });
+export function scenarioFor(shape: ScenarioSource, seed: number): Scenario {
+  const [scenario] = fc.sample(arbitraryOf(shape), { seed, numRuns: 1 });
   if (scenario === undefined) throw new Error(`No scenario for seed ${seed}.`);
   return scenario;
 }

@@ -3,21 +3,24 @@
  * actors) on simulated clocks, a simulated network and a simulated DNS server, driven by one seeded event queue.
  */
 import type { InspectionEvent } from 'xstate';
+import type { HeartbeatProgress } from '../../machines/heartbeat.js';
 import type { NodeSnapshot } from '../../machines/nodeReplies.js';
-import { stateLabel } from '../../machines/stateLabel.js';
-import { EVENT_IDS, EventId } from '../api/constants.js';
-import type { NodeEvent, NodeRoleChanged } from '../api/events.js';
+import { leaseIsValidAt } from '../../machines/nodeRules.js';
+import { stateLabel, topState } from '../../machines/stateLabel.js';
+import { EVENT_IDS, NodeRole } from '../api/constants.js';
+import type { NodeEvent } from '../api/events.js';
 import { createNode, type AvailabilityNode } from '../node/createNode.js';
 import { silentLogger } from '../node/logger.js';
 import { loadSettings, type SettingsInput } from '../node/settings.js';
 import type { BrokenVariant } from './brokenVariants.js';
+import type { Scheduled } from './internal/eventQueue.js';
 import { FaultConditions } from './internal/faultConditions.js';
 import { SimKernel } from './internal/kernel.js';
 import { PropertyMonitor } from './internal/monitor.js';
 import { SimDns, type DnsReadMemory } from './internal/simDns.js';
 import { SimHost } from './internal/simHost.js';
 import { SimPeerNetwork } from './internal/simPeerNetwork.js';
-import type { Violation } from './properties.js';
+import type { ConvergenceTiming, PropertyName, Violation } from './properties.js';
 import { SIM_NODE_IDS, type Fault, type Scenario, type SimNodeId, type WorkloadOp } from './scenario.js';
 import { formatTimeline } from './timeline.js';
 import { TRACE_FORMAT, TRACE_VERSION, type TraceDocument, type TransitionEntry } from './trace.js';
@@ -38,6 +41,11 @@ export interface SimulationOptions {
   readonly stopOnViolation?: boolean;
   /** Record every transition, message and DNS operation (default true); false keeps faults, workload, violations. */
   readonly trace?: boolean;
+  /**
+   * Check only these properties (default: all). The others are not looked at, so a run goes on past what would
+   * have violated them: a broken variant's search counts only the property its broken rule protects.
+   */
+  readonly properties?: readonly PropertyName[];
 }
 
 /** What a run produced. */
@@ -51,8 +59,27 @@ export interface SimulationResult {
   readonly simulatedMs: number;
   /** Crash-to-acting times of the failovers seen (ms). */
   readonly failoverTimes: readonly number[];
+  /**
+   * The properties whose premise arose in this run, so that a check of them was not vacuous: the per-instant ones
+   * always; `failoverHappens` when a Primary crashed while the other node watched; `noFalseFailover` when a node
+   * started a takeover for absence; `convergence` when the run reached its checked tail; `restartSafety` when a
+   * restarted node wrote to DNS; `dnsNamesNewestEpoch` when an update was applied; `eventsTellTruth` when a
+   * node's subscribers were checked.
+   */
+  readonly exercised: readonly PropertyName[];
+  /** When this run checks `convergence` (properties.ts, convergenceTiming). */
+  readonly convergence: ConvergenceTiming;
   /** The trace as a readable timeline. */
   timeline(options?: { quiet?: boolean; from?: number; to?: number }): string;
+}
+
+/** What the trace last showed of a node's lease, and the happening that notes when it runs out. */
+interface LeaseTrace {
+  acting: boolean;
+  /** The lease end (the node's monotonic clock) the happening below was scheduled for. */
+  expiresAt: number | null;
+  ranOut: Scheduled | null;
+  seen: HeartbeatProgress | null;
 }
 
 /** Lets every promise the last happening settled run, so the next happening sees their effects. */
@@ -85,8 +112,7 @@ class Simulation {
   readonly #monitor: PropertyMonitor;
   readonly #memory = new Map<SimNodeId, DnsReadMemory>();
   readonly #lastTransition = new Map<SimNodeId, TransitionEntry>();
-  /** Each node incarnation's subscribers' NODE_ROLE_CHANGED events: a plain one and one that throws. */
-  readonly #roleEvents = new Map<SimNodeId, { plain: NodeRoleChanged[]; throwing: NodeRoleChanged[] }>();
+  readonly #leases = new Map<SimNodeId, LeaseTrace>();
   readonly #logger = silentLogger();
 
   constructor(scenario: Scenario, options: SimulationOptions) {
@@ -97,8 +123,16 @@ class Simulation {
     this.#faults = new FaultConditions(scenario.faults);
     this.#hosts = new Map(SIM_NODE_IDS.map((id) => [id, new SimHost(id, SIM_ADDRESSES[id], scenario.clocks[id], this.#kernel)]));
     const timers = loadSettings(this.#settingsFor('a')).timers;
-    this.#monitor = new PropertyMonitor(this.#kernel, this.#hosts, scenario, this.#faults, timers);
     this.#dns = new SimDns(this.#kernel, scenario.network, this.#faults, (applied) => this.#monitor.onDnsApplied(applied));
+    this.#monitor = new PropertyMonitor({
+      kernel: this.#kernel,
+      hosts: this.#hosts,
+      scenario,
+      faults: this.#faults,
+      timers,
+      records: () => this.#dns.server.peek(SIM_GROUP_FQDN),
+      properties: options.properties,
+    });
     this.#network = new SimPeerNetwork(this.#kernel, scenario.network, this.#faults, [...this.#hosts.values()], SIM_PORT);
     for (const id of SIM_NODE_IDS) this.#memory.set(id, { lastKnown: null });
   }
@@ -108,6 +142,7 @@ class Simulation {
     kernel.at(0, () => this.#formGroup());
     for (const fault of this.#scenario.faults) this.#scheduleFault(fault);
     for (const op of this.#scenario.workload) kernel.at(op.at, () => this.#operate(op));
+    this.#monitor.start();
     let events = 0;
     for (;;) {
       const next = kernel.queue.peek();
@@ -116,7 +151,8 @@ class Simulation {
       // A cancelled timer changes nothing: no need to settle or to look at the properties again.
       if (next.cancelled) continue;
       kernel.now = next.at;
-      next.run();
+      const done = next.run();
+      if (done instanceof Promise) await done;
       await settle();
       events += 1;
       this.#monitor.checkInstant();
@@ -125,7 +161,7 @@ class Simulation {
     if (!this.#stopOnViolation || this.#monitor.violations.length === 0) {
       kernel.now = Math.max(kernel.now, Math.min(this.#scenario.durationMs, kernel.queue.peek()?.at ?? this.#scenario.durationMs));
       await settle();
-      for (const host of this.#hosts.values()) this.#checkEvents(host);
+      for (const host of this.#hosts.values()) this.#monitor.checkEvents(host);
     }
     const trace: TraceDocument = {
       format: TRACE_FORMAT,
@@ -142,6 +178,8 @@ class Simulation {
       events,
       simulatedMs: kernel.now,
       failoverTimes: this.#monitor.failoverTimes,
+      exercised: [...this.#monitor.exercised],
+      convergence: this.#monitor.convergence,
       timeline: (timelineOptions) => formatTimeline(trace.entries, timelineOptions),
     };
   }
@@ -165,14 +203,7 @@ class Simulation {
       ...(this.#variant?.machine === undefined ? {} : { machine: this.#variant.machine() }),
     });
     host.node = node;
-    const roleEvents = { plain: [] as NodeRoleChanged[], throwing: [] as NodeRoleChanged[] };
-    this.#roleEvents.set(host.id, roleEvents);
-    node.subscribe(EventId.NodeRoleChanged, (event) => void roleEvents.plain.push(event));
-    // A subscriber that throws on every other event must not hold up the machine or lose its later events.
-    node.subscribe(EventId.NodeRoleChanged, (event) => {
-      roleEvents.throwing.push(event);
-      if (roleEvents.throwing.length % 2 === 0) throw new Error('a subscriber that throws');
-    });
+    this.#monitor.subscribe(host, node);
     if (this.#kernel.traceAll) for (const eventId of EVENT_IDS) node.subscribe(eventId, (event) => this.#traceEmitted(host, event));
     return node;
   }
@@ -183,14 +214,39 @@ class Simulation {
   }
 
   #onInspection(host: SimHost, incarnation: number, event: InspectionEvent): void {
-    if (event.type !== '@xstate.snapshot' || event.actorRef.sessionId !== event.rootId || incarnation !== host.incarnation) return;
+    // A crashed incarnation's actor is being stopped: nothing it does any more counts.
+    if (event.type !== '@xstate.snapshot' || event.actorRef.sessionId !== event.rootId || incarnation !== host.incarnation || host.status === 'crashed') return;
     const snapshot = event.snapshot as NodeSnapshot;
     this.#monitor.onSnapshot(host, snapshot);
     if (!this.#kernel.traceAll) return;
     const { context } = snapshot;
+    const now = this.#kernel.now;
+    const lease = this.#leaseTrace(host.id);
+    const monotonic = host.monotonicNow();
+    const acting = leaseIsValidAt(context, monotonic);
+    const expiresAt = context.role === NodeRole.Primary ? context.leaseExpiresAt : null;
+    const leaseUntil = expiresAt === null ? null : now + (expiresAt - monotonic) / host.rate;
+    if (expiresAt !== lease.expiresAt) {
+      if (lease.ranOut !== null) this.#kernel.queue.cancel(lease.ranOut);
+      lease.expiresAt = expiresAt;
+      lease.ranOut = leaseUntil === null || !acting ? null : this.#kernel.at(leaseUntil, () => this.#leaseRanOut(host, incarnation, expiresAt!));
+    }
+    this.#traceProgress(host, incarnation, snapshot);
     const state = stateLabel(snapshot.value);
     const last = this.#lastTransition.get(host.id);
-    if (last !== undefined && last.state === state && last.role === context.role && last.epoch === context.epoch && last.dnsConnection === context.dnsConnection && last.incarnation === incarnation) return;
+    const shownActing = lease.acting;
+    lease.acting = acting;
+    if (
+      last !== undefined &&
+      last.state === state &&
+      last.role === context.role &&
+      last.epoch === context.epoch &&
+      last.dnsConnection === context.dnsConnection &&
+      last.incarnation === incarnation &&
+      shownActing === acting
+    ) {
+      return;
+    }
     const entry: TransitionEntry = {
       kind: 'transition',
       t: this.#kernel.now,
@@ -202,10 +258,42 @@ class Simulation {
       epoch: context.epoch,
       seq: context.role === 'primary' ? context.ownSeq : (context.seen?.seq ?? null),
       dnsConnection: context.dnsConnection,
-      monotonic: host.monotonicNow(),
+      monotonic,
+      acting,
+      leaseUntil,
     };
     this.#lastTransition.set(host.id, entry);
     this.#kernel.trace(entry);
+  }
+
+  #leaseTrace(id: SimNodeId): LeaseTrace {
+    let lease = this.#leases.get(id);
+    if (lease === undefined) {
+      lease = { acting: false, expiresAt: null, ranOut: null, seen: null };
+      this.#leases.set(id, lease);
+    }
+    return lease;
+  }
+
+  /** The instant a lease runs out: noted if no transition has shown the node stop acting (a paused node, say). */
+  #leaseRanOut(host: SimHost, incarnation: number, expiresAt: number): void {
+    const lease = this.#leaseTrace(host.id);
+    lease.ranOut = null;
+    if (host.incarnation !== incarnation || host.status === 'crashed' || lease.expiresAt !== expiresAt || !lease.acting) return;
+    lease.acting = false;
+    this.#kernel.trace({ kind: 'acting', t: this.#kernel.now, node: host.id, incarnation, acting: false, cause: 'lease-ran-out' });
+  }
+
+  /** A node outside the primary state whose newest seen (epoch, seq) changed: its progress, for the trace. */
+  #traceProgress(host: SimHost, incarnation: number, snapshot: NodeSnapshot): void {
+    const lease = this.#leaseTrace(host.id);
+    const { seen } = snapshot.context;
+    if (seen === lease.seen || (seen !== null && lease.seen !== null && seen.epoch === lease.seen.epoch && seen.seq === lease.seen.seq)) return;
+    lease.seen = seen;
+    if (seen === null || topState(snapshot.value) === 'primary') return;
+    const { context } = snapshot;
+    const via = context.holder === context.nodeId ? null : (context.lastHeartbeat?.method ?? null);
+    this.#kernel.trace({ kind: 'progress', t: this.#kernel.now, node: host.id, incarnation, epoch: seen.epoch, seq: seen.seq, via });
   }
 
   // ---- workload ----
@@ -280,10 +368,11 @@ class Simulation {
           this.#hosts.get(fault.node)!.pause();
           this.#monitor.onPause(this.#hosts.get(fault.node)!);
         });
-        kernel.at(fault.at + fault.duration, () => {
+        kernel.at(fault.at + fault.duration, async () => {
           mark('end');
           const host = this.#hosts.get(fault.node)!;
-          host.resume();
+          // Its overdue timers run first, within this happening: the properties see the node after them.
+          await host.resume(settle);
           this.#monitor.onResume(host);
         });
         return;
@@ -296,12 +385,16 @@ class Simulation {
 
   #crash(host: SimHost): void {
     if (host.status === 'crashed') return;
-    this.#checkEvents(host);
     this.#monitor.onCrash(host);
     const node = host.node;
     host.crash();
     host.node = null;
     this.#lastTransition.delete(host.id);
+    const lease = this.#leases.get(host.id);
+    if (lease?.ranOut != null) this.#kernel.queue.cancel(lease.ranOut);
+    this.#leases.delete(host.id);
+    // A dead process acts as nothing, whatever its last transition showed.
+    this.#kernel.trace({ kind: 'acting', t: this.#kernel.now, node: host.id, incarnation: host.incarnation, acting: false, cause: 'crash' });
     // Stop the actor so the dead incarnation's machine does nothing more; its in-flight work is dropped by the host.
     void node?.stop({ handOver: false }).catch(() => undefined);
   }
@@ -312,16 +405,6 @@ class Simulation {
     this.#monitor.onRestart(host);
     const node = this.#boot(host);
     void this.#step(host, 'restart', () => node.start());
-  }
-
-  /** The property eventsTellTruth for the node's current incarnation. */
-  #checkEvents(host: SimHost): void {
-    const node = host.node;
-    const events = this.#roleEvents.get(host.id);
-    if (node === null || node.actor === null || events === undefined) return;
-    const role = node.getNodeState().nodeRole;
-    this.#monitor.checkSubscriber(host, 'plain', events.plain, role);
-    this.#monitor.checkSubscriber(host, 'throwing', events.throwing, role);
   }
 }
 

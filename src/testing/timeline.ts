@@ -28,8 +28,9 @@ export function formatTimeline(entries: readonly TraceEntry[], options: { quiet?
     .join('\n');
 }
 
-/** Heartbeat traffic that went as planned: hidden from a quiet timeline. */
+/** Heartbeat traffic that went as planned, and a Secondary's progress: hidden from a quiet timeline. */
 function isRoutine(entry: TraceEntry): boolean {
+  if (entry.kind === 'progress') return true;
   if (entry.kind === 'message') return entry.type === 'heartbeat' && entry.action !== 'drop' && entry.action !== 'timeout' && entry.action !== 'reply-drop';
   if (entry.kind === 'dns') return entry.action === 'request' || entry.action === 'answer' || (entry.action === 'served' && entry.op === 'read');
   if (entry.kind === 'transition') return !entry.state.match(/^(secondary|primary|takingOver|resolving|reclaiming|disconnected|orphaned|notInGroup|handingOver|requestingStepDown|creatingGroup|dissolvingGroup)/) || isRoutineState(entry.state);
@@ -42,8 +43,16 @@ function isRoutineState(state: string): boolean {
 
 function describe(entry: TraceEntry): string {
   switch (entry.kind) {
-    case 'transition':
-      return `${entry.state}  <- ${entry.event}  (role ${entry.role ?? '-'}, epoch ${entry.epoch}, seq ${entry.seq ?? '-'}, dns ${entry.dnsConnection})`;
+    case 'transition': {
+      const lease = entry.leaseUntil === null || entry.leaseUntil === undefined ? '' : `, lease until ${(entry.leaseUntil / 1000).toFixed(3)} s`;
+      // Traces of version 1 have no acting flag.
+      const acting = entry.acting === undefined ? '' : entry.acting ? ', ACTING' : '';
+      return `${entry.state}  <- ${entry.event}  (role ${entry.role ?? '-'}, epoch ${entry.epoch}, seq ${entry.seq ?? '-'}, dns ${entry.dnsConnection}${acting}${lease})`;
+    }
+    case 'acting':
+      return entry.cause === 'crash' ? 'no longer acts: its process crashed' : 'no longer acts: its lease ran out';
+    case 'progress':
+      return `sees (epoch ${entry.epoch}, seq ${entry.seq})${entry.via === null ? '' : ` via ${entry.via}`}`;
     case 'emitted':
       return `emits ${entry.eventId} ${JSON.stringify(entry.detail)}`;
     case 'message':

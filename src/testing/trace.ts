@@ -1,13 +1,14 @@
 /**
- * The simulator's trace: every transition, peer message, DNS operation, fault, workload step, emitted event and
- * property violation, stamped with simulated time. The JSON format is documented in docs/trace-format.md; the
+ * The simulator's trace: every transition, change of a node's acting flag or of its seen heartbeat, peer message,
+ * DNS operation, fault, workload step, emitted event and property violation, stamped with simulated time. The JSON format is documented in docs/trace-format.md; the
  * inspector replays it. Entries appear in the order they happened; `t` never decreases.
  */
 import type { Scenario, SimNodeId } from './scenario.js';
 
 /** Name and version of the trace format. */
 export const TRACE_FORMAT = 'ag-sim-trace';
-export const TRACE_VERSION = 1;
+/** Version 2 added `acting` and `leaseUntil` to transitions, the `acting` and `progress` entries, and records on read answers. */
+export const TRACE_VERSION = 2;
 
 /** A node's statechart changed state (or role, epoch or DNS connection state). */
 export interface TransitionEntry {
@@ -27,6 +28,37 @@ export interface TransitionEntry {
   readonly dnsConnection: string;
   /** The node's monotonic clock at the transition (ms). */
   readonly monotonic: number;
+  /** Whether the node acts as Primary after the transition: role primary and a lease valid on its own clock. */
+  readonly acting: boolean;
+  /**
+   * When (simulated true time, ms) the node's lease runs out as it stands after the transition; null when it holds
+   * none. Later confirmed heartbeats extend it without a transition; when it runs out without one, an `acting`
+   * entry says so.
+   */
+  readonly leaseUntil: number | null;
+}
+
+/** A node stopped acting as Primary without a transition: its lease ran out, or its process crashed. */
+export interface ActingEntry {
+  readonly kind: 'acting';
+  readonly t: number;
+  readonly node: SimNodeId;
+  readonly incarnation: number;
+  readonly acting: false;
+  /** `lease-ran-out`: its clock passed the lease's end (a paused node notices on resume); `crash`: the process died. */
+  readonly cause: 'lease-ran-out' | 'crash';
+}
+
+/** The newest (epoch, seq) a node outside the primary state has seen changed: a Secondary's progress (rule 1). */
+export interface ProgressEntry {
+  readonly kind: 'progress';
+  readonly t: number;
+  readonly node: SimNodeId;
+  readonly incarnation: number;
+  readonly epoch: number;
+  readonly seq: number;
+  /** How the newest heartbeat arrived: `direct`, `dns`, or null when none did (a Primary that stepped down). */
+  readonly via: string | null;
 }
 
 /** An event the node emitted to its subscribers (`NODE_ROLE_CHANGED`, `LEASE_LOST`, ...). */
@@ -59,7 +91,7 @@ export interface DnsEntry {
   readonly id: number;
   readonly node: SimNodeId;
   readonly op: 'read' | 'update';
-  /** The server's records after the operation (on `served`), or the read result. */
+  /** On `served`: the server's records after the operation; on a read's `answer`: the records the answer holds. */
   readonly records?: { readonly address: string | null; readonly txt: string | null };
   readonly detail?: string;
 }
@@ -92,7 +124,7 @@ export interface ViolationEntry {
   readonly node?: SimNodeId;
 }
 
-export type TraceEntry = TransitionEntry | EmittedEntry | MessageEntry | DnsEntry | FaultEntry | WorkloadEntry | ViolationEntry;
+export type TraceEntry = TransitionEntry | ActingEntry | ProgressEntry | EmittedEntry | MessageEntry | DnsEntry | FaultEntry | WorkloadEntry | ViolationEntry;
 
 /** A whole run as data: the scenario (enough to replay it) and what happened. */
 export interface TraceDocument {

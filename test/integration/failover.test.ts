@@ -4,7 +4,6 @@
  * as Secondary, and a Primary paused past its lease steps down without writing DNS. The tests of one server share
  * one cluster and run in order: each starts from the state the one before left.
  */
-import { rm, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bindUnavailableReason } from '../support/bind.js';
 import { startCluster, waitFor, type DnsKind, type TestCluster, type TestNode } from '../support/processes.js';
@@ -71,7 +70,7 @@ function describeFor(kind: DnsKind, skipReason: string | null) {
 
     it('does not fail over while the direct path is cut and DNS heartbeats flow', async () => {
       const before = await cluster.records();
-      await writeFile(cluster.peerCutFile, 'cut');
+      await cluster.cutPeerPath({ a: 'both', b: 'both' });
       try {
         await cluster.b.waitForState('heartbeats seen through DNS', (state) => state.heartbeat_method === 'dns');
         const roles = await rolesDuring(cluster.b, TIMERS.absence * 1000 * 4);
@@ -81,7 +80,7 @@ function describeFor(kind: DnsKind, skipReason: string | null) {
         expect(after.heartbeat).toMatchObject({ holder: 'a', epoch: before.heartbeat!.epoch });
         expect(after.heartbeat!.seq).toBeGreaterThan(before.heartbeat!.seq);
       } finally {
-        await rm(cluster.peerCutFile, { force: true });
+        await cluster.healPeerPath();
       }
       await cluster.b.waitForState('direct heartbeats again', (state) => state.heartbeat_method === 'direct');
     });

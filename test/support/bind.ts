@@ -35,6 +35,11 @@ export interface BindServer {
   readonly dir: string;
   /** Everything named wrote to stderr (it logs there with -g), for failure messages. */
   log(): string;
+  /** Freezes named (SIGSTOP): it answers nothing until {@link resume}; the kernel still queues what arrives. */
+  pause(): void;
+  /** Lets a paused named run again (SIGCONT). */
+  resume(): void;
+  /** Stops named (resuming it first if paused). */
   stop(): Promise<void>;
 }
 
@@ -148,6 +153,8 @@ export async function startBind(options: BindOptions): Promise<BindServer> {
   const exit = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
   const stop = async () => {
     if (!exited) {
+      // A stopped process keeps SIGTERM pending until it runs again.
+      child.kill('SIGCONT');
       child.kill('SIGTERM');
       const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
       await exit;
@@ -158,7 +165,10 @@ export async function startBind(options: BindOptions): Promise<BindServer> {
   const deadline = Date.now() + (options.startTimeoutMs ?? 10_000);
   while (!exited && Date.now() < deadline) {
     if (await answers(host, port, options.zone, 200)) {
-      return { host, port, zone: options.zone, dir, log: () => stderr, stop };
+      const signal = (name: NodeJS.Signals) => {
+        if (!exited) child.kill(name);
+      };
+      return { host, port, zone: options.zone, dir, log: () => stderr, pause: () => signal('SIGSTOP'), resume: () => signal('SIGCONT'), stop };
     }
   }
   await stop();

@@ -49,6 +49,15 @@ export class ManualClock implements Clock {
     await settle();
   }
 
+  /** Moves time forward by `ms` in steps of `stepMs`, calling `onStep` after each: to watch a property at every step. */
+  async advanceWatching(ms: number, stepMs: number, onStep: () => void): Promise<void> {
+    const target = this.#now + ms;
+    while (this.#now < target) {
+      await this.advance(Math.min(stepMs, target - this.#now));
+      onStep();
+    }
+  }
+
   /** Moves time forward by `ms` without firing timers: what a paused process finds when it resumes. */
   jump(ms: number): void {
     this.#now += ms;

@@ -4,13 +4,15 @@
  * their API, and the group's records read over DNS. Ports come from 18000-18999 so that other suites do not clash.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseHeartbeatRecord } from '../../src/dns/heartbeatRecord.js';
 import { DnsUpdateClient } from '../../src/dns/dnsUpdateClient.js';
 import type { Heartbeat } from '../../machines/heartbeat.js';
 import { AgctlProcess, freePort, waitFor } from '../../src/cli/agctlProcess.js';
+import { PEER_CUT_FILE_ENV } from '../../src/cli/startCommand.js';
+import type { PeerPathCut } from '../../src/peer/httpPeerTransport.js';
 import { startBind, type BindServer } from './bind.js';
 
 export { AgctlProcess, waitFor };
@@ -34,6 +36,11 @@ export interface TestDns {
   readonly port: number;
   readonly zone: string;
   readonly key: TestKey;
+  /** Freezes the server process (SIGSTOP): it answers nothing, and what arrives queues in the kernel. */
+  pause(): void;
+  /** Lets it run again (SIGCONT). */
+  resume(): void;
+  /** Stops it (resuming it first if paused). */
   stop(): Promise<void>;
 }
 
@@ -42,12 +49,25 @@ export async function startTestDns(kind: DnsKind, dir: string, zone = 'example.t
   const key: TestKey = { name: `ag-key.${zone}`, algorithm: 'hmac-sha256', secret: randomBytes(32).toString('base64') };
   if (kind === 'bind') {
     const bind: BindServer = await startBind({ zone, keys: [key] });
-    return { kind, host: bind.host, port: bind.port, zone, key, stop: () => bind.stop() };
+    return { kind, host: bind.host, port: bind.port, zone, key, pause: () => bind.pause(), resume: () => bind.resume(), stop: () => bind.stop() };
   }
   const port = await freePort(['127.0.0.1'], TEST_PORTS);
   const child = AgctlProcess.spawn('dns', ['dns-server', '--zone', zone, '--listen', `127.0.0.1:${port}`, '--tsig-name', key.name, '--tsig-secret', key.secret, '--data', join(dir, 'zone.json')]);
   await child.waitForLog((line) => line.msg === 'DNS server listening', 20_000);
-  return { kind, host: '127.0.0.1', port, zone, key, stop: async () => void (await child.kill('SIGTERM')) };
+  return {
+    kind,
+    host: '127.0.0.1',
+    port,
+    zone,
+    key,
+    pause: () => void child.kill('SIGSTOP'),
+    resume: () => void child.kill('SIGCONT'),
+    stop: async () => {
+      // A stopped process keeps SIGTERM pending until it runs again.
+      await child.kill('SIGCONT');
+      await child.kill('SIGTERM');
+    },
+  };
 }
 
 /** The group's records as the DNS server holds them now. */
@@ -60,6 +80,8 @@ export interface GroupRecordsNow {
 /** A node process of a test cluster, with its config and API. */
 export class TestNode {
   process: AgctlProcess | null = null;
+  /** Every process started for this node, oldest first (the last one is `process`). */
+  readonly processes: AgctlProcess[] = [];
 
   constructor(
     readonly id: string,
@@ -68,6 +90,8 @@ export class TestNode {
     readonly configFile: string,
     readonly token: string,
     readonly env: Record<string, string>,
+    /** The node's peer-path fault file (`AG_FAULT_PEER_CUT_FILE`); see {@link TestCluster.cutPeerPath}. */
+    readonly peerCutFile: string | null = null,
   ) {}
 
   get url(): string {
@@ -77,6 +101,7 @@ export class TestNode {
   /** Starts `agctl start` with `flags` and waits until it listens. */
   async start(flags: readonly string[] = []): Promise<void> {
     this.process = AgctlProcess.spawn(this.id, ['start', '--config', this.configFile, ...flags], this.env);
+    this.processes.push(this.process);
     await this.process.waitForLog((line) => line.msg === 'node listening', 30_000);
   }
 
@@ -135,8 +160,14 @@ export interface TestCluster {
   readonly b: TestNode;
   readonly groupFqdn: string;
   readonly peerSecret: string;
-  /** While this file exists, both nodes send and accept no peer messages. */
-  readonly peerCutFile: string;
+  /**
+   * Cuts the peer path as seen from each node named (`a: 'out'`: nothing a says reaches b, while b's messages reach a
+   * and are processed); `none` heals that node's side. The nodes read their file at every peer message, so the cut
+   * holds from the moment this resolves. See docs/operations.md, "Fault drill".
+   */
+  cutPeerPath(cuts: Partial<Record<'a' | 'b', PeerPathCut>>): Promise<void>;
+  /** Heals every cut. */
+  healPeerPath(): Promise<void>;
   /** Reads A and TXT from the DNS server (TSIG-signed queries, no cache). */
   records(): Promise<GroupRecordsNow>;
   /** Kills every process and removes the temp dir. */
@@ -158,7 +189,6 @@ export async function startCluster(kind: DnsKind, timers: TestTimers, options: {
   const token = randomBytes(18).toString('base64url');
   const peerSecret = randomBytes(18).toString('base64url');
   const groupFqdn = `app.${dns.zone}`;
-  const peerCutFile = join(dir, 'peer-cut');
   const common = {
     external_port: port,
     group_fqdn: groupFqdn,
@@ -169,11 +199,11 @@ export async function startCluster(kind: DnsKind, timers: TestTimers, options: {
     health_check_interval: timers.check,
     allowed_absence_interval: timers.absence,
   };
-  const env = { AG_FAULT_PEER_CUT_FILE: peerCutFile };
   const write = async (id: string, address: string, extra: Record<string, unknown>) => {
     const file = join(dir, `${id}.json`);
+    const peerCutFile = join(dir, `peer-cut-${id}`);
     await writeFile(file, JSON.stringify({ node_id: id, external_ipv4_address: address, data_dir: join(dir, id), ...common, ...extra }));
-    return new TestNode(id, address, port, file, token, env);
+    return new TestNode(id, address, port, file, token, { [PEER_CUT_FILE_ENV]: peerCutFile }, peerCutFile);
   };
   const a = await write('a', '127.0.0.2', { tsig_name: dns.key.name, tsig_secret: dns.key.secret, tsig_algorithm: dns.key.algorithm });
   const b = await write('b', '127.0.0.3', {});
@@ -185,7 +215,22 @@ export async function startCluster(kind: DnsKind, timers: TestTimers, options: {
     b,
     groupFqdn,
     peerSecret,
-    peerCutFile,
+    async cutPeerPath(cuts) {
+      for (const node of [a, b]) {
+        const cut = cuts[node.id as 'a' | 'b'];
+        if (cut === undefined) continue;
+        if (cut === 'none') {
+          await rm(node.peerCutFile!, { force: true });
+        } else {
+          // Atomically: a file caught half-written (empty) would mean `both` for a moment.
+          await writeFile(`${node.peerCutFile!}.next`, cut);
+          await rename(`${node.peerCutFile!}.next`, node.peerCutFile!);
+        }
+      }
+    },
+    async healPeerPath() {
+      await Promise.all([a, b].map((node) => unlink(node.peerCutFile!).catch(() => undefined)));
+    },
     async records() {
       const records = await reader.read(groupFqdn);
       return { ...records, heartbeat: records.txt === null ? null : parseHeartbeatRecord(records.txt) };

@@ -60,7 +60,7 @@ export class InspectorConfigError extends AvailabilityGroupError {
  *
  * @example
  * const log = new NodeEventLog();
- * const node = createNode(settings, { inspect: log.inspect });
+ * const node = createNode(settings, { peer, dns, inspect: log.inspect });
  * await app.register(inspectorPlugin, { node, log, apiToken: settings.apiToken });
  */
 export const inspectorPlugin: FastifyPluginAsync<InspectorPluginOptions> = async (app, options) => {

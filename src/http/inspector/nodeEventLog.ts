@@ -69,7 +69,7 @@ export const DEFAULT_LOG_CAPACITY = 500;
  *
  * @example
  * const log = new NodeEventLog();
- * const node = createNode(settings, { inspect: log.inspect });
+ * const node = createNode(settings, { ...inMemoryPorts(), inspect: log.inspect });
  * await node.start();
  * log.entries().at(-1)?.state // 'notInGroup'
  */

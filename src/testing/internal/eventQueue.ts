@@ -1,8 +1,15 @@
+/**
+ * What a happening does. If it returns a promise, the simulation waits for it (and for the promises it settles)
+ * before the next happening, as a resumed process does when it runs its overdue timers one after another. Any
+ * other value is ignored.
+ */
+export type Happening = () => unknown;
+
 /** One scheduled happening of the simulation. */
 export interface Scheduled {
   readonly at: number;
   readonly order: number;
-  readonly run: () => void;
+  readonly run: Happening;
   /** Set by `cancel`: the happening stays in the heap (removal would cost a search) but does nothing. */
   cancelled: boolean;
 }
@@ -26,7 +33,7 @@ export class EventQueue {
   }
 
   /** Schedules `run` at `at`; returns the happening, which `cancel` can call off. */
-  push(at: number, run: () => void): Scheduled {
+  push(at: number, run: Happening): Scheduled {
     const item: Scheduled = { at, order: this.#order++, run, cancelled: false };
     const heap = this.#heap;
     heap.push(item);

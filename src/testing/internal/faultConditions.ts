@@ -56,6 +56,36 @@ export class FaultConditions {
     return this.#faults.some((fault) => fault.at <= end && faultEnd(fault) >= start && predicate(fault));
   }
 
+  /**
+   * Whether the peer link `from -> to` delivered every message within `boundMs` during [start, end]: no partition
+   * and no loss on it (duplicates do no harm), and the base delay `baseMaxMs` plus every slow-link delay that
+   * overlaps the interval below the bound. Faults on the other direction do not count.
+   */
+  linkDelivers(from: SimNodeId, to: SimNodeId, start: number, end: number, baseMaxMs: number, boundMs: number): boolean {
+    let extraMs = 0;
+    for (const fault of this.#faults) {
+      if (!('from' in fault) || fault.from !== from || fault.to !== to || fault.at > end || faultEnd(fault) < start) continue;
+      if (fault.kind === 'partition' || (fault.kind === 'lossy' && fault.loss > 0)) return false;
+      if (fault.kind === 'slowLink') extraMs += fault.extraMs;
+    }
+    return baseMaxMs + extraMs < boundMs;
+  }
+
+  /**
+   * Whether every node in `nodes` reached the DNS server and got its answers within `roundTripBoundMs` during
+   * [start, end]: no outage, no cut path of one of them, and a round trip, two times the base delay `baseMaxMs`
+   * plus every slow-answers delay that overlaps the interval, below the bound.
+   */
+  dnsDelivers(nodes: readonly SimNodeId[], start: number, end: number, baseMaxMs: number, roundTripBoundMs: number): boolean {
+    let extraMs = 0;
+    for (const fault of this.#faults) {
+      if (fault.at > end || faultEnd(fault) < start) continue;
+      if (fault.kind === 'dnsOutage' || (fault.kind === 'dnsCut' && nodes.includes(fault.node))) return false;
+      if (fault.kind === 'dnsSlow') extraMs += fault.extraMs;
+    }
+    return 2 * (baseMaxMs + extraMs) < roundTripBoundMs;
+  }
+
   /** Whether the direct path between `x` and `y` (both directions) had any fault during [start, end]. */
   directPathFaulty(x: SimNodeId, y: SimNodeId, start: number, end: number): boolean {
     return this.anyDuring(start, end, (fault) => 'from' in fault && ((fault.from === x && fault.to === y) || (fault.from === y && fault.to === x)));

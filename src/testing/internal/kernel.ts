@@ -1,5 +1,5 @@
 import type { TraceEntry } from '../trace.js';
-import { EventQueue, type Scheduled } from './eventQueue.js';
+import { EventQueue, type Happening, type Scheduled } from './eventQueue.js';
 import { Prng } from './prng.js';
 
 /**
@@ -20,12 +20,12 @@ export class SimKernel {
   }
 
   /** Runs `run` at simulated time `at` (never before now). */
-  at(at: number, run: () => void): Scheduled {
+  at(at: number, run: Happening): Scheduled {
     return this.queue.push(Math.max(at, this.now), run);
   }
 
   /** Runs `run` after `delay` ms of true time. */
-  after(delay: number, run: () => void): Scheduled {
+  after(delay: number, run: Happening): Scheduled {
     return this.at(this.now + delay, run);
   }
 

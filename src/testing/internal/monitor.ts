@@ -1,10 +1,12 @@
+import type { HeartbeatProgress } from '../../../machines/heartbeat.js';
 import type { NodeSnapshot } from '../../../machines/nodeReplies.js';
-import type { NodeTimers } from '../../../machines/nodeMachine.types.js';
+import type { GroupRecords, NodeTimers } from '../../../machines/nodeMachine.types.js';
 import { topState } from '../../../machines/stateLabel.js';
+import { EventId, NodeRole } from '../../api/constants.js';
 import type { NodeRoleChanged } from '../../api/events.js';
 import { parseHeartbeatRecord } from '../../dns/heartbeatRecord.js';
-import { MAX_CLOCK_RATE_DRIFT } from '../../node/settings.js';
-import type { PropertyName, Violation } from '../properties.js';
+import type { AvailabilityNode } from '../../node/createNode.js';
+import { convergenceTiming, FASTEST_RATE, PROPERTY_NAMES, type ConvergenceTiming, type PropertyName, type Violation } from '../properties.js';
 import type { Scenario, SimNodeId } from '../scenario.js';
 import type { FaultConditions } from './faultConditions.js';
 import type { SimHost } from './simHost.js';
@@ -16,12 +18,18 @@ interface NodeWatch {
   top: string;
   /** True time since when the node has been in the primary state, running and unpaused; null otherwise. */
   primarySince: number | null;
+  /** True time at which the node last entered the secondary state; null if it never did. */
+  secondarySince: number | null;
+  /** The node's progress mark (rule 1: when its seen (epoch, seq) last rose, on its own clock); null: not measuring. */
   lastProgressMono: number | null;
-  /** True time at which the node last recorded progress of the Primary's heartbeat (rule 1). */
+  /** True time at which the progress mark was last set; null while there is none. */
   lastProgressTrue: number | null;
   /** True time since when the node has been measuring the Primary's silence (its progress mark became non-null). */
   watchingSince: number | null;
   epoch: number;
+  /** The newest (epoch, seq) the node has seen, and the true time it last changed. */
+  seen: HeartbeatProgress | null;
+  seenChangedAt: number | null;
 }
 
 /** A crashed Primary whose survivor must take over in time (property failoverHappens). */
@@ -29,6 +37,34 @@ interface FailoverDuty {
   readonly victim: SimNodeId;
   readonly survivor: SimNodeId;
   readonly crashAt: number;
+}
+
+/** The NODE_ROLE_CHANGED events one node incarnation's two subscribers received. */
+interface Announcements {
+  readonly incarnation: number;
+  readonly plain: NodeRoleChanged[];
+  readonly throwing: NodeRoleChanged[];
+}
+
+/** What the monitor needs besides the nodes. */
+export interface MonitorOptions {
+  readonly kernel: SimKernel;
+  readonly hosts: ReadonlyMap<SimNodeId, SimHost>;
+  readonly scenario: Scenario;
+  readonly faults: FaultConditions;
+  readonly timers: NodeTimers;
+  /** The group's records on the DNS server now (for `convergence`). */
+  readonly records: () => GroupRecords;
+  /** Only these properties are checked (default: all). */
+  readonly properties?: readonly PropertyName[] | undefined;
+}
+
+function unwatched(): NodeWatch {
+  return { top: '', primarySince: null, secondarySince: null, lastProgressMono: null, lastProgressTrue: null, watchingSince: null, epoch: 0, seen: null, seenChangedAt: null };
+}
+
+function progressText(seen: HeartbeatProgress | null): string {
+  return seen === null ? '(none)' : `(${seen.epoch}, ${seen.seq})`;
 }
 
 /**
@@ -40,23 +76,49 @@ export class PropertyMonitor {
   readonly violations: Violation[] = [];
   /** Crash-to-acting times of the failovers this run saw (ms of true time). */
   readonly failoverTimes: number[] = [];
+  /** The properties whose premise arose in this run (the per-instant ones always do). */
+  readonly exercised = new Set<PropertyName>();
   readonly #kernel: SimKernel;
   readonly #hosts: ReadonlyMap<SimNodeId, SimHost>;
   readonly #scenario: Scenario;
   readonly #faults: FaultConditions;
   readonly #timers: NodeTimers;
+  readonly #records: () => GroupRecords;
+  readonly #checks: ReadonlySet<PropertyName>;
   readonly #watch = new Map<SimNodeId, NodeWatch>();
+  readonly #announcements = new Map<SimNodeId, Announcements>();
   readonly #holders = new Map<number, string>();
+  readonly #convergence: ConvergenceTiming;
   #maxEpoch = 0;
   #duties: FailoverDuty[] = [];
+  /** Whether the last instant already reported two announced Primaries (one report per episode). */
+  #twoAnnounced = false;
+  #convergenceFailed = false;
 
-  constructor(kernel: SimKernel, hosts: ReadonlyMap<SimNodeId, SimHost>, scenario: Scenario, faults: FaultConditions, timers: NodeTimers) {
-    this.#kernel = kernel;
-    this.#hosts = hosts;
-    this.#scenario = scenario;
-    this.#faults = faults;
-    this.#timers = timers;
-    for (const id of hosts.keys()) this.#watch.set(id, { top: '', primarySince: null, lastProgressMono: null, lastProgressTrue: null, watchingSince: null, epoch: 0 });
+  constructor(options: MonitorOptions) {
+    this.#kernel = options.kernel;
+    this.#hosts = options.hosts;
+    this.#scenario = options.scenario;
+    this.#faults = options.faults;
+    this.#timers = options.timers;
+    this.#records = options.records;
+    this.#checks = new Set(options.properties ?? PROPERTY_NAMES);
+    this.#convergence = convergenceTiming(options.scenario, options.timers);
+    for (const id of this.#hosts.keys()) this.#watch.set(id, unwatched());
+  }
+
+  /** Schedules the instants the monitor must look at even if nothing happens then. */
+  start(): void {
+    const timing = this.#convergence;
+    if (this.#checks.has('convergence') && timing.checked) {
+      this.#kernel.at(timing.checkedFromMs, () => undefined);
+      this.#kernel.at(this.#scenario.durationMs, () => undefined);
+    }
+  }
+
+  /** When and how this run checks `convergence`. */
+  get convergence(): ConvergenceTiming {
+    return this.#convergence;
   }
 
   #fail(property: PropertyName, message: string, node?: SimNodeId): void {
@@ -70,6 +132,22 @@ export class PropertyMonitor {
     throw new Error('the simulation runs two nodes');
   }
 
+  // ---- subscribers ----
+
+  /**
+   * Subscribes the two NODE_ROLE_CHANGED subscribers of a node incarnation the properties look at: a plain one, and
+   * one that throws on every other event (which must not hold up the machine or lose its later events).
+   */
+  subscribe(host: SimHost, node: AvailabilityNode): void {
+    const announcements: Announcements = { incarnation: host.incarnation, plain: [], throwing: [] };
+    this.#announcements.set(host.id, announcements);
+    node.subscribe(EventId.NodeRoleChanged, (event) => void announcements.plain.push(event));
+    node.subscribe(EventId.NodeRoleChanged, (event) => {
+      announcements.throwing.push(event);
+      if (announcements.throwing.length % 2 === 0) throw new Error('a subscriber that throws');
+    });
+  }
+
   // ---- transitions ----
 
   /** Called with every snapshot of a node's root actor. */
@@ -80,12 +158,24 @@ export class PropertyMonitor {
     const now = this.#kernel.now;
     if (top === 'primary' && watch.top !== 'primary') watch.primarySince = host.live ? now : null;
     if (top !== 'primary') watch.primarySince = null;
+    if (top === 'secondary' && watch.top !== 'secondary') watch.secondarySince = now;
     if (context.lastProgressAt !== watch.lastProgressMono) {
-      if (watch.lastProgressMono === null) watch.watchingSince = now;
+      if (context.lastProgressAt === null) {
+        // The node stopped measuring silence (it stepped down, or it left the group).
+        watch.watchingSince = null;
+        watch.lastProgressTrue = null;
+      } else {
+        if (watch.lastProgressMono === null) watch.watchingSince = now;
+        watch.lastProgressTrue = now;
+      }
       watch.lastProgressMono = context.lastProgressAt;
-      watch.lastProgressTrue = now;
       this.#armDutyCheck(host.id);
     }
+    if (context.seen?.epoch !== watch.seen?.epoch || context.seen?.seq !== watch.seen?.seq) {
+      watch.seen = context.seen;
+      watch.seenChangedAt = now;
+    }
+    if (top === 'secondary' && watch.top !== 'secondary') this.#armDutyCheck(host.id);
     if (top === 'takingOver' && watch.top !== 'takingOver' && context.takeoverMode === 'absence') this.#checkNoFalseFailover(host, context.epoch);
     watch.top = top;
     watch.epoch = context.epoch;
@@ -95,6 +185,7 @@ export class PropertyMonitor {
     this.#watch.get(host.id)!.primarySince = null;
   }
 
+  /** Called once a resumed node has run its overdue timers. */
   onResume(host: SimHost): void {
     const watch = this.#watch.get(host.id)!;
     if (watch.top === 'primary') watch.primarySince = this.#kernel.now;
@@ -102,14 +193,17 @@ export class PropertyMonitor {
 
   /** A node crashed: if it was Primary and the other node watches, the other must take over in time. */
   onCrash(host: SimHost): void {
+    this.checkEvents(host);
     const watch = this.#watch.get(host.id)!;
     const survivor = this.#other(host.id);
     if (watch.top === 'primary' && survivor.live && this.#watch.get(survivor.id)!.top === 'secondary') {
       this.#duties.push({ victim: host.id, survivor: survivor.id, crashAt: this.#kernel.now });
+      if (this.#checks.has('failoverHappens')) this.exercised.add('failoverHappens');
       this.#armDutyCheck(survivor.id);
     }
-    watch.primarySince = null;
-    watch.top = '';
+    // A dead process knows nothing: its next incarnation starts from scratch.
+    this.#watch.set(host.id, unwatched());
+    this.#announcements.delete(host.id);
   }
 
   /** A restarted victim may legitimately reclaim its role: the duty no longer applies. */
@@ -124,13 +218,19 @@ export class PropertyMonitor {
 
   // ---- rule 1: failover happens / no false failover ----
 
-  /** The latest instant by which `survivor` must act as Primary, from its last recorded progress. */
+  /**
+   * The latest instant by which `survivor` must act as Primary. Measured from its last progress (a heartbeat, or
+   * the first standby read after it became Secondary, which starts its measure of silence); a Secondary that has
+   * not begun measuring yet (it stepped down from Primary and saw no heartbeat since) begins at its first standby
+   * read, one standby check and one DNS round trip after it became Secondary.
+   */
   #deadline(survivor: SimHost): number {
     const watch = this.#watch.get(survivor.id)!;
     const { absenceMs, checkIntervalMs } = this.#timers;
     const roundTrip = 2 * this.#scenario.network.dnsDelayMs[1];
     const checks = Math.ceil(absenceMs / checkIntervalMs) + 1;
-    return (watch.lastProgressTrue ?? 0) + (absenceMs + checkIntervalMs) / survivor.rate + checks * roundTrip + roundTrip + 1;
+    const measuringFrom = watch.lastProgressTrue ?? (watch.secondarySince ?? 0) + checkIntervalMs / survivor.rate + roundTrip;
+    return measuringFrom + (absenceMs + checkIntervalMs) / survivor.rate + checks * roundTrip + roundTrip + 1;
   }
 
   #armDutyCheck(survivor: SimNodeId): void {
@@ -148,15 +248,20 @@ export class PropertyMonitor {
         this.failoverTimes.push(now - duty.crashAt);
         return false;
       }
-      if (now <= this.#deadline(survivor)) return true;
+      const deadline = this.#deadline(survivor);
+      if (now <= deadline) return true;
       const excused =
         this.#faults.dnsPathFaulty([duty.survivor], duty.crashAt - this.#scenario.network.requestTimeoutMs, now) ||
         this.#faults.nodeFaulty(duty.survivor, duty.crashAt, now);
       if (!excused) {
-        const silence = now - (this.#watch.get(duty.survivor)!.lastProgressTrue ?? 0);
+        const watch = this.#watch.get(duty.survivor)!;
+        const since =
+          watch.lastProgressTrue === null
+            ? `since it became Secondary at ${(watch.secondarySince ?? 0).toFixed(1)} ms (it had not begun measuring silence)`
+            : `after its last progress at ${watch.lastProgressTrue.toFixed(1)} ms`;
         this.#fail(
           'failoverHappens',
-          `${duty.victim} crashed at ${duty.crashAt.toFixed(1)} ms as Primary; ${duty.survivor} still does not act as Primary ${silence.toFixed(1)} ms after its last heartbeat (bound ${(this.#deadline(survivor) - now + silence).toFixed(1)} ms), state ${survivor.node?.getNodeState().state ?? 'down'}`,
+          `${duty.victim} crashed at ${duty.crashAt.toFixed(1)} ms as Primary; ${duty.survivor} still does not act as Primary ${since} (deadline ${deadline.toFixed(1)} ms), state ${survivor.node?.getNodeState().state ?? 'down'}`,
           duty.survivor,
         );
       }
@@ -164,23 +269,33 @@ export class PropertyMonitor {
     });
   }
 
-  /** Called when `host` starts a takeover because its Primary seemed absent. */
+  /**
+   * Called when `host` starts a takeover because its Primary seemed absent. A path is healthy when it delivered
+   * within its bound during the whole window: the direct path when every heartbeat from the Primary reached the
+   * Secondary within the request timeout (the acknowledgements back do not matter for the Secondary's view); DNS
+   * when both nodes' requests and answers made the round trip within the request timeout.
+   */
   #checkNoFalseFailover(host: SimHost, epochBefore: number): void {
+    if (!this.#checks.has('noFalseFailover')) return;
+    this.exercised.add('noFalseFailover');
     const now = this.#kernel.now;
     const other = this.#other(host.id);
     const otherWatch = this.#watch.get(other.id)!;
     // The fastest legal clock measures a failover period in the least true time. A node that began measuring
     // silence less than a period ago cannot have measured a whole one, whatever the paths did.
-    const period = this.#timers.absenceMs / (1 + MAX_CLOCK_RATE_DRIFT);
+    const period = this.#timers.absenceMs / FASTEST_RATE;
     const start = Math.max(now - period, this.#watch.get(host.id)!.watchingSince ?? now);
     if (otherWatch.primarySince === null || otherWatch.primarySince > start || otherWatch.epoch < epochBefore) return;
     if (this.#faults.nodeFaulty(host.id, start, now)) return;
-    const directHealthy = !this.#faults.directPathFaulty(host.id, other.id, start, now);
-    const dnsHealthy = !this.#faults.dnsPathFaulty([host.id, other.id], start, now);
+    const { peerDelayMs, dnsDelayMs, requestTimeoutMs } = this.#scenario.network;
+    // The node gives up on a request after its timeout on its own clock: at least this much true time.
+    const timeout = requestTimeoutMs / FASTEST_RATE;
+    const directHealthy = this.#faults.linkDelivers(other.id, host.id, start, now, peerDelayMs[1], timeout);
+    const dnsHealthy = this.#faults.dnsDelivers([host.id, other.id], start, now, dnsDelayMs[1], timeout);
     if (!directHealthy && !dnsHealthy) return;
     this.#fail(
       'noFalseFailover',
-      `${host.id} started a takeover for absence while ${other.id} had been Primary since ${otherWatch.primarySince.toFixed(1)} ms and the ${directHealthy ? 'direct' : 'DNS'} path was fault-free since ${start.toFixed(1)} ms (failover period ${this.#timers.absenceMs} ms)`,
+      `${host.id} started a takeover for absence while ${other.id} had been Primary since ${otherWatch.primarySince.toFixed(1)} ms and the ${directHealthy ? `direct path ${other.id}->${host.id}` : 'DNS path'} delivered within its bound since ${start.toFixed(1)} ms (failover period ${this.#timers.absenceMs} ms)`,
       host.id,
     );
   }
@@ -196,45 +311,137 @@ export class PropertyMonitor {
     const restarted = applied.incarnation > 1;
     const claimsOver = before !== null && after.holder === writer && before.holder !== writer && after.epoch <= before.epoch;
     const lowers = before !== null && after.epoch < before.epoch;
-    if (restarted && after.holder === writer && (claimsOver || lowers)) {
-      this.#fail(
-        'restartSafety',
-        `restarted ${writer} (incarnation ${applied.incarnation}) wrote "${applied.after.txt}" over "${applied.before.txt}"`,
-        applied.writer.id,
-      );
-      return;
+    if (restarted && this.#checks.has('restartSafety')) {
+      this.exercised.add('restartSafety');
+      if (after.holder === writer && (claimsOver || lowers)) {
+        this.#fail('restartSafety', `restarted ${writer} (incarnation ${applied.incarnation}) wrote "${applied.after.txt}" over "${applied.before.txt}"`, applied.writer.id);
+        return;
+      }
     }
-    const holderAddress = [...this.#hosts.values()].find((host) => host.id === after.holder)?.address;
-    const knownHolder = this.#holders.get(after.epoch);
-    if (after.epoch < this.#maxEpoch) {
-      this.#fail('dnsNamesNewestEpoch', `DNS went back to epoch ${after.epoch} after epoch ${this.#maxEpoch} ("${applied.after.txt}")`, applied.writer.id);
-    } else if (knownHolder !== undefined && knownHolder !== after.holder) {
-      this.#fail('dnsNamesNewestEpoch', `epoch ${after.epoch} was held by ${knownHolder} and is now claimed by ${after.holder}`, applied.writer.id);
-    } else if (applied.after.address !== holderAddress) {
-      this.#fail('dnsNamesNewestEpoch', `A record ${applied.after.address ?? '(none)'} does not name ${after.holder}, the holder of epoch ${after.epoch}`, applied.writer.id);
+    if (this.#checks.has('dnsNamesNewestEpoch')) {
+      this.exercised.add('dnsNamesNewestEpoch');
+      const holderAddress = [...this.#hosts.values()].find((host) => host.id === after.holder)?.address;
+      const knownHolder = this.#holders.get(after.epoch);
+      if (after.epoch < this.#maxEpoch) {
+        this.#fail('dnsNamesNewestEpoch', `DNS went back to epoch ${after.epoch} after epoch ${this.#maxEpoch} ("${applied.after.txt}")`, applied.writer.id);
+      } else if (knownHolder !== undefined && knownHolder !== after.holder) {
+        this.#fail('dnsNamesNewestEpoch', `epoch ${after.epoch} was held by ${knownHolder} and is now claimed by ${after.holder}`, applied.writer.id);
+      } else if (applied.after.address !== holderAddress) {
+        this.#fail('dnsNamesNewestEpoch', `A record ${applied.after.address ?? '(none)'} does not name ${after.holder}, the holder of epoch ${after.epoch}`, applied.writer.id);
+      }
     }
     this.#maxEpoch = Math.max(this.#maxEpoch, after.epoch);
-    if (knownHolder === undefined) this.#holders.set(after.epoch, after.holder);
+    if (!this.#holders.has(after.epoch)) this.#holders.set(after.epoch, after.holder);
   }
 
   // ---- rule 7 and the per-instant checks ----
 
   /** Runs after every happening, once its promises settled. */
   checkInstant(): void {
-    const acting = [...this.#hosts.values()].filter((host) => host.live && host.node !== null && host.node.actor !== null && host.node.isActingPrimary());
-    if (acting.length > 1) {
-      this.#fail(
-        'oneActingPrimary',
-        `${acting.map((host) => `${host.id} (epoch ${host.node!.getNodeState().epoch}, lease ${host.node!.getNodeState().leaseRemainingMs?.toFixed(1)} ms left)`).join(' and ')} both act as Primary`,
-      );
+    const live = [...this.#hosts.values()].filter((host) => host.live && host.node !== null && host.node.actor !== null);
+    if (this.#checks.has('oneActingPrimary')) {
+      this.exercised.add('oneActingPrimary');
+      const acting = live.filter((host) => host.node!.isActingPrimary());
+      if (acting.length > 1) {
+        this.#fail(
+          'oneActingPrimary',
+          `${acting.map((host) => `${host.id} (epoch ${host.node!.getNodeState().epoch}, lease ${host.node!.getNodeState().leaseRemainingMs?.toFixed(1)} ms left)`).join(' and ')} both act as Primary`,
+        );
+      }
     }
-    this.#checkDuties();
+    if (this.#checks.has('oneAnnouncedPrimary')) this.#checkAnnouncements(live);
+    if (this.#checks.has('failoverHappens')) this.#checkDuties();
+    if (this.#checks.has('convergence')) this.#checkConvergence(live);
+  }
+
+  /** Where `host` announces primary now: its state, and each subscriber whose last NODE_ROLE_CHANGED said so. */
+  #announcesPrimary(host: SimHost): string[] {
+    const sources: string[] = [];
+    if (host.node!.getNodeState().nodeRole === NodeRole.Primary) sources.push('getNodeState()');
+    const announcements = this.#announcements.get(host.id);
+    if (announcements !== undefined && announcements.incarnation === host.incarnation) {
+      if (announcements.plain.at(-1)?.new === NodeRole.Primary) sources.push('plain subscriber');
+      if (announcements.throwing.at(-1)?.new === NodeRole.Primary) sources.push('throwing subscriber');
+    }
+    return sources;
+  }
+
+  #checkAnnouncements(live: readonly SimHost[]): void {
+    this.exercised.add('oneAnnouncedPrimary');
+    const announcing = live.map((host) => ({ host, sources: this.#announcesPrimary(host) })).filter(({ sources }) => sources.length > 0);
+    if (announcing.length < 2) {
+      this.#twoAnnounced = false;
+      return;
+    }
+    if (this.#twoAnnounced) return;
+    this.#twoAnnounced = true;
+    this.#fail(
+      'oneAnnouncedPrimary',
+      `${announcing
+        .map(({ host, sources }) => {
+          const state = host.node!.getNodeState();
+          return `${host.id} (${sources.join(', ')}; state ${state.state}, epoch ${state.epoch}, ${state.actingPrimary ? 'acting' : 'not acting'})`;
+        })
+        .join(' and ')} both announce primary`,
+    );
+  }
+
+  #checkConvergence(live: readonly SimHost[]): void {
+    const timing = this.#convergence;
+    const now = this.#kernel.now;
+    if (!timing.checked || now < timing.checkedFromMs || this.#convergenceFailed) return;
+    this.exercised.add('convergence');
+    const problem = this.#convergenceProblem(live, timing, now);
+    if (problem === null) return;
+    this.#convergenceFailed = true;
+    this.#fail(
+      'convergence',
+      `${(now - timing.quietFromMs).toFixed(1)} ms after the run fell quiet at ${timing.quietFromMs.toFixed(1)} ms (bound ${timing.boundMs.toFixed(1)} ms): ${problem}`,
+    );
+  }
+
+  #convergenceProblem(live: readonly SimHost[], timing: ConvergenceTiming, now: number): string | null {
+    const describe = (host: SimHost) => `${host.id} in ${host.node!.getNodeState().state}`;
+    const acting = live.filter((host) => host.node!.isActingPrimary());
+    if (acting.length === 0) return `no live node acts as Primary (${live.map(describe).join(', ') || 'none is up'})`;
+    if (acting.length > 1) return `${acting.map(describe).join(' and ')} all act as Primary`;
+    const primary = acting[0]!;
+    const primaryEpoch = primary.node!.getNodeState().epoch;
+    const records = this.#records();
+    const holder = records.txt === null ? null : (parseHeartbeatRecord(records.txt)?.holder ?? null);
+    if (records.address !== primary.address || holder !== primary.id) {
+      return `${primary.id} acts as Primary but DNS holds A=${records.address ?? '(none)'} TXT="${records.txt ?? ''}"`;
+    }
+    for (const other of live) {
+      if (other === primary) continue;
+      const state = other.node!.getNodeState();
+      if (state.nodeRole !== NodeRole.Secondary) return `${other.id} has role ${state.nodeRole} (state ${state.state}), not secondary`;
+      const watch = this.#watch.get(other.id)!;
+      if (watch.seen === null || watch.seen.epoch !== primaryEpoch) {
+        return `${other.id} (state ${state.state}) has seen ${progressText(watch.seen)}, no heartbeat of ${primary.id}'s epoch ${primaryEpoch}`;
+      }
+      if (watch.seenChangedAt === null || now - watch.seenChangedAt > timing.progressWindowMs) {
+        return `${other.id} (state ${state.state}) has seen ${progressText(watch.seen)} since ${watch.seenChangedAt?.toFixed(1) ?? '?'} ms: no rise within the progress window of ${timing.progressWindowMs.toFixed(1)} ms`;
+      }
+    }
+    return null;
   }
 
   // ---- events tell the truth ----
 
+  /** The property eventsTellTruth for `host`'s current incarnation: at each crash and at the end of the run. */
+  checkEvents(host: SimHost): void {
+    const node = host.node;
+    const announcements = this.#announcements.get(host.id);
+    if (!this.#checks.has('eventsTellTruth') || node === null || node.actor === null || announcements === undefined) return;
+    this.exercised.add('eventsTellTruth');
+    const role = node.getNodeState().nodeRole;
+    this.#checkSubscriber(host, 'plain', announcements.plain, role);
+    this.#checkSubscriber(host, 'throwing', announcements.throwing, role);
+  }
+
   /** Checks one subscriber's NODE_ROLE_CHANGED events against the role the node reports at the end. */
-  checkSubscriber(host: SimHost, label: string, events: readonly NodeRoleChanged[], finalRole: string): void {
+  #checkSubscriber(host: SimHost, label: string, events: readonly NodeRoleChanged[], finalRole: string): void {
     let previous: string | null = null;
     for (const [index, event] of events.entries()) {
       const problem =

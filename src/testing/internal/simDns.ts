@@ -132,7 +132,9 @@ export class SimDns {
           }
           host.deliver(incarnation, () =>
             settle(() => {
-              kernel.trace({ kind: 'dns', t: kernel.now, action: 'answer', id, node, op });
+              // A read's answer carries the records as the server read them: what the node learns.
+              const records = op === 'read' && outcome.ok ? { records: outcome.value as GroupRecords } : {};
+              kernel.trace({ kind: 'dns', t: kernel.now, action: 'answer', id, node, op, ...records });
               if (outcome.ok) resolve(outcome.value);
               else reject(outcome.error);
             }),

@@ -11,6 +11,12 @@ export const SIM_WALL_EPOCH_MS = Date.UTC(2026, 0, 1);
 /** Whether a node process runs, is frozen, or is down. */
 export type HostStatus = 'running' | 'paused' | 'crashed';
 
+/** Work held while the process is paused; a timer's also says when it fell due (true time). */
+interface HeldWork {
+  readonly work: () => void;
+  readonly timerDueAt: number | null;
+}
+
 interface SimTimer {
   cancelled: boolean;
   /** The timer's happening on the agenda; null for a timer that never fires. */
@@ -21,7 +27,8 @@ interface SimTimer {
  * One simulated machine: its clocks, its persistent store (which survives crashes), and the node process running
  * on it. Every callback into the process (a timer, a delivered message, a DNS answer) goes through `deliver`, which
  * drops work of a crashed incarnation and holds work while the process is paused, so a pause freezes the node while
- * its monotonic clock keeps running.
+ * its monotonic clock keeps running. On resume the overdue timers run first, in due order, within the resume's own
+ * happening (as a process continued by SIGCONT runs its timers phase first); held messages and answers follow.
  */
 export class SimHost {
   readonly id: SimNodeId;
@@ -29,7 +36,7 @@ export class SimHost {
   readonly store = new InMemoryNodeStore();
   readonly #kernel: SimKernel;
   readonly #clockSpec: ScenarioClock;
-  #held: Array<() => void> = [];
+  #held: HeldWork[] = [];
   status: HostStatus = 'running';
   incarnation = 1;
   node: AvailabilityNode | null = null;
@@ -62,10 +69,11 @@ export class SimHost {
 
   /**
    * Runs `work` in the process if incarnation `incarnation` still runs; holds it while paused; drops it after a crash.
+   * `timerDueAt` marks a timer's callback (it fell due now): a resume runs those before other held work.
    */
-  deliver(incarnation: number, work: () => void): void {
+  deliver(incarnation: number, work: () => void, timerDueAt: number | null = null): void {
     if (incarnation !== this.incarnation || this.status === 'crashed') return;
-    if (this.status === 'paused') this.#held.push(work);
+    if (this.status === 'paused') this.#held.push({ work, timerDueAt });
     else work();
   }
 
@@ -74,13 +82,25 @@ export class SimHost {
     if (this.status === 'running') this.status = 'paused';
   }
 
-  /** Thaws the process: held work runs now, in the order it arrived. */
-  resume(): void {
+  /**
+   * Thaws the process. Its overdue timers run first, now, in the order they fell due, and `settle` lets the
+   * promises each one started run before the next (a real event loop drains microtasks between timers): when the
+   * resume's happening ends, the node has done what its timers demanded, e.g. noticed that its lease ran out. Held
+   * messages and DNS answers are then handled as happenings at the same instant, in the order they arrived.
+   */
+  async resume(settle: () => Promise<void>): Promise<void> {
     if (this.status !== 'paused') return;
     this.status = 'running';
     const held = this.#held;
     this.#held = [];
-    for (const work of held) this.#kernel.at(this.#kernel.now, () => this.deliver(this.incarnation, work));
+    const incarnation = this.incarnation;
+    const timers = held.filter((item) => item.timerDueAt !== null).sort((x, y) => x.timerDueAt! - y.timerDueAt!);
+    for (const timer of timers) {
+      // A crash cannot happen inside this happening, but a timer may stop the node: deliver checks again.
+      this.deliver(incarnation, timer.work);
+      await settle();
+    }
+    for (const item of held) if (item.timerDueAt === null) this.#kernel.at(this.#kernel.now, () => this.deliver(incarnation, item.work));
   }
 
   /** Marks the process dead: everything in flight towards it is dropped. The store survives. */
@@ -111,7 +131,7 @@ export class SimHost {
         // An infinite delay (a variant's "never") is a timer that never fires.
         if (Number.isFinite(ms)) {
           timer.scheduled = kernel.after(Math.max(0, ms) / this.#clockSpec.rate, () => {
-            if (!timer.cancelled) this.deliver(incarnation, () => !timer.cancelled && callback());
+            if (!timer.cancelled) this.deliver(incarnation, () => !timer.cancelled && callback(), kernel.now);
           });
         }
         return timer;

@@ -1,18 +1,40 @@
 import type { Logger } from 'pino';
 import type { GroupRecords } from '../../machines/nodeMachine.types.js';
-import type { DnsAuthority, RecordsExpectation, RecordsReplacement, UpdateOptions } from '../dns/dnsAuthority.js';
-import { DnsUpdateClient } from '../dns/dnsUpdateClient.js';
-import { DnsError } from '../dns/errors.js';
-import type { Settings } from '../node/settings.js';
-import { parseHostPort } from './primaryLocator.js';
+import type { DnsAuthority, RecordsExpectation, RecordsReplacement, UpdateOptions } from './dnsAuthority.js';
+import { parseHostPort } from './dnsTransport.js';
+import { DnsUpdateClient } from './dnsUpdateClient.js';
+import { DnsError } from './errors.js';
+import type { TsigAlgorithm } from './tsig.js';
+
+/** The settings a {@link SettingsDnsAuthority} reads (a node's `Settings` has them all). */
+export interface DnsClientSettings {
+  readonly dnsServer: string | undefined;
+  readonly tsigName: string | undefined;
+  readonly tsigSecret: string | undefined;
+  readonly tsigAlgorithm: TsigAlgorithm;
+  readonly timers: { readonly heartbeatIntervalMs: number };
+}
 
 /** Options of {@link SettingsDnsAuthority}. */
 export interface SettingsDnsAuthorityOptions {
   /** The settings in force, read at every call: a join brings the TSIG key, an update may change it. */
-  readonly settings: () => Settings;
+  readonly settings: () => DnsClientSettings;
   readonly logger?: Logger;
   /** Told of every failed read or update (metrics count them by kind). */
   readonly onError?: (error: unknown) => void;
+}
+
+/** Retransmissions after the first attempt of each DNS request. */
+const DNS_RETRIES = 1;
+
+/** How long one DNS attempt waits: about one heartbeat, long enough for a loaded server, short enough not to stall the lease. */
+export function dnsAttemptTimeoutMs(settings: DnsClientSettings): number {
+  return Math.min(2000, Math.max(150, settings.timers.heartbeatIntervalMs));
+}
+
+/** The longest one DNS request can take before it fails as unreachable: every attempt's timeout. */
+export function dnsBudgetMs(settings: DnsClientSettings): number {
+  return dnsAttemptTimeoutMs(settings) * (DNS_RETRIES + 1);
 }
 
 /**
@@ -63,8 +85,7 @@ export class SettingsDnsAuthority implements DnsAuthority {
     if (dnsServer === undefined || tsigName === undefined || tsigSecret === undefined) {
       throw new DnsError('AG_DNS_NOT_CONFIGURED', 'No DNS server or TSIG key yet: dns_server, tsig_name and tsig_secret must all be set (a joining node gets the key from the Primary).');
     }
-    // Wait for about one heartbeat per attempt: long enough for a loaded server, short enough not to stall the lease.
-    const timeoutMs = Math.min(2000, Math.max(150, settings.timers.heartbeatIntervalMs));
+    const timeoutMs = dnsAttemptTimeoutMs(settings);
     const key = JSON.stringify([dnsServer, tsigName, tsigSecret, tsigAlgorithm, timeoutMs]);
     if (this.#client === null || key !== this.#clientKey) {
       this.#client?.close();
@@ -72,7 +93,7 @@ export class SettingsDnsAuthority implements DnsAuthority {
         server: parseHostPort(dnsServer),
         tsig: { name: tsigName, algorithm: tsigAlgorithm, secret: tsigSecret },
         timeoutMs,
-        retries: 1,
+        retries: DNS_RETRIES,
         ...(this.#options.logger === undefined ? {} : { logger: this.#options.logger }),
       });
       this.#clientKey = key;
