@@ -7,7 +7,7 @@
  *    of a healthy group needs (the Primary's pacing timer, the direct acknowledgement, the DNS write's answer, the
  *    Secondary's receipt: 4 events per simulated second) on a simulated clock driven by the simulator's own agenda,
  *    with no I/O, no node layer, no properties and no promises. No simulation of the real machine can run faster
- *    than this floor; the second row adds the two timers DESIGN.md's rules 1 and 3 need (the Secondary's standby
+ *    than this floor; the second row adds the two timers docs/design.md's rules 1 and 3 need (the Secondary's standby
  *    check and the Primary's lease, both re-armed by each heartbeat).
  *
  *     npm run bench -- machine

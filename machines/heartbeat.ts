@@ -1,6 +1,6 @@
 /**
  * A heartbeat: the Primary's proof of life, as it travels directly to the peer and as it is stored in the group's
- * TXT record (DESIGN.md section 2).
+ * TXT record (docs/design.md section 2).
  *
  * `epoch` counts Primaries (every takeover raises it by one); `seq` rises with every heartbeat within an epoch.
  * `sentAt` is the sender's wall clock in milliseconds since 1970: shown to people, never used for a decision.

@@ -1,6 +1,6 @@
 /**
  * The node lifecycle of an availability group member, as an XState 5 statechart. This file is the spec: read it top
- * to bottom with DESIGN.md section 2 beside it. Guards and actions are named in the words of the rules; how each is
+ * to bottom with docs/design.md section 2 beside it. Guards and actions are named in the words of the rules; how each is
  * decided lives in `nodeRules.ts`. The machine does no I/O and reads no clock: DNS and peer traffic run in the
  * invoked actors that the node (or the simulator) provides with `nodeMachine.provide({ actors })`, and every time
  * it needs arrives in an event's or an actor output's stamp.
@@ -8,7 +8,7 @@
 import { assign, emit, enqueueActions, fromPromise, raise, setup } from 'xstate';
 import { EventId, HeartbeatMethod, NodeDnsConnectionState, NodeRole } from '../src/api/constants.js';
 import type { TakeoverMode } from '../src/api/events.js';
-import { isNewerHeartbeat, type Heartbeat } from './heartbeat.js';
+import type { Heartbeat } from './heartbeat.js';
 import type {
   CreateRecordsInput,
   DirectHeartbeatSent,
@@ -46,6 +46,7 @@ import {
   describeFailure,
   dnsShowsNewerHeartbeat,
   failoverRefusedBy,
+  heartbeatIsProgress,
   heartbeatWriteInput,
   holdEpoch,
   initialContext,
@@ -152,7 +153,7 @@ export const nodeMachine = setup({
   guards: {
     isInGroup: ({ context }) => context.inGroup,
     // Rule 1
-    heartbeatIsNewer: ({ context }, heartbeat: Heartbeat) => isNewerHeartbeat(heartbeat, context.seen),
+    heartbeatIsProgress: ({ context }, received: { heartbeat: Heartbeat; at: Stamp }) => heartbeatIsProgress(context, received.heartbeat, received.at),
     dnsShowsNewerHeartbeat: ({ context }, read: RecordsRead) => dnsShowsNewerHeartbeat(context, read),
     primaryIsAbsent: ({ context }, read: RecordsRead) => primaryIsAbsent(context, read.at),
     progressSinceCheckBegan: ({ context }) => progressSinceCheckBegan(context),
@@ -168,7 +169,7 @@ export const nodeMachine = setup({
     leaseHadExpired: (_, failure: { error: unknown }) => isLeaseExpired(failure.error),
     takeoverWasForced: ({ context }) => context.takeoverMode === 'forced',
     // Rule 4
-    heartbeatFromNewerEpoch: ({ context }, heartbeat: Heartbeat) => isFromNewerEpoch(context, heartbeat),
+    heartbeatFromNewerEpoch: ({ context }, received: { heartbeat: Heartbeat; at: Stamp }) => isFromNewerEpoch(context, received.heartbeat, received.at),
     peerHoldsNewerEpoch: ({ context }, ack: HeartbeatAck) => ack.epoch > context.epoch,
     peerAcceptedHeartbeat: (_, ack: HeartbeatAck) => ack.accepted,
     recordsShowOwnWrite: ({ context }, read: RecordsRead) => recordsShowOwnWrite(context, read),
@@ -296,7 +297,10 @@ export const nodeMachine = setup({
       },
     },
 
-    /** Rule 5: read A and TXT; Primary only if both still name this node at the newest epoch. */
+    /**
+     * Rule 5: read A and TXT; Primary only if both still name this node at the newest epoch. Until DNS has answered,
+     * a direct heartbeat cannot be judged (a replay captured before a restart looks new), so none is recorded.
+     */
     resolving: {
       entry: { type: 'assumeRole', params: { role: NodeRole.Secondary } },
       invoke: {
@@ -332,12 +336,6 @@ export const nodeMachine = setup({
             { type: 'recordFailure', params: ({ event }) => ({ error: event.error }) },
             { type: 'settleFailover', params: { outcome: 'unconfirmed', code: 'dns_unreachable', reason: 'the Secondary did not answer the handover and DNS did not answer this node; the records decide which node is Primary' } },
           ],
-        },
-      },
-      on: {
-        HEARTBEAT_RECEIVED: {
-          guard: { type: 'heartbeatIsNewer', params: ({ event }) => event.heartbeat },
-          actions: { type: 'recordDirectHeartbeat', params: ({ event }) => event },
         },
       },
     },
@@ -381,7 +379,7 @@ export const nodeMachine = setup({
           after: { standbyCheckInterval: 'checking' },
           on: {
             HEARTBEAT_RECEIVED: {
-              guard: { type: 'heartbeatIsNewer', params: ({ event }) => event.heartbeat },
+              guard: { type: 'heartbeatIsProgress', params: ({ event }) => event },
               target: 'watching',
               reenter: true,
               actions: { type: 'recordDirectHeartbeat', params: ({ event }) => event },
@@ -447,7 +445,7 @@ export const nodeMachine = setup({
           },
           on: {
             HEARTBEAT_RECEIVED: {
-              guard: { type: 'heartbeatIsNewer', params: ({ event }) => event.heartbeat },
+              guard: { type: 'heartbeatIsProgress', params: ({ event }) => event },
               actions: { type: 'recordDirectHeartbeat', params: ({ event }) => event },
             },
           },
@@ -485,7 +483,7 @@ export const nodeMachine = setup({
           },
           on: {
             HEARTBEAT_RECEIVED: {
-              guard: { type: 'heartbeatIsNewer', params: ({ event }) => event.heartbeat },
+              guard: { type: 'heartbeatIsProgress', params: ({ event }) => event },
               actions: { type: 'recordDirectHeartbeat', params: ({ event }) => event },
             },
           },
@@ -617,7 +615,7 @@ export const nodeMachine = setup({
         // This node is asking for the same failover the Primary wants to start: it is ready.
         HANDOVER_PROBED: { actions: { type: 'answerProbe', params: { ready: true, reason: 'this node is itself asking to take over' } } },
         HEARTBEAT_RECEIVED: {
-          guard: { type: 'heartbeatIsNewer', params: ({ event }) => event.heartbeat },
+          guard: { type: 'heartbeatIsProgress', params: ({ event }) => event },
           actions: { type: 'recordDirectHeartbeat', params: ({ event }) => event },
         },
       },
@@ -709,7 +707,7 @@ export const nodeMachine = setup({
       },
       on: {
         HEARTBEAT_RECEIVED: {
-          guard: { type: 'heartbeatIsNewer', params: ({ event }) => event.heartbeat },
+          guard: { type: 'heartbeatIsProgress', params: ({ event }) => event },
           actions: { type: 'recordDirectHeartbeat', params: ({ event }) => event },
         },
       },
@@ -909,7 +907,7 @@ export const nodeMachine = setup({
       },
       on: {
         HEARTBEAT_RECEIVED: {
-          guard: { type: 'heartbeatFromNewerEpoch', params: ({ event }) => event.heartbeat },
+          guard: { type: 'heartbeatFromNewerEpoch', params: ({ event }) => event },
           target: 'secondary',
           actions: [
             { type: 'loseLease', params: { reason: 'fenced by a newer epoch' } },
@@ -958,7 +956,7 @@ export const nodeMachine = setup({
       after: { standbyCheckInterval: 'resolving' },
       on: {
         HEARTBEAT_RECEIVED: {
-          guard: { type: 'heartbeatIsNewer', params: ({ event }) => event.heartbeat },
+          guard: { type: 'heartbeatIsProgress', params: ({ event }) => event },
           actions: { type: 'recordDirectHeartbeat', params: ({ event }) => event },
         },
       },

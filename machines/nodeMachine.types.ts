@@ -81,6 +81,11 @@ export interface NodeContext {
   readonly seen: HeartbeatProgress | null;
   /** Secondary side: when `seen` last rose, on the monotonic clock (rule 1). */
   readonly lastProgressAt: number | null;
+  /**
+   * The last monotonic time at which this node knew `epoch` was current: a DNS read that showed it, or its own
+   * confirmed heartbeat while it held it. A newer epoch began after this instant (heartbeat plausibility).
+   */
+  readonly epochKnownAt: number | null;
   readonly lastHeartbeat: HeartbeatObservation | null;
   /** Wall-clock time of the last standby check or DNS read (`last_updated`). */
   readonly lastCheckedAtWall: number | null;
@@ -272,7 +277,7 @@ export interface RemoveRecordsInput {
   readonly expected: GroupRecords;
 }
 
-/** The peer's answer to a direct heartbeat: its acknowledgement (DESIGN.md rule 3 and 4). */
+/** The peer's answer to a direct heartbeat: its acknowledgement (docs/design.md rule 3 and 4). */
 export interface HeartbeatAck {
   readonly nodeId: string;
   readonly role: NodeRole;

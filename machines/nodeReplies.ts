@@ -4,7 +4,7 @@
  */
 import type { SnapshotFrom } from 'xstate';
 import { NodeRole } from '../src/api/constants.js';
-import { isSameHeartbeat, type Heartbeat } from './heartbeat.js';
+import { isNewerHeartbeat, isSameHeartbeat, type Heartbeat } from './heartbeat.js';
 import type { NodeMachine } from './nodeMachine.js';
 import type { HandoverAnswerBody, HandoverProbeAnswer, HeartbeatAck, StepDownAnswerBody } from './nodeMachine.types.js';
 
@@ -36,6 +36,25 @@ export function heartbeatAckFor(snapshot: NodeSnapshot, heartbeat: Heartbeat): H
     epoch: context.epoch,
     accepted: onlyWatches(snapshot) && heartbeat.epoch >= context.epoch && isSameHeartbeat(heartbeat, context.seen),
   };
+}
+
+/**
+ * Why a direct heartbeat the machine did not record is refused, or null when it is answered with an
+ * acknowledgement: recorded, or from an epoch older than this node knows (its sender must learn of the newer
+ * epoch from the answer, rule 4), or received by a node that answers every heartbeat (a Primary, a taker).
+ *
+ * @example
+ * actor.send({ type: 'HEARTBEAT_RECEIVED', heartbeat, at });
+ * heartbeatRefusalFor(actor.getSnapshot(), heartbeat); // 'its epoch is more than one past epoch 3, the newest known'
+ */
+export function heartbeatRefusalFor(snapshot: NodeSnapshot, heartbeat: Heartbeat): string | null {
+  const { context } = snapshot;
+  if (isSameHeartbeat(heartbeat, context.seen) || heartbeat.epoch < context.epoch) return null;
+  if (snapshot.matches('resolving')) return 'this node has not yet resolved its role from DNS, so it cannot judge a heartbeat';
+  if (heartbeat.epoch > context.epoch + 1) return `its epoch is more than one past epoch ${context.epoch}, the newest known`;
+  if (context.seen !== null && !isNewerHeartbeat(heartbeat, context.seen)) return `it is not newer than (epoch ${context.seen.epoch}, seq ${context.seen.seq}), already seen`;
+  if (onlyWatches(snapshot)) return 'its seq is further ahead than the time since the last progress allows';
+  return null;
 }
 
 /** Whether the node is busy with a handover of its own (probing its peer, or stepped down and offering). */

@@ -1,5 +1,5 @@
 /**
- * The decision rules of DESIGN.md section 2 as pure functions of the machine's context and the facts an event
+ * The decision rules of docs/design.md section 2 as pure functions of the machine's context and the facts an event
  * brings. The machine file names them as guards and actions; this file says how each is decided. Nothing here reads
  * a clock or does I/O: times arrive in stamps.
  */
@@ -82,6 +82,7 @@ export function observeRecords(context: NodeContext, read: RecordsRead): Partial
   return {
     records: { address: read.address, txt: read.txt },
     lastCheckedAtWall: read.at.wall,
+    epochKnownAt: read.at.monotonic,
     ...(context.lastProgressAt === null ? { lastProgressAt: read.at.monotonic } : {}),
     ...progress,
   };
@@ -113,6 +114,39 @@ export function beginCheck(context: NodeContext): Partial<NodeContext> {
  */
 export function progressSinceCheckBegan(context: NodeContext): boolean {
   return context.seen !== null && isNewerHeartbeat(context.seen, context.checkBaseline);
+}
+
+/**
+ * How many heartbeats a Primary can have sent in `elapsedMs`: one per heartbeat interval, doubled for clock drift
+ * and for a moment when the two nodes run different intervals (a settings change), plus a few in flight.
+ */
+function heartbeatsPossibleIn(context: NodeContext, elapsedMs: number): number {
+  return Math.ceil((Math.max(0, elapsedMs) * 2) / context.timers.heartbeatIntervalMs) + 3;
+}
+
+/**
+ * Rule 1 and 4: a heartbeat claims only what is possible. Its epoch is at most one past the newest this node knows
+ * (a takeover raises it by one; a larger jump is learned from DNS, never from a peer). Its seq is at most what the
+ * sender can have counted since this node last knew better: since the last progress in the same epoch, or since the
+ * old epoch was last known current for a new one. Holding the peer secret does not let a buggy or compromised peer
+ * move the group to epoch 10^12 or make the real Primary's heartbeats look like replays. A node that knows nothing
+ * yet (just started, DNS not read) cannot bound seq.
+ */
+export function heartbeatIsPlausible(context: NodeContext, heartbeat: Heartbeat, at: Stamp): boolean {
+  if (heartbeat.epoch > context.epoch + 1) return false;
+  const seen = context.seen;
+  if (seen !== null && heartbeat.epoch === seen.epoch) {
+    return context.lastProgressAt === null || heartbeat.seq <= seen.seq + heartbeatsPossibleIn(context, at.monotonic - context.lastProgressAt);
+  }
+  if (heartbeat.epoch > context.epoch || (seen !== null && heartbeat.epoch > seen.epoch)) {
+    return context.epochKnownAt === null || heartbeat.seq <= heartbeatsPossibleIn(context, at.monotonic - context.epochKnownAt);
+  }
+  return true;
+}
+
+/** Rule 1: a direct heartbeat is progress when it is newer than any seen and plausible. */
+export function heartbeatIsProgress(context: NodeContext, heartbeat: Heartbeat, at: Stamp): boolean {
+  return isNewerHeartbeat(heartbeat, context.seen) && heartbeatIsPlausible(context, heartbeat, at);
 }
 
 /** Rule 1: the TXT record shows a heartbeat newer than any seen. */
@@ -217,6 +251,7 @@ export function holdEpoch(context: NodeContext, written: { heartbeat: Heartbeat;
 export function leaseFrom(context: NodeContext, sentAt: Stamp, at: Stamp): Partial<NodeContext> {
   const expiresAt = sentAt.monotonic + context.timers.leaseMs;
   return {
+    epochKnownAt: at.monotonic,
     lastConfirmedSentAt: Math.max(context.lastConfirmedSentAt ?? -Infinity, sentAt.monotonic),
     leaseExpiresAt: Math.max(context.leaseExpiresAt ?? -Infinity, expiresAt),
     leaseArmedAt: at.monotonic,
@@ -323,9 +358,9 @@ export function adoptOwnRecord(context: NodeContext, read: RecordsRead): Partial
   return { ownRecord: read.txt, records: { address: context.address, txt: read.txt }, lastCheckedAtWall: read.at.wall };
 }
 
-/** Rule 4: a heartbeat from a higher epoch means another node took over. */
-export function isFromNewerEpoch(context: NodeContext, heartbeat: Heartbeat): boolean {
-  return heartbeat.epoch > context.epoch;
+/** Rule 4: a plausible heartbeat from a higher epoch means another node took over. */
+export function isFromNewerEpoch(context: NodeContext, heartbeat: Heartbeat, at: Stamp): boolean {
+  return heartbeat.epoch > context.epoch && heartbeatIsPlausible(context, heartbeat, at);
 }
 
 /** What a node knows of a group, before it has heard anything: everything but the epoch, which never goes back. */
@@ -333,6 +368,7 @@ const NO_GROUP_KNOWLEDGE = {
   holder: null,
   seen: null,
   lastProgressAt: null,
+  epochKnownAt: null,
   lastHeartbeat: null,
   records: null,
   ownSeq: 0,

@@ -24,6 +24,7 @@ export {
   NotActingPrimaryError,
   MembershipError,
   GroupOperationError,
+  FailoverError,
   GroupFullError,
   NoSuchMemberError,
   NodePortsError,

@@ -125,14 +125,14 @@ describe('node machine coverage', () => {
     await group.clock.advance(1_200);
     expect(group.b.node.getNodeState().state).toBe('secondary.checking');
     const { epoch, seq } = currentHeartbeat(group);
-    group.b.node.actor!.send(heartbeatFrom('a', epoch, seq + 100, group));
+    group.b.node.actor!.send(heartbeatFrom('a', epoch, seq + 1, group));
     group.dns.release();
     await group.clock.advance(100);
     // While resolving after a restart.
     group.dns.holdReads = true;
     const restarting = group.b.restart();
     await group.clock.advance(10);
-    group.b.node.actor!.send(heartbeatFrom('a', epoch, seq + 200, group));
+    group.b.node.actor!.send(heartbeatFrom('a', epoch, seq + 2, group));
     group.dns.release();
     await restarting;
     expect(group.b.node.getNodeState().nodeRole).toBe(NodeRole.Secondary);
@@ -242,7 +242,7 @@ describe('node machine coverage', () => {
     // A heartbeat while a probe reads DNS; then a probe that finds DNS down.
     root.dns.holdReads = true;
     root.b.node.actor!.send({ type: 'HANDOVER_PROBED', from: 'a', epoch, at: at(root) });
-    root.b.node.actor!.send(heartbeatFrom('a', epoch, currentHeartbeat(root).seq + 100, root));
+    root.b.node.actor!.send(heartbeatFrom('a', epoch, currentHeartbeat(root).seq + 1, root));
     root.dns.release();
     await root.clock.advance(10);
     root.dns.setReachable(false);

@@ -1,5 +1,5 @@
 /**
- * One test (or a few) per decision rule of DESIGN.md section 2, on two real nodes with in-memory ports and a manual
+ * One test (or a few) per decision rule of docs/design.md section 2, on two real nodes with in-memory ports and a manual
  * clock. Each asserts what the rule promises, so breaking the rule in the machine fails it.
  */
 import { afterEach, describe, expect, it } from 'vitest';

@@ -64,6 +64,46 @@ describe('the simulator', () => {
     expect(result.trace.entries.some((entry) => entry.kind === 'emitted' && entry.node === 'b' && entry.eventId === 'TAKEOVER_STARTED')).toBe(true);
   });
 
+  it('runs a resumed node\'s overdue timers first, in the resume\'s own happening, before held messages', async () => {
+    const result = await runSimulation({ ...healthy, faults: [{ kind: 'pause', node: 'a', at: 10_000, duration: 6_000 }] });
+    const atResume = result.trace.entries.filter((entry) => entry.t === 16_000);
+    const steppedDown = atResume.findIndex((entry) => entry.kind === 'transition' && entry.node === 'a' && entry.role === 'secondary');
+    const firstHeld = atResume.findIndex((entry) => entry.kind === 'transition' && entry.node === 'a' && entry.event === 'HEARTBEAT_RECEIVED');
+    expect(steppedDown).toBeGreaterThan(-1);
+    // b's heartbeats, delivered while a was paused, reach a only after a's timers showed it its lease is gone.
+    expect(firstHeld).toBeGreaterThan(steppedDown);
+    // The lease ran out during the pause, without a transition: the trace says so at that instant.
+    const ranOut = result.trace.entries.find((entry) => entry.kind === 'acting' && entry.node === 'a');
+    expect(ranOut).toMatchObject({ cause: 'lease-ran-out', acting: false });
+    expect(ranOut!.t).toBeGreaterThan(10_000);
+    expect(ranOut!.t).toBeLessThan(16_000);
+  });
+
+  it('traces the acting flag and lease end, the Secondary\'s progress, read answers, and a crash as not acting', async () => {
+    const result = await runSimulation({ ...healthy, faults: [{ kind: 'crash', node: 'a', at: 10_000, restartAfter: 8_000 }] });
+    const entries = result.trace.entries;
+    expect(result.trace.version).toBe(2);
+    const acting = entries.find((entry) => entry.kind === 'transition' && entry.node === 'a' && entry.acting);
+    expect(acting).toBeDefined();
+    if (acting?.kind === 'transition') expect(acting.leaseUntil!).toBeGreaterThan(acting.t);
+    // The Secondary's seen (epoch, seq) rises with the heartbeats.
+    const progress = entries.filter((entry) => entry.kind === 'progress' && entry.node === 'b' && entry.t < 10_000);
+    expect(progress.length).toBeGreaterThan(5);
+    expect(progress.at(-1)).toMatchObject({ epoch: 1, via: 'direct' });
+    // A read's answer carries the records the node learns.
+    const answer = entries.find((entry) => entry.kind === 'dns' && entry.op === 'read' && entry.action === 'answer');
+    expect(answer?.kind === 'dns' && answer.records?.txt).toMatch(/^ag1 node=a epoch=1 /);
+    // After its crash, nothing shows a as acting until its next incarnation says so.
+    const crash = entries.findIndex((entry) => entry.kind === 'fault' && entry.action === 'start');
+    expect(entries.slice(crash).find((entry) => 'node' in entry && entry.node === 'a' && (entry.kind === 'acting' || entry.kind === 'transition'))).toMatchObject({
+      kind: 'acting',
+      cause: 'crash',
+      acting: false,
+    });
+    const restart = entries.findIndex((entry) => entry.kind === 'fault' && entry.action === 'end');
+    expect(entries.slice(crash, restart).some((entry) => entry.kind === 'transition' && entry.node === 'a')).toBe(false);
+  });
+
   it('applies an update whose answer is lost: the node times out, DNS holds the write', async () => {
     // Find a heartbeat write of a's after 5 s, then cut a's DNS path while the server's answer is on its way back.
     const plain = await runSimulation(healthy);
@@ -116,12 +156,18 @@ describe('npm run sim', () => {
     }
   }
 
-  it('replays a seed and prints its timeline; the same seed prints the same', async () => {
+  it('replays a seed and prints the verdict and a summary first, the timeline only on request; the same seed prints the same', async () => {
     const first = await run(['--seed', '3', '--faults', 'heavy', '--duration', '20']);
     expect(first.code, first.out + first.err).toBe(0);
-    expect(first.out).toContain('Every property held.');
-    expect(first.out).toMatch(/FAULT start|workload start \+ create group/);
+    expect(first.out.split('\n')[0]).toBe('Verdict: every property held.');
+    expect(first.out).toMatch(/Takeovers \(\d+\)/);
+    expect(first.out).toMatch(/Role changes of a \(\d+\)/);
+    expect(first.out).toMatch(/Epochs in DNS: 1 a/);
+    expect(first.out).not.toContain('workload start + create group');
     expect((await run(['--seed', '3', '--faults', 'heavy', '--duration', '20'])).out).toBe(first.out);
+    const withTimeline = await run(['--seed', '3', '--faults', 'heavy', '--duration', '20', '--timeline']);
+    expect(withTimeline.out.startsWith(first.out.split('(--timeline')[0]!)).toBe(true);
+    expect(withTimeline.out).toMatch(/FAULT start|workload start \+ create group/);
   });
 
   it('refuses bad options with a usage error', async () => {
@@ -129,11 +175,19 @@ describe('npm run sim', () => {
     expect((await run(['--seed', '1', '--shape', 'nope'])).err).toContain('unknown shape "nope"');
     expect((await run(['--bogus'])).code).toBe(2);
     expect((await run(['--help'])).out).toContain('--variant <name>');
+    expect((await run(['--help'])).out).toContain('--timeline');
   });
 
   it('exits 1 and names the property when a broken variant fails', async () => {
     const result = await run(['--seed', '1', '--variant', 'eventsAfterTheFact', '--duration', '20']);
     expect(result.code).toBe(1);
-    expect(result.out).toContain('VIOLATION eventsTellTruth');
+    expect(result.out.split('\n')[0]).toMatch(/^Verdict: VIOLATION eventsTellTruth at /);
+  });
+
+  it('replays a fast-check case by seed and path: the verdict first', async () => {
+    const result = await run(['--shape', 'handovers', '--seed', '1', '--path', '0', '--variant', 'lateRoleAnnouncement']);
+    expect(result.code, result.out + result.err).toBe(1);
+    expect(result.out.split('\n')[0]).toMatch(/^Verdict: VIOLATION oneAnnouncedPrimary at /);
+    expect(result.out).toContain('broken variant lateRoleAnnouncement');
   });
 });

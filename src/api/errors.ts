@@ -34,7 +34,7 @@ export class SettingsError extends AvailabilityGroupError {
   }
 }
 
-/** The lease ran out before a Primary-only operation could start (DESIGN.md rule 7). */
+/** The lease ran out before a Primary-only operation could start (docs/design.md rule 7). */
 export class LeaseExpiredError extends AvailabilityGroupError {
   static readonly code = 'AG_LEASE_EXPIRED';
   constructor(message = 'This node is not acting as Primary: its lease has expired.') {
@@ -145,6 +145,19 @@ export class NoDefaultNodeError extends AvailabilityGroupError {
 /** Whether `error` carries the given library error code. */
 export function hasErrorCode(error: unknown, code: string): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
+}
+
+/**
+ * A direct heartbeat was refused: it claims what cannot be (an epoch more than one past the newest known, a seq
+ * further ahead than time allows), repeats one already seen, or came before this node could judge it (its role
+ * not yet resolved from DNS). A heartbeat from an older epoch is never refused this way: its sender must learn of
+ * the newer epoch from the acknowledgement (rule 4).
+ */
+export class HeartbeatRefusedError extends AvailabilityGroupError {
+  static readonly code = 'AG_HEARTBEAT_REFUSED';
+  constructor(message: string) {
+    super(HeartbeatRefusedError.code, message);
+  }
 }
 
 /** A peer message was refused: another group, a bad signature, a replay. */

@@ -24,7 +24,7 @@ export interface NodeState {
   readonly nodeId: string;
   /** The highest epoch this node knows: the number of the current Primary. */
   readonly epoch: number;
-  /** Role primary and a lease valid at the instant of the call (DESIGN.md rule 7). */
+  /** Role primary and a lease valid at the instant of the call (docs/design.md rule 7). */
   readonly actingPrimary: boolean;
   /** Milliseconds of lease left at the instant of the call; null when not Primary. */
   readonly leaseRemainingMs: number | null;

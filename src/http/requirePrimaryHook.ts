@@ -4,7 +4,7 @@ import { ApiError } from './apiError.js';
 
 /**
  * A fastify `preHandler` that lets a request through only while `node` acts as Primary (role primary and a lease
- * valid at that instant, DESIGN.md rule 7); otherwise it answers 503 `{code: "ServiceUnavailable", ...}` and the
+ * valid at that instant, docs/design.md rule 7); otherwise it answers 503 `{code: "ServiceUnavailable", ...}` and the
  * route handler never runs.
  *
  * @example

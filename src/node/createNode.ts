@@ -2,12 +2,13 @@ import { createActor, type Actor, type InspectionEvent } from 'xstate';
 import type { Logger } from 'pino';
 import { nodeMachine, type NodeEmitted, type NodeMachine } from '../../machines/nodeMachine.js';
 import type { NodeCommandEvent } from '../../machines/nodeMachine.types.js';
-import { handoverProbeReplyFor, handoverReplyFor, heartbeatAckFor, stepDownReplyFor, type NodeSnapshot } from '../../machines/nodeReplies.js';
+import { handoverProbeReplyFor, handoverReplyFor, heartbeatAckFor, heartbeatRefusalFor, stepDownReplyFor, type NodeSnapshot } from '../../machines/nodeReplies.js';
 import { leaseIsValidAt, peerIsHealthyAt } from '../../machines/nodeRules.js';
 import { stateLabel, topState } from '../../machines/stateLabel.js';
 import { EventId, NodeRole, type EventId as EventIdType } from '../api/constants.js';
 import {
   FailoverError,
+  HeartbeatRefusedError,
   GroupFullError,
   GroupOperationError,
   MembershipError,
@@ -145,7 +146,11 @@ export interface AvailabilityNode {
    * to leave if it can be reached. `NoSuchMemberError` when no Secondary has that id; `MembershipError` elsewhere.
    */
   removeMember(nodeId: string): Promise<LeaveResult>;
-  /** Manual failover (rule 6): a Primary hands over, a Secondary takes over. Resolves when it has happened. */
+  /**
+   * Manual failover (rule 6): a Primary hands over, a Secondary takes over. Resolves once the new Primary acts.
+   * Rejects with `FailoverError` when it did not complete (the group is then as it was: a Primary rejects only once
+   * it acts again; or, for `unconfirmed`, the DNS records decide), with `MembershipError` when there is no peer.
+   */
   failover(): Promise<void>;
   /**
    * Changes settings: validated as a whole, persisted, timers applied. In a group, group settings change on the
@@ -515,9 +520,16 @@ class Node implements AvailabilityNode {
     }
     const at = stampOf(this.#clock);
     switch (message.type) {
-      case 'heartbeat':
+      case 'heartbeat': {
         this.#send({ type: 'HEARTBEAT_RECEIVED', heartbeat: message.heartbeat, at });
-        return { ...heartbeatAckFor(this.#snapshot(), message.heartbeat), groupSettings: groupSettingsFingerprint(this.#settings.record) } as PeerReplyTo<M>;
+        const after = this.#snapshot();
+        const refusal = heartbeatRefusalFor(after, message.heartbeat);
+        if (refusal !== null) {
+          this.#logger.warn({ heartbeat: message.heartbeat, seen: after.context.seen, epoch: after.context.epoch }, `direct heartbeat refused: ${refusal}`);
+          throw new HeartbeatRefusedError(`Heartbeat (epoch ${message.heartbeat.epoch}, seq ${message.heartbeat.seq}) refused: ${refusal}.`);
+        }
+        return { ...heartbeatAckFor(after, message.heartbeat), groupSettings: groupSettingsFingerprint(this.#settings.record) } as PeerReplyTo<M>;
+      }
       case 'handover': {
         // Answered once the takeover the offer started is decided: the offerer learns whether this node acts now.
         this.#send({ type: 'HANDOVER_OFFERED', from: message.from, epoch: message.epoch, records: message.records, askedBy: message.askedBy, at });

@@ -105,7 +105,7 @@ export interface Settings {
   readonly record: SettingsRecord;
 }
 
-/** The timer rules of DESIGN.md rule 3 (and rule 1), checked after the fields themselves are valid. */
+/** The timer rules of docs/design.md rule 3 (and rule 1), checked after the fields themselves are valid. */
 function timerRuleIssues(record: SettingsRecord, leaseDuration: number): SettingsIssue[] {
   const issues: SettingsIssue[] = [];
   const absence = record.allowed_absence_interval;
@@ -136,7 +136,7 @@ function round(value: number): number {
 
 /**
  * Validates settings and returns them in camelCase. Throws {@link SettingsError} naming every field that breaks a
- * rule (type, range, format, or the timer rules of DESIGN.md rule 3); nothing is partly applied.
+ * rule (type, range, format, or the timer rules of docs/design.md rule 3); nothing is partly applied.
  *
  * @example
  * const settings = loadSettings({ node_id: 'a', external_ipv4_address: '127.0.0.2', group_fqdn: 'app.example.test' });
@@ -193,7 +193,7 @@ function toSettings(record: SettingsRecord, leaseDuration: number): Settings {
   };
 }
 
-/** The settings a Secondary takes from its Primary when it joins (DESIGN.md: everything but its own address). */
+/** The settings a Secondary takes from its Primary when it joins (docs/design.md: everything but its own address). */
 export const GROUP_SETTING_FIELDS = [
   'group_fqdn',
   'group_fqdn_ttl',

@@ -7,7 +7,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { PeerMessageRejectedError, PeerUnreachableError } from '../api/errors.js';
+import { HeartbeatRefusedError, PeerMessageRejectedError, PeerUnreachableError } from '../api/errors.js';
 import { silentLogger } from '../node/logger.js';
 import { peerEnvelopeSchema, type PeerEnvelope } from './peerMessageSchema.js';
 import type { JoinReply, MemberAddress, PeerMessage, PeerReceiver, PeerReplyTo } from './peerMessages.js';
@@ -301,6 +301,7 @@ function parseEnvelope(body: Buffer): PeerEnvelope {
 function toRefusal(error: unknown): PeerRefusal {
   if (error instanceof PeerRefusal) return error;
   if (error instanceof PeerMessageRejectedError) return new PeerRefusal(403, error.code, 'group', error.message);
+  if (error instanceof HeartbeatRefusedError) return new PeerRefusal(409, error.code, 'heartbeat', error.message);
   return new PeerRefusal(500, 'AG_PEER_RECEIVER_FAILED', 'receiver-failed', `The node could not handle the message: ${(error as Error).message}`);
 }
 

@@ -1,5 +1,5 @@
 /**
- * Deliberately broken variants of the node, each breaking one rule of DESIGN.md section 2, built from the real
+ * Deliberately broken variants of the node, each breaking one rule of docs/design.md section 2, built from the real
  * machine with `nodeMachine.provide()` or by changing what one node's DNS port does. The test suite runs the
  * properties against each and expects fast-check to find a counterexample to the property named in `expected`:
  * that shows the properties can fail, and fail for the right reason.
@@ -12,9 +12,13 @@ import { EventId, type NodeRole } from '../api/constants.js';
 import type { DnsVariantHook } from './internal/simDns.js';
 import type { PropertyName } from './properties.js';
 
-/** A broken variant: a machine factory (called once per node start) and/or a change to the node's DNS port. */
+/**
+ * A broken variant: a machine factory (called once per node start) and/or a change to the node's DNS port. QA may
+ * build their own (any name); `npm run sim -- --variant` knows the built-in ones, BROKEN_VARIANTS.
+ */
 export interface BrokenVariant {
-  readonly name: BrokenVariantName;
+  /** The key in BROKEN_VARIANTS for a built-in variant; any name for one of your own. */
+  readonly name: string;
   /** What is broken, in words. */
   readonly breaks: string;
   /** The property a counterexample must violate. */

@@ -1,5 +1,5 @@
 /**
- * availability-group/testing: the deterministic simulator, the properties of DESIGN.md section 4, fast-check
+ * availability-group/testing: the deterministic simulator, the properties of docs/design.md section 4, fast-check
  * arbitraries, and deliberately broken variants, for QA and for this project's own suites (docs/testing.md).
  *
  * Needs `fast-check` (the arbitraries are fast-check arbitraries): install it next to this package.
@@ -30,8 +30,18 @@ export {
   type ScenarioShape,
 } from './arbitraries.js';
 export { SCENARIO_SHAPES, isScenarioShapeName, type ScenarioShapeName } from './scenarioShapes.js';
-export { PROPERTY_DESCRIPTIONS, PROPERTY_NAMES, type PropertyName, type Violation } from './properties.js';
-export { checkSimulationProperties, scenarioFor, type PropertyCheckOptions, type PropertyCheckReport } from './propertyCheck.js';
+export {
+  PROPERTY_DESCRIPTIONS,
+  PROPERTY_NAMES,
+  convergenceTiming,
+  quietFrom,
+  scenarioTimers,
+  type ConvergenceTiming,
+  type PropertyName,
+  type Violation,
+} from './properties.js';
+export { checkSimulationProperties, scenarioFor, type PropertyCheckOptions, type PropertyCheckReport, type ScenarioSource } from './propertyCheck.js';
+export { formatSummary, formatVerdict } from './summary.js';
 export { BROKEN_VARIANTS, type BrokenVariant, type BrokenVariantName } from './brokenVariants.js';
 export type { DnsVariantHook, DnsReadMemory } from './internal/simDns.js';
 export { formatTimeline, formatTimelineLine } from './timeline.js';
@@ -41,6 +51,8 @@ export {
   type TraceDocument,
   type TraceEntry,
   type TransitionEntry,
+  type ActingEntry,
+  type ProgressEntry,
   type EmittedEntry,
   type MessageEntry,
   type DnsEntry,

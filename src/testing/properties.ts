@@ -1,5 +1,5 @@
 /**
- * The properties of DESIGN.md section 4 as the simulator checks them, by name, and the bounds they use. The
+ * The properties of docs/design.md section 4 as the simulator checks them, by name, and the bounds they use. The
  * simulator checks every one at every simulated instant (after each happening and the promises it settles);
  * `determinism` is checked by running a scenario twice.
  */

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { scenarioArbitrary, type ScenarioShape } from './arbitraries.js';
-import type { BrokenVariant } from './brokenVariants.js';
+import { BROKEN_VARIANTS, type BrokenVariant } from './brokenVariants.js';
 import { PROPERTY_NAMES, type PropertyName, type Violation } from './properties.js';
 import type { Scenario } from './scenario.js';
 import { SCENARIO_SHAPES, type ScenarioShapeName } from './scenarioShapes.js';
@@ -116,12 +116,7 @@ export async function checkSimulationProperties(options: PropertyCheckOptions): 
   const [scenario] = details.counterexample;
   // The last failing run is the shrunk counterexample; re-run it if fast-check's last try was a passing one.
   const final = last !== null && (last as { scenario: Scenario }).scenario === scenario ? (last as { result: SimulationResult; violation: Violation }) : await rerun(scenario, options);
-  const variantOption = options.variant ? ` --variant ${options.variant.name}` : '';
-  // A named shape replays from fast-check's seed and path; any other source from the scenario, saved as JSON.
-  const replay =
-    source.named === null
-      ? `npm run sim -- --scenario counterexample.json${variantOption}   (counterexample.json: the scenario below)`
-      : `npm run sim -- --shape ${source.named} --seed ${options.seed} --path ${details.counterexamplePath}${variantOption}`;
+  const replay = replayCommand(options, source.named, details.counterexamplePath);
   const violation = final.violation;
   const excerptFrom = violation === null ? 0 : violation.t - 2 * scenario.group.allowed_absence_interval * 1000;
   const message = [
@@ -133,6 +128,20 @@ export async function checkSimulationProperties(options: PropertyCheckOptions): 
     final.result.timeline({ quiet: true, from: excerptFrom }),
   ].join('\n');
   return { failed: true, runs: details.numRuns, seed: options.seed, path: details.counterexamplePath, counterexample: scenario, violation, replay, message, exercised, result: final.result };
+}
+
+/**
+ * How to replay a counterexample: a named shape from fast-check's seed and path; any other source from the
+ * scenario, saved as JSON; a variant of the caller's own (not in BROKEN_VARIANTS) only with runSimulation.
+ */
+function replayCommand(options: PropertyCheckOptions, named: ScenarioShapeName | null, path: string): string {
+  const variant = options.variant ?? null;
+  if (variant !== null && (BROKEN_VARIANTS as Readonly<Record<string, BrokenVariant>>)[variant.name] !== variant) {
+    return `runSimulation(scenario, { variant }) with your variant ${variant.name} and the scenario below`;
+  }
+  const variantOption = variant === null ? '' : ` --variant ${variant.name}`;
+  if (named === null) return `npm run sim -- --scenario counterexample.json${variantOption}   (counterexample.json: the scenario below)`;
+  return `npm run sim -- --shape ${named} --seed ${options.seed} --path ${path}${variantOption}`;
 }
 
 async function rerun(scenario: Scenario, options: PropertyCheckOptions): Promise<{ result: SimulationResult; violation: Violation | null }> {

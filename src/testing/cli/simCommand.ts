@@ -1,6 +1,6 @@
 /**
- * `npm run sim`: replays one simulated scenario and prints its timeline, or replays a property failure from the
- * fast-check seed and path it printed.
+ * `npm run sim`: replays one simulated scenario, or a property failure from the fast-check seed and path it printed,
+ * and prints the verdict and a short summary; the timeline on request.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -9,13 +9,16 @@ import { BROKEN_VARIANTS, type BrokenVariantName } from '../brokenVariants.js';
 import { checkSimulationProperties, scenarioFor } from '../propertyCheck.js';
 import type { Fault, Scenario } from '../scenario.js';
 import { SCENARIO_SHAPES, isScenarioShapeName } from '../scenarioShapes.js';
-import { runSimulation } from '../simulation.js';
+import { runSimulation, type SimulationResult } from '../simulation.js';
+import { formatSummary, formatVerdict } from '../summary.js';
 
-export const SIM_HELP = `npm run sim -- --seed <n> [options]: run one simulated scenario and print its timeline
+export const SIM_HELP = `npm run sim -- --seed <n> [options]: run one simulated scenario; print the verdict and a summary
 
 The scenario is the first one the shape's fast-check arbitrary draws for the seed (the same every time). The two
-real nodes run on simulated clocks, network and DNS; every property is checked at every instant. Exits 1 if a
-property failed.
+real nodes run on simulated clocks, network and DNS; every property is checked at every instant. The output starts
+with the verdict (every property held, or the violation) and a short summary (faults, operator actions, takeovers,
+each node's role changes, the epochs in DNS, the properties the run exercised), then the scenario as JSON; the
+timeline only with --timeline. Exits 1 if a property failed.
 
 Options:
   --seed <n>          seed of the scenario (required unless --scenario is given)
@@ -27,7 +30,8 @@ Options:
   --variant <name>    run a broken variant: ${Object.keys(BROKEN_VARIANTS).join(', ')}
   --scenario <file>   run a scenario saved as JSON (a failure prints one; a trace holds one under "scenario")
   --json <file>       also write the trace as JSON (docs/trace-format.md)
-  --full              print every entry (default: quiet, hiding routine heartbeat traffic)
+  --timeline          also print the timeline, quiet: without routine heartbeat traffic and Secondary progress
+  --full              print the timeline with every entry (implies --timeline)
   -h, --help          show this help
 `;
 
@@ -51,6 +55,7 @@ export async function runSimCommand(argv: readonly string[]): Promise<number> {
         variant: { type: 'string' },
         scenario: { type: 'string' },
         json: { type: 'string' },
+        timeline: { type: 'boolean', default: false },
         full: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -69,11 +74,17 @@ export async function runSimCommand(argv: readonly string[]): Promise<number> {
   const variant = values.variant === undefined ? null : BROKEN_VARIANTS[values.variant as BrokenVariantName];
   const seed = values.seed === undefined ? undefined : Number(values.seed);
   if (seed !== undefined && !Number.isSafeInteger(seed)) return usage('--seed must be a whole number');
+  const timeline = values.timeline || values.full ? { quiet: !values.full } : null;
   if (values.path !== undefined) {
     if (seed === undefined) return usage('--path needs the --seed it was printed with');
-    const report = await checkSimulationProperties({ shape, seed, numRuns: 1_000_000, path: values.path, variant });
-    process.stdout.write(`${report.message}\n`);
-    return report.failed ? 1 : 0;
+    // Exactly the case at that path: no further shrinking.
+    const report = await checkSimulationProperties({ shape, seed, numRuns: 1_000_000, path: values.path, variant, shrink: false });
+    if (!report.failed || report.result === null) {
+      process.stdout.write(`Verdict: every property held. ${report.message}\n`);
+      return 0;
+    }
+    await print(report.result, timeline, values.json);
+    return 1;
   }
   let scenario: Scenario;
   try {
@@ -82,19 +93,29 @@ export async function runSimCommand(argv: readonly string[]): Promise<number> {
     return usage((error as Error).message);
   }
   const result = await runSimulation(scenario, { variant, stopOnViolation: true });
-  process.stdout.write(`Scenario (seed ${scenario.seed}): ${JSON.stringify(scenario)}\n\n`);
-  process.stdout.write(`${result.timeline({ quiet: !values.full })}\n\n`);
-  if (values.json !== undefined) await writeFile(values.json, `${JSON.stringify(result.trace)}\n`);
-  const failovers = result.failoverTimes.map((ms) => `${ms.toFixed(1)} ms`).join(', ');
-  process.stdout.write(
-    `${result.events} happenings, ${(result.simulatedMs / 1000).toFixed(3)} simulated seconds${failovers === '' ? '' : `; failovers after a crash took ${failovers}`}\n`,
-  );
-  if (result.violations.length === 0) {
-    process.stdout.write('Every property held.\n');
-    return 0;
+  await print(result, timeline, values.json);
+  return result.violations.length === 0 ? 0 : 1;
+}
+
+/** The verdict and summary first; then the scenario; the timeline only when asked for. */
+async function print(result: SimulationResult, timeline: { quiet: boolean } | null, json: string | undefined): Promise<void> {
+  const out = (text: string) => process.stdout.write(`${text}\n`);
+  out(formatVerdict(result));
+  out('');
+  out(formatSummary(result));
+  out('');
+  out(`Scenario: ${JSON.stringify(result.scenario)}`);
+  if (json !== undefined) {
+    await writeFile(json, `${JSON.stringify(result.trace)}\n`);
+    out(`Trace written to ${json}.`);
   }
-  for (const violation of result.violations) process.stdout.write(`VIOLATION ${violation.property} at ${violation.t.toFixed(3)} ms: ${violation.message}\n`);
-  return 1;
+  if (timeline === null) {
+    out('(--timeline prints the timeline, --full every entry of it.)');
+    return;
+  }
+  out('');
+  out(`Timeline${timeline.quiet ? ' (quiet)' : ''}:`);
+  out(result.timeline(timeline));
 }
 
 async function chooseScenario(

@@ -68,7 +68,7 @@ function progressText(seen: HeartbeatProgress | null): string {
 }
 
 /**
- * Checks the properties of DESIGN.md section 4 as the simulation runs: at every instant (after each happening),
+ * Checks the properties of docs/design.md section 4 as the simulation runs: at every instant (after each happening),
  * at every DNS update the server applies, at every transition into a takeover, and over each subscriber's events.
  * Each check is a direct reading of the property's text in properties.ts.
  */
