@@ -59,6 +59,7 @@ import {
   nextHeartbeat,
   observeHeartbeat,
   observeRecords,
+  failoverAlreadyUnderWay,
   failoverOvertakenBy,
   offerAnswersOwnRequest,
   offerIsCurrent,
@@ -178,6 +179,7 @@ export const nodeMachine = setup({
     // Rule 6
     peerIsReadyToTakeOver: (_, probe: HandoverProbed) => probe.ready,
     peerAcceptedHandover: (_, answer: HandoverAnswer) => answer.accepted,
+    peerRefusedHandover: (_, answer: HandoverAnswer) => !answer.accepted && !answer.unconfirmed,
     primaryIsHandingOver: (_, answer: StepDownAnswer) => answer.outcome === 'handingOver',
     primaryRefusedStepDown: (_, answer: StepDownAnswer) => answer.outcome === 'busy' || answer.outcome === 'stale',
     stepDownRequestIsCurrent: ({ context }, request: { epoch: number }) => stepDownRequestIsCurrent(context, request.epoch),
@@ -501,6 +503,11 @@ export const nodeMachine = setup({
         ],
         HANDOVER_OFFERED: [
           {
+            // This node already answered its own request "the offer did not arrive": a late offer must not undo that.
+            guard: { type: 'offerAnswersOwnRequest', params: ({ event }) => event },
+            actions: { type: 'answerOffer', params: { accepted: false, reason: 'this node stopped waiting for the offer and answered its failover request' } },
+          },
+          {
             guard: { type: 'offerIsCurrent', params: ({ event }) => event },
             target: 'takingOver',
             actions: [
@@ -697,7 +704,7 @@ export const nodeMachine = setup({
                 actions: [
                   { type: 'recordFailure', params: ({ event }) => ({ error: event.error }) },
                   { type: 'abandonTakeover', params: { reason: 'DNS did not answer the takeover' } },
-                  { type: 'answerOffer', params: { accepted: false, reason: 'DNS did not answer the takeover' } },
+                  { type: 'answerOffer', params: { accepted: false, unconfirmed: true, reason: 'DNS did not answer the takeover, which may still be applied' } },
                   { type: 'settleFailover', params: { outcome: 'unconfirmed', code: 'dns_unreachable', reason: 'DNS did not answer the takeover; the records decide which node is Primary' } },
                 ],
               },
@@ -926,6 +933,11 @@ export const nodeMachine = setup({
      */
     handingOver: {
       entry: [{ type: 'loseLease', params: ({ context }) => ({ reason: context.reason }) }, 'announceSteppingDown'],
+      on: {
+        FAILOVER_REQUESTED: {
+          actions: ['beginFailoverRequest', { type: 'settleFailover', params: ({ context }) => failoverAlreadyUnderWay(context) }],
+        },
+      },
       invoke: {
         src: 'offerHandover',
         input: ({ context }) => handoverOfferInput(context),
@@ -936,11 +948,17 @@ export const nodeMachine = setup({
             actions: { type: 'settleFailover', params: { outcome: 'completed', code: 'completed', reason: 'the Secondary took over' } },
           },
           {
+            guard: { type: 'peerRefusedHandover', params: ({ event }) => event.output },
             target: 'reclaiming',
             actions: [
               { type: 'explain', params: ({ event }) => ({ reason: `handover refused: ${event.output.reason}` }) },
               { type: 'settleFailover', params: ({ event }) => ({ outcome: 'refused', code: 'peer_refused', reason: `the Secondary did not take over: ${event.output.reason}` }) },
             ],
+          },
+          {
+            // The Secondary's takeover went unanswered: it may yet be applied. The reclaim races it; the records decide.
+            target: 'reclaiming',
+            actions: { type: 'explain', params: ({ event }) => ({ reason: `handover unconfirmed: ${event.output.reason}` }) },
           },
         ],
         onError: { target: 'reclaiming', actions: { type: 'explain', params: { reason: 'secondary unreachable for handover' } } },
@@ -973,7 +991,7 @@ export const nodeMachine = setup({
 
     /** The Primary leaves: its records go, only if they still name it. */
     dissolvingGroup: {
-      entry: { type: 'loseLease', params: { reason: 'left the group' } },
+      entry: [{ type: 'loseLease', params: { reason: 'left the group' } }, 'announceSteppingDown'],
       invoke: {
         src: 'removeGroupRecords',
         input: ({ context }) => ({ expected: { address: context.address, txt: context.ownRecord } }),
@@ -988,7 +1006,10 @@ export const nodeMachine = setup({
     FAILOVER_REQUESTED: {
       actions: [
         'beginFailoverRequest',
-        { type: 'settleFailover', params: { outcome: 'refused', code: 'in_progress', reason: 'a failover, takeover or role resolution is already under way on this node' } },
+        {
+          type: 'settleFailover',
+          params: { outcome: 'refused', code: 'not_settled', reason: 'this node is not a settled Primary or Secondary now (it is resolving its role, cut off from DNS, orphaned, or taking over)' },
+        },
       ],
     },
     HANDOVER_PROBED: { actions: { type: 'answerProbe', params: { ready: false, reason: 'this node is not a Secondary watching its Primary' } } },

@@ -299,6 +299,8 @@ export interface DirectHeartbeatSent {
  */
 export interface HandoverAnswerBody {
   readonly accepted: boolean;
+  /** Not accepted, but not refused either: the receiver's takeover went unanswered and may still be applied. */
+  readonly unconfirmed?: boolean;
   readonly reason: string;
 }
 /** Output of `offerHandover`. */

@@ -415,6 +415,12 @@ export function failoverOvertakenBy(context: NodeContext, offer: { from: string 
   return { outcome: 'refused', code: 'in_progress', reason: `a failover asked on ${offer.from} is already under way; ${context.nodeId} becomes Primary` };
 }
 
+/** Rule 6: a failover asked while this node already hands over (asked on its peer): refused, naming the new Primary. */
+export function failoverAlreadyUnderWay(context: NodeContext): FailoverResult {
+  const asker = context.handoverAskedBy ?? 'the Secondary';
+  return { outcome: 'refused', code: 'in_progress', reason: `a failover asked on ${asker} is already under way; ${asker === context.nodeId ? 'the Secondary' : asker} becomes Primary` };
+}
+
 /** Rule 6: how the running manual failover ended; nothing when none runs (a later step cannot rewrite a result). */
 export function settleFailover(context: NodeContext, result: FailoverResult): Partial<NodeContext> {
   return context.failoverPending ? { failoverPending: false, failoverResult: result } : {};

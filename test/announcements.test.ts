@@ -98,6 +98,26 @@ describe('one announced Primary through a manual failover', () => {
     expect(g.dns.records().address).toBe(g.b.address);
   });
 
+  it("a handover whose takeover goes unanswered but is applied: not called refused; the records decide, one Primary", async () => {
+    const g = await formed();
+    const watch = watchAnnouncements(g);
+    const swap = g.dns.compareAndSwap.bind(g.dns);
+    g.dns.compareAndSwap = async (fqdn: string, expectation: RecordsExpectation, replacement: RecordsReplacement, options: UpdateOptions) => {
+      await swap(fqdn, expectation, replacement, options);
+      if (replacement.address === g.b.address) throw new DnsUnreachableError('answer lost (test)');
+    };
+    const outcome = g.a.node.failover().then(
+      () => 'completed',
+      (error: unknown) => (error as FailoverError).outcome,
+    );
+    await g.clock.advanceWatching(ABSENCE_MS, 1, watch.check);
+    expect(await outcome).toBe('completed');
+    expect(watch.overlaps).toEqual([]);
+    expect(g.b.node.isActingPrimary()).toBe(true);
+    expect(g.a.node.getNodeState().nodeRole).toBe(NodeRole.Secondary);
+    expect(g.dns.records().address).toBe(g.b.address);
+  });
+
   it('failover asked on both nodes at once: one takeover, one success, one 409-style refusal naming the new Primary', async () => {
     const g = await formed();
     const watch = watchAnnouncements(g);

@@ -3,7 +3,7 @@
  * finds a counterexample within the CI budget, and the property it violates is the one the broken rule protects.
  */
 import { describe, expect, it } from 'vitest';
-import { BROKEN_VARIANTS, checkSimulationProperties, type BrokenVariantName, type ScenarioShapeName } from '../src/testing/index.js';
+import { BROKEN_VARIANTS, checkSimulationProperties, type BrokenVariant, type BrokenVariantName, type ScenarioShapeName } from '../src/testing/index.js';
 
 /** Where each variant's counterexamples are most likely, and the most runs we allow to find one. */
 const SEARCH: Readonly<Record<BrokenVariantName, { shape: ScenarioShapeName; numRuns: number }>> = {
@@ -17,7 +17,7 @@ const SEARCH: Readonly<Record<BrokenVariantName, { shape: ScenarioShapeName; num
 };
 
 describe('broken variants are caught by the right property', () => {
-  for (const [name, variant] of Object.entries(BROKEN_VARIANTS) as [BrokenVariantName, (typeof BROKEN_VARIANTS)[BrokenVariantName]][]) {
+  for (const [name, variant] of Object.entries(BROKEN_VARIANTS) as [BrokenVariantName, BrokenVariant][]) {
     const { shape, numRuns } = SEARCH[name];
     it(`${variant.name} (${variant.breaks}) violates ${variant.expected}`, async () => {
       const report = await checkSimulationProperties({ shape, seed: 1, numRuns, variant, shrink: false });

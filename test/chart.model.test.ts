@@ -49,7 +49,7 @@ describe('chartModel(nodeMachine)', () => {
   it('shows entry actions without the timers XState adds for after delays', () => {
     expect(stateDetails(model, 'disconnected')).toEqual([
       'entry / assumeRole, noteDnsConnection',
-      'HEARTBEAT_RECEIVED [heartbeatIsNewer] / recordDirectHeartbeat',
+      'HEARTBEAT_RECEIVED [heartbeatIsProgress] / recordDirectHeartbeat',
     ]);
     expect(stateDetails(model, '')).toEqual([
       'SETTINGS_CHANGED / changeTimers',

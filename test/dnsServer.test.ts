@@ -1,17 +1,22 @@
 /**
- * The embedded server as a program: persistence across restarts, and `agctl dns-server` (flags, JSON logs on
- * stdout, a clean stop on SIGTERM).
+ * The embedded server as a program: persistence across restarts, replayed signed updates, and `agctl dns-server`
+ * (flags, JSON logs on stdout, a clean stop on SIGTERM).
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DnsUpdateClient } from '../src/dns/dnsUpdateClient.js';
 import { startDnsServer } from '../src/dns/dnsServer.js';
-import type { TsigKey } from '../src/dns/tsig.js';
+import { PreparedTsigKey, findTsig, signMessage, verifyMessage, type TsigKey } from '../src/dns/tsig.js';
+import { buildUpdateMessage, compareAndSwapSections } from '../src/dns/updateMessage.js';
+import { Rcode, type WireMessage } from '../src/dns/wireFormat.js';
 import { freePort } from './support/bind.js';
+import { rawExchange } from './support/dnsWire.js';
 
 const ZONE = 'persist.test';
 const KEY: TsigKey = { name: 'ag-key', algorithm: 'hmac-sha512', secret: randomBytes(64).toString('base64') };
@@ -96,6 +101,110 @@ describe('persistence', () => {
   });
 });
 
+/** A pino logger that keeps its JSON lines in memory. */
+function memoryLogger() {
+  const lines: Array<Record<string, unknown>> = [];
+  let text = '';
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      text += chunk.toString();
+      for (const line of chunk.toString().split('\n')) if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: pino({ level: 'debug' }, stream), lines, text: () => text };
+}
+
+describe('replayed signed updates', () => {
+  const prepared = new PreparedTsigKey(KEY);
+  const FQDN = `app.${ZONE}`;
+
+  /** A signed compare-and-swap of the A record, as a node sends it (and as someone on the path could capture it). */
+  function signedSwap(id: number, from: string | null, to: string): { bytes: Buffer; mac: Buffer } {
+    const unsigned = buildUpdateMessage({ id, zone: ZONE, ...compareAndSwapSections(FQDN, { address: from }, { address: to }, 30) });
+    const { message, mac } = signMessage(unsigned, prepared);
+    return { bytes: message, mac };
+  }
+
+  /** The same bytes with another header ID: the TSIG record still carries the original ID the MAC covers. */
+  function withHeaderId(bytes: Buffer, id: number): Buffer {
+    const copy = Buffer.from(bytes);
+    copy.writeUInt16BE(id, 0);
+    return copy;
+  }
+
+  /** Whether the server signed `answer` with the key, chained on the request's MAC (RFC 8945 5.3). */
+  function signedByServer(answer: WireMessage, requestMac: Buffer): boolean {
+    const found = findTsig(answer);
+    if (found === null || found.record.error !== 0) return false;
+    return verifyMessage(answer, found, (name) => (name === prepared.name ? prepared : undefined), { requestMac }).ok;
+  }
+
+  it('refuses a captured update sent again, with its own message ID and with a new one, over UDP and TCP: the A record stays', async () => {
+    const log = memoryLogger();
+    const server = await startDnsServer({ zone: ZONE, listen: { host: '127.0.0.1', port: 0 }, tsig: KEY, logger: log.logger });
+    const address = { host: '127.0.0.1', port: server.port };
+    const dns = new DnsUpdateClient({ server: address, zone: ZONE, tsig: KEY, timeoutMs: 1000, retries: 1 });
+    try {
+      await dns.compareAndSwap(FQDN, { address: null }, { address: '127.0.0.2' }, { ttl: 30 });
+      // The takeover that an attacker captures on the wire: A 127.0.0.2 -> 127.0.0.3.
+      const captured = signedSwap(0x1234, '127.0.0.2', '127.0.0.3');
+      const first = await rawExchange(address, captured.bytes);
+      expect(first.rcode).toBe(Rcode.NOERROR);
+      expect((await dns.read(FQDN)).address).toBe('127.0.0.3');
+      // The group moves on: the record names 127.0.0.2 again, so the captured prerequisite holds once more.
+      await dns.compareAndSwap(FQDN, { address: '127.0.0.3' }, { address: '127.0.0.2' }, { ttl: 30 });
+      const serial = server.serial();
+
+      const sameId = await rawExchange(address, captured.bytes);
+      const newId = await rawExchange(address, withHeaderId(captured.bytes, 0x4321));
+      const overTcp = await rawExchange(address, withHeaderId(captured.bytes, 0x5555), { tcp: true });
+      for (const answer of [sameId, newId, overTcp]) {
+        expect(answer.rcode).toBe(Rcode.REFUSED);
+        // Signed with the key: the refusal is the server's, not a spoofer's.
+        expect(signedByServer(answer, captured.mac)).toBe(true);
+      }
+      expect([sameId.id, newId.id, overTcp.id]).toEqual([0x1234, 0x4321, 0x5555]);
+      expect((await dns.read(FQDN)).address).toBe('127.0.0.2');
+      expect(server.serial()).toBe(serial);
+      expect(server.stats.replaysRefused).toBe(3);
+      expect(server.stats.updatesApplied).toBe(3);
+
+      const refusals = log.lines.filter((line) => line.msg === 'refused a replayed DNS update');
+      expect(refusals).toHaveLength(3);
+      expect(refusals[1]).toMatchObject({ level: 40, keyName: KEY.name, id: 0x4321, originalId: 0x1234, reason: 'replayed', transport: 'udp' });
+      expect(refusals[2]).toMatchObject({ transport: 'tcp' });
+      expect(log.text()).not.toContain(KEY.secret);
+      expect(log.text()).not.toContain(captured.mac.toString('base64'));
+    } finally {
+      dns.close();
+      await server.stop();
+    }
+  });
+
+  it('remembers updates that were not applied too: a failed compare-and-swap replayed once it would hold is refused', async () => {
+    const server = await startDnsServer({ zone: ZONE, listen: { host: '127.0.0.1', port: 0 }, tsig: KEY });
+    const address = { host: '127.0.0.1', port: server.port };
+    const dns = new DnsUpdateClient({ server: address, zone: ZONE, tsig: KEY, timeoutMs: 1000, retries: 1 });
+    try {
+      await dns.compareAndSwap(FQDN, { address: null }, { address: '127.0.0.2' }, { ttl: 30 });
+      // Sent while the record named 127.0.0.2: the prerequisite fails and nothing changes.
+      const captured = signedSwap(0x2222, '127.0.0.9', '127.0.0.3');
+      expect((await rawExchange(address, captured.bytes)).rcode).toBe(Rcode.NXRRSET);
+      await dns.compareAndSwap(FQDN, { address: '127.0.0.2' }, { address: '127.0.0.9' }, { ttl: 30 });
+      // Now the prerequisite would hold: the copy is still refused.
+      expect((await rawExchange(address, withHeaderId(captured.bytes, 0x3333))).rcode).toBe(Rcode.REFUSED);
+      expect((await dns.read(FQDN)).address).toBe('127.0.0.9');
+      // A fresh update signed the ordinary way goes through.
+      await dns.compareAndSwap(FQDN, { address: '127.0.0.9' }, { address: '127.0.0.3' }, { ttl: 30 });
+      expect((await dns.read(FQDN)).address).toBe('127.0.0.3');
+    } finally {
+      dns.close();
+      await server.stop();
+    }
+  });
+});
+
 /** Runs the CLI; `untilLog` resolves at the first stdout JSON line the predicate accepts. */
 function runCli(args: string[]) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/dnsServerCli.ts', ...args], {
@@ -169,6 +278,23 @@ describe('agctl dns-server', () => {
     expect(await cli.exit).toBe(2);
     expect(cli.output().stderr).toMatch(flag);
     expect(cli.output().stderr).not.toContain('not-base64!');
+  });
+
+  it('exits 65 naming the file and line when the journal is damaged, and leaves the files as they were', async () => {
+    const dataFile = join(await tempDir(), 'zone.json');
+    const server = await startDnsServer({ zone: ZONE, listen: { host: '127.0.0.1', port: 0 }, tsig: KEY, dataFile });
+    await server.stop();
+    const snapshot = await readFile(dataFile, 'utf8');
+    // A committed line with a byte changed, followed by another committed line.
+    const journal = `${snapshot.replace(/\n\s*/g, '').replace('"records"', '"rec#rds"')}\n${snapshot.replace(/\n\s*/g, '')}\n`;
+    await writeFile(`${dataFile}.jnl`, journal);
+    const cli = runCli(['--zone', ZONE, '--listen', `127.0.0.1:${await freePort()}`, '--tsig-name', KEY.name, '--tsig-secret', KEY.secret, '--data', dataFile]);
+    expect(await cli.exit).toBe(65);
+    expect(cli.output().stderr).toContain(`${dataFile}.jnl, line 1`);
+    expect(cli.output().stdout).toContain('AG_DNS_ZONE_FILE_CORRUPT');
+    expect(cli.output().stdout + cli.output().stderr).not.toContain(KEY.secret);
+    expect(await readFile(dataFile, 'utf8')).toBe(snapshot);
+    expect(await readFile(`${dataFile}.jnl`, 'utf8')).toBe(journal);
   });
 
   it('--help prints the usage and exits 0', async () => {

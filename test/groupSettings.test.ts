@@ -113,10 +113,11 @@ describe('a Secondary receiving group settings', () => {
     expect(group.b.node.settings.healthReportInterval).toBe(1);
   });
 
-  it('is refused by the Primary itself', async () => {
+  it('is refused by the Primary itself, and from a node that is not the other member', async () => {
     group = new TwoNodes();
     await group.formGroup();
-    const reply = await group.a.node.receivePeerMessage(push(group.a.node.getNodeState().epoch, { group_fqdn_ttl: 45 }));
+    const reply = await group.a.node.receivePeerMessage({ ...push(group.a.node.getNodeState().epoch, { group_fqdn_ttl: 45 }), from: 'b' });
     expect(reply).toEqual({ accepted: false, reason: 'this node is the Primary' });
+    await expect(group.b.node.receivePeerMessage({ ...push(group.b.node.getNodeState().epoch, { group_fqdn_ttl: 45 }), from: 'c' })).rejects.toThrow(/c is not the other member/);
   });
 });

@@ -350,6 +350,34 @@ describe('node machine coverage', () => {
     expect(await refusedHandover).toBe('refused');
   });
 
+  it('refuses late and second requests, and hands over when the takeover goes unanswered', async () => {
+    const at = (group: TwoNodes) => ({ monotonic: group.clock.monotonicNow(), wall: group.clock.wallNow() });
+    // A late offer answering a request this Secondary already gave up on.
+    const late = await formedGroup();
+    late.b.node.actor!.send({ type: 'HANDOVER_OFFERED', from: 'a', epoch: currentHeartbeat(late).epoch, records: late.dns.records(), askedBy: 'b', at: at(late) });
+    // A failover asked on the Primary while it hands over for the Secondary's request.
+    const second = await formedGroup();
+    let releaseOffer = () => undefined as void;
+    second.network.intercept = async (message) => {
+      if (message.type === 'handover') await new Promise<void>((resolve) => (releaseOffer = resolve));
+    };
+    const asked = second.b.node.failover();
+    await second.clock.advance(1);
+    await expect(second.a.node.failover()).rejects.toMatchObject({ reason: 'in_progress' });
+    second.network.intercept = null;
+    releaseOffer();
+    await asked;
+    // The taker's update is applied but its answer lost: the offerer reclaims and loses, the taker resolves.
+    const unanswered = await formedGroup();
+    const swap = unanswered.dns.compareAndSwap.bind(unanswered.dns);
+    unanswered.dns.compareAndSwap = async (...args: Parameters<HookedDns['compareAndSwap']>) => {
+      await swap(...args);
+      if (args[2].address === unanswered.b.address) throw new DnsUnreachableError('answer lost (test)');
+    };
+    await unanswered.a.node.failover().catch(() => 'unconfirmed');
+    await unanswered.clock.advance(ABSENCE_MS);
+  });
+
   it('verifies its own lost write: a late write of its own, or DNS down at the check', async () => {
     const group = await formedGroup();
     // The server applies one heartbeat write but its answer is lost; the next write's prerequisite fails.

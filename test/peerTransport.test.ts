@@ -12,7 +12,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { PeerUnreachableError } from '../src/api/errors.js';
 import { freePort } from '../src/cli/agctlProcess.js';
 import { peerPathCutFromFile } from '../src/cli/startCommand.js';
-import { createHttpPeerTransport, PEER_MESSAGE_PATH, PEER_NONCE_PATH, type HttpPeerTransport, type PeerPathCut } from '../src/peer/httpPeerTransport.js';
+import { createHttpPeerTransport, PEER_MESSAGE_PATH, PEER_NONCE_PATH, type HttpPeerTransport, type PeerPathCut, type PeerPathCutOf } from '../src/peer/httpPeerTransport.js';
 import type { MemberAddress, PeerMessage } from '../src/peer/peerMessages.js';
 import { PeerReplayGuard } from '../src/peer/peerReplayGuard.js';
 import { openSealed, seal } from '../src/peer/peerSeal.js';
@@ -25,7 +25,7 @@ let port: number;
 let receiverApp: FastifyInstance;
 let receiverTransport: HttpPeerTransport;
 let sender: HttpPeerTransport;
-let cutPath: PeerPathCut = 'none';
+let cutPath: PeerPathCut | PeerPathCutOf = 'none';
 const receiver = vi.fn(async (message: PeerMessage): Promise<any> => {
   switch (message.type) {
     case 'heartbeat':
@@ -242,19 +242,44 @@ describe('failures reject with PeerUnreachableError', () => {
       inSender.close();
     }
   });
+
+  it('cut for some message types only: those are cut, the others pass both ways', async () => {
+    const joinMessage = { type: 'join', group: 'app.example.test', member: { nodeId: 'd', address: '127.0.0.5', port: 8080, scheme: 'http' } } as Extract<PeerMessage, { type: 'join' }>;
+    cutPath = { cut: 'out', messageTypes: ['join'] };
+    expect(await sender.send(target, heartbeat(5, 9))).toMatchObject({ accepted: true });
+    const dropped = receiverTransport.stats.answersDropped;
+    await expect(sender.send(target, joinMessage)).rejects.toBeInstanceOf(PeerUnreachableError);
+    expect(receiver).toHaveBeenCalledTimes(2);
+    expect(receiverTransport.stats.answersDropped).toBe(dropped + 1);
+
+    cutPath = { cut: 'in', messageTypes: ['join'] };
+    await expect(sender.send(target, joinMessage)).rejects.toThrow(/503/);
+    expect(receiver).toHaveBeenCalledTimes(2);
+    expect(await sender.send(target, heartbeat(6, 9))).toMatchObject({ accepted: true });
+
+    const joinCut = createHttpPeerTransport({ peerSecret: SECRET, timeoutMs: 1000, pathCut: () => ({ cut: 'both', messageTypes: ['join'] }) });
+    try {
+      await expect(joinCut.send(target, joinMessage)).rejects.toThrow(/cut/);
+      cutPath = 'none';
+      expect(await joinCut.send(target, heartbeat(7, 9))).toMatchObject({ accepted: true });
+      expect(receiver).toHaveBeenCalledTimes(4);
+    } finally {
+      joinCut.close();
+    }
+  });
 });
 
 describe('building blocks', () => {
-  it('the fault file of agctl start: absent = none; empty or both = both ways; in; out; anything else = both, reported', () => {
+  it('the fault file of agctl start: absent = none; empty or both = both ways; in; out; limited to message types; anything else = both, reported', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ag-cut-'));
     const file = join(dir, 'peer-cut');
     const unknown: string[] = [];
     const cut = () => peerPathCutFromFile(file, (content) => unknown.push(content));
     try {
       expect(cut()).toBe('none');
-      const seen = ['', 'both', ' IN\n', 'out', 'cut'].map((content) => (writeFileSync(file, content), cut()));
-      expect(seen).toEqual(['both', 'both', 'in', 'out', 'both']);
-      expect(unknown).toEqual(['cut']);
+      const seen = ['', 'both', ' IN\n', 'out', 'out handover', 'in heartbeat, step-down', 'cut', 'out handshake'].map((content) => (writeFileSync(file, content), cut()));
+      expect(seen).toEqual(['both', 'both', 'in', 'out', { cut: 'out', messageTypes: ['handover'] }, { cut: 'in', messageTypes: ['heartbeat', 'step-down'] }, 'both', 'both']);
+      expect(unknown).toEqual(['cut', 'out handshake']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

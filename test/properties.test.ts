@@ -34,10 +34,13 @@ describe('the failover properties hold for the real machine', () => {
   }
 
   it('fails over once for every crashed Primary whose Secondary can reach DNS (failoverHappens is exercised)', async () => {
+    // The run lasts three failover periods past the crash: longer than failoverHappens' bound.
     const crashOnly = scenarioArbitrary({ mix: { maxFaults: 0 }, maxOps: 0, periods: [6, 10], quietTail: 0 }).chain((scenario) =>
-      fc
-        .double({ min: 0.25, max: 0.75, noNaN: true })
-        .map((share) => ({ ...scenario, faults: [{ kind: 'crash' as const, node: 'a' as const, at: Math.round(scenario.durationMs * share), restartAfter: null }] })),
+      fc.double({ min: 0.25, max: 0.75, noNaN: true }).map((share) => {
+        const at = Math.round(scenario.durationMs * share);
+        const durationMs = Math.max(scenario.durationMs, at + 3 * scenario.group.allowed_absence_interval * 1000);
+        return { ...scenario, durationMs, faults: [{ kind: 'crash' as const, node: 'a' as const, at, restartAfter: null }] };
+      }),
     );
     await fc.assert(
       fc.asyncProperty(crashOnly, async (scenario) => {

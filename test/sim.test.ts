@@ -13,6 +13,7 @@ import {
   settingsInputArbitrary,
   type Scenario,
 } from '../src/testing/index.js';
+import { readReplayTrace } from '../src/http/inspector/replayTrace.js';
 import { runSimCommand } from '../src/testing/cli/simCommand.js';
 import { SIM_TSIG_SECRET } from '../src/testing/simulation.js';
 
@@ -116,6 +117,14 @@ describe('the simulator', () => {
     const served = new Set(result.trace.entries.filter((entry) => entry.kind === 'dns' && entry.action === 'served').map((entry) => (entry.kind === 'dns' ? entry.id : -1)));
     expect(lost.length).toBeGreaterThan(0);
     expect(lost.every((entry) => entry.kind === 'dns' && served.has(entry.id))).toBe(true);
+  });
+
+  it('writes traces the inspector replays: transitions as steps, the crash as a note', async () => {
+    const result = await runSimulation({ ...healthy, faults: [{ kind: 'crash', node: 'a', at: 10_000, restartAfter: 3_000 }] });
+    const replay = readReplayTrace(JSON.stringify(result.trace));
+    expect(replay.nodes).toEqual(['a', 'b']);
+    expect(replay.steps).toHaveLength(result.trace.entries.filter((entry) => entry.kind === 'transition').length);
+    expect(replay.notes.some((note) => note.kind === 'fault' && note.text.includes('crash a'))).toBe(true);
   });
 
   it('never puts a secret into the trace', async () => {

@@ -4,11 +4,13 @@
 import { parseArgs } from 'node:util';
 import { isIP } from 'node:net';
 import { pino, type Logger } from 'pino';
-import { startDnsServer } from '../dns/dnsServer.js';
+import { DEFAULT_DNS_TCP_LIMITS, startDnsServer } from '../dns/dnsServer.js';
+import { ZoneFileCorruptError } from '../dns/errors.js';
 import { TSIG_ALGORITHMS, type TsigAlgorithm } from '../dns/tsig.js';
 
 const USAGE = `Usage: agctl dns-server --zone <zone> --listen <ip>:<port> --tsig-name <name> --tsig-secret <base64>
                         [--tsig-algorithm hmac-sha256|hmac-sha512] [--data <file>]
+                        [--tcp-idle-timeout <s>] [--max-tcp-connections <n>] [--max-tcp-per-address <n>]
 
 Runs an authoritative DNS server for <zone> on UDP and TCP, accepting RFC 2136 updates signed with the TSIG key.
 
@@ -17,17 +19,32 @@ Runs an authoritative DNS server for <zone> on UDP and TCP, accepting RFC 2136 u
   --tsig-name <name>         name of the TSIG key updates must be signed with
   --tsig-secret <base64>     the key's secret, base64 (as in BIND's key block)
   --tsig-algorithm <alg>     ${TSIG_ALGORITHMS.join(', ')} (default hmac-sha256)
-  --data <file>              keep the zone in this JSON file, rewritten atomically on each change
+  --data <file>              keep the zone in this JSON file (snapshot) and <file>.jnl (journal); each change is
+                             made durable in the journal before it is answered
+  --tcp-idle-timeout <s>     close a TCP connection on which no whole message arrived for this long
+                             (default ${DEFAULT_DNS_TCP_LIMITS.idleTimeoutMs / 1000}; fractions allowed)
+  --max-tcp-connections <n>  TCP connections held at once (default ${DEFAULT_DNS_TCP_LIMITS.maxConnections})
+  --max-tcp-per-address <n>  TCP connections held at once from one client address (default ${DEFAULT_DNS_TCP_LIMITS.maxConnectionsPerAddress})
   --help                     show this text
 
-Logs are JSON lines on stdout. Stops cleanly on SIGTERM or SIGINT.`;
+Logs are JSON lines on stdout. Stops cleanly on SIGTERM or SIGINT (exit 0). Exit codes: 2 for invalid flags,
+65 when the --data file or its journal is damaged (nothing is changed; the message names the file and
+line), 1 when the server cannot start otherwise.`;
+
+/**
+ * Exit code when the zone data (`--data` or its journal) is damaged: BSD sysexits' EX_DATAERR, "the input data was
+ * incorrect". Distinct from 1 so that a supervisor does not restart the server in a loop over files that need a
+ * person, and from 78 (`agctl start`'s refused config file).
+ */
+export const EXIT_DATA_CORRUPT = 65;
 
 /** A command-line mistake: the message names the flag. */
 class UsageError extends Error {}
 
 /**
  * Runs `agctl dns-server` with `argv` (the arguments after `dns-server`). Resolves with the exit code: 0 after a
- * clean stop, 2 for invalid arguments, 1 when the server cannot start.
+ * clean stop, 2 for invalid arguments, {@link EXIT_DATA_CORRUPT} (65) for damaged zone data, 1 when the server
+ * cannot start otherwise.
  *
  * @example
  * process.exitCode = await dnsServerCommand(['--zone', 'example.test', '--listen', '127.0.0.1:5353', '--tsig-name', 'ag-key', '--tsig-secret', secret]);
@@ -52,6 +69,10 @@ export async function dnsServerCommand(argv: string[], io: { stdout?: NodeJS.Wri
     server = await startDnsServer({ ...settings, logger });
   } catch (error) {
     logger.error({ err: error }, 'DNS server could not start');
+    if (error instanceof ZoneFileCorruptError) {
+      stderr.write(`agctl dns-server: the zone data is damaged: ${error.message}\n`);
+      return EXIT_DATA_CORRUPT;
+    }
     return 1;
   }
   const running = server;
@@ -87,6 +108,9 @@ function parseSettings(argv: string[]) {
         'tsig-secret': { type: 'string' },
         'tsig-algorithm': { type: 'string', default: 'hmac-sha256' },
         data: { type: 'string' },
+        'tcp-idle-timeout': { type: 'string' },
+        'max-tcp-connections': { type: 'string' },
+        'max-tcp-per-address': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -118,10 +142,27 @@ function parseSettings(argv: string[]) {
   if (!(TSIG_ALGORITHMS as readonly string[]).includes(algorithm)) {
     throw new UsageError(`--tsig-algorithm: expected one of ${TSIG_ALGORITHMS.join(', ')}, got ${JSON.stringify(algorithm)}`);
   }
+  const count = (flag: 'max-tcp-connections' | 'max-tcp-per-address'): number | undefined => {
+    const text = values[flag];
+    if (text === undefined) return undefined;
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < 1) throw new UsageError(`--${flag}: expected a whole number above 0, got ${JSON.stringify(text)}`);
+    return value;
+  };
+  const idleText = values['tcp-idle-timeout'];
+  const idleSeconds = idleText === undefined ? undefined : Number(idleText);
+  if (idleText !== undefined && (!/^\d+(\.\d+)?$/.test(idleText) || !(idleSeconds! >= 0.001) || idleSeconds! > 86_400)) {
+    throw new UsageError(`--tcp-idle-timeout: expected seconds between 0.001 and 86400, got ${JSON.stringify(idleText)}`);
+  }
   return {
     zone,
     listen: { host, port },
     tsig: { name, algorithm: algorithm as TsigAlgorithm, secret },
     ...(values.data === undefined ? {} : { dataFile: values.data }),
+    tcpLimits: {
+      idleTimeoutMs: idleSeconds === undefined ? undefined : Math.round(idleSeconds * 1000),
+      maxConnections: count('max-tcp-connections'),
+      maxConnectionsPerAddress: count('max-tcp-per-address'),
+    },
   };
 }

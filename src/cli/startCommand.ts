@@ -6,7 +6,7 @@ import { createPrimaryLocator } from '../http/primaryLocator.js';
 import { joinThroughDns } from '../http/joinThroughDns.js';
 import { startNetworkedNode, type NetworkedNode } from '../http/networkedNode.js';
 import { createLogger, type Logger } from '../node/logger.js';
-import type { PeerPathCut } from '../peer/httpPeerTransport.js';
+import { PEER_MESSAGE_TYPES, type PeerPathCut, type PeerPathCutOf } from '../peer/httpPeerTransport.js';
 import { waitFor } from './agctlProcess.js';
 import { CliUsageError, parseCli, readConfigFile, runCli } from './cliConfig.js';
 import type { CliCommand } from './command.js';
@@ -19,23 +19,33 @@ export const PEER_CUT_FILE_ENV = 'AG_FAULT_PEER_CUT_FILE';
 
 /**
  * The peer-path cut that the fault file asks for right now: `none` while it does not exist; otherwise its content
- * (trimmed, any case): empty or `both` cuts both ways, `in` cuts what this node receives, `out` what it sends and
- * answers. Other content (or a file that cannot be read) cuts both ways, and `onUnknown` is told the content.
+ * (any case): a direction, then optionally the message types it is limited to (separated by spaces or commas).
+ * Empty or `both` cuts both ways, `in` cuts what this node receives, `out` what it sends and answers;
+ * `out handover` loses only the answers to handover messages (and fails only this node's handover sends). Other
+ * content (or a file that cannot be read) cuts everything both ways, and `onUnknown` is told the content.
  *
  * @example
  * peerPathCutFromFile('/tmp/cut') // 'none' until `echo out > /tmp/cut`, then 'out'
  */
-export function peerPathCutFromFile(file: string, onUnknown: (content: string) => void = () => undefined): PeerPathCut {
+export function peerPathCutFromFile(file: string, onUnknown: (content: string) => void = () => undefined): PeerPathCut | PeerPathCutOf {
   let content: string;
   try {
     content = readFileSync(file, 'utf8').trim().toLowerCase();
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'none' : 'both';
   }
-  if (content === '' || content === 'both') return 'both';
-  if (content === 'in' || content === 'out') return content;
-  onUnknown(content);
-  return 'both';
+  const [direction = 'both', ...types] = content.split(/[\s,]+/).filter((word) => word !== '');
+  const known = (type: string): type is PeerPathCutOf['messageTypes'][number] => (PEER_MESSAGE_TYPES as readonly string[]).includes(type);
+  if ((direction !== 'in' && direction !== 'out' && direction !== 'both') || !types.every(known)) {
+    onUnknown(content);
+    return 'both';
+  }
+  return types.length === 0 ? direction : { cut: direction, messageTypes: types.filter(known) };
+}
+
+/** How a cut reads in a log line: `out`, `out handover`. */
+function describeCut(cut: PeerPathCut | PeerPathCutOf): string {
+  return typeof cut === 'string' ? cut : `${cut.cut} ${cut.messageTypes.join(' ')}`;
 }
 
 const HELP = `agctl start: run one availability group node
@@ -67,7 +77,8 @@ Environment:
   AG_LOG_LEVEL                log level (default info)
   ${PEER_CUT_FILE_ENV}      while this file exists the peer path is cut (fault drill); its content says which
                               way: empty or "both" (nothing sent or received), "in" (incoming peer requests
-                              refused), "out" (sends fail; incoming messages are processed but never answered)
+                              refused), "out" (sends fail; incoming messages are processed but never answered),
+                              optionally followed by the message types the cut is limited to ("out handover")
 `;
 
 /** `agctl start`. */
@@ -102,12 +113,13 @@ async function runNode(file: string, input: Record<string, unknown>, flags: { cr
   const warnUnknownCut = (content: string) => {
     if (warned.has(content)) return;
     warned.add(content);
-    logger.warn({ file: cutFile, content: content.slice(0, 40) }, 'peer cut file: unknown direction (expected in, out or both); cutting both ways');
+    logger.warn({ file: cutFile, content: content.slice(0, 80), messageTypes: PEER_MESSAGE_TYPES }, 'peer cut file: expected in, out or both, then message types if any; cutting everything both ways');
   };
-  let lastCut: PeerPathCut = 'none';
-  const noteCut = (cut: PeerPathCut) => {
-    if (cut !== lastCut) logger.warn({ file: cutFile, from: lastCut, to: cut }, `peer path cut: ${cut} (fault switch)`);
-    lastCut = cut;
+  let lastCut = 'none';
+  const noteCut = (cut: PeerPathCut | PeerPathCutOf) => {
+    const described = describeCut(cut);
+    if (described !== lastCut) logger.warn({ file: cutFile, from: lastCut, to: described }, `peer path cut: ${described} (fault switch)`);
+    lastCut = described;
     return cut;
   };
   let running: NetworkedNode;

@@ -5,6 +5,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, isIPv6, type Server as TcpServer, type Socket as TcpSocket } from 'node:net';
 import type { Logger } from 'pino';
+import { ConnectionGate } from '../net/connectionGate.js';
 import {
   PreparedTsigKey,
   TSIG_FUDGE,
@@ -17,6 +18,7 @@ import {
   type TsigKey,
   type TsigRecord,
 } from './tsig.js';
+import { TsigReplayGuard } from './tsigReplayGuard.js';
 import { ZonePersistence } from './zonePersistence.js';
 import { ZoneStore, type ZoneChangeRecord } from './zoneStore.js';
 import {
@@ -51,7 +53,34 @@ export interface DnsServerOptions {
   readonly logger?: Logger;
   /** Wall clock in ms for TSIG time checks (default `Date.now`). */
   readonly wallClock?: () => number;
+  /** Limits on DNS-over-TCP connections; each one left out keeps its default ({@link DEFAULT_DNS_TCP_LIMITS}). */
+  readonly tcpLimits?: Partial<DnsTcpLimits>;
+  /** Signed updates remembered at most to refuse replays (default 10,000; see `TsigReplayGuard`). */
+  readonly replayCapacity?: number;
 }
+
+/** Limits on the DNS-over-TCP side (RFC 7766 section 6.2 asks servers to protect themselves this way). */
+export interface DnsTcpLimits {
+  /**
+   * A connection is closed when no complete message has arrived for this long (since it opened or since its last
+   * message): bytes that trickle in without completing a message do not keep it open.
+   */
+  readonly idleTimeoutMs: number;
+  /** Connections held at once; more are closed at once. */
+  readonly maxConnections: number;
+  /** Connections held at once from one client address; more are closed at once. */
+  readonly maxConnectionsPerAddress: number;
+  /** A client that leaves more than this many bytes of answers unread is disconnected. */
+  readonly maxUnreadBytes: number;
+}
+
+/** The TCP limits used where none are given: BIND's `tcp-clients` (150) and idle timeout (30 s). */
+export const DEFAULT_DNS_TCP_LIMITS: DnsTcpLimits = {
+  idleTimeoutMs: 30_000,
+  maxConnections: 150,
+  maxConnectionsPerAddress: 16,
+  maxUnreadBytes: 256 * 1024,
+};
 
 /** Counters of what the server has seen since it started. */
 export interface DnsServerStats {
@@ -69,6 +98,12 @@ export interface DnsServerStats {
   refused: number;
   /** Signed messages that failed TSIG verification (BADKEY, BADSIG, BADTIME). */
   tsigFailures: number;
+  /** Signed updates refused because the same signed request was accepted before (a replay), answered REFUSED. */
+  replaysRefused: number;
+  /** TCP connections closed at once because a connection cap was reached. */
+  tcpRefused: number;
+  /** TCP connections closed by the idle timeout, or for leaving answers unread. */
+  tcpClosedIdle: number;
   /** Packets that could not be decoded, dropped without an answer. */
   malformed: number;
   /** Bugs caught at the top of a handler (the server keeps running). */
@@ -91,10 +126,10 @@ export interface RunningDnsServer {
 const CLASSIC_UDP_SIZE = 512;
 /** Largest UDP answer we send whatever the client offers (DNS flag day 2020). */
 const MAX_UDP_SIZE = 1232;
-const TCP_IDLE_MS = 30_000;
 
 /**
- * Starts the embedded server and resolves once both sockets listen.
+ * Starts the embedded server and resolves once both sockets listen. Rejects with `ZoneFileCorruptError` when the
+ * data file or its journal holds anything but committed zones (both are then left untouched).
  *
  * @example
  * const server = await startDnsServer({ zone: 'example.test', listen: { host: '127.0.0.1', port: 0 }, tsig: key });
@@ -113,22 +148,27 @@ export async function startDnsServer(options: DnsServerOptions): Promise<Running
   let persistence: ZonePersistence | undefined;
   if (options.dataFile === undefined) store = create();
   else {
-    ({ persistence, store } = ZonePersistence.open(options.dataFile, create));
+    let droppedTail;
+    ({ persistence, store, droppedTail } = ZonePersistence.open(options.dataFile, create));
+    if (droppedTail !== undefined) {
+      options.logger?.warn({ journal: `${options.dataFile}.jnl`, ...droppedTail }, 'dropped a torn last journal line (a crash mid-write; that update was never answered)');
+    }
     if (store.zone !== zoneName) {
       persistence.close(store);
       throw new Error(`The data file ${options.dataFile} holds zone ${store.zone}, not ${zoneName}.`);
     }
   }
-  const handler = new MessageHandler(store, keys, persistence, options);
+  let handler: MessageHandler;
   let sockets;
   try {
+    handler = new MessageHandler(store, keys, persistence, options);
     sockets = await listen(options.listen, handler);
   } catch (error) {
     persistence?.close(store);
     throw error;
   }
   const { udp, tcp, port } = sockets;
-  options.logger?.info({ zone: zoneName, address: options.listen.host, port, keys: [...keys.keys()], serial: store.serial, dataFile: options.dataFile }, 'DNS server listening');
+  options.logger?.info({ zone: zoneName, address: options.listen.host, port, keys: [...keys.keys()], serial: store.serial, dataFile: options.dataFile, tcpLimits: handler.tcpLimits }, 'DNS server listening');
   let stopped: Promise<void> | undefined;
   return {
     address: options.listen.host,
@@ -205,6 +245,9 @@ class MessageHandler {
     prerequisiteFailures: 0,
     refused: 0,
     tsigFailures: 0,
+    replaysRefused: 0,
+    tcpRefused: 0,
+    tcpClosedIdle: 0,
     malformed: 0,
     internalErrors: 0,
   };
@@ -213,6 +256,9 @@ class MessageHandler {
   readonly #keys: Map<string, PreparedTsigKey>;
   readonly #persistence: ZonePersistence | undefined;
   readonly #wallClock: () => number;
+  readonly #replays: TsigReplayGuard;
+  readonly #tcpLimits: DnsTcpLimits;
+  readonly #gate: ConnectionGate;
 
   constructor(store: ZoneStore, keys: Map<string, PreparedTsigKey>, persistence: ZonePersistence | undefined, options: DnsServerOptions) {
     this.store = store;
@@ -220,16 +266,42 @@ class MessageHandler {
     this.#persistence = persistence;
     this.logger = options.logger;
     this.#wallClock = options.wallClock ?? Date.now;
+    this.#replays = new TsigReplayGuard(options.replayCapacity === undefined ? {} : { capacity: options.replayCapacity });
+    this.#tcpLimits = { ...DEFAULT_DNS_TCP_LIMITS, ...definedOnly(options.tcpLimits ?? {}) };
+    for (const name of ['idleTimeoutMs', 'maxUnreadBytes'] as const) {
+      const value = this.#tcpLimits[name];
+      if (!Number.isInteger(value) || value < 1) throw new RangeError(`tcpLimits.${name} must be a positive integer, got ${String(value)}`);
+    }
+    this.#gate = new ConnectionGate(this.#tcpLimits, { what: 'DNS server TCP', logger: this.logger });
   }
 
-  /** Serves length-prefixed messages on one TCP connection (RFC 7766). */
+  /** The TCP limits in force. */
+  get tcpLimits(): DnsTcpLimits {
+    return this.#tcpLimits;
+  }
+
+  /**
+   * Serves length-prefixed messages on one TCP connection (RFC 7766), within the connection caps. The idle timer
+   * restarts only when a whole message has arrived, so a client trickling bytes is closed like an idle one.
+   */
   serveTcp(socket: TcpSocket): void {
+    socket.on('error', () => socket.destroy());
+    if (!this.#gate.admit(socket)) {
+      this.stats.tcpRefused += 1;
+      return;
+    }
     this.connections.add(socket);
     let buffered: Buffer = Buffer.alloc(0);
     socket.setNoDelay(true);
-    socket.setTimeout(TCP_IDLE_MS, () => socket.destroy());
-    socket.on('close', () => this.connections.delete(socket));
-    socket.on('error', () => socket.destroy());
+    const idle = setTimeout(() => {
+      this.stats.tcpClosedIdle += 1;
+      this.logger?.debug({ peer: socket.remoteAddress, idleTimeoutMs: this.#tcpLimits.idleTimeoutMs, bufferedBytes: buffered.length }, 'closed an idle DNS TCP connection');
+      socket.destroy();
+    }, this.#tcpLimits.idleTimeoutMs);
+    socket.on('close', () => {
+      clearTimeout(idle);
+      this.connections.delete(socket);
+    });
     socket.on('data', (chunk: Buffer) => {
       buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
       while (buffered.length >= 2) {
@@ -237,11 +309,18 @@ class MessageHandler {
         if (buffered.length < 2 + length) return;
         const bytes = buffered.subarray(2, 2 + length);
         buffered = buffered.subarray(2 + length);
+        idle.refresh();
         const response = this.handle(bytes, 'tcp', socket.remoteAddress ?? '?');
         if (response !== null && !socket.destroyed) {
           const prefix = Buffer.alloc(2);
           prefix.writeUInt16BE(response.length, 0);
           socket.write(Buffer.concat([prefix, response]));
+          if (socket.writableLength > this.#tcpLimits.maxUnreadBytes) {
+            this.stats.tcpClosedIdle += 1;
+            this.logger?.debug({ peer: socket.remoteAddress, unreadBytes: socket.writableLength }, 'closed a DNS TCP connection that leaves its answers unread');
+            socket.destroy();
+            return;
+          }
         }
       }
     });
@@ -331,6 +410,18 @@ class MessageHandler {
       this.logger?.warn({ peer }, 'refused an unsigned DNS update');
       return reply.error(Rcode.REFUSED);
     }
+    // A signed update is accepted once: a copy (same MAC, whatever the header ID) is refused, never applied again.
+    const verdict = this.#replays.check(signature.key.name, signature.record, Math.floor(this.#wallClock() / 1000));
+    if (verdict !== 'fresh') {
+      this.stats.replaysRefused += 1;
+      this.stats.refused += 1;
+      const { originalId, timeSigned } = signature.record;
+      this.logger?.warn(
+        { peer, transport: reply.transport, keyName: signature.key.name, id: request.id, originalId, timeSigned, reason: verdict },
+        verdict === 'replayed' ? 'refused a replayed DNS update' : 'refused a DNS update older than the replay memory',
+      );
+      return reply.error(Rcode.REFUSED);
+    }
     const zone = request.questions[0];
     if (request.questions.length !== 1 || zone === undefined || zone.type !== RRType.SOA) return reply.error(Rcode.FORMERR);
     if (canonicalName(zone.name) !== this.store.zone || zone.class !== RRClass.IN) {
@@ -366,6 +457,11 @@ class MessageHandler {
   }
 }
 
+/** `partial` without the keys whose value is undefined, so that spreading it over defaults keeps them. */
+function definedOnly<T extends object>(partial: Partial<T>): Partial<T> {
+  return Object.fromEntries(Object.entries(partial).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
 /** A prerequisite or update record with its data in storage form (names decompressed); throws when malformed. */
 function changeRecord(request: WireMessage, rr: WireMessage['answers'][number], isUpdate: boolean): ZoneChangeRecord {
   // Records that only name a type (class ANY, and class NONE prerequisites) have no data to interpret.
@@ -378,7 +474,7 @@ function changeRecord(request: WireMessage, rr: WireMessage['answers'][number], 
 class Reply {
   readonly #request: WireMessage;
   readonly #signature: RequestSignature;
-  readonly #transport: 'udp' | 'tcp';
+  readonly transport: 'udp' | 'tcp';
   readonly #now: number;
   readonly #udpSize: number;
   readonly #edns: boolean;
@@ -386,7 +482,7 @@ class Reply {
   constructor(request: WireMessage, signature: RequestSignature, transport: 'udp' | 'tcp', now: number) {
     this.#request = request;
     this.#signature = signature;
-    this.#transport = transport;
+    this.transport = transport;
     this.#now = now;
     const opt = request.additionals.find((rr) => rr.type === RRType.OPT);
     this.#edns = opt !== undefined;
@@ -400,7 +496,7 @@ class Reply {
 
   answer(rcode: number, answers: OutRecord[], authorities: OutRecord[], authoritative = true): Buffer {
     const full = this.#build(rcode, answers, authorities, authoritative, false);
-    if (this.#transport === 'tcp' || full.length <= this.#udpSize) return full;
+    if (this.transport === 'tcp' || full.length <= this.#udpSize) return full;
     // Too big for this datagram: send the header and question with TC set, so the client retries over TCP.
     return this.#build(rcode, [], [], authoritative, true);
   }

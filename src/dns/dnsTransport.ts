@@ -4,7 +4,8 @@
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, isIPv6, type Socket as TcpSocket } from 'node:net';
-import { DnsUnreachableError } from './errors.js';
+import { DnsError, DnsUnreachableError } from './errors.js';
+import { resolveServerHost, type HostLookup } from './resolveServerHost.js';
 
 /** Where the server is. */
 export interface DnsServerAddress {
@@ -13,14 +14,16 @@ export interface DnsServerAddress {
 }
 
 /**
- * Splits `host:port` (the `dns_server` setting, already validated) into its parts.
+ * Splits `host:port` (the `dns_server` setting, already validated) into its parts; an IPv6 host loses its brackets
+ * (`[::1]:53`). A host name stays a name: {@link exchange} resolves it.
  *
  * @example
  * parseHostPort('127.0.0.1:5353') // { host: '127.0.0.1', port: 5353 }
  */
 export function parseHostPort(value: string): DnsServerAddress {
   const at = value.lastIndexOf(':');
-  return { host: value.slice(0, at), port: Number(value.slice(at + 1)) };
+  const host = value.slice(0, at);
+  return { host: host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host, port: Number(value.slice(at + 1)) };
 }
 
 /** What to do with one received message: a parsed result to finish with, or undefined to ignore it and wait on. */
@@ -33,6 +36,8 @@ export interface ExchangeOptions<T> {
   readonly retries: number;
   readonly accept: AcceptResponse<T>;
   readonly signal?: AbortSignal;
+  /** How a host name is resolved (default: the system resolver); tests pass one that hangs or fails. */
+  readonly lookup?: HostLookup;
 }
 
 /** The result of an exchange, with how it went (a retransmitted UPDATE may have been applied by an earlier copy). */
@@ -46,19 +51,49 @@ export interface ExchangeResult<T> {
 const MAX_UDP_REQUEST = 1232;
 
 /**
- * Sends `request` and resolves with the first response `accept` takes. Rejects with `DnsUnreachableError` on
- * timeout after every attempt, on a refused connection, or when aborted.
+ * Sends `request` and resolves with the first response `accept` takes. A host name is resolved first, waiting at most
+ * `timeoutMs`. Rejects with `DnsUnreachableError` on timeout after every attempt, on a name that does not resolve, a
+ * port outside 1-65535, a refused connection, any socket error, or when aborted: never with another error, and
+ * never by throwing from a timer or a socket callback. Every socket, timer and abort listener of the exchange is
+ * released before it settles, however it ends. An `accept` that throws is treated as ignoring that message.
  *
  * @example
  * const { result } = await exchange(bytes, { server, timeoutMs: 1000, retries: 2, accept: (b) => ({ result: b, truncated: false }) });
  */
 export async function exchange<T>(request: Buffer, options: ExchangeOptions<T>): Promise<ExchangeResult<T>> {
-  if (request.length <= MAX_UDP_REQUEST) {
-    const udp = await exchangeUdp(request, options);
-    if (!udp.truncated) return { result: udp.result, attempts: udp.attempts, tcp: false };
+  const { server } = options;
+  try {
+    if (!Number.isInteger(server.port) || server.port < 1 || server.port > 65535) {
+      throw unreachable(server, `the port must be from 1 to 65535 (got ${server.port})`);
+    }
+    if (options.signal?.aborted) throw unreachable(server, 'the client was closed');
+    const address = await resolveServerHost(server.host, {
+      timeoutMs: options.timeoutMs,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.lookup === undefined ? {} : { lookup: options.lookup }),
+    });
+    const target = { ...options, accept: guarded(options.accept) };
+    if (request.length <= MAX_UDP_REQUEST) {
+      const udp = await exchangeUdp(request, address, target);
+      if (!udp.truncated) return { result: udp.result, attempts: udp.attempts, tcp: false };
+    }
+    const tcp = await exchangeTcp(request, address, target);
+    return { result: tcp.result, attempts: tcp.attempts, tcp: true };
+  } catch (error) {
+    if (error instanceof DnsError) throw error;
+    throw unreachable(server, `the exchange failed (${(error as NodeJS.ErrnoException | null)?.code ?? (error as Error | null)?.message ?? String(error)})`, error);
   }
-  const tcp = await exchangeTcp(request, options);
-  return { result: tcp.result, attempts: tcp.attempts, tcp: true };
+}
+
+/** `accept`, with a throw counted as ignoring the message (a malformed answer must not end the exchange by throwing in a socket callback). */
+function guarded<T>(accept: AcceptResponse<T>): AcceptResponse<T> {
+  return (bytes) => {
+    try {
+      return accept(bytes);
+    } catch {
+      return undefined;
+    }
+  };
 }
 
 function unreachable(server: DnsServerAddress, message: string, cause?: unknown): DnsUnreachableError {

@@ -63,3 +63,23 @@ export class DnsUnreachableError extends DnsError {
     super(DnsUnreachableError.code, message, options);
   }
 }
+
+/**
+ * The embedded server's zone file (`--data`) or its journal (`<file>.jnl`) holds something that is not a committed
+ * zone: the server refuses to start and leaves both files as they are, rather than serve an older zone. `file` and
+ * `line` (1-based, journal only) say where; only a torn last journal line (a crash mid-write) is ever skipped.
+ */
+export class ZoneFileCorruptError extends AvailabilityGroupError {
+  static readonly code = 'AG_DNS_ZONE_FILE_CORRUPT';
+  readonly file: string;
+  readonly line: number | undefined;
+  constructor(file: string, line: number | undefined, reason: string) {
+    super(
+      ZoneFileCorruptError.code,
+      `${file}${line === undefined ? '' : `, line ${line}`}: ${reason}. The DNS server did not start and left the files untouched; ` +
+        'restore them from a backup, or (each journal line holds the whole zone) remove the damaged line to serve the newest good one.',
+    );
+    this.file = file;
+    this.line = line;
+  }
+}

@@ -13,5 +13,6 @@ export {
   DnsClockSkewError,
   DnsNotInZoneError,
   DnsUnreachableError,
+  ZoneFileCorruptError,
 } from './errors.js';
 export { HEARTBEAT_RECORD_FORMAT, formatHeartbeatRecord, parseHeartbeatRecord, isValidNodeId } from './heartbeatRecord.js';

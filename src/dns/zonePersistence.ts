@@ -2,16 +2,28 @@
  * Keeps a zone on disk so that a restart loses no committed update, the way BIND does it: a snapshot file written
  * atomically (temp file, fsync, rename), and a journal next to it (`<file>.jnl`) to which each update appends the
  * whole new zone as one JSON line and fdatasyncs before the server answers. Appending to one open file costs about
- * half of writing and renaming a new file per update. A torn last line (a crash mid-write) does not parse and is
- * ignored, so the journal's last complete line is always a committed state. The journal is folded into the
- * snapshot at open, at close, and when it grows past a size limit.
+ * half of writing and renaming a new file per update. The journal is folded into the snapshot at open, at close,
+ * and when it grows past a size limit.
+ *
+ * Reading back is strict. Only the journal's last line may be dropped, and only when it is torn by a crash
+ * mid-write: it lacks its newline (the write stopped short), or the file system left zeros in it. The server never
+ * answered that update, so nothing answered is lost. Any other line that is not a zone, or a snapshot that is not
+ * one, means the files were damaged after they were written: `open` throws `ZoneFileCorruptError` naming the file
+ * and line and leaves both files untouched, instead of serving an older zone and overwriting the evidence.
  */
 import { closeSync, fdatasyncSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { ZoneFileCorruptError } from './errors.js';
 import { ZoneStore } from './zoneStore.js';
 
 /** The journal is compacted into the snapshot when it grows past this many bytes. */
 const JOURNAL_LIMIT = 1 << 20;
+
+/** A torn last journal line that `open` dropped: its 1-based line number and its length in bytes. */
+export interface DroppedJournalTail {
+  readonly line: number;
+  readonly bytes: number;
+}
 
 /**
  * The zone file of a running server.
@@ -30,15 +42,17 @@ export class ZonePersistence {
   }
 
   /**
-   * Loads the newest committed zone (the journal's last complete line, else the snapshot, else `create()`), writes
-   * it as the new snapshot, and opens an empty journal.
+   * Loads the newest committed zone (the journal's last line, else the snapshot, else `create()`), writes it as the
+   * new snapshot, and opens an empty journal. `droppedTail` says when a torn last journal line was dropped. Throws
+   * `ZoneFileCorruptError`, before writing anything, when a file holds anything else than committed zones.
    */
-  static open(path: string, create: () => ZoneStore): { persistence: ZonePersistence; store: ZoneStore } {
+  static open(path: string, create: () => ZoneStore): { persistence: ZonePersistence; store: ZoneStore; droppedTail?: DroppedJournalTail } {
     const persistence = new ZonePersistence(path);
-    const store = lastJournalState(`${path}.jnl`) ?? readSnapshot(path) ?? create();
+    const journal = readJournal(`${path}.jnl`);
+    const store = journal?.last ?? readSnapshot(path) ?? create();
     writeSnapshot(path, store);
     persistence.#journal = openSync(`${path}.jnl`, 'w', 0o600);
-    return { persistence, store };
+    return journal?.droppedTail === undefined ? { persistence, store } : { persistence, store, droppedTail: journal.droppedTail };
   }
 
   /** Makes `next` durable before it goes live; throws (and the update is abandoned) when the disk fails. */
@@ -72,23 +86,44 @@ export class ZonePersistence {
 
 function readSnapshot(path: string): ZoneStore | undefined {
   const text = readIfExists(path);
-  return text === undefined ? undefined : ZoneStore.fromJSON(JSON.parse(text));
+  if (text === undefined) return undefined;
+  try {
+    return ZoneStore.fromJSON(JSON.parse(text));
+  } catch (error) {
+    throw new ZoneFileCorruptError(path, undefined, `not a zone snapshot (${(error as Error).message})`);
+  }
 }
 
-function lastJournalState(path: string): ZoneStore | undefined {
+/**
+ * The journal's newest zone, after checking every line. Each line ends with a newline and holds a whole zone; the
+ * last one may be torn (see the module comment) and is then dropped. Undefined when there is no journal or it
+ * holds no line.
+ */
+function readJournal(path: string): { last: ZoneStore | undefined; droppedTail?: DroppedJournalTail } | undefined {
   const text = readIfExists(path);
-  if (text === undefined) return undefined;
+  if (text === undefined || text === '') return undefined;
   const lines = text.split('\n');
-  for (let i = lines.length - 1; i >= 0; i--) {
-    const line = lines[i]!;
-    if (line === '') continue;
+  // What follows the last newline: '' when the file ends with one, else a line whose write stopped short.
+  const unterminated = lines.pop()!;
+  let droppedTail: DroppedJournalTail | undefined =
+    unterminated === '' ? undefined : { line: lines.length + 1, bytes: Buffer.byteLength(unterminated) };
+  let last: ZoneStore | undefined;
+  for (let index = 0; index < lines.length; index++) {
+    const line = lines[index]!;
+    const isLast = index === lines.length - 1 && droppedTail === undefined;
     try {
-      return ZoneStore.fromJSON(JSON.parse(line));
-    } catch {
-      // A torn line from a crash mid-write: the line before it is the last committed state.
+      last = ZoneStore.fromJSON(JSON.parse(line));
+    } catch (error) {
+      // JSON.stringify never writes a NUL byte: zeros in the last line are a write the crash cut short.
+      if (isLast && line.includes('\u0000')) {
+        droppedTail = { line: index + 1, bytes: Buffer.byteLength(line) + 1 };
+        break;
+      }
+      const where = isLast ? 'the last line' : `a line followed by ${lines.length - 1 - index} more`;
+      throw new ZoneFileCorruptError(path, index + 1, `${where} of the journal is not a committed zone (${(error as Error).message})`);
     }
   }
-  return undefined;
+  return droppedTail === undefined ? { last } : { last, droppedTail };
 }
 
 function readIfExists(path: string): string | undefined {

@@ -7,7 +7,7 @@ import { createNode, type AvailabilityNode } from '../node/createNode.js';
 import { createLogger, type Logger } from '../node/logger.js';
 import { FileNodeStore, InMemoryNodeStore } from '../node/nodeStore.js';
 import { loadSettings, type Settings, type SettingsInput } from '../node/settings.js';
-import { createHttpPeerTransport, type HttpPeerTransport, type PeerPathCut } from '../peer/httpPeerTransport.js';
+import { createHttpPeerTransport, type HttpPeerTransport, type PeerPathCut, type PeerPathCutOf } from '../peer/httpPeerTransport.js';
 import { availabilityGroupPlugin } from './availabilityGroupPlugin.js';
 import { inspectorPlugin } from './inspector/inspectorPlugin.js';
 import { NodeMetrics } from './nodeMetrics.js';
@@ -21,8 +21,8 @@ export interface NetworkedNodeOptions {
   readonly logger?: Logger;
   /** The peer-path fault switch (tests and drills): while it returns true no peer message is sent or received. */
   readonly isPeerPathCut?: () => boolean;
-  /** The same fault switch with a direction (`in`, `out`, `both`, `none`); wins over `isPeerPathCut`. */
-  readonly peerPathCut?: () => PeerPathCut;
+  /** The same fault switch with a direction (`in`, `out`, `both`, `none`), possibly for some message types only; wins over `isPeerPathCut`. */
+  readonly peerPathCut?: () => PeerPathCut | PeerPathCutOf;
   /** Registers more routes on the node's server before it listens (e.g. the inspector at `/ag/inspect`). */
   readonly configure?: (app: FastifyInstance, node: AvailabilityNode) => void | Promise<void>;
   /** Sees every XState inspection event of the node's actor. */

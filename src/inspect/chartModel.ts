@@ -135,7 +135,7 @@ export function transitionLabel(transition: ChartTransition): string {
  * state.
  *
  * @example
- * stateDetails(model, 'resolving') // ['entry / assumeRole', 'invoke readGroupRecords', 'HEARTBEAT_RECEIVED [heartbeatIsNewer] / recordDirectHeartbeat']
+ * stateDetails(model, 'disconnected') // ['entry / assumeRole, noteDnsConnection', 'HEARTBEAT_RECEIVED [heartbeatIsProgress] / recordDirectHeartbeat']
  */
 export function stateDetails(model: ChartModel, stateId: string): string[] {
   const state = stateId === '' ? model.root : allStates(model).find((candidate) => candidate.id === stateId);

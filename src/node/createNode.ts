@@ -518,6 +518,12 @@ class Node implements AvailabilityNode {
       this.#logger.warn({ type: message.type, group: message.group }, 'peer message for another group refused');
       throw new PeerMessageRejectedError(`This node serves group ${group ?? '(none)'}, not ${message.group}.`);
     }
+    // Only the other member of this group may move it: a removed Secondary still holds the peer secret.
+    const sender = groupMessageSender(message);
+    if (sender !== null && sender !== this.#peerMember?.nodeId) {
+      this.#logger.warn({ type: message.type, from: sender, member: this.#peerMember?.nodeId ?? null }, 'peer message from a node that is not the other member refused');
+      throw new PeerMessageRejectedError(`${sender} is not the other member of group ${group ?? '(none)'}.`);
+    }
     const at = stampOf(this.#clock);
     switch (message.type) {
       case 'heartbeat': {
@@ -809,4 +815,22 @@ function memberOf(settings: Settings): MemberAddress {
 /** DNS names compare case-insensitively, with or without the final dot. */
 function sameName(a: string | undefined, b: string | undefined): boolean {
   return a !== undefined && b !== undefined && a.toLowerCase().replace(/\.$/, '') === b.toLowerCase().replace(/\.$/, '');
+}
+
+/**
+ * Who sent a message that acts on the group (heartbeats, handovers and their probes, step-down requests, settings
+ * pushes); null for joins and leaves, which check their sender themselves.
+ */
+function groupMessageSender(message: PeerMessage): string | null {
+  switch (message.type) {
+    case 'heartbeat':
+      return message.heartbeat.holder;
+    case 'handover':
+    case 'handover-probe':
+    case 'step-down':
+    case 'group-settings':
+      return message.from;
+    default:
+      return null;
+  }
 }

@@ -130,7 +130,7 @@ export function createNodeActors(ctx: NodeActorContext) {
         records: input.records,
         askedBy: input.askedBy,
       });
-      return { accepted: reply.accepted, reason: reply.reason, at: stampOf(ctx.clock) };
+      return { accepted: reply.accepted, reason: reply.reason, ...(reply.unconfirmed === true ? { unconfirmed: true } : {}), at: stampOf(ctx.clock) };
     }),
 
     requestStepDown: fromPromise<StepDownAnswer, { epoch: number }>(async ({ input }) => {

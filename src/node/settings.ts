@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
 import { SettingsError, type SettingsIssue } from '../api/errors.js';
 import { isValidNodeId } from '../dns/heartbeatRecord.js';
@@ -30,10 +31,55 @@ const FQDN = /^(?=.{1,253}\.?$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\
 /** A DNS name of one or more labels: TSIG key names are often a single label (`ag-key`). */
 const DNS_NAME = /^(?=.{1,253}\.?$)[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-const HOST_PORT = /^(\d{1,3}(?:\.\d{1,3}){3}|[A-Za-z0-9.-]+):(\d{1,5})$/;
+/** One label of a host name (RFC 1123): letters, digits and hyphens, not at either end. */
+const HOST_NAME = /^(?=.{1,253}\.?$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+
+/**
+ * The longest any timer setting may be, in seconds (1 day). Node fires a timer longer than 2^31 − 1 ms (about 24.8
+ * days) after 1 ms instead, which would turn a timer into a hot loop; every timer a node derives from these settings
+ * (the lease and its drift bound, the DNS and peer timeouts) is at most the failover period, so 1 day keeps them all
+ * far below that limit.
+ */
+export const MAX_TIMER_SECONDS = 86_400;
+
+/** Node's largest timer delay in ms (2^31 − 1): a longer one fires after 1 ms. */
+export const NODE_TIMER_LIMIT_MS = 2 ** 31 - 1;
+
+const TIMER_RULE = `must be at most ${MAX_TIMER_SECONDS} seconds (1 day)`;
 
 const seconds = (fallback: number) =>
-  z.number({ error: 'must be a number of seconds' }).positive({ error: 'must be more than 0 seconds' }).finite().default(fallback);
+  z
+    .number({ error: 'must be a number of seconds' })
+    .positive({ error: 'must be more than 0 seconds' })
+    .finite()
+    .max(MAX_TIMER_SECONDS, { error: TIMER_RULE })
+    .default(fallback);
+
+/**
+ * Why `value` is not a usable `dns_server`, or null when it is: `host:port`, the host an IPv4 address, an IPv6
+ * address in brackets or a host name (resolved when used), the port from 1 to 65535.
+ *
+ * @example
+ * dnsServerRule('127.0.0.1:0') // 'must be host:port with a port from 1 to 65535 (got 0)'
+ * dnsServerRule('ns1.example.com:53') // null
+ */
+export function dnsServerRule(value: string): string | null {
+  const at = value.lastIndexOf(':');
+  if (at <= 0) return 'must be host:port, e.g. 127.0.0.1:53, [::1]:53 or ns1.example.com:53';
+  const host = value.slice(0, at);
+  const port = value.slice(at + 1);
+  if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) return `must be host:port with a port from 1 to 65535 (got ${JSON.stringify(port.slice(0, 12))})`;
+  if (host.startsWith('[') && host.endsWith(']')) return isIPv6(host.slice(1, -1)) ? null : 'must be host:port: the host in brackets must be an IPv6 address';
+  if (/^[\d.]+$/.test(host)) return isIPv4(host) ? null : 'must be host:port: the host must be an IPv4 address (four numbers from 0 to 255)';
+  return HOST_NAME.test(host) ? null : 'must be host:port: the host must be an IPv4 address, an IPv6 address in brackets or a host name';
+}
+
+/**
+ * Settings whose value may be kept in a file instead (`<setting>_file`: the file's path), so that it appears neither
+ * in the config file nor on a command line. A config loader reads them (`readSecretFiles`); the settings in
+ * force hold the secret itself, never the path.
+ */
+export const SECRET_FILE_FIELDS = { tsig_secret_file: 'tsig_secret', api_token_file: 'api_token', peer_secret_file: 'peer_secret' } as const;
 
 /**
  * The settings schema: the product's snake_case names and defaults (heartbeat 20 s, check 30 s, failover period
@@ -47,15 +93,21 @@ export const settingsSchema = z
     external_port: z.number().int({ error: 'must be a whole number' }).min(1, { error: 'must be from 1 to 65535' }).max(65535, { error: 'must be from 1 to 65535' }).default(8080),
     external_scheme: z.enum(['http', 'https'], { error: 'must be "http" or "https"' }).default('http'),
     group_fqdn: z.string().regex(FQDN, { error: 'must be a fully qualified domain name' }).optional(),
-    group_fqdn_ttl: z.number().int({ error: 'must be a whole number of seconds' }).min(0, { error: 'must be 0 or more' }).max(2147483647).default(30),
+    group_fqdn_ttl: z.number().int({ error: 'must be a whole number of seconds' }).min(0, { error: 'must be 0 or more' }).max(2147483647, { error: 'must be at most 2147483647 seconds (RFC 2181)' }).default(30),
     health_report_interval: seconds(20),
     health_check_interval: seconds(30),
     allowed_absence_interval: seconds(60),
-    lease_duration: z.number().positive({ error: 'must be more than 0 seconds' }).finite().optional(),
+    lease_duration: z.number({ error: 'must be a number of seconds' }).positive({ error: 'must be more than 0 seconds' }).finite().max(MAX_TIMER_SECONDS, { error: TIMER_RULE }).optional(),
     tsig_algorithm: z.enum(TSIG_ALGORITHMS, { error: `must be one of ${TSIG_ALGORITHMS.join(', ')}` }).default('hmac-sha256'),
     tsig_name: z.string().regex(DNS_NAME, { error: 'must be a DNS name' }).optional(),
     tsig_secret: z.string().min(1, { error: 'must not be empty' }).regex(BASE64, { error: 'must be base64' }).optional(),
-    dns_server: z.string().regex(HOST_PORT, { error: 'must be host:port' }).optional(),
+    dns_server: z
+      .string({ error: 'must be host:port' })
+      .superRefine((value, context) => {
+        const rule = dnsServerRule(value);
+        if (rule !== null) context.addIssue({ code: 'custom', message: rule });
+      })
+      .optional(),
     api_token: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
     peer_secret: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
     data_dir: z.string().min(1).optional(),
@@ -134,6 +186,9 @@ function round(value: number): number {
   return Math.floor(value * 1000) / 1000;
 }
 
+/** The rule a `<setting>_file` breaks when it reaches `loadSettings` unread. */
+const SECRET_FILE_NOT_READ = 'is read from its file by a config loader (agctl start, startNetworkedNode, readSecretFiles), not by loadSettings: pass the secret itself';
+
 /**
  * Validates settings and returns them in camelCase. Throws {@link SettingsError} naming every field that breaks a
  * rule (type, range, format, or the timer rules of docs/design.md rule 3); nothing is partly applied.
@@ -146,10 +201,11 @@ export function loadSettings(input: unknown): Settings {
   const parsed = settingsSchema.safeParse(input);
   if (!parsed.success) {
     throw new SettingsError(
-      parsed.error.issues.map((issue) => ({
-        field: issue.path.length > 0 ? issue.path.join('.') : issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : '(settings)',
-        rule: issue.code === 'unrecognized_keys' ? 'is not a known setting' : issue.message,
-      })),
+      parsed.error.issues.flatMap((issue): SettingsIssue[] =>
+        issue.code === 'unrecognized_keys'
+          ? issue.keys.map((field) => ({ field, rule: field in SECRET_FILE_FIELDS ? SECRET_FILE_NOT_READ : 'is not a known setting' }))
+          : [{ field: issue.path.length > 0 ? issue.path.join('.') : '(settings)', rule: issue.message }],
+      ),
     );
   }
   const record = parsed.data;

@@ -9,7 +9,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { HeartbeatRefusedError, PeerMessageRejectedError, PeerUnreachableError } from '../api/errors.js';
 import { silentLogger } from '../node/logger.js';
-import { peerEnvelopeSchema, type PeerEnvelope } from './peerMessageSchema.js';
+import { peerEnvelopeSchema, peerMessageSchema, type PeerEnvelope } from './peerMessageSchema.js';
 import type { JoinReply, MemberAddress, PeerMessage, PeerReceiver, PeerReplyTo } from './peerMessages.js';
 import { PeerReplayGuard } from './peerReplayGuard.js';
 import { openSealed, seal } from './peerSeal.js';
@@ -41,7 +41,7 @@ export interface HttpPeerTransportOptions {
    * The same fault switch with a direction, read at every send and every incoming request (it wins over
    * `isPathCut`); see {@link PeerPathCut}.
    */
-  readonly pathCut?: () => PeerPathCut;
+  readonly pathCut?: () => PeerPathCut | PeerPathCutOf;
   /** The replay memory of the receive side (default: a fresh one). */
   readonly replayGuard?: PeerReplayGuard;
 }
@@ -56,6 +56,35 @@ export interface HttpPeerTransportOptions {
  * - `both`: `in` and `out` together: nothing is sent, every incoming request is refused with 503.
  */
 export type PeerPathCut = 'none' | 'in' | 'out' | 'both';
+
+/** Every peer message type, e.g. for a cut limited to some of them ({@link PeerPathCutOf}). */
+export const PEER_MESSAGE_TYPES: readonly PeerMessage['type'][] = peerMessageSchema.options.map((option) => option.shape.type.value);
+
+/**
+ * A cut that holds only for some message types; the others pass both ways, and so do nonce requests (their message
+ * type is not known yet). `{ cut: 'out', messageTypes: ['handover'] }`: the handover's answer is lost, while the
+ * heartbeats and the probe before it are answered.
+ */
+export interface PeerPathCutOf {
+  readonly cut: PeerPathCut;
+  readonly messageTypes: readonly PeerMessage['type'][];
+}
+
+/** A cut as the transport applies it: to every message (types null) or to the types listed. */
+interface EffectiveCut {
+  readonly cut: PeerPathCut;
+  readonly types: ReadonlySet<string> | null;
+}
+
+function effectiveCut(value: PeerPathCut | PeerPathCutOf): EffectiveCut {
+  return typeof value === 'string' ? { cut: value, types: null } : { cut: value.cut, types: new Set(value.messageTypes) };
+}
+
+/** Whether `cut` stops `side` (`in`: what this node receives; `out`: what it sends and answers) for a message of `type` (null: a nonce request). */
+function cuts(cut: EffectiveCut, side: 'in' | 'out', type: string | null): boolean {
+  if (cut.cut !== side && cut.cut !== 'both') return false;
+  return cut.types === null || (type !== null && cut.types.has(type));
+}
 
 /** Counters of the transport since it was created. */
 export interface HttpPeerTransportStats {
@@ -109,7 +138,7 @@ class HttpPeerTransportImpl implements HttpPeerTransport {
   readonly #secret: string;
   readonly #timeoutMs: (message: PeerMessage) => number;
   readonly #logger: Logger;
-  readonly #pathCut: () => PeerPathCut;
+  readonly #pathCut: () => EffectiveCut;
   readonly #guard: PeerReplayGuard;
   readonly #httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 4 });
   readonly #httpsAgent: HttpsAgent;
@@ -121,7 +150,8 @@ class HttpPeerTransportImpl implements HttpPeerTransport {
     this.#timeoutMs = typeof timeout === 'number' ? () => timeout : timeout;
     this.#logger = options.logger ?? silentLogger();
     const isPathCut = options.isPathCut;
-    this.#pathCut = options.pathCut ?? (isPathCut === undefined ? () => 'none' : () => (isPathCut() ? 'both' : 'none'));
+    const pathCut = options.pathCut ?? (isPathCut === undefined ? () => 'none' : () => (isPathCut() ? 'both' : 'none'));
+    this.#pathCut = () => effectiveCut(pathCut());
     this.#guard = options.replayGuard ?? new PeerReplayGuard();
     const ca = options.tls?.ca;
     this.#httpsAgent = new HttpsAgent({
@@ -150,9 +180,9 @@ class HttpPeerTransportImpl implements HttpPeerTransport {
 
   async send<M extends PeerMessage>(to: MemberAddress, message: M): Promise<PeerReplyTo<M>> {
     const cut = this.#pathCut();
-    if (cut === 'out' || cut === 'both') {
+    if (cuts(cut, 'out', message.type)) {
       this.stats.sendFailures += 1;
-      throw new PeerUnreachableError(`The peer path is cut (fault switch, ${cut}): ${message.type} to ${to.nodeId} not sent.`);
+      throw new PeerUnreachableError(`The peer path is cut (fault switch, ${cut.cut}): ${message.type} to ${to.nodeId} not sent.`);
     }
     try {
       const nonce = message.type === 'heartbeat' ? undefined : ((await this.#exchange(to, PEER_NONCE_PATH, { v: 1, challenge: randomBytes(9).toString('base64url') }, message)) as { nonce?: unknown }).nonce;
@@ -179,18 +209,22 @@ class HttpPeerTransportImpl implements HttpPeerTransport {
   async #answer(request: FastifyRequest, reply: FastifyReply, handle: (envelope: PeerEnvelope) => Promise<unknown>): Promise<void> {
     const signature = headerOf(request, PEER_SIGNATURE_HEADER);
     const isNonce = request.url.startsWith(PEER_NONCE_PATH);
+    const refuseCut = (cut: EffectiveCut) => new PeerRefusal(503, 'AG_PEER_PATH_CUT', 'path-cut', `The peer path is cut (fault switch, ${cut.cut}).`);
     try {
       const cut = this.#pathCut();
-      if (cut === 'in' || cut === 'both') throw new PeerRefusal(503, 'AG_PEER_PATH_CUT', 'path-cut', `The peer path is cut (fault switch, ${cut}).`);
+      if (cut.types === null && cuts(cut, 'in', null)) throw refuseCut(cut);
       if (this.#receiver === null) throw new PeerRefusal(503, 'AG_PEER_NOT_LISTENING', 'not-listening', 'This node is not receiving peer messages.');
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       if (!verifyPeerRequest(this.#secret, body, signature)) {
         throw new PeerRefusal(401, 'AG_PEER_BAD_SIGNATURE', 'signature', 'The message signature is missing or wrong.');
       }
-      const result = await handle(isNonce ? ({ v: 1 } as PeerEnvelope) : parseEnvelope(body));
-      if (!isNonce && this.#pathCut() === 'out') {
+      const envelope = isNonce ? ({ v: 1 } as PeerEnvelope) : parseEnvelope(body);
+      const type = isNonce ? null : envelope.message.type;
+      if (cuts(cut, 'in', type)) throw refuseCut(cut);
+      const result = await handle(envelope);
+      if (!isNonce && cuts(this.#pathCut(), 'out', type)) {
         this.stats.answersDropped += 1;
-        this.#logger.warn({ remote: request.ip }, 'peer answer dropped: the peer path is cut (fault switch, out)');
+        this.#logger.warn({ remote: request.ip, type }, 'peer answer dropped: the peer path is cut (fault switch, out)');
         reply.hijack();
         request.raw.socket.destroy();
         return;

@@ -8,7 +8,7 @@ import { assign, enqueueActions } from 'xstate';
 import { nodeMachine, type NodeMachine, type NodeEmitted } from '../../machines/nodeMachine.js';
 import type { HeartbeatConfirmedEvent, HeartbeatWritten, NodeContext, RecordsRead } from '../../machines/nodeMachine.types.js';
 import { holdEpoch, leaseFrom, primaryIsAbsent } from '../../machines/nodeRules.js';
-import { EventId, type NodeRole } from '../api/constants.js';
+import { EventId, NodeRole } from '../api/constants.js';
 import type { DnsVariantHook } from './internal/simDns.js';
 import type { PropertyName } from './properties.js';
 
@@ -55,18 +55,22 @@ function absentByWallClock(context: NodeContext, read: RecordsRead): boolean {
 
 /**
  * A role announcement held back and sent with the next one: what a node does that derives events from state it
- * looks at later, instead of emitting them from the transition. Each machine instance has its own backlog.
+ * looks at later, instead of emitting them from the transition. Each machine instance has its own backlog. Both
+ * actions that announce a role are replaced: `assumeRole` (the role of the state entered) and
+ * `announceSteppingDown` (a Primary handing over).
  */
 function deferredRoleAnnouncements(): NodeMachine {
   let pending: NodeEmitted | null = null;
+  const announceLate = (context: NodeContext, enqueue: { assign(values: { role: NodeRole }): void; emit(event: NodeEmitted): void }, role: NodeRole) => {
+    if (context.role === role) return;
+    enqueue.assign({ role });
+    if (pending !== null) enqueue.emit(pending);
+    pending = { type: EventId.NodeRoleChanged, previous: context.role, new: role, epoch: context.epoch, reason: context.reason };
+  };
   return nodeMachine.provide({
     actions: {
-      assumeRole: enqueueActions(({ context, enqueue }, params: { role: NodeRole }) => {
-        if (context.role === params.role) return;
-        enqueue.assign({ role: params.role });
-        if (pending !== null) enqueue.emit(pending);
-        pending = { type: EventId.NodeRoleChanged, previous: context.role, new: params.role, epoch: context.epoch, reason: context.reason };
-      }),
+      assumeRole: enqueueActions(({ context, enqueue }, params: { role: NodeRole }) => announceLate(context, enqueue, params.role)),
+      announceSteppingDown: enqueueActions(({ context, enqueue }) => announceLate(context, enqueue, NodeRole.Secondary)),
     },
   }) as NodeMachine;
 }

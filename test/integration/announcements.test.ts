@@ -11,12 +11,12 @@
  *     role changes where none should happen, and the last announcements match GET /state and the DNS records.
  *
  * The scenarios: a manual failover asked of the Primary and of the Secondary; a handover whose answer is lost (the
- * Secondary's way back to the Primary cut with the one-way fault switch); the DNS server paused (SIGSTOP) for two
- * failover periods while the direct path works. Every scenario starts its own group, so one that ends badly does
+ * Secondary's way back to the Primary cut with the one-way fault switch: everything it says, or only its answer to
+ * the handover); the DNS server paused (SIGSTOP) for two failover periods while the direct path works. Every scenario starts its own group, so one that ends badly does
  * not spoil the next. Deadlines derive from the timers; the only fixed waits are the pause itself and the windows
  * in which something must NOT happen.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
 import { bindUnavailableReason } from '../support/bind.js';
 import { startCluster, waitFor, type DnsKind, type TestCluster, type TestNode } from '../support/processes.js';
 import {
@@ -27,6 +27,7 @@ import {
   only,
   overlappingTenures,
   pollStates,
+  saveNodeLogs,
   settledFinalStateIssues,
   stepDownIssues,
   timeline,
@@ -70,6 +71,15 @@ async function healthyGroup(cluster: TestCluster, what = 'a healthy group'): Pro
   );
 }
 
+/** Starts and forms a group for one scenario; if the scenario fails, both nodes' logs are saved and the file named. */
+async function formGroup(kind: DnsKind): Promise<TestCluster> {
+  const cluster = await formGroup(kind);
+  onTestFailed(({ task }) => {
+    console.error(`both nodes' logs of the failed scenario: ${saveNodeLogs(cluster, `${kind}-${task.name}`)}`);
+  });
+  return cluster;
+}
+
 /** Rules (a) and (b) on the whole record of both nodes; soft, so that a failure lists every broken rule. */
 function expectAnnouncementRules(stream: readonly Announcement[], story: string, origin: number): void {
   expect.soft(overlappingTenures(stream, origin), `(a) at no instant may both nodes announce primary\n${story}`).toEqual([]);
@@ -100,7 +110,7 @@ function describeFor(kind: DnsKind, skipReason: string | null) {
     it.each(['primary', 'secondary'] as const)(
       'a manual failover asked of the %s: exactly one takeover, the roles swap, the 200 comes once the new Primary acts, the epoch rises by one',
       async (askedOf) => {
-        cluster = await startCluster(kind, TIMERS, { form: true });
+        cluster = await formGroup(kind);
         const { primary, secondary } = await healthyGroup(cluster);
         const before = await groupNow(cluster);
         const epoch = before.states[primary.id]!.epoch as number;
@@ -136,12 +146,15 @@ function describeFor(kind: DnsKind, skipReason: string | null) {
       },
     );
 
-    it('a handover whose answer is lost (the Secondary\'s way back cut): never two primaries, one acting Primary at the end, and the answer says what happened', async () => {
-      cluster = await startCluster(kind, TIMERS, { form: true });
+    it.each([
+      { cut: 'out', what: 'everything the Secondary says is lost (the answer to the probe before the handover too)' },
+      { cut: 'out handover', what: 'only the Secondary\'s answer to the handover itself is lost' },
+    ] as const)('a handover whose answer is lost, the Secondary\'s way back cut ($cut: $what): never two primaries, one acting Primary at the end, and the answer says what happened', async ({ cut }) => {
+      cluster = await formGroup(kind);
       const { primary, secondary } = await healthyGroup(cluster);
       const epoch = (await primary.state())!.epoch as number;
-      // b → a: whatever the Secondary says (answers, its own messages) is lost; what the Primary sends still arrives.
-      await cluster.cutPeerPath({ [secondary.id]: 'out' });
+      // b → a: what the Secondary says (answers, its own messages) is lost; what the Primary sends still arrives.
+      await cluster.cutPeerPath({ [secondary.id]: cut });
       const origin = machineMonotonicMs();
       let answer: { status: number; body: any };
       let answeredAt: number;
@@ -171,12 +184,12 @@ function describeFor(kind: DnsKind, skipReason: string | null) {
 
       const stream = mergedAnnouncements([cluster.a, cluster.b]);
       const story = timeline(stream, origin, [
-        { at: origin, what: `${secondary.id}'s way back cut (out); PUT /failover sent to ${primary.id}` },
+        { at: origin, what: `${secondary.id}'s way back cut (${cut}); PUT /failover sent to ${primary.id}` },
         { at: answeredAt, what: `answer ${answer.status}: ${JSON.stringify(answer.body)}` },
         { at: healedAt, what: 'path healed' },
       ]);
       const tookOver = settledWhileCut.primary === secondary;
-      console.info(`[${kind}] handover with the answer lost: ${tookOver ? `${secondary.id} took over` : `${primary.id} stayed Primary`}, the failover answered ${answer.status} ${JSON.stringify(answer.body)}\n${story}`);
+      console.info(`[${kind}, ${cut}] handover with the answer lost: ${tookOver ? `${secondary.id} took over` : `${primary.id} stayed Primary`}, the failover answered ${answer.status} ${JSON.stringify(answer.body)}\n${story}`);
       if (answer.status === 200) {
         expect.soft(tookOver, `the failover answered 200, so ${secondary.id} must be the Primary\n${story}`).toBe(true);
         expect.soft(settledWhileCut.rightAfter?.acting_primary, `GET /state of ${secondary.id} right after the 200 says it acts\n${story}`).toBe(true);
@@ -195,7 +208,7 @@ function describeFor(kind: DnsKind, skipReason: string | null) {
     });
 
     it('the DNS server paused for two failover periods while the direct path works: no role or epoch change, the Primary acts throughout, only the DNS connection state says so', async () => {
-      cluster = await startCluster(kind, TIMERS, { form: true });
+      cluster = await formGroup(kind);
       const { primary, secondary } = await healthyGroup(cluster);
       const before = await groupNow(cluster);
       const origin = machineMonotonicMs();

@@ -10,6 +10,9 @@
  * The test process reads the same clock with {@link machineMonotonicMs}, so its own actions (a request sent, an
  * answer received, a DNS server paused) place on the same time line.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { machineMonotonicMs } from '../../src/node/logger.js';
 import { waitFor, type GroupRecordsNow, type TestCluster, type TestNode } from './processes.js';
 
@@ -293,6 +296,20 @@ export async function settledFinalStateIssues(cluster: TestCluster, deadlineMs: 
     // `last` says what did not agree.
   }
   return last;
+}
+
+/**
+ * Writes every log line of both nodes (all their processes) to one file under the system temp dir, for a failed
+ * scenario, and returns its path. The cluster's own temp dir is removed when it stops; this file stays.
+ */
+export function saveNodeLogs(cluster: TestCluster, label: string): string {
+  const dir = join(tmpdir(), 'ag-announcements-failures');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${label.replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, 80)}.log`);
+  const lines = [cluster.a, cluster.b].flatMap((node) => node.processes.flatMap((process, run) => process.logs.map((line) => ({ node: node.id, run, line }))));
+  lines.sort((x, y) => Number(x.line.mono ?? 0) - Number(y.line.mono ?? 0));
+  writeFileSync(file, lines.map(({ node, run, line }) => `${node}#${run} ${JSON.stringify(line)}`).join('\n') + '\n');
+  return file;
 }
 
 /** One look at a node's GET /state during a scenario. */

@@ -20,6 +20,9 @@ export { AgctlProcess, waitFor };
 /** The port range the networked-node suites use. */
 export const TEST_PORTS = { from: 18000, to: 18999 } as const;
 
+/** What a node's peer-cut file holds: a direction, then optionally the message types the cut is limited to (`out handover`). */
+export type PeerCutFileContent = PeerPathCut | `${Exclude<PeerPathCut, 'none'>} ${string}`;
+
 /** Which DNS server a cluster runs against. */
 export type DnsKind = 'embedded' | 'bind';
 
@@ -162,10 +165,10 @@ export interface TestCluster {
   readonly peerSecret: string;
   /**
    * Cuts the peer path as seen from each node named (`a: 'out'`: nothing a says reaches b, while b's messages reach a
-   * and are processed); `none` heals that node's side. The nodes read their file at every peer message, so the cut
+   * and are processed; `a: 'out handover'`: only a's answers to handover messages are lost); `none` heals that node's side. The nodes read their file at every peer message, so the cut
    * holds from the moment this resolves. See docs/operations.md, "Fault drill".
    */
-  cutPeerPath(cuts: Partial<Record<'a' | 'b', PeerPathCut>>): Promise<void>;
+  cutPeerPath(cuts: Partial<Record<'a' | 'b', PeerCutFileContent>>): Promise<void>;
   /** Heals every cut. */
   healPeerPath(): Promise<void>;
   /** Reads A and TXT from the DNS server (TSIG-signed queries, no cache). */

@@ -86,12 +86,7 @@ export class FaultConditions {
     return 2 * (baseMaxMs + extraMs) < roundTripBoundMs;
   }
 
-  /** Whether the direct path between `x` and `y` (both directions) had any fault during [start, end]. */
-  directPathFaulty(x: SimNodeId, y: SimNodeId, start: number, end: number): boolean {
-    return this.anyDuring(start, end, (fault) => 'from' in fault && ((fault.from === x && fault.to === y) || (fault.from === y && fault.to === x)));
-  }
-
-  /** Whether the DNS path of `x` or `y` had any fault during [start, end]. */
+  /** Whether the DNS path of one of `nodes` had any fault (slow answers included) during [start, end]. */
   dnsPathFaulty(nodes: readonly SimNodeId[], start: number, end: number): boolean {
     return this.anyDuring(
       start,
