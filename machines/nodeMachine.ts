@@ -60,7 +60,11 @@ import {
   observeHeartbeat,
   observeRecords,
   failoverAlreadyUnderWay,
+  failoverNotReady,
   failoverOvertakenBy,
+  failoverRefusedByPeer,
+  handoverRefusedBecause,
+  handoverUnconfirmedBecause,
   offerAnswersOwnRequest,
   offerIsCurrent,
   oldLeaseRemainingMs,
@@ -146,7 +150,6 @@ export const nodeMachine = setup({
   delays: {
     heartbeatInterval: ({ context }) => context.timers.heartbeatIntervalMs,
     standbyCheckInterval: ({ context }) => context.timers.checkIntervalMs,
-    failoverPeriod: ({ context }) => context.timers.absenceMs,
     leaseRemaining: ({ context }) => leaseRemainingMs(context),
     oldLeaseRemaining: ({ context }) => oldLeaseRemainingMs(context),
   },
@@ -771,7 +774,7 @@ export const nodeMachine = setup({
                   },
                   {
                     target: 'acting',
-                    actions: { type: 'settleFailover', params: ({ event }) => ({ outcome: 'refused', code: 'not_ready', reason: `${event.output.reason}; nothing changed` }) },
+                    actions: { type: 'settleFailover', params: ({ event }) => failoverNotReady(event.output) },
                   },
                 ],
                 onError: {
@@ -951,14 +954,14 @@ export const nodeMachine = setup({
             guard: { type: 'peerRefusedHandover', params: ({ event }) => event.output },
             target: 'reclaiming',
             actions: [
-              { type: 'explain', params: ({ event }) => ({ reason: `handover refused: ${event.output.reason}` }) },
-              { type: 'settleFailover', params: ({ event }) => ({ outcome: 'refused', code: 'peer_refused', reason: `the Secondary did not take over: ${event.output.reason}` }) },
+              { type: 'explain', params: ({ event }) => ({ reason: handoverRefusedBecause(event.output) }) },
+              { type: 'settleFailover', params: ({ event }) => failoverRefusedByPeer(event.output) },
             ],
           },
           {
             // The Secondary's takeover went unanswered: it may yet be applied. The reclaim races it; the records decide.
             target: 'reclaiming',
-            actions: { type: 'explain', params: ({ event }) => ({ reason: `handover unconfirmed: ${event.output.reason}` }) },
+            actions: { type: 'explain', params: ({ event }) => ({ reason: handoverUnconfirmedBecause(event.output) }) },
           },
         ],
         onError: { target: 'reclaiming', actions: { type: 'explain', params: { reason: 'secondary unreachable for handover' } } },

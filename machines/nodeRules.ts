@@ -11,7 +11,9 @@ import type {
   FailoverResult,
   GroupRecords,
   HeartbeatConfirmedEvent,
+  HandoverAnswerBody,
   HandoverOfferInput,
+  HandoverProbeAnswer,
   HeartbeatIntent,
   HeartbeatWritten,
   NodeContext,
@@ -419,6 +421,26 @@ export function failoverOvertakenBy(context: NodeContext, offer: { from: string 
 export function failoverAlreadyUnderWay(context: NodeContext): FailoverResult {
   const asker = context.handoverAskedBy ?? 'the Secondary';
   return { outcome: 'refused', code: 'in_progress', reason: `a failover asked on ${asker} is already under way; ${asker === context.nodeId ? 'the Secondary' : asker} becomes Primary` };
+}
+
+/** Rule 6: the Secondary said it could not take over now (its probe): the Primary never stopped acting. */
+export function failoverNotReady(probe: HandoverProbeAnswer): FailoverResult {
+  return { outcome: 'refused', code: 'not_ready', reason: `${probe.reason}; nothing changed` };
+}
+
+/** Rule 6: the Secondary refused the offer (it wrote nothing, or its write lost the race): the offerer re-asserts itself. */
+export function failoverRefusedByPeer(answer: HandoverAnswerBody): FailoverResult {
+  return { outcome: 'refused', code: 'peer_refused', reason: `the Secondary did not take over: ${answer.reason}` };
+}
+
+/** Why a refused handover leads to a reclaim, for the announcement. */
+export function handoverRefusedBecause(answer: HandoverAnswerBody): string {
+  return `handover refused: ${answer.reason}`;
+}
+
+/** Why an unconfirmed handover leads to a reclaim, for the announcement. */
+export function handoverUnconfirmedBecause(answer: HandoverAnswerBody): string {
+  return `handover unconfirmed: ${answer.reason}`;
 }
 
 /** Rule 6: how the running manual failover ended; nothing when none runs (a later step cannot rewrite a result). */

@@ -20,6 +20,7 @@ export type { NodeState, GroupMembers } from './api/nodeState.js';
 export {
   AvailabilityGroupError,
   SettingsError,
+  PersistedStateError,
   LeaseExpiredError,
   NotActingPrimaryError,
   MembershipError,

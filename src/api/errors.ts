@@ -34,6 +34,21 @@ export class SettingsError extends AvailabilityGroupError {
   }
 }
 
+/**
+ * The node's persisted state (`data_dir/node.json`) was refused at load: not JSON, or a field breaks its rule.
+ * `file` is its path; `issues` name each field (`membership.epoch`, `settings.health_report_interval`) and rule.
+ */
+export class PersistedStateError extends AvailabilityGroupError {
+  static readonly code = 'AG_INVALID_PERSISTED_STATE';
+  readonly file: string;
+  readonly issues: readonly SettingsIssue[];
+  constructor(file: string, issues: readonly SettingsIssue[], options?: { cause?: unknown }) {
+    super(PersistedStateError.code, `The state file ${file} is refused: ${issues.map((issue) => `${issue.field}: ${issue.rule}`).join('; ')}`, options);
+    this.file = file;
+    this.issues = issues;
+  }
+}
+
 /** The lease ran out before a Primary-only operation could start (docs/design.md rule 7). */
 export class LeaseExpiredError extends AvailabilityGroupError {
   static readonly code = 'AG_LEASE_EXPIRED';

@@ -2,8 +2,20 @@ import { readFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { rootCertificates } from 'node:tls';
+import { SettingsError } from '../api/errors.js';
+import { readSecretFile } from '../node/secretFiles.js';
 import { CliUsageError, parseCli, readConfigFile, runCli } from './cliConfig.js';
 import type { CliCommand } from './command.js';
+
+/** The token in the file a node config's `api_token_file` names, or undefined when it names none. */
+function tokenFromFile(path: unknown): string | undefined {
+  if (typeof path !== 'string') return undefined;
+  try {
+    return readSecretFile('api_token_file', path);
+  } catch (error) {
+    throw new CliUsageError(error instanceof SettingsError ? error.issues.map((issue) => `${issue.field}: ${issue.rule}`).join('; ') : (error as Error).message);
+  }
+}
 
 /** An answer of the node's API. */
 export interface ApiAnswer {
@@ -20,12 +32,13 @@ export const API_CLIENT_OPTIONS = {
 
 /** The help lines for {@link API_CLIENT_OPTIONS}. */
 export const API_CLIENT_HELP = `  --url <url>        the node, e.g. http://127.0.0.2:8080 (default: from --config)
-  --token <token>    the API token (default: api_token from --config, or AG_API_TOKEN)
+  --token <token>    the API token (default: api_token or api_token_file from --config, or AG_API_TOKEN)
   --config <file>    the node's config file, to take the URL and token from`;
 
 /**
  * A small client of one node's `/ag/api/v1` API, for the `agctl` client commands. The URL and token come from the
- * flags, or from the node's config file (`external_scheme://external_ipv4_address:external_port`, `api_token`);
+ * flags, or from the node's config file (`external_scheme://external_ipv4_address:external_port`, `api_token` or
+ * the file `api_token_file` names);
  * an https node's own certificate (`tls_cert_file`) and its private CA (`tls_ca_file`) are trusted.
  *
  * @example
@@ -44,7 +57,7 @@ export class ApiClient {
     const config = flags.config === undefined ? {} : await readConfigFile(flags.config);
     const scheme = typeof config.external_scheme === 'string' ? config.external_scheme : 'http';
     const url = flags.url ?? (typeof config.external_ipv4_address === 'string' ? `${scheme}://${config.external_ipv4_address}:${typeof config.external_port === 'number' ? config.external_port : 8080}` : undefined);
-    const token = flags.token ?? (typeof config.api_token === 'string' ? config.api_token : process.env.AG_API_TOKEN);
+    const token = flags.token ?? (typeof config.api_token === 'string' ? config.api_token : tokenFromFile(config.api_token_file)) ?? process.env.AG_API_TOKEN;
     if (url === undefined) throw new CliUsageError('the node is unknown: give --url or --config');
     if (token === undefined) throw new CliUsageError('the API token is unknown: give --token, --config or AG_API_TOKEN');
     try {

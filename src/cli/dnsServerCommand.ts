@@ -7,8 +7,11 @@ import { pino, type Logger } from 'pino';
 import { DEFAULT_DNS_TCP_LIMITS, startDnsServer } from '../dns/dnsServer.js';
 import { ZoneFileCorruptError } from '../dns/errors.js';
 import { TSIG_ALGORITHMS, type TsigAlgorithm } from '../dns/tsig.js';
+import { SettingsError } from '../api/errors.js';
+import { readSecretFile } from '../node/secretFiles.js';
 
-const USAGE = `Usage: agctl dns-server --zone <zone> --listen <ip>:<port> --tsig-name <name> --tsig-secret <base64>
+const USAGE = `Usage: agctl dns-server --zone <zone> --listen <ip>:<port> --tsig-name <name>
+                        [--tsig-secret-file <file> | --tsig-secret <base64>]
                         [--tsig-algorithm hmac-sha256|hmac-sha512] [--data <file>]
                         [--tcp-idle-timeout <s>] [--max-tcp-connections <n>] [--max-tcp-per-address <n>]
 
@@ -17,7 +20,8 @@ Runs an authoritative DNS server for <zone> on UDP and TCP, accepting RFC 2136 u
   --zone <zone>              the zone served, e.g. example.test
   --listen <ip>:<port>       address and port for UDP and TCP, e.g. 127.0.0.1:5353 ([::1]:5353 for IPv6)
   --tsig-name <name>         name of the TSIG key updates must be signed with
-  --tsig-secret <base64>     the key's secret, base64 (as in BIND's key block)
+  --tsig-secret-file <file>  a file holding the key's secret, base64 (trailing newline trimmed)
+  --tsig-secret <base64>     the key's secret itself (shows in ps: prefer the file or AG_TSIG_SECRET)
   --tsig-algorithm <alg>     ${TSIG_ALGORITHMS.join(', ')} (default hmac-sha256)
   --data <file>              keep the zone in this JSON file (snapshot) and <file>.jnl (journal); each change is
                              made durable in the journal before it is answered
@@ -26,6 +30,8 @@ Runs an authoritative DNS server for <zone> on UDP and TCP, accepting RFC 2136 u
   --max-tcp-connections <n>  TCP connections held at once (default ${DEFAULT_DNS_TCP_LIMITS.maxConnections})
   --max-tcp-per-address <n>  TCP connections held at once from one client address (default ${DEFAULT_DNS_TCP_LIMITS.maxConnectionsPerAddress})
   --help                     show this text
+
+Without --tsig-secret-file or --tsig-secret, the secret is read from the environment variable AG_TSIG_SECRET.
 
 Logs are JSON lines on stdout. Stops cleanly on SIGTERM or SIGINT (exit 0). Exit codes: 2 for invalid flags,
 65 when the --data file or its journal is damaged (nothing is changed; the message names the file and
@@ -40,6 +46,31 @@ export const EXIT_DATA_CORRUPT = 65;
 
 /** A command-line mistake: the message names the flag. */
 class UsageError extends Error {}
+
+/** The environment variable the TSIG secret is read from when neither --tsig-secret-file nor --tsig-secret gives it. */
+export const TSIG_SECRET_ENV = 'AG_TSIG_SECRET';
+
+/**
+ * The TSIG secret and where it came from: `--tsig-secret-file` (the file's content, trailing newline trimmed),
+ * `--tsig-secret`, or else the environment variable {@link TSIG_SECRET_ENV}; the two flags exclude each other. Keeping
+ * it in a file or the environment keeps it out of `ps`.
+ */
+function tsigSecretFrom(values: { readonly 'tsig-secret'?: string | undefined; readonly 'tsig-secret-file'?: string | undefined }): { secret: string; source: string } {
+  const inline = values['tsig-secret'];
+  const file = values['tsig-secret-file'];
+  if (inline !== undefined && file !== undefined) throw new UsageError('--tsig-secret and --tsig-secret-file exclude each other: give one');
+  if (file !== undefined) {
+    try {
+      return { secret: readSecretFile('--tsig-secret-file', file), source: '--tsig-secret-file' };
+    } catch (error) {
+      throw new UsageError(error instanceof SettingsError ? `--tsig-secret-file: ${error.issues[0]?.rule ?? 'cannot be read'}` : (error as Error).message);
+    }
+  }
+  if (inline !== undefined && inline !== '') return { secret: inline, source: '--tsig-secret' };
+  const fromEnv = process.env[TSIG_SECRET_ENV];
+  if (inline === undefined && fromEnv !== undefined && fromEnv !== '') return { secret: fromEnv, source: TSIG_SECRET_ENV };
+  throw new UsageError(`--tsig-secret-file, --tsig-secret or ${TSIG_SECRET_ENV} is required`);
+}
 
 /**
  * Runs `agctl dns-server` with `argv` (the arguments after `dns-server`). Resolves with the exit code: 0 after a
@@ -106,6 +137,7 @@ function parseSettings(argv: string[]) {
         listen: { type: 'string' },
         'tsig-name': { type: 'string' },
         'tsig-secret': { type: 'string' },
+        'tsig-secret-file': { type: 'string' },
         'tsig-algorithm': { type: 'string', default: 'hmac-sha256' },
         data: { type: 'string' },
         'tcp-idle-timeout': { type: 'string' },
@@ -135,9 +167,9 @@ function parseSettings(argv: string[]) {
     throw new UsageError(`--listen: expected <ip>:<port>, e.g. 127.0.0.1:5353, got ${JSON.stringify(listenText)}`);
   }
   const name = required('tsig-name');
-  const secret = required('tsig-secret');
+  const { secret, source } = tsigSecretFrom(values);
   // The secret itself is never echoed back, only the fact that it is wrong.
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(secret) || secret.length % 4 !== 0) throw new UsageError('--tsig-secret: not base64');
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(secret) || secret.length % 4 !== 0) throw new UsageError(`${source}: not base64`);
   const algorithm = values['tsig-algorithm'] as string;
   if (!(TSIG_ALGORITHMS as readonly string[]).includes(algorithm)) {
     throw new UsageError(`--tsig-algorithm: expected one of ${TSIG_ALGORITHMS.join(', ')}, got ${JSON.stringify(algorithm)}`);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { setDefaultNode } from '../api/defaultNode.js';
-import { SettingsError } from '../api/errors.js';
+import { PersistedStateError, SettingsError } from '../api/errors.js';
 import { NodeRole } from '../api/constants.js';
 import { createPrimaryLocator } from '../http/primaryLocator.js';
 import { joinThroughDns } from '../http/joinThroughDns.js';
@@ -59,11 +59,16 @@ first.
 
 The config file holds the settings (snake_case, see docs/operations.md). A node needs node_id,
 external_ipv4_address, dns_server, api_token and peer_secret; the node that creates the group also needs
-group_fqdn, tsig_name and tsig_secret (a joining node gets them from the Primary). A bad file is refused with a
-message naming the field and the rule (exit ${EXIT_CONFIG}).
+group_fqdn, tsig_name and tsig_secret (a joining node gets them from the Primary). Secrets can be kept out of
+the config file: tsig_secret_file, api_token_file and peer_secret_file name a file holding the secret (read at
+start, trailing newline trimmed). A bad file is refused with a message naming the field and the rule (exit
+${EXIT_CONFIG}): a timer above 86400 s (1 day), a dns_server port outside 1-65535, a secret file that cannot be
+read, a data_dir that is not a directory this node can write. A dns_server host name that does not resolve is
+not refused: the node starts, logs a warning, and runs with DNS disconnected until the name resolves.
 
-Membership persists in data_dir: a restarted node resumes its group and resolves its role from DNS; the flags
-are then ignored.
+Membership persists in data_dir (node.json): a restarted node resumes its group and resolves its role from DNS;
+the flags are then ignored. A node.json that is not valid is refused naming the file, the field and the rule
+(exit ${EXIT_CONFIG}); a missing one is a first start.
 
 Options:
   --config <file>       the node's settings (JSON)
@@ -131,6 +136,13 @@ async function runNode(file: string, input: Record<string, unknown>, flags: { cr
   } catch (error) {
     if (error instanceof SettingsError) {
       process.stderr.write(`agctl start: the config file ${file} is refused: ${error.issues.map((issue) => `${issue.field}: ${issue.rule}`).join('; ')}\n`);
+      return EXIT_CONFIG;
+    }
+    if (error instanceof PersistedStateError) {
+      process.stderr.write(
+        `agctl start: the state file ${error.file} is refused: ${error.issues.map((issue) => `${issue.field}: ${issue.rule}`).join('; ')}. ` +
+          'Fix the field named, or move the file away to start outside any group (then join again).\n',
+      );
       return EXIT_CONFIG;
     }
     throw error;

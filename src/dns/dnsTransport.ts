@@ -81,7 +81,7 @@ export async function exchange<T>(request: Buffer, options: ExchangeOptions<T>):
     return { result: tcp.result, attempts: tcp.attempts, tcp: true };
   } catch (error) {
     if (error instanceof DnsError) throw error;
-    throw unreachable(server, `the exchange failed (${(error as NodeJS.ErrnoException | null)?.code ?? (error as Error | null)?.message ?? String(error)})`, error);
+    throw unreachable(server, `the exchange failed (${errorCode(error)})`, error);
   }
 }
 
@@ -97,57 +97,80 @@ function guarded<T>(accept: AcceptResponse<T>): AcceptResponse<T> {
 }
 
 function unreachable(server: DnsServerAddress, message: string, cause?: unknown): DnsUnreachableError {
-  return new DnsUnreachableError(`DNS server ${server.host}:${server.port}: ${message}`, cause === undefined ? {} : { cause });
+  const host = isIPv6(server.host) ? `[${server.host}]` : server.host;
+  return new DnsUnreachableError(`DNS server ${host}:${server.port}: ${message}`, cause === undefined ? {} : { cause });
 }
 
-function exchangeUdp<T>(request: Buffer, options: ExchangeOptions<T>): Promise<{ result: T; truncated: boolean; attempts: number }> {
+function errorCode(error: unknown): string {
+  return (error as NodeJS.ErrnoException | null)?.code ?? (error as Error | null)?.message ?? String(error);
+}
+
+/** One UDP exchange with `address` (resolved), retransmitted `retries` times. Rejects only with `DnsUnreachableError`. */
+function exchangeUdp<T>(request: Buffer, address: string, options: ExchangeOptions<T>): Promise<{ result: T; truncated: boolean; attempts: number }> {
   const { server, timeoutMs, retries, accept, signal } = options;
   return new Promise((resolve, reject) => {
     let attempts = 0;
     let timer: NodeJS.Timeout | undefined;
     let done = false;
-    // A fresh socket per exchange: a random source port plus a random ID, so a blind spoofer has to guess both.
-    const socket: UdpSocket = createSocket(isIPv6(server.host) ? 'udp6' : 'udp4');
+    let socket: UdpSocket | undefined;
+    // Every way out goes through here: the timer, the abort listener and the socket are released before settling.
     const finish = (outcome: () => void) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
-      socket.close();
+      try {
+        socket?.close();
+      } catch {
+        // already closed
+      }
       outcome();
     };
-    const onAbort = () => finish(() => reject(unreachable(server, 'the client was closed')));
+    const fail = (message: string, cause?: unknown) => finish(() => reject(unreachable(server, message, cause)));
+    const onAbort = () => fail('the client was closed');
     const send = () => {
+      if (done) return;
       attempts += 1;
-      socket.send(request, (error) => {
-        if (error) finish(() => reject(unreachable(server, `send failed (${(error as NodeJS.ErrnoException).code ?? error.message})`, error)));
-      });
+      try {
+        socket!.send(request, (error) => {
+          if (error) fail(`send failed (${errorCode(error)})`, error);
+        });
+      } catch (error) {
+        return fail(`send failed (${errorCode(error)})`, error);
+      }
       timer = setTimeout(() => {
-        if (attempts > retries) finish(() => reject(unreachable(server, `no answer over UDP after ${attempts} attempts of ${timeoutMs} ms`)));
+        if (attempts > retries) fail(`no answer over UDP after ${attempts} attempts of ${timeoutMs} ms`);
         else send();
       }, timeoutMs);
     };
-    socket.on('message', (bytes) => {
-      const accepted = accept(bytes);
-      if (accepted !== undefined) finish(() => resolve({ ...accepted, attempts }));
-    });
-    socket.on('error', (error: NodeJS.ErrnoException) =>
-      finish(() => reject(unreachable(server, `UDP error (${error.code ?? error.message})`, error))),
-    );
     if (signal?.aborted) return onAbort();
-    signal?.addEventListener('abort', onAbort);
-    // Connecting the socket makes the kernel filter answers to the server's address and report ICMP refusals.
-    socket.connect(server.port, server.host, () => {
-      if (!done) send();
-    });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      // A fresh socket per exchange: a random source port plus a random ID, so a blind spoofer has to guess both.
+      socket = createSocket(isIPv6(address) ? 'udp6' : 'udp4');
+      socket.on('message', (bytes) => {
+        const accepted = accept(bytes);
+        if (accepted !== undefined) finish(() => resolve({ ...accepted, attempts }));
+      });
+      socket.on('error', (error: NodeJS.ErrnoException) => fail(`UDP error (${errorCode(error)})`, error));
+      // Connecting the socket makes the kernel filter answers to the server's address and report ICMP refusals.
+      // A failed connect calls back with the error (and emits no 'error'): the socket is then not connected.
+      socket.connect(server.port, address, (error?: Error) => {
+        if (error) fail(`cannot connect (${errorCode(error)})`, error);
+        else send();
+      });
+    } catch (error) {
+      fail(`UDP error (${errorCode(error)})`, error);
+    }
   });
 }
 
-function exchangeTcp<T>(request: Buffer, options: ExchangeOptions<T>): Promise<{ result: T; attempts: number }> {
+/** The TCP exchange with `address` (resolved): one connection per attempt. Rejects only with `DnsUnreachableError`. */
+function exchangeTcp<T>(request: Buffer, address: string, options: ExchangeOptions<T>): Promise<{ result: T; attempts: number }> {
   const { retries } = options;
   const attempt = async (n: number): Promise<{ result: T; attempts: number }> => {
     try {
-      return { result: await tcpOnce(request, options), attempts: n };
+      return { result: await tcpOnce(request, address, options), attempts: n };
     } catch (error) {
       if (n > retries || options.signal?.aborted) throw error;
       return attempt(n + 1);
@@ -156,44 +179,50 @@ function exchangeTcp<T>(request: Buffer, options: ExchangeOptions<T>): Promise<{
   return attempt(1);
 }
 
-function tcpOnce<T>(request: Buffer, options: ExchangeOptions<T>): Promise<T> {
+function tcpOnce<T>(request: Buffer, address: string, options: ExchangeOptions<T>): Promise<T> {
   const { server, timeoutMs, accept, signal } = options;
   return new Promise((resolve, reject) => {
     let done = false;
     let buffered: Buffer = Buffer.alloc(0);
-    const socket: TcpSocket = connect({ host: server.host, port: server.port });
+    let socket: TcpSocket | undefined;
+    let timer: NodeJS.Timeout | undefined;
     const finish = (outcome: () => void) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
-      socket.destroy();
+      socket?.destroy();
       outcome();
     };
-    const onAbort = () => finish(() => reject(unreachable(server, 'the client was closed')));
-    const timer = setTimeout(() => finish(() => reject(unreachable(server, `no answer over TCP within ${timeoutMs} ms`))), timeoutMs);
-    socket.setNoDelay(true);
-    socket.on('connect', () => {
-      const prefix = Buffer.alloc(2);
-      prefix.writeUInt16BE(request.length, 0);
-      socket.write(Buffer.concat([prefix, request]));
-    });
-    socket.on('data', (chunk: Buffer) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      while (buffered.length >= 2) {
-        const length = buffered.readUInt16BE(0);
-        if (buffered.length < 2 + length) return;
-        const bytes = buffered.subarray(2, 2 + length);
-        buffered = buffered.subarray(2 + length);
-        const accepted = accept(bytes);
-        if (accepted !== undefined) return finish(() => resolve(accepted.result));
-      }
-    });
-    socket.on('error', (error: NodeJS.ErrnoException) =>
-      finish(() => reject(unreachable(server, `TCP error (${error.code ?? error.message})`, error))),
-    );
-    socket.on('close', () => finish(() => reject(unreachable(server, 'the TCP connection closed without an answer'))));
+    const fail = (message: string, cause?: unknown) => finish(() => reject(unreachable(server, message, cause)));
+    const onAbort = () => fail('the client was closed');
     if (signal?.aborted) return onAbort();
-    signal?.addEventListener('abort', onAbort);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    timer = setTimeout(() => fail(`no answer over TCP within ${timeoutMs} ms`), timeoutMs);
+    try {
+      socket = connect({ host: address, port: server.port });
+      const connected = socket;
+      connected.setNoDelay(true);
+      connected.on('connect', () => {
+        const prefix = Buffer.alloc(2);
+        prefix.writeUInt16BE(request.length, 0);
+        connected.write(Buffer.concat([prefix, request]));
+      });
+      connected.on('data', (chunk: Buffer) => {
+        buffered = Buffer.concat([buffered, chunk]);
+        while (buffered.length >= 2) {
+          const length = buffered.readUInt16BE(0);
+          if (buffered.length < 2 + length) return;
+          const bytes = buffered.subarray(2, 2 + length);
+          buffered = buffered.subarray(2 + length);
+          const accepted = accept(bytes);
+          if (accepted !== undefined) return finish(() => resolve(accepted.result));
+        }
+      });
+      connected.on('error', (error: NodeJS.ErrnoException) => fail(`TCP error (${errorCode(error)})`, error));
+      connected.on('close', () => fail('the TCP connection closed without an answer'));
+    } catch (error) {
+      fail(`TCP error (${errorCode(error)})`, error);
+    }
   });
 }

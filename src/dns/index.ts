@@ -3,7 +3,7 @@ export type { DnsAuthority, RecordsExpectation, RecordsReplacement, UpdateOption
 export { InMemoryDnsAuthority } from './inMemoryDnsAuthority.js';
 export { DnsUpdateClient, type DnsUpdateClientOptions } from './dnsUpdateClient.js';
 export { SettingsDnsAuthority, type SettingsDnsAuthorityOptions, type DnsClientSettings } from './settingsDnsAuthority.js';
-export { startDnsServer, type DnsServerOptions, type DnsServerStats, type RunningDnsServer } from './dnsServer.js';
+export { startDnsServer, DEFAULT_DNS_TCP_LIMITS, type DnsServerOptions, type DnsServerStats, type DnsTcpLimits, type RunningDnsServer } from './dnsServer.js';
 export type { DnsServerAddress } from './dnsTransport.js';
 export { TSIG_ALGORITHMS, TSIG_FUDGE, type TsigAlgorithm, type TsigKey } from './tsig.js';
 export {

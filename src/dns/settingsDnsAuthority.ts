@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import type { GroupRecords } from '../../machines/nodeMachine.types.js';
 import type { DnsAuthority, RecordsExpectation, RecordsReplacement, UpdateOptions } from './dnsAuthority.js';
@@ -32,9 +33,13 @@ export function dnsAttemptTimeoutMs(settings: DnsClientSettings): number {
   return Math.min(2000, Math.max(150, settings.timers.heartbeatIntervalMs));
 }
 
-/** The longest one DNS request can take before it fails as unreachable: every attempt's timeout. */
+/**
+ * The longest one DNS request can take before it fails as unreachable: every attempt's timeout, and one more for
+ * resolving the server's name when `dns_server` names its host (an IP address needs no lookup).
+ */
 export function dnsBudgetMs(settings: DnsClientSettings): number {
-  return dnsAttemptTimeoutMs(settings) * (DNS_RETRIES + 1);
+  const lookups = settings.dnsServer === undefined || isIP(parseHostPort(settings.dnsServer).host) !== 0 ? 0 : 1;
+  return dnsAttemptTimeoutMs(settings) * (DNS_RETRIES + 1 + lookups);
 }
 
 /**

@@ -119,8 +119,11 @@ function readJournal(path: string): { last: ZoneStore | undefined; droppedTail?:
         droppedTail = { line: index + 1, bytes: Buffer.byteLength(line) + 1 };
         break;
       }
-      const where = isLast ? 'the last line' : `a line followed by ${lines.length - 1 - index} more`;
-      throw new ZoneFileCorruptError(path, index + 1, `${where} of the journal is not a committed zone (${(error as Error).message})`);
+      const after = lines.length - 1 - index;
+      const what = isLast
+        ? 'the last journal line ends with its newline, so its update was answered, but it is not a zone'
+        : `a journal line with ${after} more after it is not a zone`;
+      throw new ZoneFileCorruptError(path, index + 1, `${what} (${(error as Error).message})`);
     }
   }
   return droppedTail === undefined ? { last } : { last, droppedTail };

@@ -1,4 +1,4 @@
-import { GROUP_SETTING_FIELDS, loadSettings, settingsSchema, type Settings, type SettingsInput } from '../node/settings.js';
+import { GROUP_SETTING_FIELDS, loadSettings, SECRET_FILE_FIELDS, settingsSchema, type Settings, type SettingsInput } from '../node/settings.js';
 import { SettingsError, type SettingsIssue } from '../api/errors.js';
 import { invalidInput } from './apiError.js';
 
@@ -17,7 +17,8 @@ function objectBody(body: unknown): Record<string, unknown> {
 }
 
 function knownFieldIssue(field: string): SettingsIssue {
-  return field in settingsSchema.shape
+  // A secret file is read by the node at start only: through the API it would read any file the node can.
+  return field in settingsSchema.shape || field in SECRET_FILE_FIELDS
     ? { field, rule: 'cannot be set through the API (it belongs in the config file)' }
     : { field, rule: 'is not a known setting' };
 }

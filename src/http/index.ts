@@ -4,6 +4,15 @@
  * `app.requirePrimary` preHandler.
  */
 export { startNetworkedNode, type NetworkedNode, type NetworkedNodeOptions } from './networkedNode.js';
+export {
+  DEFAULT_HTTP_CONNECTION_LIMITS,
+  HTTP_LIMIT_ENV,
+  applyHttpConnectionLimits,
+  fastifyConnectionOptions,
+  httpConnectionLimitsFromEnv,
+  resolveHttpConnectionLimits,
+  type HttpConnectionLimits,
+} from './httpConnectionLimits.js';
 export { availabilityGroupPlugin, API_PREFIX, API_BODY_LIMIT, type AvailabilityGroupPluginOptions } from './availabilityGroupPlugin.js';
 export { requirePrimaryHook } from './requirePrimaryHook.js';
 export { apiRoutes, ApiMessage, type ApiRoutesOptions, type PrimaryLocator } from './apiRoutes.js';

@@ -6,9 +6,19 @@ import { SettingsError, type SettingsIssue } from '../api/errors.js';
 import { createNode, type AvailabilityNode } from '../node/createNode.js';
 import { createLogger, type Logger } from '../node/logger.js';
 import { FileNodeStore, InMemoryNodeStore } from '../node/nodeStore.js';
+import { readSecretFiles } from '../node/secretFiles.js';
 import { loadSettings, type Settings, type SettingsInput } from '../node/settings.js';
+import { parseHostPort } from '../dns/dnsTransport.js';
+import { resolveServerHost } from '../dns/resolveServerHost.js';
 import { createHttpPeerTransport, type HttpPeerTransport, type PeerPathCut, type PeerPathCutOf } from '../peer/httpPeerTransport.js';
 import { availabilityGroupPlugin } from './availabilityGroupPlugin.js';
+import {
+  applyHttpConnectionLimits,
+  fastifyConnectionOptions,
+  httpConnectionLimitsFromEnv,
+  resolveHttpConnectionLimits,
+  type HttpConnectionLimits,
+} from './httpConnectionLimits.js';
 import { inspectorPlugin } from './inspector/inspectorPlugin.js';
 import { NodeMetrics } from './nodeMetrics.js';
 import { createPrimaryLocator } from './primaryLocator.js';
@@ -29,6 +39,12 @@ export interface NetworkedNodeOptions {
   readonly inspect?: (event: InspectionEvent) => void;
   /** Export process metrics (CPU, memory) at `/metrics` too (default true). */
   readonly processMetrics?: boolean;
+  /**
+   * Limits on the server's connections (caps per server and per client address; header, request, idle and
+   * keep-alive timeouts). Each one left out comes from its `AG_HTTP_*` environment variable, else its default: see
+   * `DEFAULT_HTTP_CONNECTION_LIMITS` and docs/operations.md.
+   */
+  readonly connectionLimits?: Partial<HttpConnectionLimits>;
 }
 
 /** A node running with its HTTP server. */
@@ -38,6 +54,8 @@ export interface NetworkedNode {
   readonly peer: HttpPeerTransport;
   /** The server's base URL, e.g. `http://127.0.0.2:18080`. */
   readonly url: string;
+  /** The connection limits in force. */
+  readonly connectionLimits: HttpConnectionLimits;
   /** Stops the node (an acting Primary with a healthy peer hands over first, unless `handOver: false`), then the server. */
   stop(options?: { handOver?: boolean }): Promise<void>;
 }
@@ -66,6 +84,22 @@ function networkIssues(settings: Settings): SettingsIssue[] {
   return issues;
 }
 
+/**
+ * A `dns_server` host name that does not resolve is no reason to refuse a start (it may resolve in a moment, and a
+ * running node must not die of it either): the node runs with DNS disconnected until it does. Say so once, now.
+ */
+function warnIfUnresolvable(dnsServer: string, logger: Logger): void {
+  const { host } = parseHostPort(dnsServer);
+  resolveServerHost(host, { timeoutMs: 2000 }).catch((error: unknown) =>
+    logger.warn({ dnsServer, reason: (error as Error).message }, 'dns_server does not resolve now: the node runs with DNS disconnected until it does'),
+  );
+}
+
+/** `partial` without the keys whose value is undefined, so that spreading it keeps what it would hide. */
+function definedOnly<T extends object>(partial: Partial<T>): Partial<T> {
+  return Object.fromEntries(Object.entries(partial).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
 function readTlsFile(field: string, path: string): Buffer {
   try {
     return readFileSync(path);
@@ -78,9 +112,14 @@ function readTlsFile(field: string, path: string): Buffer {
  * Runs one node on the network: the statechart over the real DNS client (`dns_server`, TSIG key from the
  * settings), the signed HTTP peer transport, settings and membership in `data_dir` (in memory without one), and one
  * fastify server on `external_ipv4_address:external_port` (HTTPS with the TLS files when `external_scheme` is
- * https) serving the API, health, metrics and peer routes. Resolves once the node knows its first role and the
- * server listens. Throws `SettingsError` naming the field for a bad or incomplete configuration, before anything
- * starts.
+ * https) serving the API, health, metrics and peer routes within connection limits (`connectionLimits`: caps per
+ * server and per client address, header, request, idle and keep-alive timeouts). Resolves once the node knows its first role and the
+ * server listens. Secrets may be given by file (`tsig_secret_file`, `api_token_file`, `peer_secret_file`: read now,
+ * see `readSecretFiles`). Throws, before anything starts: `SettingsError` naming the field for a bad or incomplete
+ * configuration (a secret file that cannot be read, a `data_dir` that is not a directory this process can write);
+ * `PersistedStateError` naming `data_dir/node.json`, the field and the rule when the persisted state is not valid. A
+ * `dns_server` host name that does not resolve is not refused: it is logged, and the node runs with DNS
+ * disconnected until the name resolves.
  *
  * @example
  * const running = await startNetworkedNode(JSON.parse(await readFile('node-a.json', 'utf8')));
@@ -88,9 +127,10 @@ function readTlsFile(field: string, path: string): Buffer {
  * process.on('SIGTERM', () => void running.stop());
  */
 export async function startNetworkedNode(input: SettingsInput | unknown, options: NetworkedNodeOptions = {}): Promise<NetworkedNode> {
-  const settings = loadSettings(input);
+  const settings = loadSettings(readSecretFiles(input));
   const issues = networkIssues(settings);
   if (issues.length > 0) throw new SettingsError(issues);
+  const connectionLimits = resolveHttpConnectionLimits({ ...httpConnectionLimitsFromEnv(process.env), ...definedOnly(options.connectionLimits ?? {}) });
   const tls =
     settings.externalScheme === 'https'
       ? {
@@ -99,6 +139,7 @@ export async function startNetworkedNode(input: SettingsInput | unknown, options
           ca: settings.tlsCaFile === undefined ? [] : [readTlsFile('tls_ca_file', settings.tlsCaFile)],
         }
       : null;
+  const store = settings.dataDir === undefined ? new InMemoryNodeStore() : await FileNodeStore.open(settings.dataDir);
   const logger = options.logger ?? createLogger();
   let node: AvailabilityNode | null = null;
   let metrics: NodeMetrics | null = null;
@@ -118,12 +159,18 @@ export async function startNetworkedNode(input: SettingsInput | unknown, options
     dns,
     peer,
     logger,
-    store: settings.dataDir === undefined ? new InMemoryNodeStore() : new FileNodeStore(settings.dataDir),
+    store,
     ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
   });
   const running = node;
   metrics = new NodeMetrics(running, { processMetrics: options.processMetrics ?? true, peerRefusals: () => peer.stats.refused });
-  const app = fastify({ logger: false, ...(tls === null ? {} : { https: { cert: tls.cert, key: tls.key } }) });
+  const app = fastify({
+    logger: false,
+    ...fastifyConnectionOptions(connectionLimits),
+    // A TLS handshake is part of getting the headers in: it gets no longer.
+    ...(tls === null ? {} : { https: { cert: tls.cert, key: tls.key, handshakeTimeout: connectionLimits.headersTimeoutMs } }),
+  });
+  applyHttpConnectionLimits(app.server, connectionLimits, logger.child({ component: 'http' }));
   await app.register(availabilityGroupPlugin, {
     node: running,
     apiToken: settings.apiToken!,
@@ -133,6 +180,7 @@ export async function startNetworkedNode(input: SettingsInput | unknown, options
   });
   await app.register(inspectorPlugin, { node: running, apiToken: settings.apiToken! });
   await options.configure?.(app, running);
+  warnIfUnresolvable(settings.dnsServer!, logger);
   try {
     await running.start();
     await app.listen({ host: settings.externalIpv4Address, port: settings.externalPort });
@@ -149,6 +197,7 @@ export async function startNetworkedNode(input: SettingsInput | unknown, options
     app,
     peer,
     url: `${settings.externalScheme}://${settings.externalIpv4Address}:${settings.externalPort}`,
+    connectionLimits,
     stop: (stopOptions = {}) =>
       (stopping ??= (async () => {
         await running.stop(stopOptions);

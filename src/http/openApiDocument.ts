@@ -1,6 +1,7 @@
 import { API_SETTING_FIELDS, JOIN_FIELDS } from './apiBodies.js';
 import { ApiMessage } from './apiRoutes.js';
 import { stateSchema } from './stateSchema.js';
+import { MAX_TIMER_SECONDS } from '../node/settings.js';
 
 const json = (schema: object) => ({ 'application/json': { schema } });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -17,21 +18,25 @@ const health = (summary: string, okWhen: string) => ({
   get: { summary, security: [], responses: { '200': { description: okWhen, content: json(ref('Health')) }, '503': { description: 'Otherwise.', content: json(ref('Health')) } } },
 });
 
-const seconds = { type: 'number', exclusiveMinimum: 0, description: 'Seconds; fractions allowed.' };
+const seconds = { type: 'number', exclusiveMinimum: 0, maximum: MAX_TIMER_SECONDS, description: 'Seconds; fractions allowed.' };
 const settingProperties: Record<(typeof API_SETTING_FIELDS)[number], object> = {
   external_ipv4_address: { type: 'string', format: 'ipv4', description: 'Must equal the address the node listens on (set in its config file).' },
   external_port: { type: 'integer', minimum: 1, maximum: 65535, description: 'Must equal the port the node listens on (set in its config file).' },
   external_scheme: { type: 'string', enum: ['http', 'https'] },
   group_fqdn: { type: 'string', description: 'The group name whose A record names the Primary.' },
-  group_fqdn_ttl: { type: 'integer', minimum: 0, default: 30 },
-  health_report_interval: { ...seconds, default: 20, description: 'Heartbeat interval, seconds.' },
-  health_check_interval: { ...seconds, default: 30, description: 'Standby check interval, seconds.' },
-  allowed_absence_interval: { ...seconds, default: 60, description: 'Failover period, seconds.' },
-  lease_duration: { ...seconds, description: "The Primary's lease, seconds (default 0.75 of the failover period)." },
+  group_fqdn_ttl: { type: 'integer', minimum: 0, maximum: 2147483647, default: 30, description: 'TTL of the A and TXT records, seconds.' },
+  health_report_interval: { ...seconds, default: 20, description: 'Heartbeat interval, seconds; at most 86400 (1 day).' },
+  health_check_interval: { ...seconds, default: 30, description: 'Standby check interval, seconds; at most 86400 (1 day).' },
+  allowed_absence_interval: { ...seconds, default: 60, description: 'Failover period, seconds; at most 86400 (1 day).' },
+  lease_duration: { ...seconds, description: "The Primary's lease, seconds (default 0.75 of the failover period); at most 86400 (1 day)." },
   tsig_algorithm: { type: 'string', enum: ['hmac-sha256', 'hmac-sha512', 'hmac-sha384', 'hmac-sha224', 'hmac-sha1'] },
   tsig_name: { type: 'string' },
   tsig_secret: { type: 'string', format: 'byte', description: 'Base64. Served back as "". Sending "" keeps the current secret.' },
-  dns_server: { type: 'string', description: 'host:port of the authoritative DNS server.' },
+  dns_server: {
+    type: 'string',
+    description:
+      'host:port of the authoritative DNS server: an IPv4 address, an IPv6 address in brackets or a host name, and a port from 1 to 65535. A host name is resolved at each request; while it does not resolve the node runs with DNS disconnected.',
+  },
 };
 
 /**

@@ -1,7 +1,10 @@
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { z } from 'zod';
+import { PersistedStateError, SettingsError, type SettingsIssue } from '../api/errors.js';
+import { isValidNodeId } from '../dns/heartbeatRecord.js';
 import type { MemberAddress } from '../peer/peerMessages.js';
-import type { SettingsRecord } from './settings.js';
+import { loadSettings, type SettingsRecord } from './settings.js';
 
 /** What a node keeps across restarts: its settings and its membership. */
 export interface PersistedNode {
@@ -13,6 +16,75 @@ export interface PersistedNode {
     /** The highest epoch this node has known, so that epochs never go back. */
     readonly epoch: number;
   };
+}
+
+const count = z.number({ error: 'must be a number' }).int({ error: 'must be a whole number' }).min(0, { error: 'must be 0 or more' }).max(Number.MAX_SAFE_INTEGER, { error: 'must be at most 2^53 - 1' });
+
+const memberSchema = z
+  .object({
+    nodeId: z.string({ error: 'must be a node id' }).refine(isValidNodeId, { error: 'must be 1 to 63 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit' }),
+    address: z.ipv4({ error: 'must be an IPv4 address' }),
+    port: z.number({ error: 'must be a port number' }).int({ error: 'must be a whole number' }).min(1, { error: 'must be from 1 to 65535' }).max(65535, { error: 'must be from 1 to 65535' }),
+    scheme: z.enum(['http', 'https'], { error: 'must be "http" or "https"' }),
+  })
+  .strict();
+
+/**
+ * The shape of `node.json`. `settings` is checked by `loadSettings` as a whole (fields, ranges, the timer rules), so
+ * here it only has to be an object.
+ */
+const persistedNodeSchema = z
+  .object(
+    {
+      settings: z.record(z.string(), z.unknown(), { error: 'must be an object of settings' }),
+      membership: z
+        .object(
+          {
+            inGroup: z.boolean({ error: 'must be true or false' }),
+            peer: memberSchema.nullable(),
+            epoch: count,
+          },
+          { error: 'must be an object with inGroup, peer and epoch' },
+        )
+        .strict(),
+    },
+    { error: 'must be a JSON object with settings and membership' },
+  )
+  .strict();
+
+/**
+ * Reads the text of a `node.json` into its record, checked like a config file: JSON, the schema (unknown fields
+ * refused), the settings by `loadSettings`. Throws `PersistedStateError` naming `file`, each field and its rule.
+ *
+ * @example
+ * parsePersistedNode('{"membership":{"inGroup":true,"peer":null,"epoch":"x"},"settings":{...}}', 'node.json')
+ * // throws: The state file node.json is refused: membership.epoch: must be a number
+ */
+export function parsePersistedNode(text: string, file: string): PersistedNode {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new PersistedStateError(file, [{ field: '(file)', rule: `must be JSON (${(error as Error).message})` }], { cause: error });
+  }
+  const parsed = persistedNodeSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new PersistedStateError(
+      file,
+      parsed.error.issues.flatMap((issue): SettingsIssue[] =>
+        issue.code === 'unrecognized_keys'
+          ? issue.keys.map((key) => ({ field: [...issue.path, key].join('.'), rule: 'is not a known field' }))
+          : [{ field: issue.path.length > 0 ? issue.path.join('.') : '(file)', rule: issue.message }],
+      ),
+    );
+  }
+  try {
+    loadSettings(parsed.data.settings);
+  } catch (error) {
+    if (!(error instanceof SettingsError)) throw error;
+    throw new PersistedStateError(file, error.issues.map((issue) => ({ field: `settings.${issue.field}`, rule: issue.rule })));
+  }
+  return parsed.data as unknown as PersistedNode;
 }
 
 /**
@@ -58,15 +130,57 @@ export class FileNodeStore implements NodeStore {
     this.#file = join(dataDir, 'node.json');
   }
 
+  /**
+   * Prepares `dataDir` for a node and checks what it holds, before anything starts: creates it (mode 0700) if
+   * missing, and makes sure it is a directory this process can write (a probe file is written and removed) and that
+   * a `node.json` in it is valid. Throws `SettingsError` naming `data_dir` and the rule, or `PersistedStateError`
+   * naming the file, the field and the rule.
+   *
+   * @example
+   * const store = await FileNodeStore.open('/var/lib/agnode'); // refuses a regular file, an unwritable directory
+   */
+  static async open(dataDir: string): Promise<FileNodeStore> {
+    const refuse = (rule: string, cause?: unknown): never => {
+      throw Object.assign(new SettingsError([{ field: 'data_dir', rule }]), cause === undefined ? {} : { cause });
+    };
+    const kind = await stat(dataDir).then(
+      (found) => (found.isDirectory() ? 'directory' : 'other'),
+      (error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? 'missing' : refuse(`must be a directory this node can write: ${dataDir} cannot be read (${error.code ?? error.message})`, error)),
+    );
+    if (kind === 'other') refuse(`must be a directory: ${dataDir} exists and is not one`);
+    if (kind === 'missing') {
+      await mkdir(dataDir, { recursive: true, mode: 0o700 }).catch((error: NodeJS.ErrnoException) =>
+        refuse(`must be a directory this node can create: ${dataDir} cannot be created (${error.code ?? error.message})`, error),
+      );
+    }
+    const probe = join(dataDir, `.node.json.${process.pid}.probe`);
+    try {
+      const handle = await open(probe, 'w', 0o600);
+      await handle.close();
+      await unlink(probe);
+    } catch (error) {
+      refuse(`must be a directory this node can write: ${dataDir} cannot be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, error);
+    }
+    const store = new FileNodeStore(dataDir);
+    await store.load();
+    return store;
+  }
+
+  /**
+   * The persisted record, or null when there is none yet (a first start). Throws `PersistedStateError` naming the
+   * file, each field and its rule when the file cannot be read, is not JSON, or breaks the record's schema (the
+   * settings in it are checked as a config file is).
+   */
   async load(): Promise<PersistedNode | null> {
     let text: string;
     try {
       text = await readFile(this.#file, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return null;
+      throw new PersistedStateError(this.#file, [{ field: '(file)', rule: `must be a readable file (${code ?? (error as Error).message})` }], { cause: error });
     }
-    return JSON.parse(text) as PersistedNode;
+    return parsePersistedNode(text, this.#file);
   }
 
   /** Saves are serialized: the last call's record is the one on disk. */

@@ -8,6 +8,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { HeartbeatRefusedError, PeerMessageRejectedError, PeerUnreachableError } from '../api/errors.js';
+import { ApiError, toApiError } from '../http/apiError.js';
 import { silentLogger } from '../node/logger.js';
 import { peerEnvelopeSchema, peerMessageSchema, type PeerEnvelope } from './peerMessageSchema.js';
 import type { JoinReply, MemberAddress, PeerMessage, PeerReceiver, PeerReplyTo } from './peerMessages.js';
@@ -16,6 +17,8 @@ import { openSealed, seal } from './peerSeal.js';
 import { PEER_SIGNATURE_HEADER, signPeerRequest, signPeerResponse, signaturesMatch, verifyPeerRequest } from './peerSignature.js';
 import type { PeerTransport } from './peerTransport.js';
 
+/** Where the peer routes live: an unknown path under it is answered 404 in the API's error shape. */
+export const PEER_PATH_PREFIX = '/ag/peer/v1';
 /** Where peer messages are posted. */
 export const PEER_MESSAGE_PATH = '/ag/peer/v1/message';
 /** Where a sender asks for the single-use nonce that every message but a heartbeat carries. */
@@ -99,7 +102,11 @@ export interface HttpPeerTransportStats {
 
 /** The HTTP peer transport: a {@link PeerTransport} plus the fastify plugin that receives. */
 export interface HttpPeerTransport extends PeerTransport {
-  /** Registers `POST /ag/peer/v1/message` and `POST /ag/peer/v1/nonce`; register it without fastify-plugin (it scopes its own body parser). */
+  /**
+   * Registers `POST /ag/peer/v1/message` and `POST /ag/peer/v1/nonce`; register it without fastify-plugin (it scopes
+   * its own body parser and error handling). Every refusal, and every other path under `/ag/peer/v1`, is answered in
+   * the API's error shape `{code, message, details, status}`.
+   */
   readonly plugin: FastifyPluginAsync;
   readonly stats: Readonly<HttpPeerTransportStats>;
   /** Closes idle keep-alive connections. */
@@ -168,6 +175,27 @@ class HttpPeerTransportImpl implements HttpPeerTransport {
     app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: PEER_BODY_LIMIT }, (_request, body, done) => done(null, body));
     app.post(PEER_NONCE_PATH, (request, reply) => this.#answer(request, reply, async () => ({ nonce: this.#guard.issueNonce() })));
     app.post(PEER_MESSAGE_PATH, (request, reply) => this.#answer(request, reply, (envelope) => this.#receive(envelope)));
+    // What fastify refuses before a handler runs (a body over the limit, not JSON) answers in the API's error shape.
+    app.setErrorHandler((error, request, reply) => {
+      const refusal = toApiError(error);
+      if (refusal.status < 500) {
+        this.stats.refused.malformed = (this.stats.refused.malformed ?? 0) + 1;
+        this.#logger.warn({ status: refusal.status, code: refusal.code, remote: request.ip, reason: 'malformed' }, `peer message refused: ${refusal.message}`);
+      } else {
+        this.#logger.error({ err: error, remote: request.ip }, 'peer request failed');
+      }
+      void reply.code(refusal.status).send(refusal.body());
+    });
+    // So does a path under /ag/peer/v1 that is not a peer route.
+    await app.register(
+      async (scope) => {
+        scope.setNotFoundHandler(async (request, reply) => {
+          const notFound = new ApiError(404, 'NotFound', `No peer route ${request.method} ${request.url.split('?')[0]}.`);
+          return reply.code(404).send(notFound.body());
+        });
+      },
+      { prefix: PEER_PATH_PREFIX },
+    );
   };
 
   async listen(self: MemberAddress, receiver: PeerReceiver): Promise<() => Promise<void>> {
@@ -235,7 +263,7 @@ class HttpPeerTransportImpl implements HttpPeerTransport {
       const refusal = toRefusal(error);
       this.stats.refused[refusal.reason] = (this.stats.refused[refusal.reason] ?? 0) + 1;
       this.#logger.warn({ status: refusal.status, code: refusal.code, remote: request.ip, reason: refusal.reason }, `peer message refused: ${refusal.message}`);
-      reply.code(refusal.status).send({ code: refusal.code, message: refusal.message, status: refusal.status });
+      reply.code(refusal.status).send({ code: refusal.code, message: refusal.message, details: { reason: refusal.reason }, status: refusal.status });
     }
   }
 

@@ -73,10 +73,13 @@ export interface SimulationResult {
   timeline(options?: { quiet?: boolean; from?: number; to?: number }): string;
 }
 
-/** What the trace last showed of a node's lease, and the happening that notes when it runs out. */
-interface LeaseTrace {
+/**
+ * What the trace last showed of a node beyond its transitions: its acting flag, the lease end (its monotonic
+ * clock) that `ranOut`, a happening at that instant, notes the end of, and its seen (epoch, seq). The happening
+ * (only with the full trace) changes nothing in the nodes; the properties get one more instant to look at.
+ */
+interface NodeTrace {
   acting: boolean;
-  /** The lease end (the node's monotonic clock) the happening below was scheduled for. */
   expiresAt: number | null;
   ranOut: Scheduled | null;
   seen: HeartbeatProgress | null;
@@ -112,7 +115,7 @@ class Simulation {
   readonly #monitor: PropertyMonitor;
   readonly #memory = new Map<SimNodeId, DnsReadMemory>();
   readonly #lastTransition = new Map<SimNodeId, TransitionEntry>();
-  readonly #leases = new Map<SimNodeId, LeaseTrace>();
+  readonly #nodeTraces = new Map<SimNodeId, NodeTrace>();
   readonly #logger = silentLogger();
 
   constructor(scenario: Scenario, options: SimulationOptions) {
@@ -221,7 +224,7 @@ class Simulation {
     if (!this.#kernel.traceAll) return;
     const { context } = snapshot;
     const now = this.#kernel.now;
-    const lease = this.#leaseTrace(host.id);
+    const lease = this.#nodeTrace(host.id);
     const monotonic = host.monotonicNow();
     const acting = leaseIsValidAt(context, monotonic);
     const expiresAt = context.role === NodeRole.Primary ? context.leaseExpiresAt : null;
@@ -266,18 +269,18 @@ class Simulation {
     this.#kernel.trace(entry);
   }
 
-  #leaseTrace(id: SimNodeId): LeaseTrace {
-    let lease = this.#leases.get(id);
+  #nodeTrace(id: SimNodeId): NodeTrace {
+    let lease = this.#nodeTraces.get(id);
     if (lease === undefined) {
       lease = { acting: false, expiresAt: null, ranOut: null, seen: null };
-      this.#leases.set(id, lease);
+      this.#nodeTraces.set(id, lease);
     }
     return lease;
   }
 
   /** The instant a lease runs out: noted if no transition has shown the node stop acting (a paused node, say). */
   #leaseRanOut(host: SimHost, incarnation: number, expiresAt: number): void {
-    const lease = this.#leaseTrace(host.id);
+    const lease = this.#nodeTrace(host.id);
     lease.ranOut = null;
     if (host.incarnation !== incarnation || host.status === 'crashed' || lease.expiresAt !== expiresAt || !lease.acting) return;
     lease.acting = false;
@@ -286,7 +289,7 @@ class Simulation {
 
   /** A node outside the primary state whose newest seen (epoch, seq) changed: its progress, for the trace. */
   #traceProgress(host: SimHost, incarnation: number, snapshot: NodeSnapshot): void {
-    const lease = this.#leaseTrace(host.id);
+    const lease = this.#nodeTrace(host.id);
     const { seen } = snapshot.context;
     if (seen === lease.seen || (seen !== null && lease.seen !== null && seen.epoch === lease.seen.epoch && seen.seq === lease.seen.seq)) return;
     lease.seen = seen;
@@ -390,9 +393,9 @@ class Simulation {
     host.crash();
     host.node = null;
     this.#lastTransition.delete(host.id);
-    const lease = this.#leases.get(host.id);
+    const lease = this.#nodeTraces.get(host.id);
     if (lease?.ranOut != null) this.#kernel.queue.cancel(lease.ranOut);
-    this.#leases.delete(host.id);
+    this.#nodeTraces.delete(host.id);
     // A dead process acts as nothing, whatever its last transition showed.
     this.#kernel.trace({ kind: 'acting', t: this.#kernel.now, node: host.id, incarnation: host.incarnation, acting: false, cause: 'crash' });
     // Stop the actor so the dead incarnation's machine does nothing more; its in-flight work is dropped by the host.

@@ -18,7 +18,7 @@
  */
 import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
 import { bindUnavailableReason } from '../support/bind.js';
-import { startCluster, waitFor, type DnsKind, type TestCluster, type TestNode } from '../support/processes.js';
+import { startCluster, waitFor, type DnsKind, type TestCluster, type TestNode, type TestTimers } from '../support/processes.js';
 import {
   chainIssues,
   groupNow,
@@ -35,14 +35,24 @@ import {
   type StateSample,
 } from '../support/announcements.js';
 
-const TIMERS = { heartbeat: 0.1, check: 0.1, absence: 0.5 };
-const ABSENCE_MS = TIMERS.absence * 1000;
+/** The group's timers, seconds (heartbeat, standby check, failover period): the fast ones of the other integration tests. */
+const TIMERS: TestTimers = { heartbeat: 0.1, check: 0.1, absence: 0.5 };
+/**
+ * The DNS pause checks that the Primary acts at EVERY poll, so its lease (0.75 × the failover period) must outlast a
+ * CPU-starved moment on two fully loaded cores. With the fast timers (a 0.375 s lease) it did not always: after the
+ * pause, a poll found the lease lapsed with both heartbeats of a round still in flight and nothing refused or failed
+ * in the logs: the load alone had delayed them. Twice the fast timers.
+ */
+const PAUSE_TIMERS: TestTimers = { heartbeat: 0.2, check: 0.2, absence: 1 };
 /** Anything the group does after an action (a takeover, a reconnection) fits many times into this, even on two loaded cores. */
-const SETTLE_MS = 20 * ABSENCE_MS;
+const settleMs = (timers: TestTimers) => 20 * timers.absence * 1000;
+const SETTLE_MS = settleMs(TIMERS);
+const PAUSE_SETTLE_MS = settleMs(PAUSE_TIMERS);
+const PAUSE_ABSENCE_MS = PAUSE_TIMERS.absence * 1000;
 /** How long the DNS server stays paused: two failover periods, long enough for a takeover if silence were absence. */
-const PAUSE_MS = 2 * ABSENCE_MS;
+const PAUSE_MS = 2 * PAUSE_ABSENCE_MS;
 /** After the DNS server resumes: the window in which a late effect of the pause (a lost lease, a flip) would show. */
-const AFTERMATH_MS = 2 * ABSENCE_MS;
+const AFTERMATH_MS = 2 * PAUSE_ABSENCE_MS;
 
 const bindMissing = bindUnavailableReason();
 if (bindMissing !== null && process.env.CI) throw new Error(`The BIND half must run in CI: ${bindMissing}`);
@@ -50,7 +60,7 @@ if (bindMissing !== null && process.env.CI) throw new Error(`The BIND half must 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 /** Waits for one acting Primary and a Secondary that gets direct heartbeats, both connected to DNS; returns who is which. */
-async function healthyGroup(cluster: TestCluster, what = 'a healthy group'): Promise<{ primary: TestNode; secondary: TestNode }> {
+async function healthyGroup(cluster: TestCluster, what = 'a healthy group', deadlineMs = SETTLE_MS): Promise<{ primary: TestNode; secondary: TestNode }> {
   return waitFor(
     `${what}: one acting Primary, a Secondary with direct heartbeats, both connected to DNS`,
     async () => {
@@ -66,14 +76,14 @@ async function healthyGroup(cluster: TestCluster, what = 'a healthy group'): Pro
         p.epoch === s.epoch;
       return healthy ? { primary, secondary } : undefined;
     },
-    SETTLE_MS,
+    deadlineMs,
     20,
   );
 }
 
 /** Starts and forms a group for one scenario; if the scenario fails, both nodes' logs are saved and the file named. */
-async function formGroup(kind: DnsKind): Promise<TestCluster> {
-  const cluster = await formGroup(kind);
+async function formGroup(kind: DnsKind, timers = TIMERS): Promise<TestCluster> {
+  const cluster = await startCluster(kind, timers, { form: true });
   onTestFailed(({ task }) => {
     console.error(`both nodes' logs of the failed scenario: ${saveNodeLogs(cluster, `${kind}-${task.name}`)}`);
   });
@@ -208,8 +218,8 @@ function describeFor(kind: DnsKind, skipReason: string | null) {
     });
 
     it('the DNS server paused for two failover periods while the direct path works: no role or epoch change, the Primary acts throughout, only the DNS connection state says so', async () => {
-      cluster = await formGroup(kind);
-      const { primary, secondary } = await healthyGroup(cluster);
+      cluster = await formGroup(kind, PAUSE_TIMERS);
+      const { primary, secondary } = await healthyGroup(cluster, 'a healthy group', PAUSE_SETTLE_MS);
       const before = await groupNow(cluster);
       const origin = machineMonotonicMs();
       const poller = pollStates([cluster.a, cluster.b], 20);
@@ -236,7 +246,7 @@ function describeFor(kind: DnsKind, skipReason: string | null) {
         resumedAt = machineMonotonicMs();
       }
       try {
-        await primary.waitForState('DNS connected again after the pause', (state) => state.node_dns_connection_state === 'connected', SETTLE_MS);
+        await primary.waitForState('DNS connected again after the pause', (state) => state.node_dns_connection_state === 'connected', PAUSE_SETTLE_MS);
         await sleep(AFTERMATH_MS);
       } finally {
         samples = await poller.stop();
@@ -265,7 +275,7 @@ function describeFor(kind: DnsKind, skipReason: string | null) {
       expect.soft(primaryDns[0]?.event.new === 'disconnected' && primaryDns[0].mono >= pausedAt && primaryDns[0].mono <= resumedAt, `${primary.id} announces DNS disconnected during the pause\n${story}`).toBe(true);
       expect.soft(primaryDns.at(-1)?.event.new === 'connected' && primaryDns.at(-1)!.mono >= resumedAt, `${primary.id} announces DNS connected after the pause\n${story}`).toBe(true);
       expectAnnouncementRules(stream, story, origin);
-      expect.soft(await settledFinalStateIssues(cluster, SETTLE_MS), `the last announcements match GET /state and DNS\n${story}`).toEqual([]);
+      expect.soft(await settledFinalStateIssues(cluster, PAUSE_SETTLE_MS), `the last announcements match GET /state and DNS\n${story}`).toEqual([]);
     });
   });
 }
