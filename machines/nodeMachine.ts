@@ -74,7 +74,9 @@ import {
   recordsAreMissing,
   handoverOfferInput,
   recordsNameThisNode,
+  recordsShowOffererLeftover,
   recordsShowOwnWrite,
+  expectOffererLeftover,
   settleFailover,
   silenceAt,
   stepDown,
@@ -172,6 +174,8 @@ export const nodeMachine = setup({
     confirmsNewerSend: ({ context }, confirmed: { sentAt: Stamp }) => confirmsNewerSend(context, confirmed.sentAt),
     leaseHadExpired: (_, failure: { error: unknown }) => isLeaseExpired(failure.error),
     takeoverWasForced: ({ context }) => context.takeoverMode === 'forced',
+    lostTheRaceAfterOffer: ({ context }, failure: { error: unknown }) => isLostRace(failure.error) && context.takeoverMode === 'handover',
+    recordsShowOffererLeftover: ({ context }, read: RecordsRead) => recordsShowOffererLeftover(context, read),
     // Rule 4
     heartbeatFromNewerEpoch: ({ context }, received: { heartbeat: Heartbeat; at: Stamp }) => isFromNewerEpoch(context, received.heartbeat, received.at),
     peerHoldsNewerEpoch: ({ context }, ack: HeartbeatAck) => ack.epoch > context.epoch,
@@ -221,7 +225,8 @@ export const nodeMachine = setup({
 
     // Rule 2 and 6
     beginTakeover: assign((_, params: { mode: TakeoverMode }) => ({ takeoverMode: params.mode })),
-    acceptOffer: assign(({ context }, offer: { epoch: number; records: GroupRecords }) => acceptOffer(context, offer)),
+    acceptOffer: assign(({ context }, offer: { from: string; epoch: number; records: GroupRecords }) => acceptOffer(context, offer)),
+    expectOffererLeftover: assign(({ context }, read: RecordsRead) => expectOffererLeftover(context, read)),
     answerOffer: assign((_, answer: HandoverAnswerBody) => ({ offerAnswer: answer })),
     answerProbe: assign((_, answer: HandoverProbeAnswer) => ({ handoverReady: answer })),
     forgetProbeAnswer: assign({ handoverReady: null }),
@@ -694,6 +699,11 @@ export const nodeMachine = setup({
             ],
             onError: [
               {
+                // Perhaps only the offerer's own last write, landing late: look before giving up.
+                guard: { type: 'lostTheRaceAfterOffer', params: ({ event }) => ({ error: event.error }) },
+                target: 'recheckingOffer',
+              },
+              {
                 guard: { type: 'lostTheRace', params: ({ event }) => ({ error: event.error }) },
                 target: '#agNode.resolving',
                 actions: [
@@ -712,6 +722,38 @@ export const nodeMachine = setup({
                 ],
               },
             ],
+          },
+        },
+        /** Rule 6: a handover takeover lost the race; the records say whether to the offerer's leftover write. */
+        recheckingOffer: {
+          invoke: {
+            src: 'readGroupRecords',
+            onDone: [
+              {
+                guard: { type: 'recordsShowOffererLeftover', params: ({ event }) => event.output },
+                target: 'updating',
+                actions: { type: 'expectOffererLeftover', params: ({ event }) => event.output },
+              },
+              {
+                target: '#agNode.resolving',
+                actions: [
+                  { type: 'recordRecordsRead', params: ({ event }) => event.output },
+                  { type: 'abandonTakeover', params: { reason: 'lost the race' } },
+                  { type: 'answerOffer', params: { accepted: false, reason: 'the records changed before the takeover (lost the race)' } },
+                  { type: 'settleFailover', params: { outcome: 'refused', code: 'lost_race', reason: 'the records changed before the takeover could be written' } },
+                ],
+              },
+            ],
+            onError: {
+              // The update was answered (it failed its prerequisite): nothing was written, whatever DNS does now.
+              target: '#agNode.resolving',
+              actions: [
+                { type: 'recordFailure', params: ({ event }) => ({ error: event.error }) },
+                { type: 'abandonTakeover', params: { reason: 'lost the race, and DNS did not answer the check' } },
+                { type: 'answerOffer', params: { accepted: false, reason: 'the records changed before the takeover (lost the race)' } },
+                { type: 'settleFailover', params: { outcome: 'refused', code: 'lost_race', reason: 'the records changed before the takeover could be written' } },
+              ],
+            },
           },
         },
       },

@@ -114,6 +114,9 @@ export interface NodeContext {
   readonly handoverAskedBy: string | null;
   /** The records a handover offer said the offerer left: the takeover's compare-and-swap expects exactly these. */
   readonly offeredRecords: GroupRecords | null;
+  /** Who made the handover offer being taken, and how often its leftover write made the takeover retry. */
+  readonly offeredBy: string | null;
+  readonly offerRetries: number;
   /** Whether the last handover probe found this node ready to take over (a fresh DNS read succeeded). */
   readonly handoverReady: HandoverProbeAnswer | null;
   /** The answer to the last handover offer this node received, once decided. */

@@ -181,8 +181,33 @@ export function handoverOfferInput(context: NodeContext): HandoverOfferInput {
 }
 
 /** Rule 6: a handover offer names the records its offerer left; the takeover expects exactly those. */
-export function acceptOffer(context: NodeContext, offer: { epoch: number; records: GroupRecords }): Partial<NodeContext> {
-  return { ...learnOfferedEpoch(context, offer.epoch), offeredRecords: offer.records, offerAnswer: null };
+export function acceptOffer(context: NodeContext, offer: { from: string; epoch: number; records: GroupRecords }): Partial<NodeContext> {
+  return { ...learnOfferedEpoch(context, offer.epoch), offeredRecords: offer.records, offeredBy: offer.from, offerRetries: 0, offerAnswer: null };
+}
+
+/** How many leftover writes of the offerer a handover takeover retries against (the offerer writes one at a time). */
+const MAX_OFFER_RETRIES = 2;
+
+/**
+ * Rule 6: a handover takeover lost the race, but the records still show the offerer at the offered epoch: a
+ * heartbeat write of its own that was in flight as it stepped down landed after its offer. The offerer no longer
+ * acts or writes, so the takeover may expect that record instead (a bounded number of times). A reclaim by the
+ * offerer shows a newer epoch and is never retried against.
+ */
+export function recordsShowOffererLeftover(context: NodeContext, read: RecordsRead): boolean {
+  return (
+    context.takeoverMode === 'handover' &&
+    context.offerRetries < MAX_OFFER_RETRIES &&
+    read.heartbeat !== null &&
+    read.heartbeat.holder === context.offeredBy &&
+    read.heartbeat.epoch === context.epoch &&
+    read.address === context.offeredRecords?.address
+  );
+}
+
+/** Rule 6: the takeover's next compare-and-swap expects the offerer's leftover record. */
+export function expectOffererLeftover(context: NodeContext, read: RecordsRead): Partial<NodeContext> {
+  return { offeredRecords: { address: read.address, txt: read.txt }, offerRetries: context.offerRetries + 1 };
 }
 
 /** Rule 6: the records a Primary leaves behind when it hands over: the expectation of its peer's takeover. */
@@ -384,6 +409,8 @@ const NO_GROUP_KNOWLEDGE = {
   oldLeaseEndsAt: null,
   oldLeaseArmedAt: null,
   offeredRecords: null,
+  offeredBy: null,
+  offerRetries: 0,
   handoverAskedBy: null,
 } as const satisfies Partial<NodeContext>;
 

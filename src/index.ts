@@ -47,6 +47,7 @@ export {
   MAX_CLOCK_RATE_DRIFT,
   DEFAULT_LEASE_FRACTION,
   HEARTBEATS_PER_LEASE,
+  MAX_TIMER_SECONDS,
   TSIG_ALGORITHMS,
   type Settings,
   type SettingsInput,

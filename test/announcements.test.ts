@@ -264,15 +264,29 @@ describe('failover requests that keep their word', () => {
     expect(roleChanges(g.a.events)).toEqual(['->not_in_group', 'not_in_group>primary']);
   });
 
-  it('a handover the Secondary could not complete: the Primary re-asserts itself and answers only once it acts again', async () => {
+  it("a heartbeat write of the Primary's that lands after its offer does not spoil the handover", async () => {
     const g = await formed();
     const watch = watchAnnouncements(g);
-    // b's takeover loses the race: a late heartbeat write of a's lands just before it (a's in-flight write).
+    // a's write that was in flight as it stepped down lands just before b's compare-and-swap (seen under load).
     g.dns.beforeUpdate = (fqdn, replacement) => {
       if (replacement.address !== g.b.address) return;
       g.dns.beforeUpdate = null;
       const current = parseHeartbeatRecord(g.dns.records().txt!)!;
       g.dns.inner.apply(fqdn, {}, { txt: formatHeartbeatRecord({ ...current, seq: current.seq + 1 }) }, { ttl: 30 });
+    };
+    await g.a.node.failover();
+    expect(g.b.node.isActingPrimary()).toBe(true);
+    await g.clock.advanceWatching(2_000, 1, watch.check);
+    expect(watch.overlaps).toEqual([]);
+    expect(g.dns.records().address).toBe(g.b.address);
+  });
+
+  it('a handover the Secondary refuses: the Primary re-asserts itself and answers only once it acts again', async () => {
+    const g = await formed();
+    const watch = watchAnnouncements(g);
+    // The offer reaches b as if from before an epoch b knows (the offerer re-asserted itself meanwhile): refused.
+    g.network.intercept = (message) => {
+      if (message.type === 'handover') Object.assign(message, { epoch: 0 });
     };
     const outcome = g.a.node.failover().catch((error: unknown) => error);
     await g.clock.advanceWatching(ABSENCE_MS, 1, watch.check);

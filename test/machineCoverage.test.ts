@@ -337,17 +337,35 @@ describe('node machine coverage', () => {
     };
     await expect(vanished.b.node.failover()).rejects.toMatchObject({ reason: 'records_missing' });
 
-    // The offer is refused: the taker's compare-and-swap loses to a late write of the offerer's own.
+    // The offer is refused (stale by the time it arrives).
     const refusedOffer = await formedGroup();
-    refusedOffer.dns.beforeUpdate = (fqdn, replacement) => {
-      if (replacement.address !== refusedOffer.b.address) return;
-      refusedOffer.dns.beforeUpdate = null;
-      const current = currentHeartbeat(refusedOffer);
-      refusedOffer.dns.inner.apply(fqdn, {}, { txt: formatHeartbeatRecord({ ...current, seq: current.seq + 1 }) }, { ttl: 30 });
+    refusedOffer.network.intercept = (message) => {
+      if (message.type === 'handover') Object.assign(message, { epoch: 0 });
     };
     const refusedHandover = refusedOffer.a.node.failover().catch(() => 'refused');
     await refusedOffer.clock.advance(ABSENCE_MS);
     expect(await refusedHandover).toBe('refused');
+    // The taker loses the race to the offerer's leftover write, then to a foreign write, checking once with DNS down.
+    for (const interference of ['leftover', 'foreign', 'dns down'] as const) {
+      const race = await formedGroup();
+      race.dns.beforeUpdate = (fqdn, replacement) => {
+        if (replacement.address !== race.b.address) return;
+        race.dns.beforeUpdate = null;
+        const current = currentHeartbeat(race);
+        const changed = interference === 'foreign' ? { ...current, holder: 'x' } : { ...current, seq: current.seq + 1 };
+        race.dns.inner.apply(fqdn, {}, { txt: formatHeartbeatRecord(changed) }, { ttl: 30 });
+        if (interference === 'dns down') {
+          const read = race.dns.read.bind(race.dns);
+          race.dns.read = async () => {
+            race.dns.read = read;
+            throw new DnsUnreachableError('down for the check (test)');
+          };
+        }
+      };
+      const raced = race.a.node.failover().catch(() => 'refused');
+      await race.clock.advance(ABSENCE_MS);
+      await raced;
+    }
   });
 
   it('refuses late and second requests, and hands over when the takeover goes unanswered', async () => {

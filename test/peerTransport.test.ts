@@ -304,3 +304,41 @@ describe('building blocks', () => {
     expect(guard.consumeNonce('never-issued')).toBe(false);
   });
 });
+
+describe('errors of the peer routes', () => {
+  /** Sends a raw request to the receiver and returns the status and the parsed body. */
+  async function raw(method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}) {
+    const response = await fetch(`http://127.0.0.3:${port}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+
+  it('answer in the API’s shape {code, message, details, status}: an unknown peer route (404)', async () => {
+    expect(await raw('POST', '/ag/peer/v1/unknown', '{}', { 'content-type': 'application/json' })).toEqual({
+      status: 404,
+      body: { code: 'NotFound', message: 'No peer route POST /ag/peer/v1/unknown.', details: {}, status: 404 },
+    });
+    expect(await raw('GET', PEER_MESSAGE_PATH)).toEqual({ status: 404, body: { code: 'NotFound', message: `No peer route GET ${PEER_MESSAGE_PATH}.`, details: {}, status: 404 } });
+  });
+
+  it('a body over the limit (413) and a body that is not declared JSON (415), counted as malformed', async () => {
+    const before = receiverTransport.stats.refused.malformed ?? 0;
+    const big = JSON.stringify({ v: 1, padding: 'x'.repeat(20_000) });
+    expect(await raw('POST', PEER_MESSAGE_PATH, big, { 'content-type': 'application/json', [PEER_SIGNATURE_HEADER]: signPeerRequest(SECRET, big) })).toEqual({
+      status: 413,
+      body: { code: 'PayloadTooLarge', message: 'The request body is too large.', details: {}, status: 413 },
+    });
+    expect(await raw('POST', PEER_MESSAGE_PATH, 'hello', { 'content-type': 'text/plain' })).toEqual({
+      status: 415,
+      body: { code: 'UnsupportedMediaType', message: 'The request body must be JSON with Content-Type: application/json.', details: {}, status: 415 },
+    });
+    expect(receiverTransport.stats.refused.malformed).toBe(before + 2);
+    expect(receiver).not.toHaveBeenCalled();
+  });
+
+  it('a refused message: the same shape, with the refusal’s reason in details', async () => {
+    const body = JSON.stringify({ v: 1, message: heartbeat(900_000) });
+    const refused = await post(PEER_MESSAGE_PATH, body, signPeerRequest('not-the-peer-secret-000', body));
+    expect(refused.status).toBe(401);
+    expect(refused.body).toEqual({ code: 'AG_PEER_BAD_SIGNATURE', message: 'The message signature is missing or wrong.', details: { reason: 'signature' }, status: 401 });
+  });
+});

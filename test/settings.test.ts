@@ -1,7 +1,19 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fc, test } from '@fast-check/vitest';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SettingsError } from '../src/api/errors.js';
-import { DEFAULT_LEASE_FRACTION, HEARTBEATS_PER_LEASE, loadSettings, MAX_CLOCK_RATE_DRIFT, redactSettings } from '../src/node/settings.js';
+import { dnsBudgetMs } from '../src/dns/settingsDnsAuthority.js';
+import {
+  DEFAULT_LEASE_FRACTION,
+  HEARTBEATS_PER_LEASE,
+  loadSettings,
+  MAX_CLOCK_RATE_DRIFT,
+  MAX_TIMER_SECONDS,
+  NODE_TIMER_LIMIT_MS,
+  redactSettings,
+} from '../src/node/settings.js';
+import { startNetworkedGroup, type NetworkedGroup } from './support/networkedGroup.js';
 
 const SEED = 20261125;
 const base = { node_id: 'node-a', external_ipv4_address: '127.0.0.2' };
@@ -87,5 +99,114 @@ describe('settings', () => {
     expect(served).not.toContain('x'.repeat(20));
     expect(served).not.toContain('y'.repeat(20));
     expect(redactSettings(settings.record).tsig_secret).toBe('');
+  });
+});
+
+describe('dns_server', () => {
+  it.each(['127.0.0.1:0', '127.0.0.1:65536', '127.0.0.1:99999', 'ns1.example.test:0', 'ns1.example.test:70000'])('refuses %s, naming the field and the port rule', (value) => {
+    expect(() => loadSettings({ ...base, dns_server: value })).toThrow(/^Invalid settings: dns_server: must be host:port with a port from 1 to 65535/);
+  });
+
+  it.each(['127.0.0.1:1', '127.0.0.1:65535', 'ns1.example.test:53', 'localhost:5353', 'ns1.example.test.:53', '[::1]:5353'])('accepts %s', (value) => {
+    expect(loadSettings({ ...base, dns_server: value }).dnsServer).toBe(value);
+  });
+
+  it.each([
+    ['127.0.0.1', /must be host:port, e\.g\./],
+    ['999.1.1.1:53', /the host must be an IPv4 address/],
+    ['-bad-.example.test:53', /the host must be an IPv4 address, an IPv6 address in brackets or a host name/],
+    ['a..b:53', /or a host name/],
+    ['::1:53', /or a host name/],
+    ['[not-v6]:53', /the host in brackets must be an IPv6 address/],
+    ['127.0.0.1:53x', /with a port from 1 to 65535/],
+  ])('refuses %s, saying why', (value, rule) => {
+    expect(() => loadSettings({ ...base, dns_server: value })).toThrow(rule);
+  });
+});
+
+describe('timer bounds', () => {
+  const timerFields = ['health_report_interval', 'health_check_interval', 'allowed_absence_interval', 'lease_duration'] as const;
+
+  it.each(timerFields)('refuses %s above 86400 s (1 day), naming the field and the rule', (field) => {
+    try {
+      loadSettings({ ...base, [field]: 86_400.5 });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(SettingsError);
+      expect((error as SettingsError).issues).toContainEqual({ field, rule: `must be at most ${MAX_TIMER_SECONDS} seconds (1 day)` });
+    }
+  });
+
+  it('accepts the longest timers the rules allow: a failover period of 1 day', () => {
+    const settings = loadSettings({ ...base, allowed_absence_interval: 86_400, health_check_interval: 86_400, health_report_interval: 3600 });
+    expect(settings.timers.absenceMs).toBe(86_400_000);
+  });
+
+  test.prop(
+    [fc.record({ health_report_interval: fc.double({ min: 0.001, max: 1e12, noNaN: true }), health_check_interval: fc.double({ min: 0.001, max: 1e12, noNaN: true }), allowed_absence_interval: fc.double({ min: 0.001, max: 1e12, noNaN: true }), lease_duration: fc.option(fc.double({ min: 0.001, max: 1e12, noNaN: true }), { nil: undefined }) })],
+    { seed: SEED, numRuns: 2000 },
+  )('every timer a node derives from accepted settings stays under Node’s timer limit (2^31 − 1 ms)', (timers) => {
+    const input = { ...base, dns_server: 'ns1.example.test:53', ...timers };
+    if (input.lease_duration === undefined) delete (input as Record<string, unknown>).lease_duration;
+    let settings;
+    try {
+      settings = loadSettings(input);
+    } catch (error) {
+      expect(error).toBeInstanceOf(SettingsError);
+      return;
+    }
+    for (const ms of Object.values(settings.timers)) expect(ms).toBeLessThanOrEqual(MAX_TIMER_SECONDS * 1000);
+    expect(dnsBudgetMs(settings)).toBeLessThan(NODE_TIMER_LIMIT_MS);
+  });
+
+  it('refuses group_fqdn_ttl above 2^31 − 1 s with a message naming the rule', () => {
+    expect(() => loadSettings({ ...base, group_fqdn_ttl: 2 ** 31 })).toThrow('group_fqdn_ttl: must be at most 2147483647 seconds (RFC 2181)');
+  });
+});
+
+describe('secret files in loadSettings', () => {
+  it('names a <secret>_file that reached loadSettings unread, saying who reads it', () => {
+    expect(() => loadSettings({ ...base, tsig_secret_file: '/etc/agnode/tsig' })).toThrow(/tsig_secret_file: is read from its file by a config loader/);
+    expect(() => loadSettings({ ...base, typo_one: 1, typo_two: 2 })).toThrow(/typo_one: is not a known setting; typo_two: is not a known setting/);
+  });
+});
+
+describe('PUT /group on a running Primary', () => {
+  let net: NetworkedGroup;
+  beforeAll(async () => {
+    net = await startNetworkedGroup(['a', 'b']);
+    expect((await net.api('a', 'POST', '/group', net.createBody)).status).toBe(201);
+    expect((await net.api('b', 'PUT', '/group/members', {})).status).toBe(200);
+  }, 60_000);
+  afterAll(async () => {
+    await net?.stop();
+  });
+
+  it('refuses timers above 1 day with 400 naming each field, and pushes nothing to the Secondary', async () => {
+    const before = { a: net.running('a').node.settings.record, b: net.running('b').node.settings.record };
+    const stored = await readFile(join(net.dataDir('b'), 'node.json'), 'utf8');
+    // Within rule 3 across the change (the lease stays short), but a standby check every 3 years.
+    const refused = await net.api('a', 'PUT', '/group', { lease_duration: 2, allowed_absence_interval: 1e8, health_check_interval: 1e8 });
+    expect(refused.status).toBe(400);
+    expect(refused.body.code).toBe('BadRequest');
+    expect(refused.body.details.fields).toEqual({
+      allowed_absence_interval: `must be at most ${MAX_TIMER_SECONDS} seconds (1 day)`,
+      health_check_interval: `must be at most ${MAX_TIMER_SECONDS} seconds (1 day)`,
+    });
+    expect(net.running('a').node.settings.record).toBe(before.a);
+    expect(net.running('b').node.settings.record).toBe(before.b);
+    expect(await readFile(join(net.dataDir('b'), 'node.json'), 'utf8')).toBe(stored);
+  });
+
+  it('refuses a dns_server port out of range with 400 naming the field and the rule', async () => {
+    const refused = await net.api('a', 'PUT', '/group', { dns_server: '127.0.0.1:0' });
+    expect(refused.status).toBe(400);
+    expect(refused.body.details.fields.dns_server).toMatch(/port from 1 to 65535/);
+  });
+
+  it('refuses a <secret>_file: the API cannot make a node read a file', async () => {
+    const refused = await net.api('a', 'PUT', '/group', { tsig_secret_file: '/etc/shadow' });
+    expect(refused.status).toBe(400);
+    expect(refused.body.details.fields).toEqual({ tsig_secret_file: 'cannot be set through the API (it belongs in the config file)' });
   });
 });

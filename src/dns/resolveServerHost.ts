@@ -60,6 +60,8 @@ export function resolveServerHost(host: string, options: ResolveServerHostOption
     };
     const onAbort = () => finish(() => fail(new DnsUnreachableError(`DNS server ${host}: the client was closed while resolving its name.`)));
     const timer = setTimeout(() => finish(() => fail(new DnsUnreachableError(`DNS server ${host}: its name did not resolve within ${timeoutMs} ms.`))), timeoutMs);
+    // The lookup itself keeps the process alive while it runs; its deadline alone must not hold a stopping process.
+    timer.unref();
     if (signal?.aborted) return onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
     let started: Promise<string>;

@@ -140,3 +140,20 @@ export function applyHttpConnectionLimits(server: Server, limits: HttpConnection
   server.on('connection', (socket) => gate.admit(socket));
   return gate;
 }
+
+/**
+ * Closes a fastify app without letting slow clients hold the close open: once the server stops listening Node no
+ * longer enforces the headers and request timeouts, so a client that never finishes its request would keep
+ * `app.close()` waiting forever. Requests in flight get `graceMs` to finish; then every connection left is closed.
+ *
+ * @example
+ * await closeWithin(app, 1000);
+ */
+export async function closeWithin(app: { close(): Promise<unknown>; server: Server }, graceMs: number): Promise<void> {
+  const timer = setTimeout(() => app.server.closeAllConnections(), graceMs);
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(timer);
+  }
+}

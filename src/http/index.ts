@@ -4,10 +4,12 @@
  * `app.requirePrimary` preHandler.
  */
 export { startNetworkedNode, type NetworkedNode, type NetworkedNodeOptions } from './networkedNode.js';
+export { readSecretFiles, readSecretFile } from '../node/secretFiles.js';
 export {
   DEFAULT_HTTP_CONNECTION_LIMITS,
   HTTP_LIMIT_ENV,
   applyHttpConnectionLimits,
+  closeWithin,
   fastifyConnectionOptions,
   httpConnectionLimitsFromEnv,
   resolveHttpConnectionLimits,

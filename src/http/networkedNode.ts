@@ -14,6 +14,7 @@ import { createHttpPeerTransport, type HttpPeerTransport, type PeerPathCut, type
 import { availabilityGroupPlugin } from './availabilityGroupPlugin.js';
 import {
   applyHttpConnectionLimits,
+  closeWithin,
   fastifyConnectionOptions,
   httpConnectionLimitsFromEnv,
   resolveHttpConnectionLimits,
@@ -201,7 +202,8 @@ export async function startNetworkedNode(input: SettingsInput | unknown, options
     stop: (stopOptions = {}) =>
       (stopping ??= (async () => {
         await running.stop(stopOptions);
-        await app.close();
+        // Slow clients must not hold the stop open: what is still connected after a second is closed.
+        await closeWithin(app, 1000);
         peer.close();
         dns.close();
       })()),

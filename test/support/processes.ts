@@ -39,6 +39,8 @@ export interface TestDns {
   readonly port: number;
   readonly zone: string;
   readonly key: TestKey;
+  /** The embedded server's process id (`agctl dns-server`); null for BIND. */
+  readonly pid: number | null;
   /** Freezes the server process (SIGSTOP): it answers nothing, and what arrives queues in the kernel. */
   pause(): void;
   /** Lets it run again (SIGCONT). */
@@ -47,15 +49,15 @@ export interface TestDns {
   stop(): Promise<void>;
 }
 
-/** Starts the embedded server as a child process, or BIND, for `zone` with a fresh key. */
-export async function startTestDns(kind: DnsKind, dir: string, zone = 'example.test'): Promise<TestDns> {
+/** Starts the embedded server as a child process, or BIND, for `zone` with a fresh key; `extraArgs` go to `agctl dns-server`. */
+export async function startTestDns(kind: DnsKind, dir: string, zone = 'example.test', extraArgs: readonly string[] = []): Promise<TestDns> {
   const key: TestKey = { name: `ag-key.${zone}`, algorithm: 'hmac-sha256', secret: randomBytes(32).toString('base64') };
   if (kind === 'bind') {
     const bind: BindServer = await startBind({ zone, keys: [key] });
-    return { kind, host: bind.host, port: bind.port, zone, key, pause: () => bind.pause(), resume: () => bind.resume(), stop: () => bind.stop() };
+    return { kind, host: bind.host, port: bind.port, zone, key, pid: null, pause: () => bind.pause(), resume: () => bind.resume(), stop: () => bind.stop() };
   }
   const port = await freePort(['127.0.0.1'], TEST_PORTS);
-  const child = AgctlProcess.spawn('dns', ['dns-server', '--zone', zone, '--listen', `127.0.0.1:${port}`, '--tsig-name', key.name, '--tsig-secret', key.secret, '--data', join(dir, 'zone.json')]);
+  const child = AgctlProcess.spawn('dns', ['dns-server', '--zone', zone, '--listen', `127.0.0.1:${port}`, '--tsig-name', key.name, '--tsig-secret', key.secret, '--data', join(dir, 'zone.json'), ...extraArgs]);
   await child.waitForLog((line) => line.msg === 'DNS server listening', 20_000);
   return {
     kind,
@@ -63,6 +65,7 @@ export async function startTestDns(kind: DnsKind, dir: string, zone = 'example.t
     port,
     zone,
     key,
+    pid: child.pid,
     pause: () => void child.kill('SIGSTOP'),
     resume: () => void child.kill('SIGCONT'),
     stop: async () => {
@@ -185,9 +188,13 @@ export interface TestCluster {
  * const cluster = await startCluster('embedded', { heartbeat: 0.1, check: 0.1, absence: 0.5 }, { form: true });
  * afterAll(() => cluster.stop());
  */
-export async function startCluster(kind: DnsKind, timers: TestTimers, options: { form?: boolean } = {}): Promise<TestCluster> {
+export async function startCluster(
+  kind: DnsKind,
+  timers: TestTimers,
+  options: { form?: boolean; nodeEnv?: Record<string, string>; dnsArgs?: readonly string[] } = {},
+): Promise<TestCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'ag-it-'));
-  const dns = await startTestDns(kind, dir);
+  const dns = await startTestDns(kind, dir, undefined, options.dnsArgs);
   const port = await freePort(['127.0.0.2', '127.0.0.3'], TEST_PORTS);
   const token = randomBytes(18).toString('base64url');
   const peerSecret = randomBytes(18).toString('base64url');
@@ -206,7 +213,7 @@ export async function startCluster(kind: DnsKind, timers: TestTimers, options: {
     const file = join(dir, `${id}.json`);
     const peerCutFile = join(dir, `peer-cut-${id}`);
     await writeFile(file, JSON.stringify({ node_id: id, external_ipv4_address: address, data_dir: join(dir, id), ...common, ...extra }));
-    return new TestNode(id, address, port, file, token, { [PEER_CUT_FILE_ENV]: peerCutFile }, peerCutFile);
+    return new TestNode(id, address, port, file, token, { ...options.nodeEnv, [PEER_CUT_FILE_ENV]: peerCutFile }, peerCutFile);
   };
   const a = await write('a', '127.0.0.2', { tsig_name: dns.key.name, tsig_secret: dns.key.secret, tsig_algorithm: dns.key.algorithm });
   const b = await write('b', '127.0.0.3', {});
