@@ -36,7 +36,8 @@ describe('dot', () => {
     for (const state of states.filter((s) => s.children.length > 0)) expect(text).toContain(`subgraph "cluster_${state.id}"`);
     const edges = text.split('\n').filter((line) => line.includes(' -> ') && line.includes('label='));
     expect(edges).toHaveLength(withTargets.reduce((n, t) => n + t.targets.length, 0));
-    expect(text).toContain(`"secondary::anchor" -> "requestingStepDown" [label="FAILOVER_REQUESTED", ltail="cluster_secondary"]`);
+    // Between compound states, an edge runs from anchor to anchor, clipped at both clusters.
+    expect(text).toContain(`"secondary::anchor" -> "requestingStepDown::anchor" [label="FAILOVER_REQUESTED", ltail="cluster_secondary", lhead="cluster_requestingStepDown"]`);
   });
 });
 

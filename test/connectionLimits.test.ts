@@ -339,7 +339,7 @@ describe('the limits’ settings', () => {
 
 /**
  * Slow clients that keep coming back: `count` connections from `sources`, each sending `first` and then one more
- * byte a second, never finishing a request; a connection the server closes is opened again after 2-4 s.
+ * byte a second, never finishing a request; a connection the server closes is opened again after 3-5 s.
  */
 class SlowSwarm {
   /** How long each connection the server closed had been open, ms. */
@@ -407,7 +407,7 @@ class SlowSwarm {
       const timer = setTimeout(() => {
         this.#timers.delete(timer);
         if (this.#running) this.#connect(source);
-      }, 2000 + Math.random() * 2000);
+      }, 3000 + Math.random() * 2000);
       this.#timers.add(timer);
     });
   }
@@ -460,8 +460,10 @@ describe('a group under 1,000 slow clients per server', () => {
     const windowMs = 15_000;
     const until = performance.now() + windowMs;
     let round = 0;
+    const openSamples = new Map(swarms.map((swarm) => [swarm, [] as number[]]));
     while (performance.now() < until) {
       round += 1;
+      for (const swarm of swarms) openSamples.get(swarm)!.push(swarm.open);
       const started = performance.now();
       const [stateA, stateB] = await Promise.all(
         [a, b].map((node) =>
@@ -497,7 +499,7 @@ describe('a group under 1,000 slow clients per server', () => {
       closedAtOnce: swarm.lifetimes.filter((ms) => ms < 500).length,
       longestClosedMs: Math.round(Math.max(0, ...swarm.lifetimes)),
       oldestOpenMs: Math.round(swarm.oldestOpenMs()),
-      DEBUG: [...swarm.lifetimes].filter((ms) => ms >= 500).sort((x, y) => x - y).filter((_, i, all) => i % Math.max(1, Math.floor(all.length / 20)) === 0).map(Math.round),
+      mostOpen: Math.max(...openSamples.get(swarm)!),
     }));
     console.info(JSON.stringify({ rounds: round, stateLatencyMaxMs: Math.round(Math.max(...latencies)), heartbeatsSeenByB: lastHeartbeats.size, txtValues: txtSeen.size, tcpAnswers, summary }));
 
@@ -507,14 +509,18 @@ describe('a group under 1,000 slow clients per server', () => {
     expect(txtSeen.size).toBeGreaterThanOrEqual(3);
     expect(tcpAnswers).toBeGreaterThanOrEqual(3);
     for (const swarm of swarms) {
-      // Every slow connection was closed: most at once (the caps), the rest after the timeout. The margin covers a
-      // loaded machine (a connection waits in the accept queue before the server sees it); without limits they live
-      // as long as the whole window.
-      const limitMs = (swarm.name === 'dns tcp' ? DNS_IDLE_S : HEADERS_TIMEOUT_S) * 1000 + 3000;
+      // Every slow connection was closed: many at once (the caps), the rest after the timeout (2 s, checked every
+      // 0.5 s). Measured by the clients, so the margin covers a loaded machine (a connection waits in the accept queue
+      // before the server sees it, the close waits for the client's event loop); without limits they live as long as
+      // the whole window.
+      const limitMs = (swarm.name === 'dns tcp' ? DNS_IDLE_S : HEADERS_TIMEOUT_S) * 1000 + 6000;
       expect(swarm.lifetimes.length).toBeGreaterThan(swarm.count);
       expect(Math.max(...swarm.lifetimes)).toBeLessThan(limitMs);
       expect(swarm.oldestOpenMs()).toBeLessThan(limitMs);
-      expect(swarm.lifetimes.filter((ms) => ms < 500).length).toBeGreaterThan(swarm.lifetimes.length / 2);
+      expect(swarm.lifetimes.filter((ms) => ms < 500).length).toBeGreaterThan(swarm.lifetimes.length / 4);
+      // The servers hold about 2 × 16 of the 1,000 (seen from the clients, more for a moment while a server has not
+      // yet turned away what the kernel accepted for it).
+      expect(Math.max(...openSamples.get(swarm)!)).toBeLessThan(300);
     }
   }, 120_000);
 });
