@@ -11,6 +11,7 @@ import type { TakeoverMode } from '../src/api/events.js';
 import type { Heartbeat } from './heartbeat.js';
 import type {
   CreateRecordsInput,
+  DirectHeartbeatInput,
   DirectHeartbeatSent,
   FailoverResult,
   GroupRecords,
@@ -46,6 +47,7 @@ import {
   describeFailure,
   dnsShowsNewerHeartbeat,
   failoverRefusedBy,
+  directHeartbeatInput,
   heartbeatIsProgress,
   heartbeatWriteInput,
   holdEpoch,
@@ -140,7 +142,7 @@ export const nodeMachine = setup({
     /** Deletes the group's records, only if they still name this node. */
     removeGroupRecords: mustBeProvided<RecordsRemoved, RemoveRecordsInput>('removeGroupRecords'),
     /** The Primary's heartbeat straight to the Secondary; resolves with the Secondary's acknowledgement. */
-    sendDirectHeartbeat: mustBeProvided<DirectHeartbeatSent, { heartbeat: HeartbeatIntent }>('sendDirectHeartbeat'),
+    sendDirectHeartbeat: mustBeProvided<DirectHeartbeatSent, DirectHeartbeatInput>('sendDirectHeartbeat'),
     /** Asks the Secondary whether it could take over now: it reads DNS afresh (rule 6). */
     probeHandover: mustBeProvided<HandoverProbed, { epoch: number }>('probeHandover'),
     /** Tells the Secondary that this node stepped down, with the records it left; resolves once it took over or not (rule 6). */
@@ -866,7 +868,7 @@ export const nodeMachine = setup({
             sending: {
               invoke: {
                 src: 'sendDirectHeartbeat',
-                input: ({ context }) => ({ heartbeat: nextHeartbeat(context) }),
+                input: ({ context }) => directHeartbeatInput(context),
                 onDone: [
                   {
                     guard: { type: 'peerHoldsNewerEpoch', params: ({ event }) => event.output.ack },

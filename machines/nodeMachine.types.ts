@@ -289,6 +289,12 @@ export interface HeartbeatAck {
   /** Whether the peer recorded this heartbeat as progress and so promises not to take over for a failover period. */
   readonly accepted: boolean;
 }
+/** Input of `sendDirectHeartbeat`. */
+export interface DirectHeartbeatInput {
+  readonly heartbeat: HeartbeatIntent;
+  /** The lease deadline: the I/O layer does not send once it has passed (rule 7): a resumed process says nothing stale. */
+  readonly leaseExpiresAt: number | null;
+}
 /** Output of `sendDirectHeartbeat`. */
 export interface DirectHeartbeatSent {
   readonly heartbeat: Heartbeat;

@@ -8,6 +8,7 @@ import { hasErrorCode, LeaseExpiredError } from '../src/api/errors.js';
 import { DnsPrerequisiteFailedError } from '../src/dns/errors.js';
 import { isNewerHeartbeat, type Heartbeat } from './heartbeat.js';
 import type {
+  DirectHeartbeatInput,
   FailoverResult,
   GroupRecords,
   HeartbeatConfirmedEvent,
@@ -328,6 +329,11 @@ export function leaseIsValidAt(context: NodeContext, nowMonotonic: number): bool
 /** The Primary's next heartbeat, with the new sequence number. */
 export function nextHeartbeat(context: NodeContext): HeartbeatIntent {
   return { holder: context.nodeId, epoch: context.epoch, seq: context.ownSeq };
+}
+
+/** Rule 3 and 7: the Primary's direct heartbeat, not to be sent once its lease has run out. */
+export function directHeartbeatInput(context: NodeContext): DirectHeartbeatInput {
+  return { heartbeat: nextHeartbeat(context), leaseExpiresAt: context.leaseExpiresAt };
 }
 
 /** Rule 4: the Primary's own TXT write, a compare-and-swap on the value it last wrote. */

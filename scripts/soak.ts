@@ -24,7 +24,7 @@ while (performance.now() < deadline) {
     const left = deadline - performance.now();
     if (left <= 0) break;
     const seed = randomInt(0, 2 ** 31 - 1);
-    const report = await checkSimulationProperties({ shape, seed, numRuns: runsPerRound, timeLimitMs: left });
+    const report = await checkSimulationProperties({ shape, seed, numRuns: runsPerRound, timeLimitMs: left, shrinkTimeLimitMs: 60_000 });
     scenarios += report.runs;
     const { failoverHappens, noFalseFailover, convergence, restartSafety } = report.exercised;
     console.log(

@@ -1,6 +1,7 @@
 /**
  * The properties can fail, and for the right reason: for each deliberately broken variant of the node, fast-check
- * finds a counterexample within the CI budget, and the property it violates is the one the broken rule protects.
+ * finds, within the CI budget, a counterexample of the property the broken rule protects (the only property the
+ * search checks). The real machine keeps that property (properties.test.ts), so the broken rule is the reason.
  */
 import { describe, expect, it } from 'vitest';
 import { BROKEN_VARIANTS, checkSimulationProperties, type BrokenVariant, type BrokenVariantName, type ScenarioShapeName } from '../src/testing/index.js';
@@ -20,7 +21,9 @@ describe('broken variants are caught by the right property', () => {
   for (const [name, variant] of Object.entries(BROKEN_VARIANTS) as [BrokenVariantName, BrokenVariant][]) {
     const { shape, numRuns } = SEARCH[name];
     it(`${variant.name} (${variant.breaks}) violates ${variant.expected}`, async () => {
-      const report = await checkSimulationProperties({ shape, seed: 1, numRuns, variant, shrink: false });
+      // Only the named property is checked: a broken rule may break another property too, sometimes first (events
+      // told late also make two nodes announce primary at once).
+      const report = await checkSimulationProperties({ shape, seed: 1, numRuns, variant, shrink: false, properties: [variant.expected] });
       expect(report.failed, `no counterexample in ${report.runs} runs of shape ${shape}`).toBe(true);
       expect(report.violation?.property, report.message).toBe(variant.expected);
     });

@@ -339,7 +339,7 @@ describe('the limits’ settings', () => {
 
 /**
  * Slow clients that keep coming back: `count` connections from `sources`, each sending `first` and then one more
- * byte a second, never finishing a request; a connection the server closes is opened again after 3-5 s.
+ * byte a second, never finishing a request; a connection the server closes is opened again after 4-6 s.
  */
 class SlowSwarm {
   /** How long each connection the server closed had been open, ms. */
@@ -407,7 +407,7 @@ class SlowSwarm {
       const timer = setTimeout(() => {
         this.#timers.delete(timer);
         if (this.#running) this.#connect(source);
-      }, 3000 + Math.random() * 2000);
+      }, 4000 + Math.random() * 2000);
       this.#timers.add(timer);
     });
   }
@@ -457,17 +457,19 @@ describe('a group under 1,000 slow clients per server', () => {
     const failures: string[] = [];
     const txtSeen = new Set<string>();
     let tcpAnswers = 0;
-    const windowMs = 15_000;
-    const until = performance.now() + windowMs;
+    const windowMs = 20_000;
+    const from = performance.now();
+    const until = from + windowMs;
     let round = 0;
     const openSamples = new Map(swarms.map((swarm) => [swarm, [] as number[]]));
     while (performance.now() < until) {
       round += 1;
-      for (const swarm of swarms) openSamples.get(swarm)!.push(swarm.open);
+      // Past the first burst (1,000 connects per server at once), what the servers hold.
+      if (performance.now() - from > 6000) for (const swarm of swarms) openSamples.get(swarm)!.push(swarm.open);
       const started = performance.now();
       const [stateA, stateB] = await Promise.all(
         [a, b].map((node) =>
-          get(node.url, '127.0.0.1', { token: node.token, timeoutMs: 3000 }).then(
+          get(node.url, '127.0.0.1', { token: node.token, timeoutMs: 5000 }).then(
             (answer) => (answer.status === 200 ? (JSON.parse(answer.body) as Record<string, unknown>) : (failures.push(`${node.id}: ${answer.status}`), null)),
             (error: unknown) => (failures.push(`${node.id}: ${(error as Error).message}`), null),
           ),
@@ -513,14 +515,14 @@ describe('a group under 1,000 slow clients per server', () => {
       // 0.5 s). Measured by the clients, so the margin covers a loaded machine (a connection waits in the accept queue
       // before the server sees it, the close waits for the client's event loop); without limits they live as long as
       // the whole window.
-      const limitMs = (swarm.name === 'dns tcp' ? DNS_IDLE_S : HEADERS_TIMEOUT_S) * 1000 + 6000;
+      const limitMs = (swarm.name === 'dns tcp' ? DNS_IDLE_S : HEADERS_TIMEOUT_S) * 1000 + 8000;
       expect(swarm.lifetimes.length).toBeGreaterThan(swarm.count);
       expect(Math.max(...swarm.lifetimes)).toBeLessThan(limitMs);
       expect(swarm.oldestOpenMs()).toBeLessThan(limitMs);
       expect(swarm.lifetimes.filter((ms) => ms < 500).length).toBeGreaterThan(swarm.lifetimes.length / 4);
       // The servers hold about 2 × 16 of the 1,000 (seen from the clients, more for a moment while a server has not
       // yet turned away what the kernel accepted for it).
-      expect(Math.max(...openSamples.get(swarm)!)).toBeLessThan(300);
+      expect(Math.max(...openSamples.get(swarm)!)).toBeLessThan(200);
     }
   }, 120_000);
 });

@@ -23,8 +23,9 @@ const SEED = 20_260_101;
 
 describe('the failover properties hold for the real machine', () => {
   for (const [shape, numRuns] of Object.entries(RUNS) as [ScenarioShapeName, number][]) {
-    it(`over ${numRuns} ${shape} scenarios: ${PROPERTY_NAMES.filter((name) => name !== 'determinism').join(', ')}`, async () => {
-      const report = await checkSimulationProperties({ shape, seed: SEED, numRuns });
+    it(`over ${numRuns} ${shape} scenarios: ${PROPERTY_NAMES.filter((name) => name !== 'determinism').join(', ')}`, { timeout: 120_000 }, async () => {
+      // A failure is reported with the counterexample shrunk for at most 30 s, inside the test's time.
+      const report = await checkSimulationProperties({ shape, seed: SEED, numRuns, shrinkTimeLimitMs: 30_000 });
       expect(report.failed, report.message).toBe(false);
       expect(report.runs).toBe(numRuns);
       // The shapes leave a quiet tail in most scenarios: convergence is checked, not vacuously kept.

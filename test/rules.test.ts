@@ -259,6 +259,22 @@ describe('rule 7: acting as Primary means a lease valid at the instant of the ca
     expect(ran).toBe(1);
   });
 
+  it('sends no heartbeat from a process resumed past its lease, even when its heartbeat timer fires first', async () => {
+    group = new TwoNodes();
+    await group.formGroup();
+    const seenBefore = group.b.node.actor!.getSnapshot().context.seen!;
+    const sent: number[] = [];
+    group.network.intercept = (message) => {
+      if (message.type === 'heartbeat') sent.push(message.heartbeat.seq);
+    };
+    group.clock.jump(LEASE_MS + 1);
+    await group.clock.advance(1);
+    expect(sent).toEqual([]);
+    expect(group.a.node.getNodeState().nodeRole).toBe(NodeRole.Secondary);
+    // The Secondary saw no stale progress, so its failover period still counts from before the pause.
+    expect(group.b.node.actor!.getSnapshot().context.seen).toEqual(seenBefore);
+  });
+
   it('aborts the signal of running Primary-only work when the lease is lost', async () => {
     group = new TwoNodes();
     await group.formGroup();

@@ -84,6 +84,10 @@ Environment:
                               way: empty or "both" (nothing sent or received), "in" (incoming peer requests
                               refused), "out" (sends fail; incoming messages are processed but never answered),
                               optionally followed by the message types the cut is limited to ("out handover")
+  AG_HTTP_MAX_CONNECTIONS, AG_HTTP_MAX_CONNECTIONS_PER_ADDRESS, AG_HTTP_HEADERS_TIMEOUT, AG_HTTP_REQUEST_TIMEOUT,
+  AG_HTTP_CONNECTION_TIMEOUT, AG_HTTP_KEEP_ALIVE_TIMEOUT, AG_HTTP_MAX_REQUESTS_PER_SOCKET
+                              the HTTP server's connection limits (timeouts in seconds; defaults 512, 64, 10, 30,
+                              60, 72, 1000): see docs/operations.md, "Connection limits"
 `;
 
 /** `agctl start`. */

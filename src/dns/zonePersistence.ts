@@ -16,8 +16,14 @@ import { basename, dirname, join } from 'node:path';
 import { ZoneFileCorruptError } from './errors.js';
 import { ZoneStore } from './zoneStore.js';
 
-/** The journal is compacted into the snapshot when it grows past this many bytes. */
+/** The journal is compacted into the snapshot when it grows past this many bytes (default). */
 const JOURNAL_LIMIT = 1 << 20;
+
+/** Options of {@link ZonePersistence.open}. */
+export interface ZonePersistenceOptions {
+  /** Fold the journal into the snapshot when it grows past this many bytes (default 1 MiB). */
+  readonly journalLimitBytes?: number;
+}
 
 /** A torn last journal line that `open` dropped: its 1-based line number and its length in bytes. */
 export interface DroppedJournalTail {
@@ -34,11 +40,14 @@ export interface DroppedJournalTail {
  */
 export class ZonePersistence {
   readonly path: string;
+  readonly #journalLimit: number;
   #journal: number | undefined;
+  /** Bytes in the journal, which is also where the next line goes. */
   #journalSize = 0;
 
-  private constructor(path: string) {
+  private constructor(path: string, journalLimit: number) {
     this.path = path;
+    this.#journalLimit = journalLimit;
   }
 
   /**
@@ -46,8 +55,12 @@ export class ZonePersistence {
    * new snapshot, and opens an empty journal. `droppedTail` says when a torn last journal line was dropped. Throws
    * `ZoneFileCorruptError`, before writing anything, when a file holds anything else than committed zones.
    */
-  static open(path: string, create: () => ZoneStore): { persistence: ZonePersistence; store: ZoneStore; droppedTail?: DroppedJournalTail } {
-    const persistence = new ZonePersistence(path);
+  static open(
+    path: string,
+    create: () => ZoneStore,
+    options: ZonePersistenceOptions = {},
+  ): { persistence: ZonePersistence; store: ZoneStore; droppedTail?: DroppedJournalTail } {
+    const persistence = new ZonePersistence(path, options.journalLimitBytes ?? JOURNAL_LIMIT);
     const journal = readJournal(`${path}.jnl`);
     const store = journal?.last ?? readSnapshot(path) ?? create();
     writeSnapshot(path, store);
@@ -58,10 +71,12 @@ export class ZonePersistence {
   /** Makes `next` durable before it goes live; throws (and the update is abandoned) when the disk fails. */
   commit(next: ZoneStore): void {
     if (this.#journal === undefined) throw new Error('the zone file is closed');
-    if (this.#journalSize > JOURNAL_LIMIT) this.#compact(next);
+    if (this.#journalSize > this.#journalLimit) this.#compact(next);
     else {
       const line = `${JSON.stringify(next.toJSON())}\n`;
-      writeSync(this.#journal, line);
+      // At an explicit position: truncating the journal does not move the file offset, and writing at the old one
+      // would leave a hole of zeros at the start of the journal.
+      writeSync(this.#journal, line, this.#journalSize);
       fdatasyncSync(this.#journal);
       this.#journalSize += Buffer.byteLength(line);
     }
@@ -121,7 +136,7 @@ function readJournal(path: string): { last: ZoneStore | undefined; droppedTail?:
       }
       const after = lines.length - 1 - index;
       const what = isLast
-        ? 'the last journal line ends with its newline, so its update was answered, but it is not a zone'
+        ? 'the last journal line was written whole (it ends with its newline) but is not a zone'
         : `a journal line with ${after} more after it is not a zone`;
       throw new ZoneFileCorruptError(path, index + 1, `${what} (${(error as Error).message})`);
     }

@@ -249,6 +249,8 @@ class Node implements AvailabilityNode {
   #failoverRunning = false;
   #stopListening: (() => Promise<void>) | null = null;
   #lastTop = '';
+  /** The statechart's steps so far (its own snapshots): the events one step emits are logged with the same `step`. */
+  #step = 0;
   #live: LiveInspection | null = null;
   /** When the Primary last pushed its group settings to a Secondary running others (monotonic), and whether it still waits. */
   #settingsRepair: { at: number; inFlight: boolean } | null = null;
@@ -763,7 +765,7 @@ class Node implements AvailabilityNode {
   #publish(emitted: NodeEmitted): void {
     const { type, ...payload } = emitted;
     const event = { eventId: type, ...payload, at: formatWallTime(this.#clock.wallNow()) } as NodeEvent;
-    this.#logger.info({ event }, type);
+    this.#logger.info({ event, step: this.#step }, type);
     this.#subscribers.publish(type, event as never);
   }
 
@@ -778,6 +780,8 @@ class Node implements AvailabilityNode {
     this.#ports.inspect?.(event);
     this.#live?.inspect(event);
     if (event.type !== '@xstate.snapshot' || event.actorRef !== this.#actor) return;
+    // XState runs a step's emits (deferred) before it reports the step's snapshot: they were logged with this step's number.
+    this.#step += 1;
     const snapshot = event.snapshot as NodeSnapshot;
     const top = topState(snapshot.value);
     // A Primary makes several sub-state transitions per heartbeat: describe them only when someone reads debug logs.

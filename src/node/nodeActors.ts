@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Heartbeat } from '../../machines/heartbeat.js';
 import type {
   CreateRecordsInput,
+  DirectHeartbeatInput,
   DirectHeartbeatSent,
   HandoverAnswer,
   HandoverOfferInput,
@@ -107,7 +108,9 @@ export function createNodeActors(ctx: NodeActorContext) {
       return { at: stampOf(ctx.clock) };
     }),
 
-    sendDirectHeartbeat: fromPromise<DirectHeartbeatSent, { heartbeat: HeartbeatIntent }>(async ({ input }) => {
+    sendDirectHeartbeat: fromPromise<DirectHeartbeatSent, DirectHeartbeatInput>(async ({ input }) => {
+      // Rule 7: a process resumed past its lease (its heartbeat timer may fire before its lease timer) says nothing.
+      if (input.leaseExpiresAt !== null && ctx.clock.monotonicNow() >= input.leaseExpiresAt) throw new LeaseExpiredError();
       const peer = requirePeer();
       const sentAt = stampOf(ctx.clock);
       const heartbeat: Heartbeat = { ...input.heartbeat, sentAt: Math.round(sentAt.wall) };

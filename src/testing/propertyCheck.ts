@@ -30,6 +30,11 @@ export interface PropertyCheckOptions {
   readonly variant?: BrokenVariant | null;
   /** Shrink a counterexample to a smaller one (default true); false stops at the first failure. */
   readonly shrink?: boolean;
+  /**
+   * Stop shrinking this many milliseconds of wall time after the first failure (default: no limit) and report the
+   * smallest counterexample found by then; its replay command replays exactly it.
+   */
+  readonly shrinkTimeLimitMs?: number;
   /** Stop after this many milliseconds of wall time (fast-check's `interruptAfterTimeLimit`). */
   readonly timeLimitMs?: number;
 }
@@ -85,11 +90,21 @@ export async function checkSimulationProperties(options: PropertyCheckOptions): 
   const source = describeSource(options.shape);
   const exercised = Object.fromEntries(PROPERTY_NAMES.map((name) => [name, 0])) as Record<PropertyName, number>;
   let last: { scenario: Scenario; result: SimulationResult; violation: Violation } | null = null;
+  let firstFailureAt: number | null = null;
+  let shrinkCut = false;
   const property = fc.asyncProperty(arbitraryOf(options.shape), async (scenario) => {
+    // Past the shrink budget every further candidate counts as passing: fast-check keeps the last failing one.
+    if (firstFailureAt !== null && options.shrinkTimeLimitMs !== undefined && performance.now() - firstFailureAt > options.shrinkTimeLimitMs) {
+      shrinkCut = true;
+      return true;
+    }
     const result = await runSimulation(scenario, { variant: options.variant ?? null, trace: true, ...(properties === undefined ? {} : { properties }) });
     for (const name of result.exercised) exercised[name] += 1;
     const violation = countedViolation(result, properties);
-    if (violation !== null) last = { scenario, result, violation };
+    if (violation !== null) {
+      last = { scenario, result, violation };
+      firstFailureAt ??= performance.now();
+    }
     return violation === null;
   });
   const details = await fc.check(property, {
@@ -121,7 +136,7 @@ export async function checkSimulationProperties(options: PropertyCheckOptions): 
   const excerptFrom = violation === null ? 0 : violation.t - 2 * scenario.group.allowed_absence_interval * 1000;
   const message = [
     `Property ${violation?.property ?? '(none: the failure did not reproduce)'} failed at ${violation?.t.toFixed(3) ?? '?'} ms: ${violation?.message ?? ''}`,
-    `fast-check seed ${options.seed}, path ${details.counterexamplePath}, ${source.label}, after ${details.numRuns} runs and ${details.numShrinks} shrinks`,
+    `fast-check seed ${options.seed}, path ${details.counterexamplePath}, ${source.label}, after ${details.numRuns} runs and ${details.numShrinks} shrinks${shrinkCut ? ` (shrinking stopped after ${options.shrinkTimeLimitMs} ms)` : ''}`,
     `replay: ${replay}`,
     `scenario: ${JSON.stringify(scenario)}`,
     'timeline (quiet) before the failure:',

@@ -67,9 +67,12 @@ export function formatSummary(result: SimulationResult): string {
   lines.push(`Epochs in DNS: ${list(epochsOf(entries), ' -> ')}`);
   if (result.failoverTimes.length > 0) lines.push(`Failovers after a crash took: ${result.failoverTimes.map((ms) => `${ms.toFixed(1)} ms`).join(', ')}`);
   const timing = result.convergence;
-  lines.push(
-    `Convergence: ${timing.checked ? `checked from ${seconds(timing.checkedFromMs)}` : 'not checked'} (quiet from ${seconds(timing.quietFromMs)}, bound ${timing.boundMs.toFixed(1)} ms${timing.checked ? '' : `; the run ends at ${seconds(scenario.durationMs)}`})`,
-  );
+  const convergence = !timing.checked
+    ? `not checked (the run ends at ${seconds(scenario.durationMs)})`
+    : result.exercised.includes('convergence')
+      ? `checked from ${seconds(timing.checkedFromMs)}`
+      : `due from ${seconds(timing.checkedFromMs)}, not reached (the run stopped at ${seconds(result.simulatedMs)})`;
+  lines.push(`Convergence: ${convergence}; quiet from ${seconds(timing.quietFromMs)}, bound ${timing.boundMs.toFixed(1)} ms`);
   const exercised = new Set(result.exercised);
   const idle = PROPERTY_NAMES.filter((name) => !exercised.has(name) && name !== 'determinism');
   lines.push(`Properties exercised: ${list([...exercised], ', ')}; not arising in this run: ${list(idle, ', ')}`);

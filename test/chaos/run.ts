@@ -1,0 +1,72 @@
+/**
+ * `npm run chaos -- [--minutes M] [--dns embedded|bind] [--timings 0.1/0.1/0.5] [--seed S] [--min-rounds N] [--out DIR]`:
+ * the fault suite on real processes (suite.ts). Prints progress, then the table per fault kind; exits 1 on any safety
+ * violation (two acting, two announced, a broken chain or another announcement rule, a crash), printing the seed and
+ * a log excerpt around each; 2 on a bad argument; 130 on Ctrl-C (after recovering the fault in progress and printing
+ * the table of what ran). Logs are saved under the printed directory.
+ */
+import { randomInt } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { bindUnavailableReason } from '../support/bind.js';
+import { parseTimings, runChaos } from './suite.js';
+
+let values: Record<string, string | undefined>;
+try {
+  values = parseArgs({
+    args: process.argv.slice(2),
+    options: {
+      minutes: { type: 'string', default: '10' },
+      dns: { type: 'string', default: 'embedded' },
+      timings: { type: 'string', default: '0.1/0.1/0.5' },
+      seed: { type: 'string' },
+      'min-rounds': { type: 'string', default: '1' },
+      out: { type: 'string' },
+    },
+    strict: true,
+  }).values as Record<string, string | undefined>;
+} catch (error) {
+  console.error(`chaos: ${(error as Error).message}`);
+  process.exit(2);
+}
+
+const dns = values.dns;
+if (dns !== 'embedded' && dns !== 'bind') {
+  console.error(`chaos: --dns must be embedded or bind (got ${dns})`);
+  process.exit(2);
+}
+if (dns === 'bind' && bindUnavailableReason() !== null) {
+  console.error(`chaos: ${bindUnavailableReason()}`);
+  process.exit(2);
+}
+let timers;
+try {
+  timers = parseTimings(values.timings!);
+} catch (error) {
+  console.error(`chaos: ${(error as Error).message}`);
+  process.exit(2);
+}
+const minutes = Number(values.minutes);
+const minRounds = Number(values['min-rounds']);
+const seed = values.seed === undefined ? randomInt(0, 2 ** 31 - 1) : Number(values.seed);
+if (!Number.isFinite(minutes) || minutes < 0 || !Number.isInteger(seed) || !Number.isInteger(minRounds) || minRounds < 0) {
+  console.error('chaos: --minutes must be a number >= 0, --seed and --min-rounds whole numbers');
+  process.exit(2);
+}
+
+const abort = new AbortController();
+let interrupted = false;
+process.on('SIGINT', () => {
+  if (interrupted) process.exit(130);
+  interrupted = true;
+  console.error('\nchaos: interrupted: recovering the fault in progress, then the table (Ctrl-C again to quit at once)');
+  abort.abort();
+});
+
+const started = performance.now();
+const log = (line: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}`);
+log(`chaos: seed ${seed}, DNS ${dns}, timers ${timers.heartbeat}/${timers.check}/${timers.absence} s, ${minutes} min (at least ${minRounds} round${minRounds === 1 ? '' : 's'} of every fault kind)`);
+const result = await runChaos({ minutes, dns, timers, seed, minRounds, progress: log, signal: abort.signal, ...(values.out === undefined ? {} : { outDir: values.out }) });
+console.log(`\n${result.text}`);
+if (result.violationsText !== '') console.log(`\n${result.violationsText}`);
+console.log(`\nlogs: ${result.outDir} (wall time ${(result.wallMs / 1000).toFixed(0)} s, seed ${seed})`);
+process.exitCode = interrupted ? 130 : result.report.violations.length > 0 ? 1 : 0;

@@ -1,0 +1,459 @@
+/**
+ * The fault suite on real processes: a DNS server (the embedded `agctl dns-server` or BIND 9) and two `agctl start`
+ * processes (a on 127.0.0.2, b on 127.0.0.3, via test/support/processes.ts), a checker polling both nodes and the A
+ * record every 10 ms (checker.ts), and a seeded schedule of faults (schedule.ts) run one at a time, each followed by a
+ * recovery gap; then the analysis (analysis.ts). `npm run chaos` (run.ts) and test/integration/chaos.test.ts run it.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { lookupAddress } from '../../src/http/primaryLocator.js';
+import { machineMonotonicMs } from '../../src/node/logger.js';
+import { mergedAnnouncements } from '../support/announcements.js';
+import { startCluster, type DnsKind, type TestCluster, type TestNode, type TestTimers } from '../support/processes.js';
+import { analyse, formatReport, formatViolations, type ChaosRecord, type ChaosReport, type Death, type FaultRecord, type PauseSpan } from './analysis.js';
+import { Checker, rssKiB } from './checker.js';
+import { FaultSchedule, describePlan, type FaultKind, type FaultPlan, type Side } from './schedule.js';
+
+export interface ChaosOptions {
+  readonly minutes: number;
+  readonly dns: DnsKind;
+  readonly timers: TestTimers;
+  readonly seed: number;
+  /** Run at least this many whole rounds of the schedule (every kind once per round), even past the time budget. */
+  readonly minRounds?: number;
+  /** Where the logs go (default: a new directory under the system temp dir). */
+  readonly outDir?: string;
+  /** Progress lines (default: none). */
+  readonly progress?: (line: string) => void;
+  /** Stops the run early (Ctrl-C): the fault in progress is recovered, then the analysis runs. */
+  readonly signal?: AbortSignal;
+}
+
+export interface ChaosResult {
+  readonly record: ChaosRecord;
+  readonly report: ChaosReport;
+  /** The table and the figures under it. */
+  readonly text: string;
+  /** The violations with the seed and log excerpts; empty when there is none. */
+  readonly violationsText: string;
+  readonly outDir: string;
+  readonly wallMs: number;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal?.aborted === true) return resolve();
+    const timer = setTimeout(done, Math.max(0, ms));
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+
+/** A fault in progress: what it records as it goes. */
+class FaultLog {
+  readonly marks: { at: number; what: string }[] = [];
+  readonly notes: string[] = [];
+  readonly touches = new Set<string>();
+  origin: number | null = null;
+  failover: FaultRecord['failover'];
+
+  mark(what: string): number {
+    const at = machineMonotonicMs();
+    this.marks.push({ at, what });
+    return at;
+  }
+}
+
+class Runner {
+  readonly faults: FaultRecord[] = [];
+  readonly pauses: PauseSpan[] = [];
+  readonly deaths: Death[] = [];
+  readonly notes: string[] = [];
+  readonly checker: Checker;
+  readonly absenceMs: number;
+
+  constructor(
+    readonly cluster: TestCluster,
+    readonly options: ChaosOptions,
+    readonly schedule: FaultSchedule,
+  ) {
+    this.checker = new Checker(cluster);
+    this.absenceMs = options.timers.absence * 1000;
+  }
+
+  node(id: string): TestNode {
+    return id === 'a' ? this.cluster.a : this.cluster.b;
+  }
+
+  other(node: TestNode): TestNode {
+    return node === this.cluster.a ? this.cluster.b : this.cluster.a;
+  }
+
+  /** Who is Primary now: the node acting, else the one that says primary, else a. */
+  async roles(): Promise<{ primary: TestNode; secondary: TestNode; known: boolean }> {
+    const [a, b] = await Promise.all([this.cluster.a.state(), this.cluster.b.state()]);
+    const primary = a?.acting_primary === true ? this.cluster.a : b?.acting_primary === true ? this.cluster.b : a?.node_role === 'primary' ? this.cluster.a : b?.node_role === 'primary' ? this.cluster.b : null;
+    return { primary: primary ?? this.cluster.a, secondary: this.other(primary ?? this.cluster.a), known: primary !== null };
+  }
+
+  /** Whether the group is healthy: one acting Primary, DNS names it, a Secondary with direct heartbeats at its epoch, both connected to DNS. */
+  async healthy(): Promise<boolean> {
+    const [a, b] = await Promise.all([this.cluster.a.state(), this.cluster.b.state()]);
+    if (a === null || b === null) return false;
+    const [p, s, primary] = a.acting_primary === true ? [a, b, this.cluster.a] : [b, a, this.cluster.b];
+    if (!(p.acting_primary === true && s.node_role === 'secondary' && s.heartbeat_method === 'direct' && p.epoch === s.epoch)) return false;
+    if (p.node_dns_connection_state !== 'connected' || s.node_dns_connection_state !== 'connected') return false;
+    const address = await lookupAddress({ host: this.cluster.dns.host, port: this.cluster.dns.port }, this.cluster.groupFqdn, 200).catch(() => null);
+    return address === primary.address;
+  }
+
+  /** Waits (every 20 ms) until the group is healthy; the instant it was, or null at the deadline. */
+  async waitHealthy(deadlineMs: number): Promise<number | null> {
+    const deadline = performance.now() + deadlineMs;
+    while (performance.now() < deadline) {
+      if (await this.healthy()) return machineMonotonicMs();
+      await sleep(20);
+    }
+    return null;
+  }
+
+  async kill(log: FaultLog, node: TestNode): Promise<void> {
+    const process = node.process;
+    if (process === null || process.exitCode !== undefined) return;
+    this.checker.expectExit(node);
+    const at = log.mark(`kill -9 ${node.id}`);
+    this.deaths.push({ node: node.id, run: node.processes.indexOf(process), at });
+    log.touches.add(node.id);
+    await process.kill('SIGKILL');
+  }
+
+  /** SIGTERM: the node stops cleanly (a Primary hands over first); kill -9 if it has not exited within 10 s + 4 A. */
+  async terminate(log: FaultLog, node: TestNode): Promise<void> {
+    const process = node.process;
+    if (process === null || process.exitCode !== undefined) return;
+    this.checker.expectExit(node);
+    log.mark(`SIGTERM ${node.id}`);
+    log.touches.add(node.id);
+    void process.kill('SIGTERM');
+    const exited = await Promise.race([process.exited().then(() => true), sleep(10_000 + 4 * this.absenceMs).then(() => false)]);
+    if (!exited) {
+      log.notes.push(`${node.id} did not exit within ${10_000 + 4 * this.absenceMs} ms of SIGTERM: killed`);
+      await process.kill('SIGKILL');
+    }
+    this.deaths.push({ node: node.id, run: node.processes.indexOf(process), at: log.mark(`${node.id} exited (${process.exitCode})`) });
+  }
+
+  async start(log: FaultLog, node: TestNode): Promise<void> {
+    log.mark(`start ${node.id}`);
+    log.touches.add(node.id);
+    try {
+      await node.start();
+      log.mark(`${node.id} listening`);
+    } catch (error) {
+      const note = `${node.id} did not start: ${(error as Error).message.split('\n')[0]}`;
+      log.notes.push(note);
+      this.notes.push(note);
+    }
+    this.checker.watch(node);
+  }
+
+  pause(log: FaultLog, node: TestNode): () => void {
+    const process = node.process;
+    if (process === null || process.exitCode !== undefined) {
+      log.notes.push(`${node.id} was not running: not paused`);
+      return () => undefined;
+    }
+    const run = node.processes.indexOf(process);
+    log.touches.add(node.id);
+    const from = log.mark(`SIGSTOP ${node.id}`);
+    void process.kill('SIGSTOP');
+    return () => {
+      void process.kill('SIGCONT');
+      this.pauses.push({ node: node.id, run, from, to: log.mark(`SIGCONT ${node.id}`) });
+    };
+  }
+
+  pauseDns(log: FaultLog): () => void {
+    log.touches.add('dns');
+    const from = log.mark('SIGSTOP DNS server');
+    this.cluster.dns.pause();
+    return () => {
+      this.cluster.dns.resume();
+      this.pauses.push({ node: 'dns', run: 0, from, to: log.mark('SIGCONT DNS server') });
+    };
+  }
+
+  async cut(log: FaultLog, node: TestNode, direction: 'out' | 'in' | 'both'): Promise<() => Promise<void>> {
+    log.touches.add('peer');
+    await this.cluster.cutPeerPath({ [node.id]: direction });
+    log.mark(`peer path cut on ${node.id}: ${direction}`);
+    return async () => {
+      await this.cluster.healPeerPath();
+      log.mark('peer path healed');
+    };
+  }
+
+  /** PUT /failover on `node`; its answer is recorded on the fault. */
+  async failover(log: FaultLog, node: TestNode): Promise<void> {
+    log.touches.add('operator');
+    const sentAt = log.mark(`PUT /failover to ${node.id}`);
+    log.origin ??= sentAt;
+    let status: number | null = null;
+    let body: unknown = null;
+    try {
+      const response = await fetch(`${node.url}/ag/api/v1/failover`, { method: 'PUT', headers: { authorization: `Bearer ${node.token}` }, signal: AbortSignal.timeout(15_000 + 10 * this.absenceMs) });
+      status = response.status;
+      const text = await response.text();
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = text;
+      }
+    } catch (error) {
+      body = `no answer: ${(error as Error).message}`;
+    }
+    const answeredAt = log.mark(`failover answer from ${node.id}: ${status ?? '-'} ${typeof body === 'string' ? body : JSON.stringify(body)}`.slice(0, 200));
+    log.failover = { node: node.id, sentAt, answeredAt, status, body };
+  }
+
+  /** Starts a node whose process is not running (a start that failed before): no fault runs on half a group. */
+  async ensureRunning(log: FaultLog): Promise<void> {
+    for (const node of [this.cluster.a, this.cluster.b]) {
+      if (node.process === null || node.process.exitCode !== undefined) {
+        log.notes.push(`${node.id} was not running before the fault: started`);
+        await this.start(log, node);
+      }
+    }
+  }
+
+  async runFault(plan: FaultPlan): Promise<void> {
+    const log = new FaultLog();
+    await this.ensureRunning(log);
+    const { primary, secondary, known } = await this.roles();
+    if (!known) log.notes.push('no node acted or said primary when the fault began');
+    const bySide = (side: Side) => (side === 'primary' ? primary : secondary);
+    const start = log.mark(`#${plan.index} ${describePlan(plan)} (Primary ${known ? primary.id : 'unknown'})`);
+    const hold = (ms: number) => sleep(ms);
+    switch (plan.kind) {
+      case 'kill-primary':
+      case 'kill-secondary': {
+        const victim = plan.kind === 'kill-primary' ? primary : secondary;
+        await this.kill(log, victim);
+        log.origin = log.marks.at(-1)!.at;
+        await hold(plan.holdMs);
+        await this.start(log, victim);
+        break;
+      }
+      case 'pause-primary-1.5x':
+      case 'pause-primary-3x':
+      case 'pause-secondary': {
+        const resume = this.pause(log, plan.kind === 'pause-secondary' ? secondary : primary);
+        log.origin = log.marks.at(-1)!.at;
+        await hold(plan.holdMs);
+        resume();
+        break;
+      }
+      case 'pause-dns': {
+        const resume = this.pauseDns(log);
+        await hold(plan.holdMs);
+        resume();
+        break;
+      }
+      case 'pause-dns-at-takeover': {
+        let resume: (() => void) | null = null;
+        let stopWatching = () => {};
+        const trigger = plan.dnsPause!;
+        const takeoverSeen = new Promise<void>((resolve) => {
+          if (trigger.trigger !== 'takeover-started' || secondary.process === null) return resolve();
+          stopWatching = secondary.process.onLog((line) => {
+            if (line.msg === 'TAKEOVER_STARTED' && resume === null) {
+              // At once, inside the callback: the compare-and-swap may still be on its way.
+              resume = this.pauseDns(log);
+              resolve();
+            }
+          });
+        });
+        await this.kill(log, primary);
+        log.origin = log.marks.at(-1)!.at;
+        if (trigger.trigger === 'after-kill') {
+          await hold(trigger.delayMs);
+          resume = this.pauseDns(log);
+        } else {
+          await Promise.race([takeoverSeen, hold(4 * this.absenceMs)]);
+          stopWatching();
+          if (resume === null) {
+            log.notes.push(`no TAKEOVER_STARTED within ${4 * this.absenceMs} ms of the kill: DNS paused then`);
+            resume = this.pauseDns(log);
+          }
+        }
+        await hold(plan.holdMs);
+        (resume as () => void)();
+        await hold(plan.restartDelayMs!);
+        await this.start(log, primary);
+        break;
+      }
+      case 'cut-out':
+      case 'cut-in':
+      case 'cut-both': {
+        const heal = await this.cut(log, bySide(plan.cutSide!), plan.kind.slice(4) as 'out' | 'in' | 'both');
+        await hold(plan.holdMs);
+        await heal();
+        break;
+      }
+      case 'failover':
+        await this.failover(log, bySide(plan.failoverOn!));
+        break;
+      case 'failover-during-fault': {
+        let recover: () => Promise<void>;
+        const under = plan.under!;
+        if (under.startsWith('cut-')) recover = await this.cut(log, bySide(plan.cutSide!), under.slice(4) as 'out' | 'in' | 'both');
+        else if (under === 'pause-dns') {
+          const resume = this.pauseDns(log);
+          recover = async () => resume();
+        } else {
+          const resume = this.pause(log, under === 'pause-secondary' ? secondary : primary);
+          recover = async () => resume();
+        }
+        const faultStarted = machineMonotonicMs();
+        await hold(plan.failoverDelayMs!);
+        const request = this.failover(log, bySide(plan.failoverOn!));
+        await hold(faultStarted + plan.holdMs - machineMonotonicMs());
+        await recover();
+        await request;
+        break;
+      }
+      case 'restart-both': {
+        const { signal, first, staggerMs } = plan.restart!;
+        const stop = (node: TestNode) => (signal === 'SIGKILL' ? this.kill(log, node) : this.terminate(log, node));
+        await Promise.all([stop(primary), stop(secondary)]);
+        log.origin = log.marks.find((mark) => mark.what.startsWith('kill') || mark.what.startsWith('SIGTERM'))?.at ?? null;
+        await hold(plan.holdMs);
+        const firstNode = bySide(first);
+        const starting = this.start(log, firstNode);
+        await hold(staggerMs);
+        await Promise.all([starting, this.start(log, this.other(firstNode))]);
+        break;
+      }
+    }
+    const end = machineMonotonicMs();
+    const recoveredAt = await this.waitHealthy(this.schedule.bounds.recoveryDeadlineMs);
+    if (recoveredAt === null) log.mark(`not healthy within ${this.schedule.bounds.recoveryDeadlineMs} ms`);
+    else log.mark('healthy again');
+    this.faults.push({
+      plan,
+      start,
+      origin: log.origin ?? start,
+      end,
+      recoveredAt,
+      primaryAtStart: known ? primary.id : null,
+      secondaryAtStart: known ? secondary.id : null,
+      touches: [...log.touches],
+      marks: log.marks,
+      ...(log.failover === undefined ? {} : { failover: log.failover }),
+      notes: log.notes,
+    });
+    for (const note of log.notes) this.notes.push(`#${plan.index} ${plan.kind}: ${note}`);
+    const failover = log.failover === undefined ? '' : `, failover ${log.failover.status ?? 'no answer'}`;
+    this.options.progress?.(
+      `#${plan.index} ${describePlan(plan)}: ${recoveredAt === null ? 'NOT healthy by the deadline' : `healthy ${Math.round(recoveredAt - end)} ms after the fault ended`}${failover}`,
+    );
+  }
+}
+
+/** Saves both nodes' logs (all processes, merged by mono), the faults and the report under `dir`. */
+function saveLogs(dir: string, cluster: TestCluster, record: ChaosRecord, text: string, violationsText: string): void {
+  mkdirSync(dir, { recursive: true });
+  const lines = [cluster.a, cluster.b].flatMap((node) => node.processes.flatMap((process, run) => process.logs.map((line) => ({ key: `${node.id}#${run}`, line }))));
+  lines.sort((x, y) => Number(x.line.mono ?? 0) - Number(y.line.mono ?? 0));
+  writeFileSync(join(dir, 'nodes.log'), lines.map(({ key, line }) => `${key} ${JSON.stringify(line)}`).join('\n') + '\n');
+  writeFileSync(join(dir, 'faults.json'), JSON.stringify({ seed: record.seed, dns: record.dns, timers: record.timers, startedAt: record.startedAt, faults: record.faults, pauses: record.pauses, deaths: record.deaths, exits: record.exits, notes: record.notes }, null, 1));
+  writeFileSync(join(dir, 'report.txt'), `${text}\n${violationsText === '' ? '' : `\n${violationsText}\n`}`);
+  if (violationsText !== '') {
+    writeFileSync(join(dir, 'state-polls.jsonl'), record.samples.map((sample) => JSON.stringify(sample)).join('\n') + '\n');
+    writeFileSync(join(dir, 'dns-polls.jsonl'), record.dnsSamples.map((sample) => JSON.stringify(sample)).join('\n') + '\n');
+  }
+}
+
+/** Runs the suite: forms the group, runs faults until the time budget (and `minRounds`) is spent, then analyses. */
+export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
+  const wallStart = performance.now();
+  const progress = options.progress ?? (() => undefined);
+  const outDir = options.outDir ?? join(tmpdir(), 'ag-chaos', `${new Date().toISOString().replace(/[:.]/g, '-')}-${options.dns}-seed${options.seed}`);
+  const schedule = new FaultSchedule(options.seed, options.timers);
+  progress(`forming the group over the ${options.dns} DNS server (timers ${options.timers.heartbeat}/${options.timers.check}/${options.timers.absence} s, seed ${options.seed}) ...`);
+  const cluster = await startCluster(options.dns, options.timers, { form: true });
+  const runner = new Runner(cluster, options, schedule);
+  const startedAt = machineMonotonicMs();
+  runner.checker.start();
+  let record: ChaosRecord;
+  try {
+    const formed = await runner.waitHealthy(schedule.bounds.recoveryDeadlineMs);
+    if (formed === null) runner.notes.push('the group was not healthy after forming');
+    const budgetEnd = performance.now() + options.minutes * 60_000;
+    const minRounds = options.minRounds ?? 0;
+    for (;;) {
+      if (options.signal?.aborted === true) break;
+      const roundsDone = schedule.roundComplete ? schedule.round + 1 : schedule.round;
+      if (performance.now() >= budgetEnd && roundsDone >= minRounds) break;
+      const plan = schedule.next();
+      await runner.runFault(plan);
+      await sleep(plan.gapMs, options.signal);
+    }
+    // The quiet tail: convergence is measured from the end of the last fault; watch a while once converged.
+    progress('quiet tail: waiting for the group to converge ...');
+    const converged = await runner.waitHealthy(schedule.bounds.recoveryDeadlineMs);
+    await sleep(Math.max(5 * runner.absenceMs, 2000));
+    if (converged === null) runner.notes.push('the group was not healthy at the end of the quiet tail');
+  } finally {
+    await runner.checker.stop();
+  }
+  const endedAt = machineMonotonicMs();
+  const rss: Record<string, number | null> = { a: await rssKiB(cluster.a.process?.pid), b: await rssKiB(cluster.b.process?.pid) };
+  if (cluster.dns.pid !== null) rss.dns = await rssKiB(cluster.dns.pid);
+  const notes = [...runner.notes];
+  for (const node of [cluster.a, cluster.b]) if (node.process === null || node.process.exitCode !== undefined) notes.push(`${node.id} was not running at the end`);
+  if (cluster.dns.pid !== null && rss.dns === null) notes.push('the embedded DNS server was not running at the end');
+  const logs = [cluster.a, cluster.b].flatMap((node) => node.processes.map((process, run) => ({ node: node.id, run, lines: process.logs })));
+  record = {
+    seed: options.seed,
+    dns: options.dns,
+    timers: options.timers,
+    startedAt,
+    endedAt,
+    faults: runner.faults,
+    pauses: runner.pauses,
+    deaths: runner.deaths,
+    samples: runner.checker.samples,
+    dnsSamples: runner.checker.dnsSamples,
+    exits: [...runner.checker.exits],
+    logs,
+    announcements: mergedAnnouncements([cluster.a, cluster.b]),
+    addresses: { a: cluster.a.address, b: cluster.b.address },
+    rssKiB: rss,
+    notes,
+  };
+  // The exits after this point are the suite's own stop.
+  for (const node of [cluster.a, cluster.b]) runner.checker.expectExit(node);
+  const report = analyse(record);
+  const text = formatReport(record, report);
+  const violationsText = formatViolations(record, report);
+  try {
+    saveLogs(outDir, cluster, record, text, violationsText);
+  } finally {
+    await cluster.stop();
+  }
+  return { record, report, text, violationsText, outDir, wallMs: performance.now() - wallStart };
+}
+
+/** Parses `--timings 0.1/0.1/0.5` (heartbeat/check/failover period, seconds). */
+export function parseTimings(text: string): TestTimers {
+  const parts = text.split('/').map(Number);
+  if (parts.length !== 3 || parts.some((part) => !Number.isFinite(part) || part <= 0)) throw new Error(`--timings must be heartbeat/check/absence in seconds, like 0.1/0.1/0.5 (got ${text})`);
+  return { heartbeat: parts[0]!, check: parts[1]!, absence: parts[2]! };
+}
+
+export type { FaultKind };
