@@ -370,9 +370,10 @@ class SlowSwarm {
     }
   }
 
-  /** Connections open now (connected and not closed by the server). */
-  get open(): number {
-    return [...this.#open].filter((connection) => connection.openedAt > 0).length;
+  /** Connections open now (connected and not closed by the server) for at least `ms`. */
+  openFor(ms: number): number {
+    const since = performance.now() - ms;
+    return [...this.#open].filter((connection) => connection.openedAt > 0 && connection.openedAt <= since).length;
   }
 
   /** How long the oldest connection still open has been open, ms. */
@@ -418,6 +419,20 @@ function limitFileDescriptors(pid: number, limit: number): void {
   execFileSync('prlimit', ['--pid', String(pid), `--nofile=${limit}:${limit}`]);
 }
 
+/**
+ * Makes sure this process may hold `needed` descriptors (its slow clients): raises the soft limit up to the hard one
+ * when it is lower (a shell's usual 1,024), and fails saying so when the hard limit is too low.
+ */
+function ensureOwnFileDescriptors(needed: number): void {
+  const [soft, hard] = execFileSync('prlimit', ['--pid', String(process.pid), '--nofile', '--output', 'SOFT,HARD', '--noheadings'], { encoding: 'utf8' })
+    .trim()
+    .split(/\s+/)
+    .map((value) => (value === 'unlimited' ? Infinity : Number(value)));
+  if (soft! >= needed) return;
+  if (hard! < needed) throw new Error(`this test holds ${needed} sockets, but the hard file descriptor limit is ${hard} (ulimit -Hn)`);
+  execFileSync('prlimit', ['--pid', String(process.pid), `--nofile=${needed}:${hard === Infinity ? 'unlimited' : hard}`]);
+}
+
 describe('a group under 1,000 slow clients per server', () => {
   const HEADERS_TIMEOUT_S = 2;
   const DNS_IDLE_S = 2;
@@ -440,6 +455,7 @@ describe('a group under 1,000 slow clients per server', () => {
       dnsArgs: ['--tcp-idle-timeout', String(DNS_IDLE_S), '--max-tcp-connections', '100', '--max-tcp-per-address', '16'],
     });
     const { a, b, dns } = cluster;
+    ensureOwnFileDescriptors(4096);
     // The usual per-process limit: 1,000 connections held would use up a process's descriptors.
     for (const pid of [a.process!.pid, b.process!.pid, dns.pid!]) limitFileDescriptors(pid, 1024);
     const sources = ['127.0.0.101', '127.0.0.102'];
@@ -458,14 +474,14 @@ describe('a group under 1,000 slow clients per server', () => {
     const txtSeen = new Set<string>();
     let tcpAnswers = 0;
     const windowMs = 20_000;
-    const from = performance.now();
-    const until = from + windowMs;
+    const until = performance.now() + windowMs;
     let round = 0;
     const openSamples = new Map(swarms.map((swarm) => [swarm, [] as number[]]));
     while (performance.now() < until) {
       round += 1;
-      // Past the first burst (1,000 connects per server at once), what the servers hold.
-      if (performance.now() - from > 6000) for (const swarm of swarms) openSamples.get(swarm)!.push(swarm.open);
+      // What the servers hold: connections open for a second or more (a refused one is closed as soon as the server
+      // takes it from the accept queue, which may take a moment while 1,000 come at once).
+      for (const swarm of swarms) openSamples.get(swarm)!.push(swarm.openFor(1000));
       const started = performance.now();
       const [stateA, stateB] = await Promise.all(
         [a, b].map((node) =>
@@ -497,11 +513,11 @@ describe('a group under 1,000 slow clients per server', () => {
     const summary = swarms.map((swarm) => ({
       swarm: swarm.name,
       connects: swarm.connects,
-      openNow: swarm.open,
+      openNow: swarm.openFor(0),
       closedAtOnce: swarm.lifetimes.filter((ms) => ms < 500).length,
       longestClosedMs: Math.round(Math.max(0, ...swarm.lifetimes)),
       oldestOpenMs: Math.round(swarm.oldestOpenMs()),
-      mostOpen: Math.max(...openSamples.get(swarm)!),
+      mostHeld: Math.max(...openSamples.get(swarm)!),
     }));
     console.info(JSON.stringify({ rounds: round, stateLatencyMaxMs: Math.round(Math.max(...latencies)), heartbeatsSeenByB: lastHeartbeats.size, txtValues: txtSeen.size, tcpAnswers, summary }));
 
@@ -520,9 +536,9 @@ describe('a group under 1,000 slow clients per server', () => {
       expect(Math.max(...swarm.lifetimes)).toBeLessThan(limitMs);
       expect(swarm.oldestOpenMs()).toBeLessThan(limitMs);
       expect(swarm.lifetimes.filter((ms) => ms < 500).length).toBeGreaterThan(swarm.lifetimes.length / 4);
-      // The servers hold about 2 × 16 of the 1,000 (seen from the clients, more for a moment while a server has not
-      // yet turned away what the kernel accepted for it).
-      expect(Math.max(...openSamples.get(swarm)!)).toBeLessThan(200);
+      // The servers hold 2 × 16 of the 1,000 (measured 32; the margin is for connections queued a second on a
+      // loaded machine).
+      expect(Math.max(...openSamples.get(swarm)!)).toBeLessThanOrEqual(64);
     }
   }, 120_000);
 });

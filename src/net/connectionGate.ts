@@ -43,7 +43,8 @@ export class ConnectionGate {
   #refusedSinceLog = 0;
 
   constructor(caps: ConnectionCaps, options: { what: string; logger?: Logger | undefined }) {
-    for (const [name, value] of Object.entries(caps)) {
+    for (const name of ['maxConnections', 'maxConnectionsPerAddress'] as const) {
+      const value = caps[name];
       if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${String(value)}`);
     }
     this.caps = { maxConnections: caps.maxConnections, maxConnectionsPerAddress: caps.maxConnectionsPerAddress };

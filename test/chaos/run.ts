@@ -2,7 +2,7 @@
  * `npm run chaos -- [--minutes M] [--dns embedded|bind] [--timings 0.1/0.1/0.5] [--seed S] [--min-rounds N] [--out DIR]`:
  * the fault suite on real processes (suite.ts). Prints progress, then the table per fault kind; exits 1 on any safety
  * violation (two acting, two announced, a broken chain or another announcement rule, a crash), printing the seed and
- * a log excerpt around each; 2 on a bad argument; 130 on Ctrl-C (after recovering the fault in progress and printing
+ * a log excerpt around each; 2 on a bad argument; 3 when the suite itself failed (what ran is still analysed); 130 on Ctrl-C (after recovering the fault in progress and printing
  * the table of what ran). Logs are saved under the printed directory.
  */
 import { randomInt } from 'node:crypto';
@@ -69,4 +69,5 @@ const result = await runChaos({ minutes, dns, timers, seed, minRounds, progress:
 console.log(`\n${result.text}`);
 if (result.violationsText !== '') console.log(`\n${result.violationsText}`);
 console.log(`\nlogs: ${result.outDir} (wall time ${(result.wallMs / 1000).toFixed(0)} s, seed ${seed})`);
-process.exitCode = interrupted ? 130 : result.report.violations.length > 0 ? 1 : 0;
+if (result.failure !== undefined) console.error(`\nchaos: the suite itself failed (exit 3 unless a violation was found):\n${result.failure}`);
+process.exitCode = interrupted ? 130 : result.report.violations.length > 0 ? 1 : result.failure !== undefined ? 3 : 0;

@@ -39,6 +39,8 @@ export interface ChaosResult {
   readonly violationsText: string;
   readonly outDir: string;
   readonly wallMs: number;
+  /** Set when the suite itself failed (an exception while injecting a fault): what ran is still analysed. */
+  readonly failure?: string;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -390,6 +392,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const startedAt = machineMonotonicMs();
   runner.checker.start();
   let record: ChaosRecord;
+  let failure: string | undefined;
   try {
     const formed = await runner.waitHealthy(schedule.bounds.recoveryDeadlineMs);
     if (formed === null) runner.notes.push('the group was not healthy after forming');
@@ -408,6 +411,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const converged = await runner.waitHealthy(schedule.bounds.recoveryDeadlineMs);
     await sleep(Math.max(5 * runner.absenceMs, 2000));
     if (converged === null) runner.notes.push('the group was not healthy at the end of the quiet tail');
+  } catch (error) {
+    // The suite itself failed (not the group): say so, and still analyse what ran.
+    failure = (error as Error).stack ?? String(error);
+    runner.notes.push(`the suite failed: ${(error as Error).message}`);
+    for (const node of [cluster.a, cluster.b]) if (node.process !== null) void node.process.kill('SIGCONT');
+    cluster.dns.resume();
+    await cluster.healPeerPath().catch(() => undefined);
   } finally {
     await runner.checker.stop();
   }
@@ -446,7 +456,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   } finally {
     await cluster.stop();
   }
-  return { record, report, text, violationsText, outDir, wallMs: performance.now() - wallStart };
+  return { record, report, text, violationsText, outDir, wallMs: performance.now() - wallStart, ...(failure === undefined ? {} : { failure }) };
 }
 
 /** Parses `--timings 0.1/0.1/0.5` (heartbeat/check/failover period, seconds). */
