@@ -3,6 +3,7 @@
  * (flags, JSON logs on stdout, a clean stop on SIGTERM).
  */
 import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { appendFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -303,5 +304,38 @@ describe('agctl dns-server', () => {
     const cli = runCli(['--help']);
     expect(await cli.exit).toBe(0);
     expect(cli.output().stdout).toContain('Usage: agctl dns-server');
+  });
+});
+
+describe('a retransmitted update whose first answer was lost', () => {
+  it('succeeds when the first copy was applied, although the server refuses the copy as a replay', async () => {
+    const server = await startDnsServer({ zone: ZONE, listen: { host: '127.0.0.1', port: 0 }, tsig: KEY });
+    // A UDP relay that drops the server's first answer: the client retransmits the same signed bytes.
+    const relay = createSocket('udp4');
+    const upstream = createSocket('udp4');
+    let client: { address: string; port: number } | null = null;
+    let answers = 0;
+    relay.on('message', (bytes, from) => {
+      client = { address: from.address, port: from.port };
+      upstream.send(bytes, server.port, '127.0.0.1');
+    });
+    upstream.on('message', (bytes) => {
+      answers += 1;
+      if (answers > 1 && client !== null) relay.send(bytes, client.port, client.address);
+    });
+    await new Promise<void>((resolve) => relay.bind(0, '127.0.0.1', resolve));
+    const dns = new DnsUpdateClient({ server: { host: '127.0.0.1', port: relay.address().port }, zone: ZONE, tsig: KEY, timeoutMs: 300, retries: 1 });
+    try {
+      await dns.compareAndSwap(`app.${ZONE}`, { address: null, txt: null }, { address: '127.0.0.2', txt: 'v1' }, { ttl: 30 });
+      expect(server.stats.replaysRefused).toBe(1);
+      const direct = new DnsUpdateClient({ server: { host: '127.0.0.1', port: server.port }, zone: ZONE, tsig: KEY, timeoutMs: 1000, retries: 1 });
+      expect(await direct.read(`app.${ZONE}`)).toEqual({ address: '127.0.0.2', txt: 'v1' });
+      direct.close();
+    } finally {
+      dns.close();
+      relay.close();
+      upstream.close();
+      await server.stop();
+    }
   });
 });

@@ -109,10 +109,17 @@ export class DnsUpdateClient implements DnsAuthority {
     const { rcode } = answer.message;
     this.#logger?.debug({ fqdn: name, zone, rcode: rcodeName(rcode), attempts, ms: performance.now() - started }, 'DNS update answered');
     if (rcode === Rcode.NOERROR && answer.tsig?.error === 0) return;
-    if (PREREQUISITE_FAILURES.has(rcode) && attempts > 1 && (await this.#alreadyApplied(name, replacement))) {
-      // A retransmitted update: an earlier copy was applied and this copy's prerequisites then failed.
-      this.#logger?.debug({ fqdn: name }, 'DNS update applied by an earlier transmission');
-      return;
+    // A retransmission's answer may be about the copy, not the update: an earlier copy may have been applied (this
+    // copy then fails its prerequisites), and a server that refuses replayed updates refuses the copy itself.
+    const refusedAsReplay = rcode === Rcode.REFUSED && (answer.tsig?.error ?? 0) === 0;
+    if (attempts > 1 && (PREREQUISITE_FAILURES.has(rcode) || refusedAsReplay)) {
+      if (await this.#alreadyApplied(name, replacement)) {
+        this.#logger?.debug({ fqdn: name }, 'DNS update applied by an earlier transmission');
+        return;
+      }
+      if (refusedAsReplay) {
+        throw new DnsUnreachableError('The server refused a retransmitted update as a replay and the first copy is not applied: its answer was lost.', { rcode: 'REFUSED' });
+      }
     }
     throw errorOf(answer, 'update');
   }
