@@ -23,15 +23,16 @@ import type { NodeEvent } from '../api/events.js';
 import type { GroupMembers, NodeState } from '../api/nodeState.js';
 import type { DnsAuthority } from '../dns/dnsAuthority.js';
 import { SettingsDnsAuthority } from '../dns/settingsDnsAuthority.js';
-import type {
-  GroupSettingsMessage,
-  GroupSettingsReply,
-  JoinReply,
-  LeaveMessage,
-  LeaveReply,
-  MemberAddress,
-  PeerMessage,
-  PeerReplyTo,
+import {
+  peerMessageSender,
+  type GroupSettingsMessage,
+  type GroupSettingsReply,
+  type JoinReply,
+  type LeaveMessage,
+  type LeaveReply,
+  type MemberAddress,
+  type PeerMessage,
+  type PeerReplyTo,
 } from '../peer/peerMessages.js';
 import type { PeerTransport } from '../peer/peerTransport.js';
 import { formatWallTime, stampOf, systemClock, type Clock } from './clock.js';
@@ -521,8 +522,9 @@ class Node implements AvailabilityNode {
       throw new PeerMessageRejectedError(`This node serves group ${group ?? '(none)'}, not ${message.group}.`);
     }
     // Only the other member of this group may move it: a removed Secondary still holds the peer secret.
-    const sender = groupMessageSender(message);
-    if (sender !== null && sender !== this.#peerMember?.nodeId) {
+    const sender = peerMessageSender(message);
+    // Joins and leaves check their sender themselves.
+    if (message.type !== 'join' && message.type !== 'leave' && sender !== this.#peerMember?.nodeId) {
       this.#logger.warn({ type: message.type, from: sender, member: this.#peerMember?.nodeId ?? null }, 'peer message from a node that is not the other member refused');
       throw new PeerMessageRejectedError(`${sender} is not the other member of group ${group ?? '(none)'}.`);
     }
@@ -819,22 +821,4 @@ function memberOf(settings: Settings): MemberAddress {
 /** DNS names compare case-insensitively, with or without the final dot. */
 function sameName(a: string | undefined, b: string | undefined): boolean {
   return a !== undefined && b !== undefined && a.toLowerCase().replace(/\.$/, '') === b.toLowerCase().replace(/\.$/, '');
-}
-
-/**
- * Who sent a message that acts on the group (heartbeats, handovers and their probes, step-down requests, settings
- * pushes); null for joins and leaves, which check their sender themselves.
- */
-function groupMessageSender(message: PeerMessage): string | null {
-  switch (message.type) {
-    case 'heartbeat':
-      return message.heartbeat.holder;
-    case 'handover':
-    case 'handover-probe':
-    case 'step-down':
-    case 'group-settings':
-      return message.from;
-    default:
-      return null;
-  }
 }

@@ -1,5 +1,5 @@
 import { PeerUnreachableError } from '../api/errors.js';
-import type { MemberAddress, PeerMessage, PeerReceiver, PeerReplyTo } from './peerMessages.js';
+import { peerMessageSender, type MemberAddress, type PeerMessage, type PeerReceiver, type PeerReplyTo } from './peerMessages.js';
 import type { PeerTransport } from './peerTransport.js';
 
 /**
@@ -45,7 +45,7 @@ export class InMemoryPeerNetwork {
   }
 
   async #deliver<M extends PeerMessage>(to: MemberAddress, message: M): Promise<PeerReplyTo<M>> {
-    const from = senderOf(message);
+    const from = peerMessageSender(message);
     const receiver = this.#receivers.get(endpointKey(to));
     if (receiver === undefined || (from !== null && this.#cut.has(`${from}>${to.nodeId}`)) || this.#cut.has(`*>${to.nodeId}`)) {
       throw new PeerUnreachableError(`No route to ${to.nodeId} at ${to.address}:${to.port}.`);
@@ -62,17 +62,3 @@ function endpointKey(member: MemberAddress): string {
   return `${member.address}:${member.port}`;
 }
 
-function senderOf(message: PeerMessage): string | null {
-  switch (message.type) {
-    case 'heartbeat':
-      return message.heartbeat.holder;
-    case 'handover':
-    case 'handover-probe':
-    case 'step-down':
-    case 'group-settings':
-    case 'leave':
-      return message.from;
-    case 'join':
-      return message.member.nodeId;
-  }
-}

@@ -135,3 +135,20 @@ export type PeerReplyTo<M extends PeerMessage> = PeerReplyMap[M['type']];
 
 /** Handles messages addressed to this node and answers them. May be async (a join persists settings). */
 export type PeerReceiver = <M extends PeerMessage>(message: M) => PeerReplyTo<M> | Promise<PeerReplyTo<M>>;
+
+/**
+ * The node id a message comes from: a heartbeat's holder, a join's member, every other message's `from`.
+ *
+ * @example
+ * peerMessageSender({ type: 'step-down', group: 'app.example.test', from: 'b', epoch: 3 }) // 'b'
+ */
+export function peerMessageSender(message: PeerMessage): string {
+  switch (message.type) {
+    case 'heartbeat':
+      return message.heartbeat.holder;
+    case 'join':
+      return message.member.nodeId;
+    default:
+      return message.from;
+  }
+}
