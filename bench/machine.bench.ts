@@ -24,6 +24,7 @@ const records: RecordsRead = {
   address: '127.0.0.2',
   txt: 'ag1 node=a epoch=1 seq=0 sent=2026-01-01T00:00:00.000Z',
   heartbeat: { holder: 'a', epoch: 1, seq: 0, sentAt: 0 },
+  sentAt: { monotonic: 0, wall: 0 },
   at: { monotonic: 0, wall: 0 },
 };
 const machine = nodeMachine.provide({ actors: { readGroupRecords: fromPromise<RecordsRead, void>(async () => records) } });

@@ -163,7 +163,8 @@ export const nodeMachine = setup({
     // Rule 1
     heartbeatIsProgress: ({ context }, received: { heartbeat: Heartbeat; at: Stamp }) => heartbeatIsProgress(context, received.heartbeat, received.at),
     dnsShowsNewerHeartbeat: ({ context }, read: RecordsRead) => dnsShowsNewerHeartbeat(context, read),
-    primaryIsAbsent: ({ context }, read: RecordsRead) => primaryIsAbsent(context, read.at),
+    // Silence as of when the read was sent: what the records can speak for (rule 1).
+    primaryIsAbsent: ({ context }, read: RecordsRead) => primaryIsAbsent(context, read.sentAt),
     progressSinceCheckBegan: ({ context }) => progressSinceCheckBegan(context),
     recordsAreMissing: (_, read: RecordsRead) => recordsAreMissing(read),
     // Rule 2

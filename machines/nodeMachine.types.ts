@@ -238,6 +238,11 @@ export type NodeCommandEvent = Exclude<NodeMachineEvent, HeartbeatDueEvent | Hea
 /** Output of `readGroupRecords`: the records and the heartbeat parsed from the TXT value (null if none/invalid). */
 export interface RecordsRead extends GroupRecords {
   readonly heartbeat: Heartbeat | null;
+  /**
+   * Just before the read was sent. The records show DNS as it was at some instant between this and `at`; a process
+   * paused while the answer waited must not count the pause as the Primary's silence (rule 1).
+   */
+  readonly sentAt: Stamp;
   readonly at: Stamp;
 }
 

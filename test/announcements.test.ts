@@ -220,6 +220,23 @@ describe('suspicion only on real silence', () => {
   });
 });
 
+describe('no false failover after a pause', () => {
+  it('does not count a pause during its standby check read as the Primary\'s silence', async () => {
+    const g = await formed();
+    g.cutDirectPath();
+    // b's check read is sent, then b's process is paused for longer than a failover period before it sees the answer
+    // (the answer shows the records as they were before the pause; the Primary kept writing meanwhile).
+    g.dns.holdReads = true;
+    await g.clock.advanceUntil(() => g.b.node.getNodeState().state === 'secondary.checking', 3_000, 1);
+    g.clock.jump(2 * ABSENCE_MS);
+    g.dns.release();
+    await g.clock.advance(1);
+    // (The harness's one clock moved for a too, so a's own lease is no measure here; b's decision is.)
+    expect(eventsOf(g.b.events, EventId.TakeoverStarted)).toEqual([]);
+    expect(g.b.node.getNodeState().state).toBe('secondary.watching');
+  });
+});
+
 describe('state fields with the product meaning', () => {
   it('on a Primary, heartbeat_method says direct while the direct path confirms and dns when only DNS does', async () => {
     const g = await formed();

@@ -76,12 +76,13 @@ export function createNodeActors(ctx: NodeActorContext) {
 
   return {
     readGroupRecords: fromPromise<RecordsRead, void>(async () => {
+      const sentAt = stampOf(ctx.clock);
       const records = await ctx.dns.read(ctx.groupFqdn());
       const heartbeat = records.txt === null ? null : parseHeartbeatRecord(records.txt);
       if (records.txt !== null && heartbeat === null) {
         ctx.logger.warn({ txt: records.txt }, 'group TXT record is not a heartbeat record; ignored');
       }
-      return { ...records, heartbeat, at: stampOf(ctx.clock) };
+      return { ...records, heartbeat, sentAt, at: stampOf(ctx.clock) };
     }),
 
     createGroupRecords: fromPromise<HeartbeatWritten, CreateRecordsInput>(async ({ input }) =>

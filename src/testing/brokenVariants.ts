@@ -49,7 +49,7 @@ function leaseExtendedForever(context: NodeContext, confirmed: HeartbeatConfirme
 
 /** Rule 1 broken: silence measured as own wall clock minus the Primary's wall-clock send time (needs NTP). */
 function absentByWallClock(context: NodeContext, read: RecordsRead): boolean {
-  if (context.lastHeartbeat === null) return primaryIsAbsent(context, read.at);
+  if (context.lastHeartbeat === null) return primaryIsAbsent(context, read.sentAt);
   return read.at.wall - context.lastHeartbeat.sentAtWall >= context.timers.absenceMs;
 }
 
