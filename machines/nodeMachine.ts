@@ -169,7 +169,6 @@ export const nodeMachine = setup({
     recordsAreMissing: (_, read: RecordsRead) => recordsAreMissing(read),
     // Rule 2
     lostTheRace: (_, failure: { error: unknown }) => isLostRace(failure.error),
-    takeoverNeedsFreshRecords: ({ context }) => context.takeoverMode === 'forced',
     offerIsCurrent: ({ context }, offer: { epoch: number }) => offerIsCurrent(context, offer.epoch),
     offerIsStale: ({ context }, offer: { epoch: number }) => !offerIsCurrent(context, offer.epoch),
     offerAnswersOwnRequest: ({ context }, offer: { askedBy: string }) => offerAnswersOwnRequest(context, offer),
@@ -648,7 +647,8 @@ export const nodeMachine = setup({
       initial: 'deciding',
       states: {
         deciding: {
-          always: [{ guard: 'takeoverNeedsFreshRecords', target: 'confirmingRecords' }, { target: 'updating' }],
+          // A forced takeover has no recent read (absence) or offered records (handover) to build on.
+          always: [{ guard: 'takeoverWasForced', target: 'confirmingRecords' }, { target: 'updating' }],
         },
         /** A forced takeover has no recent read to build on: read first. */
         confirmingRecords: {

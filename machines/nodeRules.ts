@@ -212,7 +212,7 @@ export function expectOffererLeftover(context: NodeContext, read: RecordsRead): 
 }
 
 /** Rule 6: the records a Primary leaves behind when it hands over: the expectation of its peer's takeover. */
-export function recordsLeftBehind(context: NodeContext): GroupRecords {
+function recordsLeftBehind(context: NodeContext): GroupRecords {
   return { address: context.address, txt: context.ownRecord };
 }
 
@@ -238,7 +238,7 @@ export function oldLeaseRemainingMs(context: NodeContext): number {
 }
 
 /** Rule 6: a handover offer (or a granted step-down) tells the epoch the Primary held; the taker knows at least that one. */
-export function learnOfferedEpoch(context: NodeContext, offeredEpoch: number): Partial<NodeContext> {
+function learnOfferedEpoch(context: NodeContext, offeredEpoch: number): Partial<NodeContext> {
   return offeredEpoch > context.epoch ? { epoch: offeredEpoch } : {};
 }
 
