@@ -13,7 +13,8 @@ import {
   NODE_TIMER_LIMIT_MS,
   redactSettings,
 } from '../src/node/settings.js';
-import { startNetworkedGroup, type NetworkedGroup } from './support/networkedGroup.js';
+import { NETWORKED_TIMERS, startNetworkedGroup, type NetworkedGroup } from './support/networkedGroup.js';
+import { waitFor } from '../src/cli/agctlProcess.js';
 
 const SEED = 20261125;
 const base = { node_id: 'node-a', external_ipv4_address: '127.0.0.2' };
@@ -177,6 +178,10 @@ describe('PUT /group on a running Primary', () => {
     net = await startNetworkedGroup(['a', 'b']);
     expect((await net.api('a', 'POST', '/group', net.createBody)).status).toBe(201);
     expect((await net.api('b', 'PUT', '/group/members', {})).status).toBe(200);
+    // The Secondary persists the Primary's epoch when its first heartbeat arrives, after the join answered; the
+    // test below compares node.json byte for byte, so it starts once that write is done.
+    const storedEpoch = async (id: string) => JSON.parse(await readFile(join(net.dataDir(id), 'node.json'), 'utf8')).membership.epoch as number;
+    await waitFor('b to persist the Primary\'s epoch', async () => (await storedEpoch('a')) >= 1 && (await storedEpoch('b')) === (await storedEpoch('a')), 20 * NETWORKED_TIMERS.health_report_interval * 1000);
   }, 60_000);
   afterAll(async () => {
     await net?.stop();
