@@ -24,7 +24,7 @@ function twoAnnouncedMs(entries: readonly TraceEntry[], end: number): number {
   let overlap = 0;
   let since: number | null = null;
   for (const entry of entries) {
-    if (entry.kind === 'emitted' && entry.eventId === EventId.NodeRoleChanged) announced.set(entry.node, String(entry.detail.new));
+    if (entry.kind === 'emitted' && entry.eventId === EventId.NODE_ROLE_CHANGED) announced.set(entry.node, String(entry.detail.new));
     else if (entry.kind === 'fault' && entry.fault.startsWith('crash') && entry.action === 'start' && entry.node !== undefined) announced.set(entry.node, null);
     else continue;
     const both = [...announced.values()].filter((role) => role === 'primary').length > 1;
@@ -43,12 +43,12 @@ function demotions(entries: readonly TraceEntry[]): number {
   const formed = new Set<string>();
   for (const entry of entries) {
     if (entry.kind !== 'emitted') continue;
-    if (entry.eventId === EventId.NodeRoleChanged) {
+    if (entry.eventId === EventId.NODE_ROLE_CHANGED) {
       // not_in_group -> primary|secondary forms the group; anything after that is a change.
       if (entry.detail.previous === 'not_in_group' || entry.detail.previous === null) formed.add(entry.node);
       else count += 1;
     }
-    if (entry.eventId === EventId.LeaseLost || entry.eventId === EventId.TakeoverStarted) count += 1;
+    if (entry.eventId === EventId.LEASE_LOST || entry.eventId === EventId.TAKEOVER_STARTED) count += 1;
   }
   return count;
 }

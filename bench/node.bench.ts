@@ -39,7 +39,7 @@ async function eventDelays(): Promise<number[]> {
   );
   let lastRole: unknown = null;
   const delays: number[] = [];
-  node.subscribe(EventId.NodeRoleChanged, () => {
+  node.subscribe(EventId.NODE_ROLE_CHANGED, () => {
     delays.push(performance.now() - changedAt);
   });
   await node.start();

@@ -103,17 +103,17 @@ interface RoleAnnouncer {
 function announceRole(context: NodeContext, enqueue: RoleAnnouncer, role: NodeRole): void {
   if (context.role === role) return;
   enqueue.assign({ role });
-  enqueue.emit({ type: EventId.NodeRoleChanged, previous: context.role, new: role, epoch: context.epoch, reason: context.reason });
+  enqueue.emit({ type: EventId.NODE_ROLE_CHANGED, previous: context.role, new: role, epoch: context.epoch, reason: context.reason });
 }
 
 /** The events this machine emits to subscribers (the public shapes of src/api/events.ts, keyed by `type`). */
 export type NodeEmitted =
-  | { type: typeof EventId.NodeRoleChanged; previous: NodeRole | null; new: NodeRole; epoch: number; reason: string }
-  | { type: typeof EventId.DnsConnectionStateChanged; previous: NodeDnsConnectionState; new: NodeDnsConnectionState; reason: string }
-  | { type: typeof EventId.PrimarySuspected; silentForMs: number; absenceLimitMs: number; epoch: number }
-  | { type: typeof EventId.TakeoverStarted; mode: TakeoverMode; epoch: number }
-  | { type: typeof EventId.TakeoverAbandoned; reason: string; epoch: number }
-  | { type: typeof EventId.LeaseLost; reason: string; epoch: number };
+  | { type: typeof EventId.NODE_ROLE_CHANGED; previous: NodeRole | null; new: NodeRole; epoch: number; reason: string }
+  | { type: typeof EventId.DNS_CONNECTION_STATE_CHANGED; previous: NodeDnsConnectionState; new: NodeDnsConnectionState; reason: string }
+  | { type: typeof EventId.PRIMARY_SUSPECTED; silentForMs: number; absenceLimitMs: number; epoch: number }
+  | { type: typeof EventId.TAKEOVER_STARTED; mode: TakeoverMode; epoch: number }
+  | { type: typeof EventId.TAKEOVER_ABANDONED; reason: string; epoch: number }
+  | { type: typeof EventId.LEASE_LOST; reason: string; epoch: number };
 
 /**
  * The node lifecycle statechart. Its I/O actors are placeholders: run it through `createNode` (real or in-memory
@@ -198,14 +198,14 @@ export const nodeMachine = setup({
     /** Announces the role of the state just entered, once per change: `previous` is null the first time. */
     assumeRole: enqueueActions(({ context, enqueue }, params: { role: NodeRole }) => announceRole(context, enqueue, params.role)),
     /** Rule 8: a Primary that gives up its lease to hand over announces it before its offer leaves. */
-    announceSteppingDown: enqueueActions(({ context, enqueue }) => announceRole(context, enqueue, NodeRole.Secondary)),
+    announceSteppingDown: enqueueActions(({ context, enqueue }) => announceRole(context, enqueue, NodeRole.SECONDARY)),
     /** Says why the next role change happens. */
     explain: assign((_, params: { reason: string }) => ({ reason: params.reason })),
     /** Records and announces the DNS connection state, once per change. */
     noteDnsConnection: enqueueActions(({ context, enqueue }, params: { state: NodeDnsConnectionState; reason: string }) => {
       if (context.dnsConnection === params.state) return;
       enqueue.assign({ dnsConnection: params.state });
-      enqueue.emit({ type: EventId.DnsConnectionStateChanged, previous: context.dnsConnection, new: params.state, reason: params.reason });
+      enqueue.emit({ type: EventId.DNS_CONNECTION_STATE_CHANGED, previous: context.dnsConnection, new: params.state, reason: params.reason });
     }),
     joinGroup: assign({ inGroup: true }),
     forgetGroup: assign(() => leaveGroup()),
@@ -214,12 +214,12 @@ export const nodeMachine = setup({
 
     // Rule 1
     recordDirectHeartbeat: assign(({ context }, params: { heartbeat: Heartbeat; at: Stamp }) =>
-      observeHeartbeat(context, params.heartbeat, HeartbeatMethod.Direct, params.at),
+      observeHeartbeat(context, params.heartbeat, HeartbeatMethod.DIRECT, params.at),
     ),
     recordRecordsRead: assign(({ context }, read: RecordsRead) => observeRecords(context, read)),
     beginCheck: assign(({ context }) => beginCheck(context)),
     warnPrimarySuspected: emit(({ context }, read: RecordsRead) => ({
-      type: EventId.PrimarySuspected,
+      type: EventId.PRIMARY_SUSPECTED,
       silentForMs: silenceAt(context, read.at),
       absenceLimitMs: context.timers.absenceMs,
       epoch: context.epoch,
@@ -237,13 +237,13 @@ export const nodeMachine = setup({
     beginFailoverRequest: assign(() => beginFailoverRequest()),
     settleFailover: assign(({ context }, result: FailoverResult) => settleFailover(context, result)),
     announceTakeover: emit(({ context }) => ({
-      type: EventId.TakeoverStarted,
+      type: EventId.TAKEOVER_STARTED,
       mode: context.takeoverMode ?? 'absence',
       epoch: nextEpoch(context),
     })),
     abandonTakeover: enqueueActions(({ context, enqueue }, params: { reason: string }) => {
       enqueue.assign({ takeoverMode: null, reason: `takeover abandoned: ${params.reason}` });
-      enqueue.emit({ type: EventId.TakeoverAbandoned, reason: params.reason, epoch: context.epoch });
+      enqueue.emit({ type: EventId.TAKEOVER_ABANDONED, reason: params.reason, epoch: context.epoch });
     }),
 
     // Rule 3
@@ -267,7 +267,7 @@ export const nodeMachine = setup({
     heartbeatDue: raise({ type: 'HEARTBEAT_DUE' as const }),
     loseLease: enqueueActions(({ context, enqueue }, params: { reason: string }) => {
       enqueue.assign({ ...stepDown(context), reason: params.reason });
-      enqueue.emit({ type: EventId.LeaseLost, reason: params.reason, epoch: context.epoch });
+      enqueue.emit({ type: EventId.LEASE_LOST, reason: params.reason, epoch: context.epoch });
     }),
   },
 }).createMachine({
@@ -282,8 +282,8 @@ export const nodeMachine = setup({
 
     notInGroup: {
       entry: [
-        { type: 'assumeRole', params: { role: NodeRole.NotInGroup } },
-        { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.NotApplicable, reason: 'not in a group' } },
+        { type: 'assumeRole', params: { role: NodeRole.NOT_IN_GROUP } },
+        { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.NOT_APPLICABLE, reason: 'not in a group' } },
       ],
       on: {
         CREATE_GROUP: { target: 'creatingGroup', actions: 'clearFailure' },
@@ -302,7 +302,7 @@ export const nodeMachine = setup({
             'joinGroup',
             { type: 'holdEpoch', params: ({ event }) => event.output },
             { type: 'explain', params: { reason: 'created the group' } },
-            { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.Connected, reason: 'group records written' } },
+            { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.CONNECTED, reason: 'group records written' } },
           ],
         },
         onError: { target: 'notInGroup', actions: { type: 'recordFailure', params: ({ event }) => ({ error: event.error }) } },
@@ -314,7 +314,7 @@ export const nodeMachine = setup({
      * a direct heartbeat cannot be judged (a replay captured before a restart looks new), so none is recorded.
      */
     resolving: {
-      entry: { type: 'assumeRole', params: { role: NodeRole.Secondary } },
+      entry: { type: 'assumeRole', params: { role: NodeRole.SECONDARY } },
       invoke: {
         src: 'readGroupRecords',
         onDone: [
@@ -329,14 +329,14 @@ export const nodeMachine = setup({
             actions: [
               { type: 'recordRecordsRead', params: ({ event }) => event.output },
               { type: 'explain', params: { reason: 'records still name this node' } },
-              { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.Connected, reason: 'group records read' } },
+              { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.CONNECTED, reason: 'group records read' } },
             ],
           },
           {
             target: 'secondary',
             actions: [
               { type: 'recordRecordsRead', params: ({ event }) => event.output },
-              { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.Connected, reason: 'group records read' } },
+              { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.CONNECTED, reason: 'group records read' } },
               // After a handover whose answer was lost: the records name the peer, so it took over.
               { type: 'settleFailover', params: { outcome: 'completed', code: 'completed', reason: 'the records name the Secondary: it took over' } },
             ],
@@ -383,7 +383,7 @@ export const nodeMachine = setup({
 
     /** Watches the Primary: any rise of `(epoch, seq)`, by either path, is progress (rule 1). */
     secondary: {
-      entry: { type: 'assumeRole', params: { role: NodeRole.Secondary } },
+      entry: { type: 'assumeRole', params: { role: NodeRole.SECONDARY } },
       initial: 'watching',
       states: {
         /** A heartbeat that is progress restarts the standby check: the product checks DNS only when direct heartbeats stop. */
@@ -417,7 +417,7 @@ export const nodeMachine = setup({
                 target: 'watching',
                 actions: [
                   { type: 'recordRecordsRead', params: ({ event }) => event.output },
-                  { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.Connected, reason: 'standby check read DNS' } },
+                  { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.CONNECTED, reason: 'standby check read DNS' } },
                 ],
               },
               {
@@ -435,7 +435,7 @@ export const nodeMachine = setup({
                 target: 'watching',
                 actions: [
                   { type: 'recordRecordsRead', params: ({ event }) => event.output },
-                  { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.Connected, reason: 'standby check read DNS' } },
+                  { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.CONNECTED, reason: 'standby check read DNS' } },
                 ],
               },
               {
@@ -443,7 +443,7 @@ export const nodeMachine = setup({
                 actions: [
                   { type: 'warnPrimarySuspected', params: ({ event }) => event.output },
                   { type: 'recordRecordsRead', params: ({ event }) => event.output },
-                  { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.Connected, reason: 'standby check read DNS' } },
+                  { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.CONNECTED, reason: 'standby check read DNS' } },
                 ],
               },
             ],
@@ -451,7 +451,7 @@ export const nodeMachine = setup({
               target: 'watching',
               actions: [
                 { type: 'recordFailure', params: ({ event }) => ({ error: event.error }) },
-                { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.Disconnected, reason: 'standby check could not read DNS' } },
+                { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.DISCONNECTED, reason: 'standby check could not read DNS' } },
               ],
             },
           },
@@ -480,7 +480,7 @@ export const nodeMachine = setup({
                 actions: [
                   { type: 'recordRecordsRead', params: ({ event }) => event.output },
                   { type: 'answerProbe', params: { ready: true, reason: 'DNS answers this node' } },
-                  { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.Connected, reason: 'handover probe read DNS' } },
+                  { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.CONNECTED, reason: 'handover probe read DNS' } },
                 ],
               },
             ],
@@ -489,7 +489,7 @@ export const nodeMachine = setup({
               actions: [
                 { type: 'recordFailure', params: ({ event }) => ({ error: event.error }) },
                 { type: 'answerProbe', params: { ready: false, reason: 'the Secondary cannot reach DNS' } },
-                { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.Disconnected, reason: 'handover probe could not read DNS' } },
+                { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.DISCONNECTED, reason: 'handover probe could not read DNS' } },
               ],
             },
           },
@@ -554,7 +554,7 @@ export const nodeMachine = setup({
                 target: 'asking',
                 actions: [
                   { type: 'recordRecordsRead', params: ({ event }) => event.output },
-                  { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.Connected, reason: 'failover read DNS' } },
+                  { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.CONNECTED, reason: 'failover read DNS' } },
                 ],
               },
             ],
@@ -562,7 +562,7 @@ export const nodeMachine = setup({
               target: '#agNode.secondary',
               actions: [
                 { type: 'recordFailure', params: ({ event }) => ({ error: event.error }) },
-                { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.Disconnected, reason: 'failover could not read DNS' } },
+                { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.DISCONNECTED, reason: 'failover could not read DNS' } },
                 { type: 'settleFailover', params: { outcome: 'failed', code: 'dns_unreachable', reason: 'this node cannot reach DNS, so it cannot take over; nothing changed' } },
               ],
             },
@@ -671,7 +671,7 @@ export const nodeMachine = setup({
               actions: [
                 { type: 'recordFailure', params: ({ event }) => ({ error: event.error }) },
                 { type: 'abandonTakeover', params: { reason: 'DNS unreachable' } },
-                { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.Disconnected, reason: 'takeover could not read DNS' } },
+                { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.DISCONNECTED, reason: 'takeover could not read DNS' } },
                 { type: 'settleFailover', params: { outcome: 'failed', code: 'dns_unreachable', reason: 'this node cannot reach DNS, so it cannot take over; nothing was written' } },
               ],
             },
@@ -688,14 +688,14 @@ export const nodeMachine = setup({
                 actions: [
                   { type: 'holdEpoch', params: ({ event }) => event.output },
                   { type: 'awaitOldLease', params: ({ event }) => event.output },
-                  { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.Connected, reason: 'takeover written' } },
+                  { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.CONNECTED, reason: 'takeover written' } },
                 ],
               },
               {
                 target: '#agNode.primary',
                 actions: [
                   { type: 'holdEpoch', params: ({ event }) => event.output },
-                  { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.Connected, reason: 'takeover written' } },
+                  { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.CONNECTED, reason: 'takeover written' } },
                   { type: 'answerOffer', params: { accepted: true, reason: 'this node took over' } },
                 ],
               },
@@ -788,7 +788,7 @@ export const nodeMachine = setup({
             },
             acting: {
               entry: [
-                { type: 'assumeRole', params: { role: NodeRole.Primary } },
+                { type: 'assumeRole', params: { role: NodeRole.PRIMARY } },
                 { type: 'settleFailover', params: { outcome: 'completed', code: 'completed', reason: 'this node acts as Primary' } },
               ],
               on: {
@@ -839,7 +839,7 @@ export const nodeMachine = setup({
                   target: '#agNode.disconnected',
                   actions: [
                     { type: 'loseLease', params: { reason: 'lease expired' } },
-                    { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.Disconnected, reason: 'lease expired' } },
+                    { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.DISCONNECTED, reason: 'lease expired' } },
                   ],
                 },
               },
@@ -881,7 +881,7 @@ export const nodeMachine = setup({
                     target: 'idle',
                     actions: [
                       { type: 'notePeerAccepted', params: ({ event }) => event.output },
-                      { type: 'confirmHeartbeat', params: ({ event }) => ({ ...event.output, method: HeartbeatMethod.Direct }) },
+                      { type: 'confirmHeartbeat', params: ({ event }) => ({ ...event.output, method: HeartbeatMethod.DIRECT }) },
                     ],
                   },
                   { target: 'idle' },
@@ -903,8 +903,8 @@ export const nodeMachine = setup({
                   target: 'idle',
                   actions: [
                     { type: 'recordOwnWrite', params: ({ event }) => event.output },
-                    { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.Connected, reason: 'heartbeat written' } },
-                    { type: 'confirmHeartbeat', params: ({ event }) => ({ ...event.output, method: HeartbeatMethod.Dns }) },
+                    { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.CONNECTED, reason: 'heartbeat written' } },
+                    { type: 'confirmHeartbeat', params: ({ event }) => ({ ...event.output, method: HeartbeatMethod.DNS }) },
                   ],
                 },
                 onError: [
@@ -921,7 +921,7 @@ export const nodeMachine = setup({
                     target: 'idle',
                     actions: [
                       { type: 'recordFailure', params: ({ event }) => ({ error: event.error }) },
-                      { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.Disconnected, reason: 'heartbeat write failed' } },
+                      { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.DISCONNECTED, reason: 'heartbeat write failed' } },
                     ],
                   },
                 ],
@@ -940,7 +940,7 @@ export const nodeMachine = setup({
                     target: 'idle',
                     actions: [
                       { type: 'adoptOwnRecord', params: ({ event }) => event.output },
-                      { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.Connected, reason: 'own late heartbeat found in DNS' } },
+                      { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.CONNECTED, reason: 'own late heartbeat found in DNS' } },
                     ],
                   },
                   {
@@ -952,7 +952,7 @@ export const nodeMachine = setup({
                   target: 'idle',
                   actions: [
                     { type: 'recordFailure', params: ({ event }) => ({ error: event.error }) },
-                    { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.Disconnected, reason: 'heartbeat write failed' } },
+                    { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.DISCONNECTED, reason: 'heartbeat write failed' } },
                   ],
                 },
               },
@@ -1016,8 +1016,8 @@ export const nodeMachine = setup({
     /** In a group but without a usable view of DNS: no role can be asserted or taken. Retries every check. */
     disconnected: {
       entry: [
-        { type: 'assumeRole', params: { role: NodeRole.Secondary } },
-        { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.Disconnected, reason: 'DNS unreachable' } },
+        { type: 'assumeRole', params: { role: NodeRole.SECONDARY } },
+        { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.DISCONNECTED, reason: 'DNS unreachable' } },
       ],
       after: { standbyCheckInterval: 'resolving' },
       on: {
@@ -1031,8 +1031,8 @@ export const nodeMachine = setup({
     /** In a group whose records are gone from DNS: nothing to take over. Re-reads every check. */
     orphaned: {
       entry: [
-        { type: 'assumeRole', params: { role: NodeRole.Secondary } },
-        { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.NotApplicable, reason: 'group records missing' } },
+        { type: 'assumeRole', params: { role: NodeRole.SECONDARY } },
+        { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.NOT_APPLICABLE, reason: 'group records missing' } },
       ],
       after: { standbyCheckInterval: 'resolving' },
     },

@@ -32,7 +32,7 @@ export function heartbeatAckFor(snapshot: NodeSnapshot, heartbeat: Heartbeat): H
   const { context } = snapshot;
   return {
     nodeId: context.nodeId,
-    role: context.role ?? NodeRole.Secondary,
+    role: context.role ?? NodeRole.SECONDARY,
     epoch: context.epoch,
     accepted: onlyWatches(snapshot) && heartbeat.epoch >= context.epoch && isSameHeartbeat(heartbeat, context.seen),
   };

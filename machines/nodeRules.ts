@@ -81,7 +81,7 @@ export function observeHeartbeat(
  * Secondary always gives the Primary one whole failover period.
  */
 export function observeRecords(context: NodeContext, read: RecordsRead): Partial<NodeContext> {
-  const progress = read.heartbeat === null ? {} : observeHeartbeat(context, read.heartbeat, HeartbeatMethod.Dns, read.at);
+  const progress = read.heartbeat === null ? {} : observeHeartbeat(context, read.heartbeat, HeartbeatMethod.DNS, read.at);
   return {
     records: { address: read.address, txt: read.txt },
     lastCheckedAtWall: read.at.wall,
@@ -294,11 +294,11 @@ export function leaseFrom(context: NodeContext, sentAt: Stamp, at: Stamp): Parti
  */
 export function confirmHeartbeat(context: NodeContext, confirmed: HeartbeatConfirmedEvent): Partial<NodeContext> {
   const directConfirms =
-    confirmed.method === HeartbeatMethod.Direct ||
+    confirmed.method === HeartbeatMethod.DIRECT ||
     (context.peerAcceptedAt !== null && confirmed.at.monotonic - context.peerAcceptedAt <= 2 * context.timers.heartbeatIntervalMs);
   return {
     ...leaseFrom(context, confirmed.sentAt, confirmed.at),
-    lastHeartbeat: { method: directConfirms ? HeartbeatMethod.Direct : HeartbeatMethod.Dns, sentAtWall: confirmed.sentAtWall },
+    lastHeartbeat: { method: directConfirms ? HeartbeatMethod.DIRECT : HeartbeatMethod.DNS, sentAtWall: confirmed.sentAtWall },
   };
 }
 
@@ -323,7 +323,7 @@ export function leaseRemainingMs(context: NodeContext): number {
  * by `getNodeState()`, `isActingPrimary()` and the workflow guard.
  */
 export function leaseIsValidAt(context: NodeContext, nowMonotonic: number): boolean {
-  return context.role === NodeRole.Primary && context.leaseExpiresAt !== null && nowMonotonic < context.leaseExpiresAt;
+  return context.role === NodeRole.PRIMARY && context.leaseExpiresAt !== null && nowMonotonic < context.leaseExpiresAt;
 }
 
 /** The Primary's next heartbeat, with the new sequence number. */

@@ -23,8 +23,8 @@ afterEach(async () => {
 /** The role a node announces now: primary if `getNodeState()` or its subscriber's last role event says so. */
 function announcesPrimary(harnessNode: HarnessNode): boolean {
   if (harnessNode.node.actor === null) return false;
-  const last = eventsOf(harnessNode.events, EventId.NodeRoleChanged).at(-1);
-  return harnessNode.node.getNodeState().nodeRole === NodeRole.Primary || last?.new === NodeRole.Primary;
+  const last = eventsOf(harnessNode.events, EventId.NODE_ROLE_CHANGED).at(-1);
+  return harnessNode.node.getNodeState().nodeRole === NodeRole.PRIMARY || last?.new === NodeRole.PRIMARY;
 }
 
 /**
@@ -38,7 +38,7 @@ function watchAnnouncements(twoNodes: TwoNodes): { overlaps: string[]; check(): 
       overlaps.push(`at ${twoNodes.clock.monotonicNow()} ms: a says ${twoNodes.a.node.getNodeState().nodeRole}, b says ${twoNodes.b.node.getNodeState().nodeRole}`);
     }
   };
-  for (const harnessNode of [twoNodes.a, twoNodes.b]) harnessNode.node.subscribe(EventId.NodeRoleChanged, () => check());
+  for (const harnessNode of [twoNodes.a, twoNodes.b]) harnessNode.node.subscribe(EventId.NODE_ROLE_CHANGED, () => check());
   return { overlaps, check };
 }
 
@@ -74,15 +74,15 @@ describe('one announced Primary through a manual failover', () => {
     expect(g.b.node.isActingPrimary()).toBe(true);
     await g.clock.advanceWatching(2_000, 1, watch.check);
     expect(watch.overlaps).toEqual([]);
-    expect(eventsOf(g.a.events, EventId.LeaseLost)[0]!.reason).toBe('manual failover requested by the secondary');
-    expect(eventsOf(g.b.events, EventId.TakeoverStarted)[0]!.mode).toBe('handover');
+    expect(eventsOf(g.a.events, EventId.LEASE_LOST)[0]!.reason).toBe('manual failover requested by the secondary');
+    expect(eventsOf(g.b.events, EventId.TAKEOVER_STARTED)[0]!.mode).toBe('handover');
   });
 
   it('a handover whose answer is lost: one Primary in the end, never two announced', async () => {
     const g = await formed();
     const watch = watchAnnouncements(g);
     // The answer to the offer is lost: cut b -> a the moment b starts taking over.
-    g.b.node.subscribe(EventId.TakeoverStarted, () => g.network.cut('b', 'a'));
+    g.b.node.subscribe(EventId.TAKEOVER_STARTED, () => g.network.cut('b', 'a'));
     const outcome = g.a.node.failover().then(
       () => 'completed',
       (error: unknown) => (error as Error).message,
@@ -92,7 +92,7 @@ describe('one announced Primary through a manual failover', () => {
     await g.clock.advanceWatching(3_000, 1, watch.check);
     expect(await outcome).toBe('completed');
     expect(watch.overlaps).toEqual([]);
-    expect(g.a.node.getNodeState().nodeRole).toBe(NodeRole.Secondary);
+    expect(g.a.node.getNodeState().nodeRole).toBe(NodeRole.SECONDARY);
     expect(g.a.node.isActingPrimary()).toBe(false);
     expect(g.b.node.isActingPrimary()).toBe(true);
     expect(g.dns.records().address).toBe(g.b.address);
@@ -114,7 +114,7 @@ describe('one announced Primary through a manual failover', () => {
     expect(await outcome).toBe('completed');
     expect(watch.overlaps).toEqual([]);
     expect(g.b.node.isActingPrimary()).toBe(true);
-    expect(g.a.node.getNodeState().nodeRole).toBe(NodeRole.Secondary);
+    expect(g.a.node.getNodeState().nodeRole).toBe(NodeRole.SECONDARY);
     expect(g.dns.records().address).toBe(g.b.address);
   });
 
@@ -151,14 +151,14 @@ describe('no outage from a DNS outage', () => {
     });
     expect(lostActing).toBe(false);
     // The Primary's TXT writes fail; the Secondary, fed by direct heartbeats, has no reason to read DNS (as in the product).
-    expect(g.a.node.getNodeState().nodeDnsConnectionState).toBe(NodeDnsConnectionState.Disconnected);
+    expect(g.a.node.getNodeState().nodeDnsConnectionState).toBe(NodeDnsConnectionState.DISCONNECTED);
     g.dns.setReachable(true);
     await g.clock.advanceWatching(3_000, 10, watch.check);
-    expect(g.a.node.getNodeState().nodeDnsConnectionState).toBe(NodeDnsConnectionState.Connected);
-    expect(g.b.node.getNodeState().nodeDnsConnectionState).toBe(NodeDnsConnectionState.Connected);
+    expect(g.a.node.getNodeState().nodeDnsConnectionState).toBe(NodeDnsConnectionState.CONNECTED);
+    expect(g.b.node.getNodeState().nodeDnsConnectionState).toBe(NodeDnsConnectionState.CONNECTED);
     expect([roleChanges(g.a.events).length, roleChanges(g.b.events).length]).toEqual(rolesBefore);
     expect([g.a.node.getNodeState().epoch, g.b.node.getNodeState().epoch, epochOf(g)]).toEqual([epoch, epoch, epoch]);
-    expect(eventsOf(g.a.events, EventId.LeaseLost)).toEqual([]);
+    expect(eventsOf(g.a.events, EventId.LEASE_LOST)).toEqual([]);
     expect(watch.overlaps).toEqual([]);
   });
 
@@ -181,7 +181,7 @@ describe('no outage from a DNS outage', () => {
     expect(epochOf(g)).toBe(epoch);
     expect(parseHeartbeatRecord(g.dns.records().txt!)!.seq).toBeGreaterThan(3);
     expect(g.a.node.isActingPrimary()).toBe(true);
-    expect(g.a.node.getNodeState().nodeDnsConnectionState).toBe(NodeDnsConnectionState.Connected);
+    expect(g.a.node.getNodeState().nodeDnsConnectionState).toBe(NodeDnsConnectionState.CONNECTED);
   });
 });
 
@@ -203,7 +203,7 @@ describe('suspicion only on real silence', () => {
       }
       g.dns.release();
       await g.clock.advance(1);
-      return eventsOf(g.b.events, EventId.PrimarySuspected).length;
+      return eventsOf(g.b.events, EventId.PRIMARY_SUSPECTED).length;
     };
     expect(await checkWith(true)).toBe(0);
     // The control: the same check with no heartbeat meanwhile raises the suspicion.
@@ -214,7 +214,7 @@ describe('suspicion only on real silence', () => {
     const g = await formed();
     await g.a.crash();
     await g.clock.advanceUntil(() => g.b.node.isActingPrimary(), 3 * ABSENCE_MS, 10);
-    const suspected = eventsOf(g.b.events, EventId.PrimarySuspected);
+    const suspected = eventsOf(g.b.events, EventId.PRIMARY_SUSPECTED);
     expect(suspected.length).toBeGreaterThan(0);
     expect(suspected.every((event) => event.silentForMs > 0 && event.silentForMs < ABSENCE_MS)).toBe(true);
   });
@@ -232,7 +232,7 @@ describe('no false failover after a pause', () => {
     g.dns.release();
     await g.clock.advance(1);
     // (The harness's one clock moved for a too, so a's own lease is no measure here; b's decision is.)
-    expect(eventsOf(g.b.events, EventId.TakeoverStarted)).toEqual([]);
+    expect(eventsOf(g.b.events, EventId.TAKEOVER_STARTED)).toEqual([]);
     expect(g.b.node.getNodeState().state).toBe('secondary.watching');
   });
 });
@@ -242,10 +242,10 @@ describe('state fields with the product meaning', () => {
     const g = await formed();
     const methods = new Set<string | null>();
     await g.clock.advanceWatching(5_000, 10, () => methods.add(g.a.node.getNodeState().heartbeatMethod));
-    expect([...methods]).toEqual([HeartbeatMethod.Direct]);
+    expect([...methods]).toEqual([HeartbeatMethod.DIRECT]);
     g.cutDirectPath();
     await g.clock.advance(3_000);
-    expect(g.a.node.getNodeState().heartbeatMethod).toBe(HeartbeatMethod.Dns);
+    expect(g.a.node.getNodeState().heartbeatMethod).toBe(HeartbeatMethod.DNS);
   });
 });
 
@@ -256,7 +256,7 @@ describe('failover requests that keep their word', () => {
     g.dns.setReachable(false);
     await expect(g.b.node.failover()).rejects.toMatchObject({ outcome: 'failed', reason: 'dns_unreachable' });
     expect(g.a.node.isActingPrimary()).toBe(true);
-    expect(eventsOf(g.a.events, EventId.LeaseLost)).toEqual([]);
+    expect(eventsOf(g.a.events, EventId.LEASE_LOST)).toEqual([]);
     await g.clock.advance(ABSENCE_MS);
     g.dns.setReachable(true);
     await g.clock.advance(2 * ABSENCE_MS);

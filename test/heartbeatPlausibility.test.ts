@@ -35,7 +35,7 @@ describe('impossible heartbeats are refused and change nothing', () => {
     // The real Primary's heartbeats keep counting as progress: no takeover for two failover periods.
     await g.clock.advance(2 * ABSENCE_MS);
     expect(g.a.node.isActingPrimary()).toBe(true);
-    expect(eventsOf(g.b.events, EventId.TakeoverStarted)).toEqual([]);
+    expect(eventsOf(g.b.events, EventId.TAKEOVER_STARTED)).toEqual([]);
     expect(g.b.node.actor!.getSnapshot().context.seen!.seq).toBeLessThan(100);
   });
 
@@ -80,7 +80,7 @@ describe('a heartbeat captured before a restart', () => {
     await expect(g.b.node.receivePeerMessage(captured)).rejects.toThrow(/not yet resolved its role/);
     g.dns.release();
     await restarting;
-    expect(g.b.node.getNodeState().nodeRole).toBe(NodeRole.Secondary);
+    expect(g.b.node.getNodeState().nodeRole).toBe(NodeRole.SECONDARY);
     await expect(g.b.node.receivePeerMessage(captured)).rejects.toThrow(/not newer/);
   });
 });

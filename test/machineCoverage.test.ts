@@ -91,7 +91,7 @@ describe('node machine coverage', () => {
     await group.clock.advanceUntil(() => group.b.node.isActingPrimary(), ABSENCE_MS * 3);
     await group.a.restart();
     await group.clock.advance(2_000);
-    expect(group.a.node.getNodeState().nodeRole).toBe(NodeRole.Secondary);
+    expect(group.a.node.getNodeState().nodeRole).toBe(NodeRole.SECONDARY);
   });
 
   it('resolves a restart: reclaim, lost race while reclaiming, DNS down while reclaiming or resolving', async () => {
@@ -135,7 +135,7 @@ describe('node machine coverage', () => {
     group.b.node.actor!.send(heartbeatFrom('a', epoch, seq + 2, group));
     group.dns.release();
     await restarting;
-    expect(group.b.node.getNodeState().nodeRole).toBe(NodeRole.Secondary);
+    expect(group.b.node.getNodeState().nodeRole).toBe(NodeRole.SECONDARY);
   });
 
   it('goes disconnected and orphaned, and back', async () => {
@@ -503,7 +503,7 @@ describe('node machine coverage', () => {
     await expect(clash.a.node.createGroup()).rejects.toThrow(/Could not create the group/);
     group.dns.setReachable(false);
     await group.a.node.leaveGroup();
-    expect(group.a.node.getNodeState().nodeRole).toBe(NodeRole.NotInGroup);
+    expect(group.a.node.getNodeState().nodeRole).toBe(NodeRole.NOT_IN_GROUP);
   });
 
   it('takes every state and every transition of the machine definition', () => {

@@ -49,7 +49,7 @@ describe('two members, exactly', () => {
     // Nothing changed: the Primary keeps b, c is in no group and kept none of the join's settings.
     expect(group.a.node.members().secondary).toMatchObject({ nodeId: 'b', address: '127.0.0.3' });
     expect((await group.a.store.load())?.membership.peer?.nodeId).toBe('b');
-    expect(c.getNodeState().nodeRole).toBe(NodeRole.NotInGroup);
+    expect(c.getNodeState().nodeRole).toBe(NodeRole.NOT_IN_GROUP);
     expect(c.settings.groupFqdn).toBeUndefined();
   });
 
@@ -62,7 +62,7 @@ describe('two members, exactly', () => {
     await wiped.joinGroup({ address: group.a.address });
     expect(group.a.node.members().secondary).toMatchObject({ nodeId: 'b', address: '127.0.0.5' });
     expect((await group.a.store.load())?.membership.peer).toMatchObject({ nodeId: 'b', address: '127.0.0.5' });
-    expect(wiped.getNodeState().nodeRole).toBe(NodeRole.Secondary);
+    expect(wiped.getNodeState().nodeRole).toBe(NodeRole.SECONDARY);
   });
 });
 
@@ -71,7 +71,7 @@ describe('leaving', () => {
     group = new TwoNodes();
     await group.formGroup();
     expect(await group.b.node.leaveGroup()).toEqual({ peer: 'notified' });
-    expect(group.b.node.getNodeState().nodeRole).toBe(NodeRole.NotInGroup);
+    expect(group.b.node.getNodeState().nodeRole).toBe(NodeRole.NOT_IN_GROUP);
     expect(group.b.node.members()).toEqual({ primary: null, secondary: null });
     expect(group.a.node.members()).toEqual({ primary: expect.objectContaining({ nodeId: 'a' }), secondary: null });
     expect((await group.a.store.load())?.membership).toMatchObject({ inGroup: true, peer: null });
@@ -92,7 +92,7 @@ describe('leaving', () => {
     await group.formGroup();
     expect(await group.a.node.leaveGroup()).toEqual({ peer: 'notified' });
     expect(group.dns.records()).toEqual({ address: null, txt: null });
-    expect(group.b.node.getNodeState().nodeRole).toBe(NodeRole.NotInGroup);
+    expect(group.b.node.getNodeState().nodeRole).toBe(NodeRole.NOT_IN_GROUP);
     expect(group.b.node.members()).toEqual({ primary: null, secondary: null });
     expect((await group.b.store.load())?.membership).toMatchObject({ inGroup: false, peer: null });
     expect((await group.a.store.load())?.membership).toMatchObject({ inGroup: false, peer: null });
@@ -105,7 +105,7 @@ describe('leaving', () => {
     const left = await group.b.node.leaveGroup();
     expect(left.peer).toBe('unreachable');
     expect(left.reason).toMatch(/a could not be reached/);
-    expect(group.b.node.getNodeState().nodeRole).toBe(NodeRole.NotInGroup);
+    expect(group.b.node.getNodeState().nodeRole).toBe(NodeRole.NOT_IN_GROUP);
     expect((await group.b.store.load())?.membership).toMatchObject({ inGroup: false, peer: null });
     // The Primary never heard of it: it still lists b until it removes it; b, no longer in a group, refuses the news.
     expect(group.a.node.members().secondary).toMatchObject({ nodeId: 'b' });
@@ -121,7 +121,7 @@ describe('leaving', () => {
     expect(await group.a.node.receivePeerMessage({ type: 'leave', group: FQDN, from: 'c', role: 'secondary' })).toMatchObject({ accepted: false });
     expect(await group.b.node.receivePeerMessage({ type: 'leave', group: FQDN, from: 'c', role: 'primary' })).toMatchObject({ accepted: false });
     expect(group.a.node.members().secondary).toMatchObject({ nodeId: 'b' });
-    expect(group.b.node.getNodeState().nodeRole).toBe(NodeRole.Secondary);
+    expect(group.b.node.getNodeState().nodeRole).toBe(NodeRole.SECONDARY);
   });
 });
 
@@ -144,11 +144,11 @@ describe('removing a member', () => {
     group = new TwoNodes();
     await group.formGroup();
     expect(await group.a.node.removeMember('b')).toEqual({ peer: 'notified' });
-    expect(group.b.node.getNodeState().nodeRole).toBe(NodeRole.NotInGroup);
+    expect(group.b.node.getNodeState().nodeRole).toBe(NodeRole.NOT_IN_GROUP);
     // b no longer watches the group: it never takes over, however long the Primary stays silent.
     await group.a.crash();
     await group.clock.advance(GROUP_TIMERS.allowed_absence_interval * 1000 * 3);
-    expect(group.b.node.getNodeState().nodeRole).toBe(NodeRole.NotInGroup);
+    expect(group.b.node.getNodeState().nodeRole).toBe(NodeRole.NOT_IN_GROUP);
     expect(group.dns.records().address).toBe('127.0.0.2');
   });
 

@@ -29,7 +29,7 @@ describe('last_updated', () => {
     await group.a.crash();
     await group.clock.advanceUntil(() => group.b.node.isActingPrimary(), GROUP_TIMERS.allowed_absence_interval * 1000 * 3);
     const state = group.b.node.getNodeState();
-    expect(state.nodeRole).toBe(NodeRole.Primary);
+    expect(state.nodeRole).toBe(NodeRole.PRIMARY);
     expect(state.lastUpdated).toBeNull();
     expect(stateBody(state).last_updated).toBeNull();
   });
@@ -40,10 +40,10 @@ describe('last_updated', () => {
     // A restart resolves the role from DNS (a check of the records), then the node is Primary again.
     await group.a.restart();
     await group.clock.advanceUntil(() => group.a.node.isActingPrimary(), 3_000);
-    expect(group.a.node.getNodeState().nodeRole).toBe(NodeRole.Primary);
+    expect(group.a.node.getNodeState().nodeRole).toBe(NodeRole.PRIMARY);
     expect(group.a.node.getNodeState().lastUpdated).toBeNull();
     await group.b.node.leaveGroup();
-    expect(group.b.node.getNodeState().nodeRole).toBe(NodeRole.NotInGroup);
+    expect(group.b.node.getNodeState().nodeRole).toBe(NodeRole.NOT_IN_GROUP);
     expect(group.b.node.getNodeState().lastUpdated).toBeNull();
   });
 });

@@ -24,10 +24,10 @@ describe('rule 1: freshness by sequence progress on the monotonic clock', () => 
     await group.formGroup();
     group.cutDirectPath();
     await group.clock.advance(ABSENCE_MS * 4);
-    expect(group.b.node.getNodeState().nodeRole).toBe(NodeRole.Secondary);
-    expect(group.b.node.getNodeState().heartbeatMethod).toBe(HeartbeatMethod.Dns);
+    expect(group.b.node.getNodeState().nodeRole).toBe(NodeRole.SECONDARY);
+    expect(group.b.node.getNodeState().heartbeatMethod).toBe(HeartbeatMethod.DNS);
     expect(group.a.node.isActingPrimary()).toBe(true);
-    expect(eventsOf(group.b.events, EventId.TakeoverStarted)).toHaveLength(0);
+    expect(eventsOf(group.b.events, EventId.TAKEOVER_STARTED)).toHaveLength(0);
   });
 
   it('keeps the Secondary watching while only the direct path delivers heartbeats', async () => {
@@ -37,8 +37,8 @@ describe('rule 1: freshness by sequence progress on the monotonic clock', () => 
     group.dns.setReachable(false);
     await group.clock.advance(ABSENCE_MS * 4);
     expect(group.a.node.isActingPrimary()).toBe(true);
-    expect(group.b.node.getNodeState().heartbeatMethod).toBe(HeartbeatMethod.Direct);
-    expect(eventsOf(group.b.events, EventId.TakeoverStarted)).toHaveLength(0);
+    expect(group.b.node.getNodeState().heartbeatMethod).toBe(HeartbeatMethod.DIRECT);
+    expect(eventsOf(group.b.events, EventId.TAKEOVER_STARTED)).toHaveLength(0);
   });
 
   it('declares absence only after a whole failover period without progress, and then takes over', async () => {
@@ -51,7 +51,7 @@ describe('rule 1: freshness by sequence progress on the monotonic clock', () => 
     expect(tookMs).toBeGreaterThanOrEqual(ABSENCE_MS - 1_000);
     expect(tookMs).toBeLessThanOrEqual(ABSENCE_MS + CHECK_MS + 50);
     expect(group.clock.monotonicNow()).toBeGreaterThan(crashedAt);
-    expect(eventsOf(group.b.events, EventId.PrimarySuspected).length).toBeGreaterThan(0);
+    expect(eventsOf(group.b.events, EventId.PRIMARY_SUSPECTED).length).toBeGreaterThan(0);
     expect(group.dns.records().address).toBe(group.b.address);
   });
 
@@ -85,9 +85,9 @@ describe('rule 2: takeover is a compare-and-swap', () => {
       const current = parseHeartbeatRecord(group.dns.records().txt!)!;
       group.dns.inner.apply(fqdn, {}, { txt: formatHeartbeatRecord({ ...current, seq: current.seq + 1 }) }, { ttl: 30 });
     };
-    await group.clock.advanceUntil(() => eventsOf(group.b.events, EventId.TakeoverAbandoned).length > 0, ABSENCE_MS * 3);
-    expect(eventsOf(group.b.events, EventId.TakeoverAbandoned)[0]!.reason).toBe('lost the race');
-    expect(group.b.node.getNodeState().nodeRole).toBe(NodeRole.Secondary);
+    await group.clock.advanceUntil(() => eventsOf(group.b.events, EventId.TAKEOVER_ABANDONED).length > 0, ABSENCE_MS * 3);
+    expect(eventsOf(group.b.events, EventId.TAKEOVER_ABANDONED)[0]!.reason).toBe('lost the race');
+    expect(group.b.node.getNodeState().nodeRole).toBe(NodeRole.SECONDARY);
     expect(group.dns.records().address).toBe(group.a.address);
     expect(roleChanges(group.b.events)).not.toContain('secondary>primary');
   });
@@ -115,9 +115,9 @@ describe('rule 3: the Primary holds a lease from the send time of its last confi
     expect(tookMs).toBeLessThanOrEqual(LEASE_MS);
     await group.clock.advance(10);
     const state = group.a.node.getNodeState();
-    expect(state.nodeRole).toBe(NodeRole.Secondary);
-    expect(state.nodeDnsConnectionState).toBe(NodeDnsConnectionState.Disconnected);
-    expect(eventsOf(group.a.events, EventId.LeaseLost).map((event) => event.reason)).toContain('lease expired');
+    expect(state.nodeRole).toBe(NodeRole.SECONDARY);
+    expect(state.nodeDnsConnectionState).toBe(NodeDnsConnectionState.DISCONNECTED);
+    expect(eventsOf(group.a.events, EventId.LEASE_LOST).map((event) => event.reason)).toContain('lease expired');
     // The Secondary, isolated too, never took over: it cannot reach DNS.
     expect(group.clock.monotonicNow() - isolatedAt).toBeLessThan(ABSENCE_MS);
     expect(group.b.node.isActingPrimary()).toBe(false);
@@ -145,9 +145,9 @@ describe('rule 4: fencing', () => {
     await group.formGroup();
     const current = parseHeartbeatRecord(group.dns.records().txt!)!;
     group.dns.inner.apply(FQDN, {}, { address: group.b.address, txt: formatHeartbeatRecord({ holder: 'b', epoch: current.epoch + 1, seq: 0, sentAt: current.sentAt }) }, { ttl: 30 });
-    await group.clock.advanceUntil(() => group.a.node.getNodeState().nodeRole === NodeRole.Secondary, 1_100, 1);
+    await group.clock.advanceUntil(() => group.a.node.getNodeState().nodeRole === NodeRole.SECONDARY, 1_100, 1);
     expect(group.a.node.isActingPrimary()).toBe(false);
-    expect(eventsOf(group.a.events, EventId.LeaseLost)[0]!.reason).toBe('own heartbeat write lost the race');
+    expect(eventsOf(group.a.events, EventId.LEASE_LOST)[0]!.reason).toBe('own heartbeat write lost the race');
   });
 
   it('steps down when the peer answers with a higher epoch', async () => {
@@ -162,7 +162,7 @@ describe('rule 4: fencing', () => {
       at: { monotonic: group.clock.monotonicNow(), wall: group.clock.wallNow() },
     });
     await group.clock.advanceUntil(() => !group.a.node.isActingPrimary(), 1_100, 1);
-    expect(eventsOf(group.a.events, EventId.LeaseLost)[0]!.reason).toBe('fenced by a newer epoch');
+    expect(eventsOf(group.a.events, EventId.LEASE_LOST)[0]!.reason).toBe('fenced by a newer epoch');
   });
 });
 
@@ -177,7 +177,7 @@ describe('rule 5: no automatic failback', () => {
     // It never even tried to re-assert itself: the records name b.
     const aStates = group.transitions.filter((event) => event.actorRef === group.a.node.actor).map((event) => JSON.stringify((event as { snapshot?: unknown }).snapshot));
     expect(aStates.some((state) => state.includes('"value":"reclaiming"'))).toBe(false);
-    expect(group.a.node.getNodeState().nodeRole).toBe(NodeRole.Secondary);
+    expect(group.a.node.getNodeState().nodeRole).toBe(NodeRole.SECONDARY);
     expect(group.a.node.isActingPrimary()).toBe(false);
     expect(group.b.node.isActingPrimary()).toBe(true);
     expect(roleChanges(group.a.events).at(-1)).toBe('-' + '>secondary');
@@ -204,8 +204,8 @@ describe('rule 6: manual failover from either side', () => {
     await group.clock.advanceUntil(() => group.b.node.isActingPrimary(), ABSENCE_MS, 1);
     await done;
     expect(group.clock.monotonicNow() - startedAt).toBeLessThan(CHECK_MS);
-    expect(group.a.node.getNodeState().nodeRole).toBe(NodeRole.Secondary);
-    expect(eventsOf(group.b.events, EventId.TakeoverStarted)[0]!.mode).toBe('handover');
+    expect(group.a.node.getNodeState().nodeRole).toBe(NodeRole.SECONDARY);
+    expect(eventsOf(group.b.events, EventId.TAKEOVER_STARTED)[0]!.mode).toBe('handover');
   });
 
   it('takes over from the Secondary after asking the Primary to step down', async () => {
@@ -215,7 +215,7 @@ describe('rule 6: manual failover from either side', () => {
     await group.clock.advanceUntil(() => group.b.node.isActingPrimary(), ABSENCE_MS, 1);
     await done;
     expect(group.a.node.isActingPrimary()).toBe(false);
-    expect(eventsOf(group.a.events, EventId.LeaseLost)[0]!.reason).toBe('manual failover requested by the secondary');
+    expect(eventsOf(group.a.events, EventId.LEASE_LOST)[0]!.reason).toBe('manual failover requested by the secondary');
   });
 
   it('forces a takeover when the Primary cannot be asked, acting once the old lease has certainly ended, well within a failover period', async () => {
@@ -237,7 +237,7 @@ describe('rule 6: manual failover from either side', () => {
     expect(group.clock.monotonicNow() - startedAt).toBeLessThan(ABSENCE_MS);
     expect(group.clock.monotonicNow() - startedAt).toBeGreaterThanOrEqual(lastProgress.timers.leaseBoundMs - 1_000);
     expect(group.a.node.isActingPrimary()).toBe(false);
-    expect(eventsOf(group.b.events, EventId.TakeoverStarted)[0]!.mode).toBe('forced');
+    expect(eventsOf(group.b.events, EventId.TAKEOVER_STARTED)[0]!.mode).toBe('forced');
   });
 });
 
@@ -252,7 +252,7 @@ describe('rule 7: acting as Primary means a lease valid at the instant of the ca
     expect(ran).toBe(1);
     group.clock.jump(LEASE_MS + 1);
     // No timer has fired: the machine still says primary, but the lease check at call time refuses.
-    expect(group.a.node.getNodeState().nodeRole).toBe(NodeRole.Primary);
+    expect(group.a.node.getNodeState().nodeRole).toBe(NodeRole.PRIMARY);
     expect(group.a.node.getNodeState().actingPrimary).toBe(false);
     expect(group.a.node.isActingPrimary()).toBe(false);
     await expect(group.a.node.requirePrimary(() => (ran += 1))).rejects.toBeInstanceOf(NotActingPrimaryError);
@@ -270,7 +270,7 @@ describe('rule 7: acting as Primary means a lease valid at the instant of the ca
     group.clock.jump(LEASE_MS + 1);
     await group.clock.advance(1);
     expect(sent).toEqual([]);
-    expect(group.a.node.getNodeState().nodeRole).toBe(NodeRole.Secondary);
+    expect(group.a.node.getNodeState().nodeRole).toBe(NodeRole.SECONDARY);
     // The Secondary saw no stale progress, so its failover period still counts from before the pause.
     expect(group.b.node.actor!.getSnapshot().context.seen).toEqual(seenBefore);
   });

@@ -27,8 +27,8 @@ describe('subscriptions', () => {
     group = new TwoNodes();
     const first: NodeRoleChanged[] = [];
     const second: NodeRoleChanged[] = [];
-    group.b.node.subscribe(EventId.NodeRoleChanged, (event) => void first.push(event));
-    group.b.node.subscribe(EventId.NodeRoleChanged, (event) => void second.push(event));
+    group.b.node.subscribe(EventId.NODE_ROLE_CHANGED, (event) => void first.push(event));
+    group.b.node.subscribe(EventId.NODE_ROLE_CHANGED, (event) => void second.push(event));
     await group.formGroup();
     const failover = group.b.node.failover();
     await group.clock.advanceUntil(() => group.b.node.isActingPrimary(), 5_000);
@@ -37,7 +37,7 @@ describe('subscriptions', () => {
     await group.clock.advanceUntil(() => group.a.node.isActingPrimary(), 5_000);
     await handback;
     await settle();
-    expect(first.map((event) => event.new)).toEqual([NodeRole.NotInGroup, NodeRole.Secondary, NodeRole.Primary, NodeRole.Secondary]);
+    expect(first.map((event) => event.new)).toEqual([NodeRole.NOT_IN_GROUP, NodeRole.SECONDARY, NodeRole.PRIMARY, NodeRole.SECONDARY]);
     expect(second).toEqual(first);
     expectTruthfulChain(first, group.b.node.getNodeState().nodeRole);
     expect(first[2]).toMatchObject({ reason: 'manual failover', epoch: 2 });
@@ -46,13 +46,13 @@ describe('subscriptions', () => {
   it('keeps delivering to the others when a callback throws', async () => {
     group = new TwoNodes();
     const seen: string[] = [];
-    group.a.node.subscribe(EventId.NodeRoleChanged, () => {
+    group.a.node.subscribe(EventId.NODE_ROLE_CHANGED, () => {
       throw new Error('workflow bug');
     });
-    group.a.node.subscribe(EventId.NodeRoleChanged, (event) => void seen.push(event.new));
+    group.a.node.subscribe(EventId.NODE_ROLE_CHANGED, (event) => void seen.push(event.new));
     await group.formGroup();
     await settle();
-    expect(seen).toEqual([NodeRole.NotInGroup, NodeRole.Primary]);
+    expect(seen).toEqual([NodeRole.NOT_IN_GROUP, NodeRole.PRIMARY]);
   });
 
   it('lets a slow async callback delay neither the machine nor other subscribers, and keeps its own events in order', async () => {
@@ -60,23 +60,23 @@ describe('subscriptions', () => {
     const releases: Array<() => void> = [];
     const slow: string[] = [];
     const fast: string[] = [];
-    group.a.node.subscribe(EventId.NodeRoleChanged, async (event) => {
+    group.a.node.subscribe(EventId.NODE_ROLE_CHANGED, async (event) => {
       await new Promise<void>((resolve) => releases.push(resolve));
       slow.push(event.new);
     });
-    group.a.node.subscribe(EventId.NodeRoleChanged, (event) => void fast.push(event.new));
+    group.a.node.subscribe(EventId.NODE_ROLE_CHANGED, (event) => void fast.push(event.new));
     await group.formGroup();
     await settle();
     // The machine went on to primary and the fast subscriber heard both events while the slow one holds its first.
-    expect(group.a.node.getNodeState().nodeRole).toBe(NodeRole.Primary);
-    expect(fast).toEqual([NodeRole.NotInGroup, NodeRole.Primary]);
+    expect(group.a.node.getNodeState().nodeRole).toBe(NodeRole.PRIMARY);
+    expect(fast).toEqual([NodeRole.NOT_IN_GROUP, NodeRole.PRIMARY]);
     expect(slow).toEqual([]);
     releases.shift()!();
     await settle();
-    expect(slow).toEqual([NodeRole.NotInGroup]);
+    expect(slow).toEqual([NodeRole.NOT_IN_GROUP]);
     releases.shift()!();
     await settle();
-    expect(slow).toEqual([NodeRole.NotInGroup, NodeRole.Primary]);
+    expect(slow).toEqual([NodeRole.NOT_IN_GROUP, NodeRole.PRIMARY]);
   });
 
   it('refuses an unknown event id with a TypeError that lists the valid ids', () => {
@@ -89,13 +89,13 @@ describe('subscriptions', () => {
   it('stops delivering after unsubscribe', async () => {
     group = new TwoNodes();
     const seen: string[] = [];
-    const unsubscribe = group.a.node.subscribe(EventId.NodeRoleChanged, (event) => void seen.push(event.new));
+    const unsubscribe = group.a.node.subscribe(EventId.NODE_ROLE_CHANGED, (event) => void seen.push(event.new));
     await group.a.node.start();
     await settle();
     unsubscribe();
     await group.a.node.createGroup();
     await settle();
-    expect(seen).toEqual([NodeRole.NotInGroup]);
+    expect(seen).toEqual([NodeRole.NOT_IN_GROUP]);
   });
 });
 
@@ -109,13 +109,13 @@ describe('the module-level API on the default node', () => {
   it('serves getNodeState, subscribe (also made before the node exists) and the Primary guard', async () => {
     group = new TwoNodes();
     const early: NodeRoleChanged[] = [];
-    const unsubscribe = subscribe(EventId.NodeRoleChanged, (event) => void early.push(event));
+    const unsubscribe = subscribe(EventId.NODE_ROLE_CHANGED, (event) => void early.push(event));
     setDefaultNode(group.a.node);
     await group.formGroup();
     await settle();
-    expect(getNodeState().nodeRole).toBe(NodeRole.Primary);
+    expect(getNodeState().nodeRole).toBe(NodeRole.PRIMARY);
     expect(getNodeState().actingPrimary).toBe(true);
-    expect(early.map((event) => event.new)).toEqual([NodeRole.NotInGroup, NodeRole.Primary]);
+    expect(early.map((event) => event.new)).toEqual([NodeRole.NOT_IN_GROUP, NodeRole.PRIMARY]);
     expect(await requirePrimary(({ epoch }) => epoch)).toBe(1);
     setDefaultNode(group.b.node);
     await expect(requirePrimary(() => 1)).rejects.toBeInstanceOf(NotActingPrimaryError);

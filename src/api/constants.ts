@@ -7,12 +7,12 @@
  * A node's role in its availability group.
  *
  * @example
- * if (getNodeState().nodeRole === NodeRole.Primary) { ... }
+ * if (getNodeState().nodeRole === NodeRole.PRIMARY) { ... }
  */
 export const NodeRole = {
-  Primary: 'primary',
-  Secondary: 'secondary',
-  NotInGroup: 'not_in_group',
+  PRIMARY: 'primary',
+  SECONDARY: 'secondary',
+  NOT_IN_GROUP: 'not_in_group',
 } as const;
 export type NodeRole = (typeof NodeRole)[keyof typeof NodeRole];
 
@@ -21,16 +21,16 @@ export type NodeRole = (typeof NodeRole)[keyof typeof NodeRole];
  * group's records are gone from DNS.
  */
 export const NodeDnsConnectionState = {
-  Connected: 'connected',
-  Disconnected: 'disconnected',
-  NotApplicable: 'not_applicable',
+  CONNECTED: 'connected',
+  DISCONNECTED: 'disconnected',
+  NOT_APPLICABLE: 'not_applicable',
 } as const;
 export type NodeDnsConnectionState = (typeof NodeDnsConnectionState)[keyof typeof NodeDnsConnectionState];
 
 /** How the newest heartbeat reached this node: straight from the peer, or read from the group's TXT record. */
 export const HeartbeatMethod = {
-  Direct: 'direct',
-  Dns: 'dns',
+  DIRECT: 'direct',
+  DNS: 'dns',
 } as const;
 export type HeartbeatMethod = (typeof HeartbeatMethod)[keyof typeof HeartbeatMethod];
 
@@ -45,12 +45,12 @@ export type HeartbeatMethod = (typeof HeartbeatMethod)[keyof typeof HeartbeatMet
  * - `LEASE_LOST`: this Primary stopped acting as Primary: lease ran out, or it was fenced ({@link LeaseLost}).
  */
 export const EventId = {
-  NodeRoleChanged: 'NODE_ROLE_CHANGED',
-  DnsConnectionStateChanged: 'DNS_CONNECTION_STATE_CHANGED',
-  PrimarySuspected: 'PRIMARY_SUSPECTED',
-  TakeoverStarted: 'TAKEOVER_STARTED',
-  TakeoverAbandoned: 'TAKEOVER_ABANDONED',
-  LeaseLost: 'LEASE_LOST',
+  NODE_ROLE_CHANGED: 'NODE_ROLE_CHANGED',
+  DNS_CONNECTION_STATE_CHANGED: 'DNS_CONNECTION_STATE_CHANGED',
+  PRIMARY_SUSPECTED: 'PRIMARY_SUSPECTED',
+  TAKEOVER_STARTED: 'TAKEOVER_STARTED',
+  TAKEOVER_ABANDONED: 'TAKEOVER_ABANDONED',
+  LEASE_LOST: 'LEASE_LOST',
 } as const;
 export type EventId = (typeof EventId)[keyof typeof EventId];
 

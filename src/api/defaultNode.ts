@@ -57,7 +57,7 @@ export function getNodeState(): NodeState {
  * valid ids when `eventId` is unknown.
  *
  * @example
- * subscribe(EventId.NodeRoleChanged, ({ previous, new: role }) => console.log(previous, '->', role));
+ * subscribe(EventId.NODE_ROLE_CHANGED, ({ previous, new: role }) => console.log(previous, '->', role));
  */
 export function subscribe<E extends EventId>(eventId: E, callback: Subscriber<E>): () => void {
   assertEventId(eventId);

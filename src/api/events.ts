@@ -5,7 +5,7 @@ import type { EventId, NodeDnsConnectionState, NodeRole } from './constants.js';
  * as in the product. `at` is the wall-clock time of the change (ISO-8601 UTC), for display only.
  */
 export interface NodeRoleChanged {
-  readonly eventId: typeof EventId.NodeRoleChanged;
+  readonly eventId: typeof EventId.NODE_ROLE_CHANGED;
   readonly previous: NodeRole | null;
   readonly new: NodeRole;
   /** The epoch the node knows at the change: the number of the Primary it serves or is. */
@@ -17,7 +17,7 @@ export interface NodeRoleChanged {
 
 /** Handed to `DNS_CONNECTION_STATE_CHANGED` subscribers. */
 export interface DnsConnectionStateChanged {
-  readonly eventId: typeof EventId.DnsConnectionStateChanged;
+  readonly eventId: typeof EventId.DNS_CONNECTION_STATE_CHANGED;
   readonly previous: NodeDnsConnectionState;
   readonly new: NodeDnsConnectionState;
   readonly reason: string;
@@ -26,7 +26,7 @@ export interface DnsConnectionStateChanged {
 
 /** Handed to `PRIMARY_SUSPECTED` subscribers: a standby check saw no new heartbeat by either path. */
 export interface PrimarySuspected {
-  readonly eventId: typeof EventId.PrimarySuspected;
+  readonly eventId: typeof EventId.PRIMARY_SUSPECTED;
   /** Milliseconds, on this node's monotonic clock, since the newest heartbeat was first seen. */
   readonly silentForMs: number;
   /** Milliseconds of silence after which the Secondary takes over (`allowed_absence_interval`). */
@@ -37,7 +37,7 @@ export interface PrimarySuspected {
 
 /** Handed to `TAKEOVER_STARTED` subscribers, just before the compare-and-swap update is sent. */
 export interface TakeoverStarted {
-  readonly eventId: typeof EventId.TakeoverStarted;
+  readonly eventId: typeof EventId.TAKEOVER_STARTED;
   /** `absence` (the Primary fell silent), `handover` (the Primary stepped down for us), `forced` (manual). */
   readonly mode: TakeoverMode;
   /** The epoch this node will hold if the takeover succeeds. */
@@ -47,7 +47,7 @@ export interface TakeoverStarted {
 
 /** Handed to `TAKEOVER_ABANDONED` subscribers: the node stays Secondary. */
 export interface TakeoverAbandoned {
-  readonly eventId: typeof EventId.TakeoverAbandoned;
+  readonly eventId: typeof EventId.TAKEOVER_ABANDONED;
   /** `lost the race` (the records changed under us) or `dns unreachable`. */
   readonly reason: string;
   readonly epoch: number;
@@ -56,7 +56,7 @@ export interface TakeoverAbandoned {
 
 /** Handed to `LEASE_LOST` subscribers: this node stopped acting as Primary. */
 export interface LeaseLost {
-  readonly eventId: typeof EventId.LeaseLost;
+  readonly eventId: typeof EventId.LEASE_LOST;
   /** `lease expired`, `fenced by a newer epoch`, `own heartbeat write lost the race`, `manual failover`. */
   readonly reason: string;
   readonly epoch: number;

@@ -151,16 +151,16 @@ export async function runInMemoryDemo(timers: { heartbeat: number; check: number
 }
 
 function watch(node: AvailabilityNode, timeline: Timeline): void {
-  node.subscribe(EventId.NodeRoleChanged, (event) =>
+  node.subscribe(EventId.NODE_ROLE_CHANGED, (event) =>
     timeline.add(node.nodeId, `subscriber told: NODE_ROLE_CHANGED ${event.previous ?? '(none)'} -> ${event.new} (epoch ${event.epoch}, ${event.reason})`),
   );
-  node.subscribe(EventId.PrimarySuspected, (event) =>
+  node.subscribe(EventId.PRIMARY_SUSPECTED, (event) =>
     timeline.add(node.nodeId, `primary suspected: silent for ${event.silentForMs.toFixed(0)} ms of ${event.absenceLimitMs} ms`),
   );
-  node.subscribe(EventId.TakeoverStarted, (event) => timeline.add(node.nodeId, `takeover started (${event.mode}) for epoch ${event.epoch}`));
-  node.subscribe(EventId.TakeoverAbandoned, (event) => timeline.add(node.nodeId, `takeover abandoned: ${event.reason}`));
-  node.subscribe(EventId.LeaseLost, (event) => timeline.add(node.nodeId, `lease lost: ${event.reason}`));
-  node.subscribe(EventId.DnsConnectionStateChanged, (event) => timeline.add(node.nodeId, `DNS connection ${event.previous} -> ${event.new}`));
+  node.subscribe(EventId.TAKEOVER_STARTED, (event) => timeline.add(node.nodeId, `takeover started (${event.mode}) for epoch ${event.epoch}`));
+  node.subscribe(EventId.TAKEOVER_ABANDONED, (event) => timeline.add(node.nodeId, `takeover abandoned: ${event.reason}`));
+  node.subscribe(EventId.LEASE_LOST, (event) => timeline.add(node.nodeId, `lease lost: ${event.reason}`));
+  node.subscribe(EventId.DNS_CONNECTION_STATE_CHANGED, (event) => timeline.add(node.nodeId, `DNS connection ${event.previous} -> ${event.new}`));
 }
 
 function describeRecords(records: { address: string | null; txt: string | null }): string {

@@ -190,7 +190,7 @@ async function runNode(file: string, input: Record<string, unknown>, flags: { cr
 async function formGroup(running: NetworkedNode, flags: { createGroup: boolean; join: boolean; joinTimeoutMs: number }, logger: Logger): Promise<void> {
   const { node } = running;
   if (!flags.createGroup && !flags.join) return;
-  if (node.getNodeState().nodeRole !== NodeRole.NotInGroup) {
+  if (node.getNodeState().nodeRole !== NodeRole.NOT_IN_GROUP) {
     logger.info({ createGroup: flags.createGroup, join: flags.join }, 'already in a group (membership persisted in data_dir): flag ignored');
     return;
   }
@@ -210,7 +210,7 @@ async function formGroup(running: NetworkedNode, flags: { createGroup: boolean; 
         await joinThroughDns(node, locate, groupFqdn, externalScheme);
         return true;
       } catch (error) {
-        if (node.getNodeState().nodeRole !== NodeRole.NotInGroup) throw error;
+        if (node.getNodeState().nodeRole !== NodeRole.NOT_IN_GROUP) throw error;
         lastError = error;
         return false;
       }

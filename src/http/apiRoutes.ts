@@ -88,14 +88,14 @@ export const apiRoutes: FastifyPluginAsync<ApiRoutesOptions> = async (app, optio
 
   // This project's: leave the group (a Primary dissolves it); the other member is told if it can be reached.
   app.delete('/group', async () => {
-    if (node.getNodeState().nodeRole === NodeRole.NotInGroup) throw new ApiError(409, 'Conflict', 'This node is not in an availability group.');
+    if (node.getNodeState().nodeRole === NodeRole.NOT_IN_GROUP) throw new ApiError(409, 'Conflict', 'This node is not in an availability group.');
     return leaveBody(ApiMessage.Left, await node.leaveGroup());
   });
 
   app.put('/group', withBody, async (request) => {
     const changes = settingsChangesFrom(request.body, node.settings);
     const state = node.getNodeState();
-    if (state.nodeRole === NodeRole.NotInGroup) throw new ApiError(409, 'Conflict', 'This node is not in an availability group.');
+    if (state.nodeRole === NodeRole.NOT_IN_GROUP) throw new ApiError(409, 'Conflict', 'This node is not in an availability group.');
     if (!state.actingPrimary) throw new ApiError(409, 'Conflict', 'Group settings can only be changed on the acting Primary.', { node_role: state.nodeRole });
     const update = await node.updateSettings(changes);
     return { message: ApiMessage.ConfigurationUpdated, secondary: update.secondary, ...(update.reason === undefined ? {} : { reason: update.reason }) };
@@ -133,5 +133,5 @@ function leaveBody(message: string, result: LeaveResult): Record<string, unknown
 }
 
 function requireNotInGroup(node: AvailabilityNode, what: string): void {
-  if (node.getNodeState().nodeRole !== NodeRole.NotInGroup) throw new ApiError(409, 'Conflict', `This node is already in an availability group; it cannot ${what}.`);
+  if (node.getNodeState().nodeRole !== NodeRole.NOT_IN_GROUP) throw new ApiError(409, 'Conflict', `This node is already in an availability group; it cannot ${what}.`);
 }

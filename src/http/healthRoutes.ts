@@ -24,7 +24,7 @@ export const healthRoutes: FastifyPluginAsync<{ node: AvailabilityNode }> = asyn
     return reply.code(healthy ? 200 : 503).send(answer(healthy));
   });
   app.get('/health/secondary', async (_request, reply) => {
-    const healthy = node.actor !== null && !node.isActingPrimary() && node.getNodeState().nodeRole === NodeRole.Secondary;
+    const healthy = node.actor !== null && !node.isActingPrimary() && node.getNodeState().nodeRole === NodeRole.SECONDARY;
     return reply.code(healthy ? 200 : 503).send(answer(healthy));
   });
 };

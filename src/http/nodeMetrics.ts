@@ -12,7 +12,7 @@ export interface NodeMetricsOptions {
   readonly now?: () => number;
 }
 
-const ROLES = [NodeRole.Primary, NodeRole.Secondary, NodeRole.NotInGroup] as const;
+const ROLES = [NodeRole.PRIMARY, NodeRole.SECONDARY, NodeRole.NOT_IN_GROUP] as const;
 
 /**
  * A node's Prometheus metrics in their own registry (several nodes can share a process): role, epoch, acting as
@@ -37,9 +37,9 @@ export class NodeMetrics {
   constructor(node: AvailabilityNode, options: NodeMetricsOptions = {}) {
     this.#node = node;
     this.#options = options;
-    node.subscribe(EventId.NodeRoleChanged, (change) => {
+    node.subscribe(EventId.NODE_ROLE_CHANGED, (change) => {
       this.#roleChanges.set(change.new, (this.#roleChanges.get(change.new) ?? 0) + 1);
-      if (change.previous === NodeRole.Secondary && change.new === NodeRole.Primary) this.#failovers += 1;
+      if (change.previous === NodeRole.SECONDARY && change.new === NodeRole.PRIMARY) this.#failovers += 1;
     });
   }
 
@@ -93,7 +93,7 @@ export class NodeMetrics {
       registers,
       collect() {
         const ctx = context();
-        const since = ctx === null ? null : ctx.role === NodeRole.Primary ? ctx.lastConfirmedSentAt : ctx.lastProgressAt;
+        const since = ctx === null ? null : ctx.role === NodeRole.PRIMARY ? ctx.lastConfirmedSentAt : ctx.lastProgressAt;
         this.set(since === null ? Number.NaN : (now() - since) / 1000);
       },
     });
@@ -103,7 +103,7 @@ export class NodeMetrics {
       registers,
       collect() {
         const ctx = context();
-        this.set(ctx?.role === NodeRole.Primary && ctx.leaseExpiresAt !== null ? Math.max(0, (ctx.leaseExpiresAt - now()) / 1000) : 0);
+        this.set(ctx?.role === NodeRole.PRIMARY && ctx.leaseExpiresAt !== null ? Math.max(0, (ctx.leaseExpiresAt - now()) / 1000) : 0);
       },
     });
     if (this.#options.peerRefusals !== undefined) {

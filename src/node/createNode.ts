@@ -179,7 +179,7 @@ export interface AvailabilityNode {
  * const node = createNode({ node_id: 'a', external_ipv4_address: '127.0.0.2', group_fqdn: 'app.example.test' }, inMemoryPorts());
  * await node.start();
  * await node.createGroup();
- * node.subscribe(EventId.NodeRoleChanged, (change) => console.log(change.previous, '->', change.new));
+ * node.subscribe(EventId.NODE_ROLE_CHANGED, (change) => console.log(change.previous, '->', change.new));
  */
 export function createNode(settings: SettingsInput | Settings, ports: NodePorts = {}): AvailabilityNode {
   const loaded = isSettings(settings) ? settings : loadSettings(settings);
@@ -357,10 +357,10 @@ class Node implements AvailabilityNode {
     const { context } = snapshot;
     const now = this.#clock.monotonicNow();
     const acting = leaseIsValidAt(context, now);
-    const nodeRole = context.role ?? (context.inGroup ? NodeRole.Secondary : NodeRole.NotInGroup);
+    const nodeRole = context.role ?? (context.inGroup ? NodeRole.SECONDARY : NodeRole.NOT_IN_GROUP);
     // The product's last_updated: the Secondary's last standby check "if applicable", so none on a Primary (which may
     // have checked as a Secondary before) or outside a group.
-    const lastChecked = nodeRole === NodeRole.Secondary ? context.lastCheckedAtWall : null;
+    const lastChecked = nodeRole === NodeRole.SECONDARY ? context.lastCheckedAtWall : null;
     return {
       nodeRole,
       nodeDnsConnectionState: context.dnsConnection,
@@ -370,7 +370,7 @@ class Node implements AvailabilityNode {
       nodeId: context.nodeId,
       epoch: context.epoch,
       actingPrimary: acting,
-      leaseRemainingMs: context.role === NodeRole.Primary && context.leaseExpiresAt !== null ? Math.max(0, context.leaseExpiresAt - now) : null,
+      leaseRemainingMs: context.role === NodeRole.PRIMARY && context.leaseExpiresAt !== null ? Math.max(0, context.leaseExpiresAt - now) : null,
       state: stateLabel(snapshot.value),
       members: this.members(),
     };
@@ -387,7 +387,7 @@ class Node implements AvailabilityNode {
   async requirePrimary<T>(work: PrimaryWork<T>): Promise<T> {
     if (!this.isActingPrimary()) throw new NotActingPrimaryError(this.getNodeState().nodeRole);
     const controller = new AbortController();
-    const unsubscribe = this.subscribe(EventId.LeaseLost, () => controller.abort(new NotActingPrimaryError(NodeRole.Secondary)));
+    const unsubscribe = this.subscribe(EventId.LEASE_LOST, () => controller.abort(new NotActingPrimaryError(NodeRole.SECONDARY)));
     try {
       return await work({ signal: controller.signal, epoch: this.#snapshot().context.epoch });
     } finally {
@@ -450,7 +450,7 @@ class Node implements AvailabilityNode {
     const { context } = snapshot;
     if (snapshot.matches('notInGroup')) throw new MembershipError('This node is not in a group.');
     const peer = this.#peerMember;
-    const message: LeaveMessage = { type: 'leave', group: this.#settings.groupFqdn ?? '', from: this.nodeId, role: context.role === NodeRole.Primary ? 'primary' : 'secondary' };
+    const message: LeaveMessage = { type: 'leave', group: this.#settings.groupFqdn ?? '', from: this.nodeId, role: context.role === NodeRole.PRIMARY ? 'primary' : 'secondary' };
     this.#send({ type: 'LEAVE_GROUP', at: stampOf(this.#clock) });
     await this.#settle((s) => s.matches('notInGroup'));
     this.#peerMember = null;
@@ -463,7 +463,7 @@ class Node implements AvailabilityNode {
     const { context } = this.#snapshot();
     if (!context.inGroup) throw new MembershipError('This node is not in a group.');
     if (nodeId === this.nodeId) throw new MembershipError('A node cannot remove itself from its group: leave the group instead (a Primary that leaves dissolves it).');
-    if (context.role !== NodeRole.Primary || !this.isActingPrimary()) throw new MembershipError('Members are removed on the acting Primary; this node is not it.');
+    if (context.role !== NodeRole.PRIMARY || !this.isActingPrimary()) throw new MembershipError('Members are removed on the acting Primary; this node is not it.');
     const peer = this.#peerMember;
     if (peer === null || peer.nodeId !== nodeId) {
       throw new NoSuchMemberError(nodeId, `The group has no member ${nodeId} (${peer === null ? 'it has no Secondary' : `its Secondary is ${peer.nodeId}`}).`);
@@ -481,7 +481,7 @@ class Node implements AvailabilityNode {
     if (this.#failoverRunning) throw new FailoverError('refused', 'in_progress', 'Manual failover refused: one asked on this node is still running.', this.isActingPrimary());
     this.#failoverRunning = true;
     try {
-      const wasPrimary = before.context.role === NodeRole.Primary;
+      const wasPrimary = before.context.role === NodeRole.PRIMARY;
       this.#send({ type: 'FAILOVER_REQUESTED', at: stampOf(this.#clock) });
       // The machine settles every request: completed only once the new Primary acts (rule 6).
       const settled = await this.#settle((s) => !s.context.failoverPending);
@@ -503,7 +503,7 @@ class Node implements AvailabilityNode {
     const context = this.#snapshot().context;
     const groupChanged = context.inGroup && groupSettingsFingerprint(next.record) !== groupSettingsFingerprint(current.record);
     if (groupChanged) {
-      if (context.role !== NodeRole.Primary) throw new MembershipError('Group settings are changed on the Primary; this node is not the Primary.');
+      if (context.role !== NodeRole.PRIMARY) throw new MembershipError('Group settings are changed on the Primary; this node is not the Primary.');
       const issues = groupChangeIssues(current, next);
       if (issues.length > 0) throw new SettingsError(issues);
     }
@@ -568,7 +568,7 @@ class Node implements AvailabilityNode {
     const context = this.#actor?.getSnapshot().context;
     if (context === undefined || !context.inGroup) return { primary: null, secondary: null };
     const self = this.#selfMember();
-    return context.role === NodeRole.Primary ? { primary: self, secondary: this.#peerMember } : { primary: this.#peerMember, secondary: self };
+    return context.role === NodeRole.PRIMARY ? { primary: self, secondary: this.#peerMember } : { primary: this.#peerMember, secondary: self };
   }
 
   /**
@@ -605,7 +605,7 @@ class Node implements AvailabilityNode {
     const peer = this.#peerMember;
     if (!context.inGroup) return { accepted: false, reason: 'this node is not in a group' };
     if (peer === null || peer.nodeId !== message.from) return { accepted: false, reason: `${message.from} is not a member of this node's group` };
-    if (context.role !== NodeRole.Primary && message.role === 'primary') {
+    if (context.role !== NodeRole.PRIMARY && message.role === 'primary') {
       this.#send({ type: 'LEAVE_GROUP', at: stampOf(this.#clock) });
       await this.#settle((s) => s.matches('notInGroup'));
       this.#peerMember = null;
@@ -637,7 +637,7 @@ class Node implements AvailabilityNode {
   async #acceptGroupSettings(message: GroupSettingsMessage): Promise<GroupSettingsReply> {
     const { context } = this.#snapshot();
     if (!context.inGroup) return { accepted: false, reason: 'this node is not in a group' };
-    if (context.role === NodeRole.Primary) return { accepted: false, reason: 'this node is the Primary' };
+    if (context.role === NodeRole.PRIMARY) return { accepted: false, reason: 'this node is the Primary' };
     if (message.epoch < context.epoch) return { accepted: false, reason: `epoch ${message.epoch} is older than epoch ${context.epoch}, which this node knows` };
     let next: Settings;
     try {
@@ -693,7 +693,7 @@ class Node implements AvailabilityNode {
     if (last !== null && (last.inFlight || now - last.at < this.#settings.timers.absenceMs)) return;
     // Called from inside the heartbeat actor: it must never throw, or the heartbeat would count as failed.
     const context = this.#actor?.getSnapshot().context;
-    if (context === undefined || context.role !== NodeRole.Primary) return;
+    if (context === undefined || context.role !== NodeRole.PRIMARY) return;
     const repair = { at: now, inFlight: true };
     this.#settingsRepair = repair;
     this.#logger.info({ peer: this.#peerMember?.nodeId }, 'the Secondary runs other group settings; pushing the current ones');
@@ -792,7 +792,7 @@ class Node implements AvailabilityNode {
       to: stateLabel(snapshot.value),
       event: event.event.type,
       epoch: snapshot.context.epoch,
-      seq: snapshot.context.role === NodeRole.Primary ? snapshot.context.ownSeq : (snapshot.context.seen?.seq ?? null),
+      seq: snapshot.context.role === NodeRole.PRIMARY ? snapshot.context.ownSeq : (snapshot.context.seen?.seq ?? null),
     };
     if (top !== this.#lastTop) this.#logger.info({ from: this.#lastTop || null, ...details }, 'transition');
     else this.#logger.debug(details, 'transition');

@@ -65,12 +65,12 @@ function deferredRoleAnnouncements(): NodeMachine {
     if (context.role === role) return;
     enqueue.assign({ role });
     if (pending !== null) enqueue.emit(pending);
-    pending = { type: EventId.NodeRoleChanged, previous: context.role, new: role, epoch: context.epoch, reason: context.reason };
+    pending = { type: EventId.NODE_ROLE_CHANGED, previous: context.role, new: role, epoch: context.epoch, reason: context.reason };
   };
   return nodeMachine.provide({
     actions: {
       assumeRole: enqueueActions(({ context, enqueue }, params: { role: NodeRole }) => announceLate(context, enqueue, params.role)),
-      announceSteppingDown: enqueueActions(({ context, enqueue }) => announceLate(context, enqueue, NodeRole.Secondary)),
+      announceSteppingDown: enqueueActions(({ context, enqueue }) => announceLate(context, enqueue, NodeRole.SECONDARY)),
     },
   }) as NodeMachine;
 }

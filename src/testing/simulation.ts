@@ -227,7 +227,7 @@ class Simulation {
     const lease = this.#nodeTrace(host.id);
     const monotonic = host.monotonicNow();
     const acting = leaseIsValidAt(context, monotonic);
-    const expiresAt = context.role === NodeRole.Primary ? context.leaseExpiresAt : null;
+    const expiresAt = context.role === NodeRole.PRIMARY ? context.leaseExpiresAt : null;
     const leaseUntil = expiresAt === null ? null : now + (expiresAt - monotonic) / host.rate;
     if (expiresAt !== lease.expiresAt) {
       if (lease.ranOut !== null) this.#kernel.queue.cancel(lease.ranOut);

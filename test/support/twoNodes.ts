@@ -142,7 +142,7 @@ export class TwoNodes {
 
 /** The roles a node's NODE_ROLE_CHANGED events announced, in order. */
 export function roleChanges(events: readonly NodeEvent[]): string[] {
-  return events.flatMap((event) => (event.eventId === EventId.NodeRoleChanged ? [`${event.previous ?? '-'}>${event.new}`] : []));
+  return events.flatMap((event) => (event.eventId === EventId.NODE_ROLE_CHANGED ? [`${event.previous ?? '-'}>${event.new}`] : []));
 }
 
 /** The events of one id. */

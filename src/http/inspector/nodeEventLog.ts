@@ -105,7 +105,7 @@ export class NodeEventLog {
    */
   follow(node: AvailabilityNode): () => void {
     this.#attach(node.actor);
-    const unsubscribe = node.subscribe(EventId.NodeRoleChanged, () => this.#attach(node.actor));
+    const unsubscribe = node.subscribe(EventId.NODE_ROLE_CHANGED, () => this.#attach(node.actor));
     return () => {
       unsubscribe();
       this.#unfollow?.();
@@ -182,7 +182,7 @@ export class NodeEventLog {
       eventLabel: eventType === ATTACHED_EVENT ? eventType : eventLabel(this.#model, eventType),
       role: context.role,
       epoch: context.epoch,
-      seq: context.role === NodeRole.Primary ? context.ownSeq : (context.seen?.seq ?? null),
+      seq: context.role === NodeRole.PRIMARY ? context.ownSeq : (context.seen?.seq ?? null),
       dnsConnection: context.dnsConnection,
       monotonic,
     };

@@ -141,8 +141,8 @@ export class PropertyMonitor {
   subscribe(host: SimHost, node: AvailabilityNode): void {
     const announcements: Announcements = { incarnation: host.incarnation, plain: [], throwing: [] };
     this.#announcements.set(host.id, announcements);
-    node.subscribe(EventId.NodeRoleChanged, (event) => void announcements.plain.push(event));
-    node.subscribe(EventId.NodeRoleChanged, (event) => {
+    node.subscribe(EventId.NODE_ROLE_CHANGED, (event) => void announcements.plain.push(event));
+    node.subscribe(EventId.NODE_ROLE_CHANGED, (event) => {
       announcements.throwing.push(event);
       if (announcements.throwing.length % 2 === 0) throw new Error('a subscriber that throws');
     });
@@ -357,11 +357,11 @@ export class PropertyMonitor {
   /** Where `host` announces primary now: its state, and each subscriber whose last NODE_ROLE_CHANGED said so. */
   #announcesPrimary(host: SimHost): string[] {
     const sources: string[] = [];
-    if (host.node!.getNodeState().nodeRole === NodeRole.Primary) sources.push('getNodeState()');
+    if (host.node!.getNodeState().nodeRole === NodeRole.PRIMARY) sources.push('getNodeState()');
     const announcements = this.#announcements.get(host.id);
     if (announcements !== undefined && announcements.incarnation === host.incarnation) {
-      if (announcements.plain.at(-1)?.new === NodeRole.Primary) sources.push('plain subscriber');
-      if (announcements.throwing.at(-1)?.new === NodeRole.Primary) sources.push('throwing subscriber');
+      if (announcements.plain.at(-1)?.new === NodeRole.PRIMARY) sources.push('plain subscriber');
+      if (announcements.throwing.at(-1)?.new === NodeRole.PRIMARY) sources.push('throwing subscriber');
     }
     return sources;
   }
@@ -415,7 +415,7 @@ export class PropertyMonitor {
     for (const other of live) {
       if (other === primary) continue;
       const state = other.node!.getNodeState();
-      if (state.nodeRole !== NodeRole.Secondary) return `${other.id} has role ${state.nodeRole} (state ${state.state}), not secondary`;
+      if (state.nodeRole !== NodeRole.SECONDARY) return `${other.id} has role ${state.nodeRole} (state ${state.state}), not secondary`;
       const watch = this.#watch.get(other.id)!;
       if (watch.seen === null || watch.seen.epoch !== primaryEpoch) {
         return `${other.id} (state ${state.state}) has seen ${progressText(watch.seen)}, no heartbeat of ${primary.id}'s epoch ${primaryEpoch}`;
