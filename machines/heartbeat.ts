@@ -1,3 +1,5 @@
+import type { MaintenanceFlag } from './maintenance.js';
+
 /**
  * A heartbeat: the Primary's proof of life, as it travels directly to the peer and as it is stored in the group's
  * TXT record (docs/design.md section 2).
@@ -10,6 +12,8 @@ export interface Heartbeat {
   readonly epoch: number;
   readonly seq: number;
   readonly sentAt: number;
+  /** The group's maintenance flag as the sender knows it (direct path only; rule 9). Absent until anyone paused. */
+  readonly maintenance?: MaintenanceFlag;
 }
 
 /** The part of a heartbeat that orders it: `(epoch, seq)`, compared lexicographically. */

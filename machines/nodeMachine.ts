@@ -9,7 +9,10 @@ import { assign, emit, enqueueActions, fromPromise, raise, setup } from 'xstate'
 import { EventId, HeartbeatMethod, NodeDnsConnectionState, NodeRole } from '../src/api/constants.js';
 import type { TakeoverMode } from '../src/api/events.js';
 import type { Heartbeat } from './heartbeat.js';
+import { changeMaintenance, NO_MAINTENANCE, type MaintenanceFlag } from './maintenance.js';
 import type {
+  ApplicationHealthCheckedEvent,
+  ApplicationHealthConfiguredEvent,
   CreateRecordsInput,
   DirectHeartbeatInput,
   DirectHeartbeatSent,
@@ -84,7 +87,26 @@ import {
   stepDown,
   stepDownRequestIsCurrent,
   takeoverInput,
+  groupIsPaused,
+  resumesGroup,
+  newerMaintenanceFrom,
 } from './nodeRules.js';
+import {
+  absentButApplicationCannotServe,
+  applicationCallsForHandover,
+  applicationCanServe,
+  applicationHealthAfter,
+  applicationHealthIsChecked,
+  applicationNotReady,
+  applicationRefusesOffer,
+  beginHealthHandover,
+  checkLeavesApplicationUnhealthy,
+  configureApplicationHealth,
+  failoverRefusedForApplication,
+  handoverReason,
+  peerApplicationHealthFrom,
+  watchApplicationAsPrimary,
+} from './applicationHealth.js';
 
 /** Placeholder for an I/O actor: the node or the simulator must provide the real one. */
 function mustBeProvided<TOutput, TInput>(name: string) {
@@ -113,7 +135,23 @@ export type NodeEmitted =
   | { type: typeof EventId.PRIMARY_SUSPECTED; silentForMs: number; absenceLimitMs: number; epoch: number }
   | { type: typeof EventId.TAKEOVER_STARTED; mode: TakeoverMode; epoch: number }
   | { type: typeof EventId.TAKEOVER_ABANDONED; reason: string; epoch: number }
-  | { type: typeof EventId.LEASE_LOST; reason: string; epoch: number };
+  | { type: typeof EventId.APPLICATION_HEALTH_CHANGED; health: 'healthy' | 'unhealthy'; previous: 'healthy' | 'unhealthy' | 'unknown'; consecutiveFailures: number }
+  | { type: typeof EventId.LEASE_LOST; reason: string; epoch: number }
+  | { type: typeof EventId.MAINTENANCE_CHANGED; enabled: boolean; by: string; epoch: number };
+
+/** What an `enqueueActions` callback may enqueue, as far as changing the maintenance flag needs. */
+interface MaintenanceRecorder {
+  assign(values: { maintenance: MaintenanceFlag }): void;
+  emit(event: NodeEmitted): void;
+}
+
+/** Rule 9: records `flag` and emits MAINTENANCE_CHANGED when it switches the mode on or off (a version alone: silent). */
+function recordMaintenance(context: NodeContext, enqueue: MaintenanceRecorder, flag: MaintenanceFlag): void {
+  if (flag === context.maintenance) return;
+  enqueue.assign({ maintenance: flag });
+  if (flag.enabled === context.maintenance.enabled) return;
+  enqueue.emit({ type: EventId.MAINTENANCE_CHANGED, enabled: flag.enabled, by: flag.by ?? context.nodeId, epoch: context.epoch });
+}
 
 /**
  * The node lifecycle statechart. Its I/O actors are placeholders: run it through `createNode` (real or in-memory
@@ -160,11 +198,20 @@ export const nodeMachine = setup({
 
   guards: {
     isInGroup: ({ context }) => context.inGroup,
+    // Rule 10: application health
+    applicationCanServe: ({ context }) => applicationCanServe(context),
+    applicationCannotServe: ({ context }) => !applicationCanServe(context),
+    absentButApplicationCannotServe: ({ context }, read: RecordsRead) => absentButApplicationCannotServe(context, primaryIsAbsent(context, read.sentAt)),
+    applicationCallsForHandover: ({ context }, check: { healthy: boolean; at: Stamp }) => applicationCallsForHandover(context, check),
+    checkLeavesApplicationUnhealthy: ({ context }, check: { healthy: boolean; at: Stamp }) => checkLeavesApplicationUnhealthy(context, check),
     // Rule 1
     heartbeatIsProgress: ({ context }, received: { heartbeat: Heartbeat; at: Stamp }) => heartbeatIsProgress(context, received.heartbeat, received.at),
     dnsShowsNewerHeartbeat: ({ context }, read: RecordsRead) => dnsShowsNewerHeartbeat(context, read),
     // Silence as of when the read was sent: what the records can speak for (rule 1).
     primaryIsAbsent: ({ context }, read: RecordsRead) => primaryIsAbsent(context, read.sentAt),
+    // Rule 9: the Primary is absent, but an operator paused automatic takeover (here or on the peer).
+    primaryIsAbsentWhileGroupIsPaused: ({ context }, read: RecordsRead) => groupIsPaused(context) && primaryIsAbsent(context, read.sentAt),
+    resumesGroup: ({ context }, request: { enabled: boolean }) => resumesGroup(context, request),
     progressSinceCheckBegan: ({ context }) => progressSinceCheckBegan(context),
     recordsAreMissing: (_, read: RecordsRead) => recordsAreMissing(read),
     // Rule 2
@@ -208,14 +255,45 @@ export const nodeMachine = setup({
       enqueue.emit({ type: EventId.DNS_CONNECTION_STATE_CHANGED, previous: context.dnsConnection, new: params.state, reason: params.reason });
     }),
     joinGroup: assign({ inGroup: true }),
-    forgetGroup: assign(() => leaveGroup()),
+    forgetGroup: enqueueActions(({ context, enqueue }) => {
+      enqueue.assign(leaveGroup());
+      // Rule 9: maintenance belongs to the group; a node that leaves it is not paused in its next one.
+      recordMaintenance(context, enqueue, NO_MAINTENANCE);
+    }),
     recordFailure: assign((_, params: { error: unknown }) => ({ failure: describeFailure(params.error) })),
     clearFailure: assign({ failure: null }),
 
+    // Rule 10: application health
+    configureApplicationHealth: assign((_, configured: ApplicationHealthConfiguredEvent) => configureApplicationHealth(configured)),
+    /** Counts one check; announces APPLICATION_HEALTH_CHANGED when the verdict turns healthy or unhealthy, once per change. */
+    recordApplicationHealth: enqueueActions(({ context, enqueue }, check: ApplicationHealthCheckedEvent) => {
+      if (!applicationHealthIsChecked(context)) return;
+      const previous = context.applicationHealth ?? 'unknown';
+      const { health, failures } = applicationHealthAfter(context, check.healthy);
+      enqueue.assign({ applicationHealth: health, healthFailures: failures });
+      if (health === previous || health === 'unknown') return;
+      enqueue.emit({ type: EventId.APPLICATION_HEALTH_CHANGED, health, previous, consecutiveFailures: failures });
+    }),
+    watchApplicationAsPrimary: assign(({ context }, check: ApplicationHealthCheckedEvent) => watchApplicationAsPrimary(context, check)),
+    beginHealthHandover: assign(({ context }, check: ApplicationHealthCheckedEvent) => beginHealthHandover(context, check)),
+    notePeerApplicationHealth: assign((_, ack: HeartbeatAck) => peerApplicationHealthFrom(ack)),
+
     // Rule 1
-    recordDirectHeartbeat: assign(({ context }, params: { heartbeat: Heartbeat; at: Stamp }) =>
-      observeHeartbeat(context, params.heartbeat, HeartbeatMethod.DIRECT, params.at),
+    recordDirectHeartbeat: enqueueActions(({ context, enqueue }, params: { heartbeat: Heartbeat; at: Stamp }) => {
+      enqueue.assign(observeHeartbeat(context, params.heartbeat, HeartbeatMethod.DIRECT, params.at));
+      // Rule 9: the Primary's heartbeat carries the group's maintenance flag.
+      const flag = newerMaintenanceFrom(context, params.heartbeat.maintenance);
+      if (flag !== null) recordMaintenance(context, enqueue, flag);
+    }),
+    // Rule 9: an operator on this node paused or resumed the group; the flag's version rises.
+    changeMaintenance: enqueueActions(({ context, enqueue }, request: { enabled: boolean }) =>
+      recordMaintenance(context, enqueue, changeMaintenance(context.maintenance, request.enabled, context.nodeId)),
     ),
+    // Rule 9: the Secondary's acknowledgement carries its flag back to the Primary.
+    adoptPeerMaintenance: enqueueActions(({ context, enqueue }, ack: HeartbeatAck) => {
+      const flag = newerMaintenanceFrom(context, ack.maintenance);
+      if (flag !== null) recordMaintenance(context, enqueue, flag);
+    }),
     recordRecordsRead: assign(({ context }, read: RecordsRead) => observeRecords(context, read)),
     beginCheck: assign(({ context }) => beginCheck(context)),
     warnPrimarySuspected: emit(({ context }, read: RecordsRead) => ({
@@ -396,6 +474,12 @@ export const nodeMachine = setup({
               reenter: true,
               actions: { type: 'recordDirectHeartbeat', params: ({ event }) => event },
             },
+            // Rule 9: resuming runs the standby check at once, so a Primary that died while paused is replaced promptly.
+            MAINTENANCE_REQUESTED: {
+              guard: { type: 'resumesGroup', params: ({ event }) => event },
+              target: 'checking',
+              actions: { type: 'changeMaintenance', params: ({ event }) => event },
+            },
           },
         },
         /**
@@ -416,6 +500,26 @@ export const nodeMachine = setup({
                 guard: { type: 'dnsShowsNewerHeartbeat', params: ({ event }) => event.output },
                 target: 'watching',
                 actions: [
+                  { type: 'recordRecordsRead', params: ({ event }) => event.output },
+                  { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.CONNECTED, reason: 'standby check read DNS' } },
+                ],
+              },
+              {
+                // Rule 10: a node whose application is not healthy reports the absence but does not take over.
+                guard: { type: 'absentButApplicationCannotServe', params: ({ event }) => event.output },
+                target: 'watching',
+                actions: [
+                  { type: 'warnPrimarySuspected', params: ({ event }) => event.output },
+                  { type: 'recordRecordsRead', params: ({ event }) => event.output },
+                  { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.CONNECTED, reason: 'standby check read DNS' } },
+                ],
+              },
+              {
+                // Rule 9: an operator paused the group: the absence is reported, and nobody takes over.
+                guard: { type: 'primaryIsAbsentWhileGroupIsPaused', params: ({ event }) => event.output },
+                target: 'watching',
+                actions: [
+                  { type: 'warnPrimarySuspected', params: ({ event }) => event.output },
                   { type: 'recordRecordsRead', params: ({ event }) => event.output },
                   { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.CONNECTED, reason: 'standby check read DNS' } },
                 ],
@@ -502,12 +606,20 @@ export const nodeMachine = setup({
         },
       },
       on: {
-        FAILOVER_REQUESTED: {
+        FAILOVER_REQUESTED: [
+          {
+            // Rule 10: a node whose application is not healthy does not take over, not even when asked to.
+            guard: 'applicationCannotServe',
+            actions: ['beginFailoverRequest', { type: 'settleFailover', params: ({ context }) => failoverRefusedForApplication(context) }],
+          },
+          {
           target: 'requestingStepDown',
           // A probe still being answered gets the same answer a later one would: this node wants to take over.
           actions: ['beginFailoverRequest', { type: 'answerProbe', params: { ready: true, reason: 'this node is itself asking to take over' } }],
-        },
+          },
+        ],
         HANDOVER_PROBED: [
+          { guard: 'applicationCannotServe', actions: { type: 'answerProbe', params: ({ context }) => applicationNotReady(context) } },
           { guard: { type: 'offerIsCurrent', params: ({ event }) => event }, target: '.probing', actions: 'forgetProbeAnswer' },
           { actions: { type: 'answerProbe', params: { ready: false, reason: 'the probe comes from an older epoch than this node knows' } } },
         ],
@@ -517,6 +629,8 @@ export const nodeMachine = setup({
             guard: { type: 'offerAnswersOwnRequest', params: ({ event }) => event },
             actions: { type: 'answerOffer', params: { accepted: false, reason: 'this node stopped waiting for the offer and answered its failover request' } },
           },
+          // Rule 10: an offer never makes a node whose application is not healthy Primary; the offerer reclaims.
+          { guard: 'applicationCannotServe', actions: { type: 'answerOffer', params: ({ context }) => applicationRefusesOffer(context) } },
           {
             guard: { type: 'offerIsCurrent', params: ({ event }) => event },
             target: 'takingOver',
@@ -631,6 +745,18 @@ export const nodeMachine = setup({
         ],
         // This node is asking for the same failover the Primary wants to start: it is ready.
         HANDOVER_PROBED: { actions: { type: 'answerProbe', params: { ready: true, reason: 'this node is itself asking to take over' } } },
+        // Rule 10: the application turns unhealthy while this node asks: it gives up (a late offer is refused).
+        APPLICATION_HEALTH_CHECKED: [
+          {
+            guard: { type: 'checkLeavesApplicationUnhealthy', params: ({ event }) => event },
+            target: '#agNode.secondary',
+            actions: [
+              { type: 'recordApplicationHealth', params: ({ event }) => event },
+              { type: 'settleFailover', params: ({ context }) => failoverRefusedForApplication({ ...context, applicationHealth: 'unhealthy' }) },
+            ],
+          },
+          { actions: { type: 'recordApplicationHealth', params: ({ event }) => event } },
+        ],
         HEARTBEAT_RECEIVED: {
           guard: { type: 'heartbeatIsProgress', params: ({ event }) => event },
           actions: { type: 'recordDirectHeartbeat', params: ({ event }) => event },
@@ -793,6 +919,23 @@ export const nodeMachine = setup({
               ],
               on: {
                 FAILOVER_REQUESTED: { target: 'probingPeer', actions: 'beginFailoverRequest' },
+                // Rule 10: unhealthy for health_failures checks, a healthy Secondary: hand over by rule 6's probe.
+                APPLICATION_HEALTH_CHECKED: [
+                  {
+                    guard: { type: 'applicationCallsForHandover', params: ({ event }) => event },
+                    target: 'probingPeer',
+                    actions: [
+                      { type: 'recordApplicationHealth', params: ({ event }) => event },
+                      { type: 'beginHealthHandover', params: ({ event }) => event },
+                    ],
+                  },
+                  {
+                    actions: [
+                      { type: 'recordApplicationHealth', params: ({ event }) => event },
+                      { type: 'watchApplicationAsPrimary', params: ({ event }) => event },
+                    ],
+                  },
+                ],
                 STEP_DOWN_REQUESTED: {
                   guard: { type: 'stepDownRequestIsCurrent', params: ({ event }) => event },
                   target: '#agNode.handingOver',
@@ -814,7 +957,7 @@ export const nodeMachine = setup({
                     target: '#agNode.handingOver',
                     actions: [
                       { type: 'noteHandoverAskedBy', params: ({ context }) => ({ nodeId: context.nodeId }) },
-                      { type: 'explain', params: { reason: 'manual failover' } },
+                      { type: 'explain', params: ({ context }) => handoverReason(context) },
                     ],
                   },
                   {
@@ -881,10 +1024,12 @@ export const nodeMachine = setup({
                     target: 'idle',
                     actions: [
                       { type: 'notePeerAccepted', params: ({ event }) => event.output },
+                      { type: 'notePeerApplicationHealth', params: ({ event }) => event.output.ack },
+                      { type: 'adoptPeerMaintenance', params: ({ event }) => event.output.ack },
                       { type: 'confirmHeartbeat', params: ({ event }) => ({ ...event.output, method: HeartbeatMethod.DIRECT }) },
                     ],
                   },
-                  { target: 'idle' },
+                  { target: 'idle', actions: { type: 'adoptPeerMaintenance', params: ({ event }) => event.output.ack } },
                 ],
                 onError: 'idle',
               },
@@ -1050,6 +1195,10 @@ export const nodeMachine = setup({
   },
   on: {
     SETTINGS_CHANGED: { actions: { type: 'changeTimers', params: ({ event }) => event } },
+    APPLICATION_HEALTH_CONFIGURED: { actions: { type: 'configureApplicationHealth', params: ({ event }) => event } },
+    APPLICATION_HEALTH_CHECKED: { actions: { type: 'recordApplicationHealth', params: ({ event }) => event } },
+    // Rule 9: pause or resume, in any state; only a watching Secondary's resume does more (a standby check at once).
+    MAINTENANCE_REQUESTED: { actions: { type: 'changeMaintenance', params: ({ event }) => event } },
     // Rule 6: only a settled Primary or Secondary starts a failover or takes part in one; anywhere else nothing changes.
     FAILOVER_REQUESTED: {
       actions: [

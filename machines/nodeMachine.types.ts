@@ -1,6 +1,7 @@
 import type { NodeDnsConnectionState, NodeRole, HeartbeatMethod } from '../src/api/constants.js';
-import type { TakeoverMode } from '../src/api/events.js';
+import type { ApplicationHealth, TakeoverMode } from '../src/api/events.js';
 import type { Heartbeat, HeartbeatProgress } from './heartbeat.js';
+import type { MaintenanceFlag } from './maintenance.js';
 
 /**
  * A moment on the node's two clocks, read by the I/O layer (never by the machine): `monotonic` milliseconds for
@@ -38,6 +39,8 @@ export interface NodeMachineInput {
   readonly inGroup: boolean;
   /** The highest epoch this node persisted, so epochs never go back across restarts. */
   readonly epoch?: number;
+  /** The group's maintenance flag as this node persisted it (rule 9); none when absent. */
+  readonly maintenance?: MaintenanceFlag;
 }
 
 /** A heartbeat the machine wants sent: the I/O layer adds the wall-clock `sentAt` when it sends it. */
@@ -125,9 +128,24 @@ export interface NodeContext {
   readonly failoverPending: boolean;
   /** How the last manual failover asked on this node ended; null while one runs or before any. */
   readonly failoverResult: FailoverResult | null;
+  /** The group's maintenance flag as this node knows it (rule 9): while enabled, no takeover for absence. */
+  readonly maintenance: MaintenanceFlag;
   /** Why the next role change happens, in words; set by the transition that causes it. */
   readonly reason: string;
   readonly failure: NodeFailure | null;
+  /**
+   * Application health (`health_command`/`health_url`): this node's verdict; null while no check is configured,
+   * `unknown` until the first verdict (docs/design.md rule 10).
+   */
+  readonly applicationHealth: ApplicationHealth | null;
+  /** Failed application health checks in a row. */
+  readonly healthFailures: number;
+  /** Failed checks in a row that make the application unhealthy (`health_failures`). */
+  readonly healthFailureLimit: number;
+  /** Primary side: the Secondary's application health, as its last accepted heartbeat acknowledgement said; null: not heard. */
+  readonly peerApplicationHealth: ApplicationHealth | null;
+  /** Primary side: from when (monotonic) this node may hand over for application health; null until its first check while acting. */
+  readonly healthHandoverAllowedFrom: number | null;
 }
 
 /** The node asks the machine to form a new group with itself as Primary. */
@@ -201,6 +219,25 @@ export interface StepDownRequestedEvent {
   readonly epoch: number;
   readonly at: Stamp;
 }
+/** An operator asked on this node to pause (`enabled`) or resume the group's automatic takeover (rule 9). */
+export interface MaintenanceRequestedEvent {
+  readonly type: 'MAINTENANCE_REQUESTED';
+  readonly enabled: boolean;
+  readonly at: Stamp;
+}
+/** The application health checker started (`checked`) or stopped: the verdict starts again from `unknown` (or null). */
+export interface ApplicationHealthConfiguredEvent {
+  readonly type: 'APPLICATION_HEALTH_CONFIGURED';
+  readonly checked: boolean;
+  /** Failed checks in a row that make the application unhealthy (`health_failures`). */
+  readonly failuresToFail: number;
+}
+/** One application health check finished (rule 10): passed or failed, at `at`. */
+export interface ApplicationHealthCheckedEvent {
+  readonly type: 'APPLICATION_HEALTH_CHECKED';
+  readonly healthy: boolean;
+  readonly at: Stamp;
+}
 /** Internal: the heartbeat interval elapsed; both paths send the new heartbeat. */
 export interface HeartbeatDueEvent {
   readonly type: 'HEARTBEAT_DUE';
@@ -227,8 +264,11 @@ export type NodeMachineEvent =
   | HandoverOfferedEvent
   | HandoverProbedEvent
   | StepDownRequestedEvent
+  | MaintenanceRequestedEvent
   | HeartbeatDueEvent
-  | HeartbeatConfirmedEvent;
+  | HeartbeatConfirmedEvent
+  | ApplicationHealthConfiguredEvent
+  | ApplicationHealthCheckedEvent;
 
 /** The events that come from outside the machine (the node sends them). */
 export type NodeCommandEvent = Exclude<NodeMachineEvent, HeartbeatDueEvent | HeartbeatConfirmedEvent>;
@@ -293,6 +333,10 @@ export interface HeartbeatAck {
   readonly epoch: number;
   /** Whether the peer recorded this heartbeat as progress and so promises not to take over for a failover period. */
   readonly accepted: boolean;
+  /** The peer's application health (rule 10); absent from a peer that does not report it (counts as unknown). */
+  readonly applicationHealth?: ApplicationHealth | null;
+  /** The group's maintenance flag as the peer knows it (rule 9). Absent until anyone paused the group. */
+  readonly maintenance?: MaintenanceFlag;
 }
 /** Input of `sendDirectHeartbeat`. */
 export interface DirectHeartbeatInput {

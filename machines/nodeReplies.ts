@@ -5,6 +5,7 @@
 import type { SnapshotFrom } from 'xstate';
 import { NodeRole } from '../src/api/constants.js';
 import { isNewerHeartbeat, isSameHeartbeat, type Heartbeat } from './heartbeat.js';
+import { maintenanceOnWire } from './maintenance.js';
 import type { NodeMachine } from './nodeMachine.js';
 import type { HandoverAnswerBody, HandoverProbeAnswer, HeartbeatAck, StepDownAnswerBody } from './nodeMachine.types.js';
 
@@ -35,6 +36,10 @@ export function heartbeatAckFor(snapshot: NodeSnapshot, heartbeat: Heartbeat): H
     role: context.role ?? NodeRole.SECONDARY,
     epoch: context.epoch,
     accepted: onlyWatches(snapshot) && heartbeat.epoch >= context.epoch && isSameHeartbeat(heartbeat, context.seen),
+    // Rule 10: the Primary hands over for its application's health only to a Secondary that reports a healthy one.
+    applicationHealth: context.applicationHealth,
+    // Rule 9: the acknowledgement carries the maintenance flag back, so a change asked on the Secondary reaches the Primary.
+    ...maintenanceOnWire(context.maintenance),
   };
 }
 

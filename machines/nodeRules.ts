@@ -6,7 +6,9 @@
 import { HeartbeatMethod, NodeRole } from '../src/api/constants.js';
 import { hasErrorCode, LeaseExpiredError } from '../src/api/errors.js';
 import { DnsPrerequisiteFailedError } from '../src/dns/errors.js';
+import { HEALTH_HANDOVER_RESET, NO_APPLICATION_HEALTH } from './applicationHealth.js';
 import { isNewerHeartbeat, type Heartbeat } from './heartbeat.js';
+import { isNewerMaintenance, maintenanceOnWire, type MaintenanceFlag, NO_MAINTENANCE } from './maintenance.js';
 import type {
   DirectHeartbeatInput,
   FailoverResult,
@@ -42,8 +44,10 @@ export function initialContext(input: NodeMachineInput): NodeContext {
     offerAnswer: null,
     failoverPending: false,
     failoverResult: null,
+    maintenance: input.maintenance ?? NO_MAINTENANCE,
     reason: 'node started',
     failure: null,
+    ...NO_APPLICATION_HEALTH,
   };
 }
 
@@ -328,7 +332,7 @@ export function leaseIsValidAt(context: NodeContext, nowMonotonic: number): bool
 
 /** The Primary's next heartbeat, with the new sequence number. */
 export function nextHeartbeat(context: NodeContext): HeartbeatIntent {
-  return { holder: context.nodeId, epoch: context.epoch, seq: context.ownSeq };
+  return { holder: context.nodeId, epoch: context.epoch, seq: context.ownSeq, ...maintenanceOnWire(context.maintenance) };
 }
 
 /** Rule 3 and 7: the Primary's direct heartbeat, not to be sent once its lease has run out. */
@@ -366,6 +370,7 @@ export function stepDown(context: NodeContext): Partial<NodeContext> {
     takeoverMode: null,
     oldLeaseEndsAt: null,
     oldLeaseArmedAt: null,
+    ...HEALTH_HANDOVER_RESET,
   };
 }
 
@@ -485,4 +490,22 @@ export function settleFailover(context: NodeContext, result: FailoverResult): Pa
 export function describeFailure(error: unknown): { code: string; message: string } {
   if (error instanceof Error) return { code: (error as { code?: string }).code ?? 'AG_UNKNOWN', message: error.message };
   return { code: 'AG_UNKNOWN', message: String(error) };
+}
+
+// ---- Rule 9: maintenance mode ----
+
+/** Rule 9: an operator paused the group's automatic takeover, as far as this node knows: no takeover for absence. */
+export function groupIsPaused(context: NodeContext): boolean {
+  return context.maintenance.enabled;
+}
+
+/** Rule 9: an operator's request that resumes a paused group (a standby check follows at once). */
+export function resumesGroup(context: NodeContext, request: { enabled: boolean }): boolean {
+  return context.maintenance.enabled && !request.enabled;
+}
+
+/** Rule 9: the peer's flag (from a heartbeat or an acknowledgement) when it is newer than this node's, else null. */
+export function newerMaintenanceFrom(context: NodeContext, flag: MaintenanceFlag | undefined): MaintenanceFlag | null {
+  if (flag === undefined || typeof flag.enabled !== 'boolean' || !Number.isSafeInteger(flag.version) || flag.version < 1 || typeof flag.by !== 'string') return null;
+  return isNewerMaintenance(flag, context.maintenance) ? { enabled: flag.enabled, version: flag.version, by: flag.by } : null;
 }

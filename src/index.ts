@@ -12,6 +12,7 @@ export type {
   TakeoverStarted,
   TakeoverAbandoned,
   LeaseLost,
+  MaintenanceChanged,
   TakeoverMode,
   NodeEvent,
   NodeEventMap,
@@ -32,6 +33,8 @@ export {
   PeerUnreachableError,
   PeerMessageRejectedError,
   NoDefaultNodeError,
+  WorkflowLoadError,
+  OptionalDependencyMissingError,
   type SettingsIssue,
 } from './api/errors.js';
 export { getNodeState, subscribe, requirePrimary, setDefaultNode, getDefaultNode } from './api/defaultNode.js';
@@ -51,11 +54,12 @@ export {
   TSIG_ALGORITHMS,
   type Settings,
   type SettingsInput,
+  type ConfigFileInput,
   type SettingsRecord,
   type TsigAlgorithm,
 } from './node/settings.js';
 export { systemClock, formatWallTime, type Clock } from './node/clock.js';
-export { createLogger, silentLogger, type Logger } from './node/logger.js';
+export { createLogger, silentLogger, type Logger, type LogFn } from './node/logger.js';
 export { InMemoryNodeStore, FileNodeStore, type NodeStore, type PersistedNode } from './node/nodeStore.js';
 export type { DnsAuthority, RecordsExpectation, RecordsReplacement, UpdateOptions } from './dns/dnsAuthority.js';
 export { InMemoryDnsAuthority } from './dns/inMemoryDnsAuthority.js';

@@ -15,6 +15,10 @@ const SEARCH: Readonly<Record<BrokenVariantName, { shape: ScenarioShapeName; num
   eventsAfterTheFact: { shape: 'mixed', numRuns: 10 },
   // A Primary must be handed over (an operator failover on it) for the late announcement to show.
   lateRoleAnnouncement: { shape: 'handovers', numRuns: 40 },
+  // The Primary must crash (or be failed over by hand) while the Secondary's application is unhealthy.
+  takeoverWhileUnhealthy: { shape: 'applicationHealth', numRuns: 40 },
+  // A Secondary must be paused while its Primary is down for a whole failover period.
+  ignoresMaintenance: { shape: 'maintenance', numRuns: 40 },
 };
 
 describe('broken variants are caught by the right property', () => {

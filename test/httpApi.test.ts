@@ -29,6 +29,7 @@ beforeEach(async () => {
       group_fqdn: 'app.example.test',
       api_token: TOKEN,
       peer_secret: 'peer-secret-0123456789',
+      data_dir: '/var/lib/ag-test-data-dir-0123',
       tsig_name: 'key.example.test',
       tsig_secret: TSIG_SECRET,
       health_report_interval: 0.1,
@@ -80,15 +81,62 @@ describe('state and group', () => {
     expect(body.last_heartbeat_time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$/);
   });
 
-  it('serves the group with tsig_secret "" and no token or peer secret', async () => {
+  it('serves the group in the product shape: members as addresses, details apart, tsig_secret "" and no token or peer secret', async () => {
     await node.createGroup();
     const response = await app.inject({ method: 'GET', url: '/ag/api/v1/group', headers: auth });
     const body = response.json();
+    expect(Object.keys(body).sort()).toEqual(['configuration', 'configuration_extensions', 'member_details', 'members', 'state']);
     expect(body.configuration.tsig_secret).toBe('');
-    expect(body.members.primary).toEqual({ node_id: 'a', external_ipv4_address: '127.0.0.2', external_port: 18080, external_scheme: 'http' });
+    expect(body.members).toEqual({ primary: '127.0.0.2', secondary: null });
+    expect(body.member_details).toEqual({ primary: { node_id: 'a', address: '127.0.0.2', port: 18080, scheme: 'http' }, secondary: null });
+    expect(body.configuration_extensions).toEqual({ lease_duration: 0.375, dns_server: null });
     expect(response.body).not.toContain(TSIG_SECRET);
     expect(response.body).not.toContain(TOKEN);
     expect(response.body).not.toContain('peer-secret-0123456789');
+    expect(response.body).not.toContain('ag-test-data-dir');
+  });
+
+  it('serves the product configuration keys only: no node_id, no data_dir, no secret, nothing of this project', async () => {
+    await node.createGroup();
+    const body = (await app.inject({ method: 'GET', url: '/ag/api/v1/group', headers: auth })).json();
+    expect(body.configuration).toEqual({
+      allowed_absence_interval: 0.5,
+      external_ipv4_address: '127.0.0.2',
+      external_port: 18080,
+      external_scheme: 'http',
+      group_fqdn: 'app.example.test',
+      group_fqdn_ttl: 30,
+      health_check_interval: 0.1,
+      health_report_interval: 0.1,
+      tsig_algorithm: 'hmac-sha256',
+      tsig_name: 'key.example.test',
+      tsig_secret: '',
+    });
+  });
+
+  it('a GET /group configuration sent back as it is changes nothing and is accepted', async () => {
+    await node.createGroup();
+    const { configuration } = (await app.inject({ method: 'GET', url: '/ag/api/v1/group', headers: auth })).json();
+    const response = await app.inject({ method: 'PUT', url: '/ag/api/v1/group', headers: json, payload: configuration });
+    expect(response.json()).toEqual({ message: 'Availability group configuration updated.', secondary: 'none' });
+    expect(node.settings.tsigSecret).toBe(TSIG_SECRET);
+  });
+
+  it('refuses {} with 400 naming the rule on POST /group, PUT /group and PUT /configuration, and applies nothing', async () => {
+    const routes = [
+      ['POST', '/ag/api/v1/group'],
+      ['PUT', '/ag/api/v1/configuration'],
+    ] as const;
+    for (const [method, url] of routes) {
+      const response = await app.inject({ method, url, headers: json, payload: {} });
+      expect(response.statusCode, `${method} ${url}`).toBe(400);
+      expect(response.json()).toMatchObject({ code: 'BadRequest', details: { fields: { '(body)': expect.stringContaining('at least one setting') } } });
+    }
+    expect(node.getNodeState().nodeRole).toBe('not_in_group');
+    await node.createGroup();
+    const put = await app.inject({ method: 'PUT', url: '/ag/api/v1/group', headers: json, payload: {} });
+    expect(put.statusCode).toBe(400);
+    expect(put.json().message).toContain('(body): must include at least one setting');
   });
 
   it('creates a group with POST /group and refuses a second one with 409', async () => {
@@ -96,7 +144,7 @@ describe('state and group', () => {
     expect(created.statusCode).toBe(201);
     expect(created.json()).toEqual({ message: 'Availability group created.' });
     expect(node.getNodeState().nodeRole).toBe('primary');
-    const again = await app.inject({ method: 'POST', url: '/ag/api/v1/group', headers: json, payload: {} });
+    const again = await app.inject({ method: 'POST', url: '/ag/api/v1/group', headers: json, payload: { external_ipv4_address: '127.0.0.2' } });
     expect(again.statusCode).toBe(409);
     expect(again.json()).toMatchObject({ code: 'Conflict', status: 409 });
   });

@@ -506,6 +506,58 @@ describe('node machine coverage', () => {
     expect(group.a.node.getNodeState().nodeRole).toBe(NodeRole.NOT_IN_GROUP);
   });
 
+  it('application health (rule 10): hands over for it, and an unhealthy Secondary refuses to take over every way', async () => {
+    const probe = (healthy: boolean) => ({ description: 'coverage', healthy, check: async function (this: { healthy: boolean }) { return { healthy: this.healthy, detail: '' }; } });
+    const probes = { a: probe(true), b: probe(true) };
+    const settings = { health_command: ['coverage-check'], health_interval: 1, health_timeout: 0.5, health_failures: 2 };
+    const group = new TwoNodes({ nodes: { a: { settings, ports: { applicationHealth: probes.a } }, b: { settings, ports: { applicationHealth: probes.b } } } });
+    groups.push(group);
+    await group.formGroup();
+    await group.clock.advance(ABSENCE_MS);
+    // A Primary unhealthy for health_failures checks hands over to its healthy Secondary.
+    probes.a.healthy = false;
+    await group.clock.advanceUntil(() => group.b.node.isActingPrimary(), ABSENCE_MS);
+    // Now a is an unhealthy Secondary: it refuses a failover asked on it, the Primary's probe and an offer.
+    await group.clock.advanceUntil(() => group.a.node.getNodeState().applicationHealth === 'unhealthy', ABSENCE_MS);
+    await expect(group.a.node.failover()).rejects.toThrow(/application is unhealthy/);
+    const a = group.a.node.actor!;
+    const now = () => ({ monotonic: group.clock.monotonicNow(), wall: group.clock.wallNow() });
+    const epoch = a.getSnapshot().context.epoch;
+    a.send({ type: 'HANDOVER_PROBED', from: 'b', epoch, at: now() });
+    a.send({ type: 'HANDOVER_OFFERED', from: 'b', epoch, records: { address: null, txt: null }, askedBy: 'b', at: now() });
+    expect(a.getSnapshot().context.offerAnswer?.accepted).toBe(false);
+    // The application turns unhealthy while a failover asked on the Secondary waits for DNS: it gives up.
+    probes.a.healthy = true;
+    await group.clock.advanceUntil(() => group.a.node.getNodeState().applicationHealth === 'healthy', ABSENCE_MS);
+    group.dns.holdReads = true;
+    const asked = group.a.node.failover().catch((error: unknown) => error);
+    a.send({ type: 'APPLICATION_HEALTH_CHECKED', healthy: false, at: now() });
+    a.send({ type: 'APPLICATION_HEALTH_CHECKED', healthy: false, at: now() });
+    a.send({ type: 'HANDOVER_OFFERED', from: 'b', epoch, records: { address: null, txt: null }, askedBy: 'a', at: now() });
+    group.dns.release();
+    await group.clock.advance(10);
+    expect(await asked).toMatchObject({ reason: 'application_unhealthy' });
+    // The Primary dies: the unhealthy Secondary reports the absence but does not take over.
+    probes.a.healthy = false;
+    await group.b.crash();
+    await group.clock.advance(ABSENCE_MS * 2);
+    expect(group.a.node.getNodeState().nodeRole).toBe(NodeRole.SECONDARY);
+    // The checker switched off at run time: the verdict is null again.
+    await group.a.node.updateSettings({ health_command: undefined });
+    expect(group.a.node.getNodeState().applicationHealth).toBeNull();
+  });
+
+  it('maintenance (rule 9): paused on the Primary, absence found but not acted on, resumed on the Secondary', async () => {
+    const group = await formedGroup();
+    await group.a.node.setMaintenance(true);
+    await group.clock.advanceUntil(() => group.b.node.getNodeState().maintenance, ABSENCE_MS);
+    await group.a.crash();
+    await group.clock.advance(ABSENCE_MS * 2);
+    expect(group.b.node.getNodeState().nodeRole).toBe(NodeRole.SECONDARY);
+    await group.b.node.setMaintenance(false);
+    await group.clock.advanceUntil(() => group.b.node.isActingPrimary(), ABSENCE_MS);
+  });
+
   it('takes every state and every transition of the machine definition', () => {
     for (const group of groups) group.transitions.forEach(record);
     const states = getStateNodes(nodeMachine.root).map((stateNode) => stateNode.id);

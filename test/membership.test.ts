@@ -195,7 +195,9 @@ describe('over HTTP: the API, the signed peer channel and agctl', () => {
       secondary: { node_id: 'b', external_ipv4_address: net.address('b'), external_port: net.port, external_scheme: 'http' },
     });
     expect((await net.api('c', 'GET', '/group')).body).toMatchObject({ configuration: before.configuration, members: { primary: null, secondary: null } });
-    expect((await net.api('a', 'GET', '/group')).body.members.secondary.node_id).toBe('b');
+    const onPrimary = (await net.api('a', 'GET', '/group')).body;
+    expect(onPrimary.members.secondary).toBe(net.address('b'));
+    expect(onPrimary.member_details.secondary.node_id).toBe('b');
   });
 
   it('DELETE /group on the Secondary tells the Primary, which then has no Secondary and refuses a failover with 409', async () => {

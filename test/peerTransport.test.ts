@@ -161,8 +161,12 @@ describe('pushed group settings', () => {
     try {
       const push: PeerMessage = { type: 'group-settings', group: 'app.example.test', from: 'a', epoch: 1, groupSettings: { group_fqdn: 'app.example.test', tsig_secret: 'c2VjcmV0LXRzaWc=' } };
       expect(await sender.send(to, push)).toEqual({ accepted: true });
-      expect(received).toEqual([push]);
-      expect(bodies.some((body) => body.includes('group-settings'))).toBe(true);
+      // A change asked on the Secondary and forwarded to the Primary (PUT /group there) is sealed the same way.
+      const forwarded: PeerMessage = { type: 'group-settings-change', group: 'app.example.test', from: 'b', epoch: 1, groupSettings: { tsig_secret: 'c2VjcmV0LXRzaWc=' } };
+      expect(await sender.send(to, forwarded)).toEqual({ accepted: true });
+      expect(received).toEqual([push, forwarded]);
+      expect(bodies.some((body) => body.includes('"group-settings"'))).toBe(true);
+      expect(bodies.some((body) => body.includes('"group-settings-change"'))).toBe(true);
       expect(bodies.join('\n')).not.toContain('c2VjcmV0LXRzaWc=');
     } finally {
       transport.close();

@@ -31,7 +31,12 @@ describe('over HTTP', () => {
   });
 
   it('a failed POST /group keeps no setting of its body: GET /group shows the configuration as before, and the next join does not use them', async () => {
-    const before = (await net.api('b', 'GET', '/group')).body.configuration;
+    // The settings GET /group serves: the product's configuration and this project's extensions (dns_server).
+    const settingsServed = async () => {
+      const { configuration, configuration_extensions } = (await net.api('b', 'GET', '/group')).body;
+      return { configuration, configuration_extensions };
+    };
+    const before = await settingsServed();
     const storedBefore = await persisted(net.dataDir('b'));
     const refused = { group_fqdn: 'refused.example.test', health_report_interval: 0.25, health_check_interval: 0.25, allowed_absence_interval: 2 };
 
@@ -39,14 +44,14 @@ describe('over HTTP', () => {
     const noKey = await net.api('b', 'POST', '/group', { ...refused, dns_server: '127.0.0.1:1' });
     expect(noKey.status).toBe(503);
     expect(noKey.body.code).toBe('ServiceUnavailable');
-    expect((await net.api('b', 'GET', '/group')).body.configuration).toEqual(before);
+    expect(await settingsServed()).toEqual(before);
     expect(await persisted(net.dataDir('b'))).toEqual(storedBefore);
 
     // 503: a TSIG key, but the DNS server given does not answer.
     const deadPort = await freePort(['127.0.0.1']);
     const unreachable = await net.api('b', 'POST', '/group', { ...refused, dns_server: `127.0.0.1:${deadPort}`, tsig_name: net.key.name, tsig_secret: net.key.secret });
     expect(unreachable.status).toBe(503);
-    expect((await net.api('b', 'GET', '/group')).body.configuration).toEqual(before);
+    expect(await settingsServed()).toEqual(before);
     expect(await persisted(net.dataDir('b'))).toEqual(storedBefore);
     expect((await net.api('b', 'GET', '/state')).body.node_role).toBe('not_in_group');
 
@@ -54,8 +59,9 @@ describe('over HTTP', () => {
     expect((await net.api('a', 'POST', '/group', net.createBody)).status).toBe(201);
     const joined = await net.api('b', 'PUT', '/group/members', {});
     expect(joined).toEqual({ status: 200, body: { message: 'Node joined the availability group as Secondary.' } });
-    const configuration = (await net.api('b', 'GET', '/group')).body.configuration;
-    expect(configuration).toMatchObject({ group_fqdn: FQDN, dns_server: net.dnsServer, health_report_interval: 0.5, tsig_name: net.key.name });
+    const served = await settingsServed();
+    expect(served.configuration).toMatchObject({ group_fqdn: FQDN, health_report_interval: 0.5, tsig_name: net.key.name });
+    expect(served.configuration_extensions).toMatchObject({ dns_server: net.dnsServer });
   });
 
   it('a refused PUT /group/members keeps the group_fqdn of its body out of the settings', async () => {

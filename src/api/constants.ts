@@ -43,6 +43,8 @@ export type HeartbeatMethod = (typeof HeartbeatMethod)[keyof typeof HeartbeatMet
  * - `TAKEOVER_STARTED`: the compare-and-swap takeover update is about to be sent ({@link TakeoverStarted}).
  * - `TAKEOVER_ABANDONED`: the takeover lost the race or could not reach DNS ({@link TakeoverAbandoned}).
  * - `LEASE_LOST`: this Primary stopped acting as Primary: lease ran out, or it was fenced ({@link LeaseLost}).
+ * - `MAINTENANCE_CHANGED`: the group's maintenance mode was switched on or off, here or on the peer ({@link MaintenanceChanged}).
+ * - `APPLICATION_HEALTH_CHANGED`: the node's application health check changed its verdict ({@link ApplicationHealthChanged}).
  */
 export const EventId = {
   NODE_ROLE_CHANGED: 'NODE_ROLE_CHANGED',
@@ -51,6 +53,8 @@ export const EventId = {
   TAKEOVER_STARTED: 'TAKEOVER_STARTED',
   TAKEOVER_ABANDONED: 'TAKEOVER_ABANDONED',
   LEASE_LOST: 'LEASE_LOST',
+  MAINTENANCE_CHANGED: 'MAINTENANCE_CHANGED',
+  APPLICATION_HEALTH_CHANGED: 'APPLICATION_HEALTH_CHANGED',
 } as const;
 export type EventId = (typeof EventId)[keyof typeof EventId];
 

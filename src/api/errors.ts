@@ -149,11 +149,31 @@ export class PeerUnreachableError extends AvailabilityGroupError {
   }
 }
 
-/** The module-level API was used before any node was started in this process. */
+/**
+ * The module-level API (`getNodeState`, `requirePrimary`) was used while this process has no default node: only
+ * `setDefaultNode(node)` sets one (`agctl start` does, for the node it runs and the `--workflow` module it loads).
+ */
 export class NoDefaultNodeError extends AvailabilityGroupError {
   static readonly code = 'AG_NO_DEFAULT_NODE';
   constructor() {
-    super(NoDefaultNodeError.code, 'No availability-group node runs in this process: call createNode(...).start() first.');
+    super(
+      NoDefaultNodeError.code,
+      'This process has no default availability-group node: call setDefaultNode(node) with the node you created (createNode or startNetworkedNode), ' +
+        'or run this code as the workflow of agctl start (agctl start --config <file> --workflow <module>), which sets it.',
+    );
+  }
+}
+
+/**
+ * The workflow module of `agctl start --workflow <module>` could not be loaded: not found, or it threw while it was
+ * imported. `module` is the path as given; `cause` is the original error.
+ */
+export class WorkflowLoadError extends AvailabilityGroupError {
+  static readonly code = 'AG_WORKFLOW_LOAD_FAILED';
+  readonly module: string;
+  constructor(module: string, cause: unknown) {
+    super(WorkflowLoadError.code, `The workflow module ${module} could not be loaded: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.module = module;
   }
 }
 
@@ -180,5 +200,20 @@ export class PeerMessageRejectedError extends AvailabilityGroupError {
   static readonly code = 'AG_PEER_MESSAGE_REJECTED';
   constructor(message: string) {
     super(PeerMessageRejectedError.code, message);
+  }
+}
+
+/**
+ * A feature needs a package this one declares as an optional peer dependency (elkjs to lay out the chart,
+ * @statelyai/inspect for live inspection, fast-check for the simulator), and it is not installed. The message
+ * names the package and the command that installs it.
+ */
+export class OptionalDependencyMissingError extends AvailabilityGroupError {
+  static readonly code = 'AG_OPTIONAL_DEPENDENCY_MISSING';
+  readonly packageName: string;
+  constructor(packageName: string, feature: string, options?: { install?: string; cause?: unknown }) {
+    const install = options?.install ?? `npm install ${packageName}`;
+    super(OptionalDependencyMissingError.code, `${feature} needs ${packageName}: ${install}`, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.packageName = packageName;
   }
 }

@@ -1,5 +1,6 @@
 import type { HeartbeatMethod, NodeDnsConnectionState, NodeRole } from './constants.js';
 import type { MemberAddress } from '../peer/peerMessages.js';
+import type { ApplicationHealth } from './events.js';
 
 /** The group's members as the product lists them. */
 export interface GroupMembers {
@@ -31,4 +32,11 @@ export interface NodeState {
   /** The statechart's state, e.g. `secondary.watching` (for people and the inspector). */
   readonly state: string;
   readonly members: GroupMembers;
+  /**
+   * This node's application health (`health_command`/`health_url`, docs/design.md rule 10): `healthy`, `unhealthy`
+   * (after `health_failures` failed checks in a row), `unknown` before the first verdict; null when no check is set.
+   */
+  readonly applicationHealth: ApplicationHealth | null;
+  /** Whether the group's automatic takeover is paused, as this node knows (maintenance mode, docs/design.md rule 9). */
+  readonly maintenance: boolean;
 }

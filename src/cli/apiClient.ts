@@ -30,10 +30,37 @@ export const API_CLIENT_OPTIONS = {
   config: { type: 'string' },
 } as const;
 
+/** The help entries for {@link API_CLIENT_OPTIONS}, for `helpText`. */
+export const API_CLIENT_OPTION_HELP: readonly (readonly [string, string])[] = [
+  ['--url <url>', 'the node, e.g. http://127.0.0.2:8080 (default: from --config)'],
+  ['--token <token>', 'the API token (default: api_token or api_token_file from --config, or AG_API_TOKEN)'],
+  ['--config <file>', "the node's config file, to take the URL and token from"],
+];
+
+/**
+ * A call to a node's API that got no answer: `unreachable` (no connection, or it broke), `timeout` (connected, but
+ * no answer within the call's time), `aborted` (the caller gave up).
+ */
+export class ApiCallError extends Error {
+  constructor(
+    readonly kind: 'unreachable' | 'timeout' | 'aborted',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiCallError';
+  }
+}
+
+/**
+ * The help lines for {@link API_CLIENT_OPTIONS}, their descriptions starting at `column` (to align with a command's
+ * other options).
+ */
+export function apiClientHelp(column = 21): string {
+  return API_CLIENT_OPTION_HELP.map(([flags, description]) => `  ${flags.padEnd(column - 2)}${description}`).join('\n');
+}
+
 /** The help lines for {@link API_CLIENT_OPTIONS}. */
-export const API_CLIENT_HELP = `  --url <url>        the node, e.g. http://127.0.0.2:8080 (default: from --config)
-  --token <token>    the API token (default: api_token or api_token_file from --config, or AG_API_TOKEN)
-  --config <file>    the node's config file, to take the URL and token from`;
+export const API_CLIENT_HELP = apiClientHelp();
 
 /**
  * A small client of one node's `/ag/api/v1` API, for the `agctl` client commands. The URL and token come from the
@@ -70,8 +97,21 @@ export class ApiClient {
     return new ApiClient(url.replace(/\/+$/, ''), token, ca);
   }
 
-  /** Calls `method path` under `/ag/api/v1` with an optional JSON body; resolves with the status and parsed body. */
-  call(method: string, path: string, body?: unknown, timeoutMs = 30_000): Promise<ApiAnswer> {
+  /**
+   * A client of another node with the same token and trusted certificates (the peer `GET /group` names), e.g.
+   * `client.at('http://127.0.0.3:8080')`.
+   */
+  at(baseUrl: string): ApiClient {
+    return new ApiClient(baseUrl.replace(/\/+$/, ''), this.token, this.ca);
+  }
+
+  /**
+   * Calls `method path` under `/ag/api/v1` with an optional JSON body; resolves with the status and parsed body.
+   * Rejects with {@link ApiCallError}: `timeout` when the node sent nothing for `timeoutMs` (no answer yet),
+   * `unreachable` when it could not be reached or the connection broke, `aborted` when `signal` aborts (the request
+   * is then dropped; the node may still carry it out).
+   */
+  call(method: string, path: string, body?: unknown, timeoutMs = 30_000, signal?: AbortSignal): Promise<ApiAnswer> {
     const url = new URL(`${this.baseUrl}/ag/api/v1${path}`);
     const text = body === undefined ? undefined : JSON.stringify(body);
     const headers: Record<string, string | number> = { authorization: `Bearer ${this.token}` };
@@ -93,8 +133,17 @@ export class ApiClient {
         });
         response.on('error', reject);
       });
-      req.on('timeout', () => req.destroy(new Error(`${method} ${url.href} timed out after ${timeoutMs} ms`)));
-      req.on('error', (error) => reject(new Error(`cannot reach ${url.origin}: ${error.message}`)));
+      let failure: ApiCallError | null = null;
+      const fail = (error: ApiCallError) => {
+        failure ??= error;
+        req.destroy(failure);
+      };
+      req.on('timeout', () => fail(new ApiCallError('timeout', `${url.origin} did not answer ${method} ${url.pathname} within ${timeoutMs / 1000} s`)));
+      const onAbort = () => fail(new ApiCallError('aborted', `${method} ${url.pathname} on ${url.origin} was given up`));
+      if (signal?.aborted === true) onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      req.on('close', () => signal?.removeEventListener('abort', onAbort));
+      req.on('error', (error) => reject(failure ?? new ApiCallError('unreachable', `cannot reach ${url.origin}: ${error.message}`)));
       req.end(text);
     });
   }
@@ -116,10 +165,10 @@ export function printAnswer(command: string, answer: ApiAnswer): number {
 }
 
 /**
- * A client command that makes one API call and prints the answer (`agctl state`, `agctl failover`).
+ * A client command that makes one API call and prints the JSON answer.
  *
  * @example
- * export const stateCommand = apiCallCommand({ name: 'state', summary: '...', help: HELP, method: 'GET', path: '/state' });
+ * export const leaveCommand = apiCallCommand({ name: 'leave', summary: '...', help: HELP, method: 'DELETE', path: '/group' });
  */
 export function apiCallCommand(spec: { name: string; summary: string; help: string; method: string; path: string }): CliCommand {
   return {

@@ -10,11 +10,21 @@ const HELP = `agctl chart: export the node statechart, drawn from the machine de
 Usage: agctl chart [--format svg|mermaid|dot] [--out <file>]
 
 Options:
-  --format <f>   svg (default; laid out with elkjs), mermaid (stateDiagram-v2) or dot (Graphviz)
+  --format <f>   svg (default; laid out with elkjs, an optional dependency: npm install elkjs), mermaid
+                 (stateDiagram-v2) or dot (Graphviz)
   --out <file>   write to <file> instead of standard output
   -h, --help     show this help
 
 docs/statechart.svg and docs/statechart.mmd are generated the same way by "npm run chart".
+
+Exit codes:
+  0  written
+  1  the chart could not be drawn or written
+  2  usage error
+
+Examples:
+  agctl chart --format svg --out statechart.svg
+  agctl chart --format mermaid
 `;
 
 /** `agctl chart`. */

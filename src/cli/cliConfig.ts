@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { EXIT_USAGE } from './command.js';
+import { didYouMean } from './didYouMean.js';
 
 /** A command-line mistake; the message names the flag or file. Commands print it and exit with EXIT_USAGE. */
 export class CliUsageError extends Error {
@@ -8,7 +9,7 @@ export class CliUsageError extends Error {
 }
 
 /**
- * Reads a JSON config file into an object. Throws `CliUsageError` naming the file when it cannot be read or is
+ * Reads a JSON config file into an object (whole-line `//` comments allowed). Throws `CliUsageError` naming the file when it cannot be read or is
  * not a JSON object (the settings themselves are checked by `loadSettings`).
  *
  * @example
@@ -23,12 +24,23 @@ export async function readConfigFile(path: string): Promise<Record<string, unkno
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(withoutCommentLines(text));
   } catch (error) {
     throw new CliUsageError(`the config file ${path} is not valid JSON: ${(error as Error).message}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new CliUsageError(`the config file ${path} must hold a JSON object of settings`);
   return parsed as Record<string, unknown>;
+}
+
+/**
+ * The config text without its comment lines: a line whose first non-blank characters are `//` (as `agctl config
+ * example` writes) is blanked, so line numbers in JSON errors stay right. Comments after a value are not allowed.
+ *
+ * @example
+ * JSON.parse(withoutCommentLines('{\n  // the node\n  "node_id": "a"\n}')) // { node_id: 'a' }
+ */
+export function withoutCommentLines(text: string): string {
+  return text.replace(/^[ \t]*\/\/.*$/gm, '');
 }
 
 /** The option declarations `parseArgs` takes. */
@@ -47,8 +59,18 @@ export function parseCli<O extends CliOptions>(argv: readonly string[], options:
   try {
     return parseArgs({ args: [...argv], options: { ...options, ...HELP_OPTION }, strict: true, allowPositionals });
   } catch (error) {
-    throw new CliUsageError((error as Error).message);
+    throw new CliUsageError(unknownOptionMessage(error as Error & { code?: string }, { ...options, ...HELP_OPTION }) ?? (error as Error).message);
   }
+}
+
+/** `unknown option --confg (did you mean --config?)` for parseArgs's unknown-option error; undefined for any other. */
+function unknownOptionMessage(error: Error & { code?: string }, options: CliOptions): string | undefined {
+  if (error.code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return undefined;
+  const given = /'([^']+)'/.exec(error.message)?.[1];
+  if (given === undefined) return undefined;
+  const flags = Object.keys(options).map((name) => `--${name}`);
+  const suggestion = given.startsWith('--') ? didYouMean(given.split('=')[0]!, flags) : undefined;
+  return `unknown option ${given}${suggestion === undefined ? '' : ` (did you mean ${suggestion}?)`}; see --help`;
 }
 
 /**

@@ -36,6 +36,17 @@ Options:
   --group-fqdn <fqdn>     the group's name (default app.demo.test with the embedded server)
   --in-memory             run both nodes, the DNS authority and the network in this process instead
   -h, --help              show this help
+
+Exit codes:
+  0    the demo ran to its end
+  1    a step failed (the message says which)
+  2    usage error
+  130  stopped by Ctrl-C
+
+Examples:
+  agctl demo
+  agctl demo --heartbeat 0.1 --check 0.1 --absence 0.5
+  agctl demo --in-memory
 `;
 
 /** `agctl demo`. */

@@ -10,13 +10,18 @@ import { TSIG_ALGORITHMS, type TsigAlgorithm } from '../dns/tsig.js';
 import { SettingsError } from '../api/errors.js';
 import { readSecretFile } from '../node/secretFiles.js';
 
-const USAGE = `Usage: agctl dns-server --zone <zone> --listen <ip>:<port> --tsig-name <name>
+const USAGE = `agctl dns-server: run the embedded authoritative DNS server for one zone
+
+Usage: agctl dns-server --zone <zone> --listen <ip>:<port> --tsig-name <name>
                         [--tsig-secret-file <file> | --tsig-secret <base64>]
                         [--tsig-algorithm hmac-sha256|hmac-sha512] [--data <file>]
                         [--tcp-idle-timeout <s>] [--max-tcp-connections <n>] [--max-tcp-per-address <n>]
 
 Runs an authoritative DNS server for <zone> on UDP and TCP, accepting RFC 2136 updates signed with the TSIG key.
+Without --tsig-secret-file or --tsig-secret, the secret is read from the environment variable AG_TSIG_SECRET.
+Logs are JSON lines on stdout. Stops cleanly on SIGTERM or SIGINT.
 
+Options:
   --zone <zone>              the zone served, e.g. example.test
   --listen <ip>:<port>       address and port for UDP and TCP, e.g. 127.0.0.1:5353 ([::1]:5353 for IPv6)
   --tsig-name <name>         name of the TSIG key updates must be signed with
@@ -29,13 +34,17 @@ Runs an authoritative DNS server for <zone> on UDP and TCP, accepting RFC 2136 u
                              (default ${DEFAULT_DNS_TCP_LIMITS.idleTimeoutMs / 1000}; fractions allowed)
   --max-tcp-connections <n>  TCP connections held at once (default ${DEFAULT_DNS_TCP_LIMITS.maxConnections})
   --max-tcp-per-address <n>  TCP connections held at once from one client address (default ${DEFAULT_DNS_TCP_LIMITS.maxConnectionsPerAddress})
-  --help                     show this text
+  -h, --help                 show this help
 
-Without --tsig-secret-file or --tsig-secret, the secret is read from the environment variable AG_TSIG_SECRET.
+Exit codes:
+  0   stopped by SIGTERM or SIGINT
+  1   the server cannot start (other than below)
+  2   usage error (invalid flags)
+  65  the --data file or its journal is damaged: nothing is changed; the message names the file and line
 
-Logs are JSON lines on stdout. Stops cleanly on SIGTERM or SIGINT (exit 0). Exit codes: 2 for invalid flags,
-65 when the --data file or its journal is damaged (nothing is changed; the message names the file and
-line), 1 when the server cannot start otherwise.`;
+Examples:
+  agctl dns-server --zone example.test --listen 127.0.0.1:5353 --tsig-name ag-key --tsig-secret-file tsig.key
+  AG_TSIG_SECRET=... agctl dns-server --zone example.test --listen 127.0.0.1:5353 --tsig-name ag-key --data zone.json`;
 
 /**
  * Exit code when the zone data (`--data` or its journal) is damaged: BSD sysexits' EX_DATAERR, "the input data was

@@ -1,6 +1,9 @@
-import { API_CLIENT_HELP, API_CLIENT_OPTIONS, ApiClient, printAnswer } from './apiClient.js';
+import { apiClientHelp, API_CLIENT_OPTIONS, ApiClient, printAnswer, type ApiAnswer } from './apiClient.js';
 import { CliUsageError, parseCli, readConfigFile, runCli } from './cliConfig.js';
 import type { CliCommand } from './command.js';
+import { suggestion } from './didYouMean.js';
+import { formatOutput, OUTPUT_OPTION, outputFormatOf } from './outputFormat.js';
+import { renderKeyValues } from './renderTable.js';
 
 const HELP = `agctl group: show, create, update, join or leave an availability group, or remove a member
 
@@ -11,11 +14,15 @@ Usage: agctl group show   [client options]
        agctl group leave  [client options]
        agctl group remove-member <node_id> [client options]
 
-  show     GET /ag/api/v1/group: configuration (tsig_secret shown as ""), members and state
+  show     GET /ag/api/v1/group: configuration (the product's keys, tsig_secret shown as ""), members
+           (addresses), state, and this project's configuration_extensions and member_details
   create   POST /ag/api/v1/group: this node becomes the Primary of a new group with the group settings in
            --settings (a JSON object: group_fqdn, tsig_name, tsig_secret, intervals...), else the configured
-           ones; if the group cannot be created, the settings sent are not applied
-  update   PUT /ag/api/v1/group, on the acting Primary: changes the group settings in --settings and pushes them
+           ones (the API needs at least one setting, so agctl then sends the node's own
+           external_ipv4_address and external_port, read with GET /group); if the group cannot be created,
+           the settings sent are not applied
+  update   PUT /ag/api/v1/group, on either member (the Secondary forwards it to the Primary; 503 when the
+           Primary cannot be reached): changes the group settings in --settings and pushes them
            to the Secondary; the answer says whether it runs them now ("secondary": "updated") or gets them
            with its next acknowledged heartbeat ("pending"). Refused, naming the field: a new group_fqdn or
            external_scheme, and a timer change too large to be safe while one node still runs the old timers
@@ -34,8 +41,21 @@ Usage: agctl group show   [client options]
 Options:
   --settings <file>    create, update: the group settings to send
   --group-fqdn <fqdn>  join: the group to join (default: the node's group_fqdn)
-${API_CLIENT_HELP}
+  -o, --output <f>     show: table (default: one key per line), json or yaml; the other actions print the
+                       API's JSON answer
+${apiClientHelp(23)}
   -h, --help           show this help
+
+Exit codes:
+  0  the node answered 2xx
+  1  the node answered with an error (the message is printed) or could not be reached
+  2  usage error
+
+Examples:
+  agctl group show --config /etc/availability-group/node.json
+  agctl group create --config node-a.json --settings group.json
+  agctl group join --config node-b.json
+  agctl group remove-member b --config node-a.json
 `;
 
 /** The actions of `agctl group`, and how many arguments each takes after its name. */
@@ -46,28 +66,49 @@ function isAction(value: string | undefined): value is GroupAction {
   return value !== undefined && Object.hasOwn(ACTIONS, value);
 }
 
+/**
+ * The body of `group create` without `--settings`: the settings in force. The API refuses `{}` (at least one
+ * setting, as in the product), so it names the node's own address and port, which change nothing. Resolves with
+ * the failed answer of `GET /group` when the node cannot tell them.
+ */
+async function settingsInForce(client: ApiClient): Promise<{ body: Record<string, unknown> } | { failed: ApiAnswer }> {
+  const answer = await client.call('GET', '/group');
+  const configuration = (answer.body as { configuration?: Record<string, unknown> } | null)?.configuration;
+  if (answer.status !== 200 || configuration === undefined) return { failed: answer };
+  return { body: { external_ipv4_address: configuration.external_ipv4_address, external_port: configuration.external_port } };
+}
+
 /** `agctl group show|create|update|join|leave|remove-member`. */
 export const groupCommand: CliCommand = {
   name: 'group',
   summary: 'show, create, update, join or leave a group, or remove a member (GET/POST/PUT/DELETE /group, PUT/DELETE /group/members)',
   run: (argv) =>
     runCli('group', async () => {
-      const { values, positionals } = parseCli(argv, { ...API_CLIENT_OPTIONS, settings: { type: 'string' }, 'group-fqdn': { type: 'string' } }, true);
+      const { values, positionals } = parseCli(argv, { ...API_CLIENT_OPTIONS, ...OUTPUT_OPTION, settings: { type: 'string' }, 'group-fqdn': { type: 'string' } }, true);
       if (values.help) {
         process.stdout.write(HELP);
         return 0;
       }
       const [action, ...args] = positionals;
-      if (!isAction(action)) throw new CliUsageError('give an action: show, create, update, join, leave or remove-member (agctl group --help)');
+      if (!isAction(action)) throw new CliUsageError(`give an action: show, create, update, join, leave or remove-member (agctl group --help)${suggestion(action, Object.keys(ACTIONS))}`);
       if (action === 'remove-member' && args.length === 0) throw new CliUsageError('group remove-member needs the node_id of the member to remove');
       if (args.length > ACTIONS[action]) throw new CliUsageError(`unexpected argument ${args[ACTIONS[action]]}`);
       if (action === 'update' && values.settings === undefined) throw new CliUsageError('group update needs --settings <file.json> with the settings to change');
       const client = await ApiClient.fromFlags(values);
-      if (action === 'show') return printAnswer('group show', await client.call('GET', '/group'));
+      if (action === 'show') {
+        const format = outputFormatOf(values.output);
+        const answer = await client.call('GET', '/group');
+        if (answer.status !== 200 || answer.body === null || typeof answer.body !== 'object') return printAnswer('group show', answer);
+        const body = answer.body as Record<string, unknown>;
+        process.stdout.write(formatOutput(body, format, () => renderKeyValues(body)));
+        return 0;
+      }
       if (action === 'leave') return printAnswer('group leave', await client.call('DELETE', '/group'));
       if (action === 'remove-member') return printAnswer('group remove-member', await client.call('DELETE', `/group/members/${encodeURIComponent(args[0]!)}`));
       if (action === 'create' || action === 'update') {
-        const body = values.settings === undefined ? {} : await readConfigFile(values.settings);
+        const inForce = values.settings === undefined ? await settingsInForce(client) : { body: await readConfigFile(values.settings) };
+        if ('failed' in inForce) return printAnswer('group create', inForce.failed);
+        const { body } = inForce;
         return printAnswer(`group ${action}`, await client.call(action === 'create' ? 'POST' : 'PUT', '/group', body));
       }
       const body = values['group-fqdn'] === undefined ? {} : { group_fqdn: values['group-fqdn'] };

@@ -16,6 +16,15 @@ Options:
   --trace <file>   the trace to replay (required)
   --port <n>       the port to listen on (default 0: any free port)
   -h, --help       show this help
+
+Exit codes:
+  0  stopped with Ctrl-C
+  1  the trace cannot be read or is not a trace
+  2  usage error
+
+Examples:
+  agctl inspect --trace sim-trace.json
+  agctl inspect --trace node-a.log.jsonl --port 8099
 `;
 
 /** `agctl inspect`. */

@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { setDefaultNode } from '../api/defaultNode.js';
-import { PersistedStateError, SettingsError } from '../api/errors.js';
+import { PersistedStateError, SettingsError, WorkflowLoadError } from '../api/errors.js';
 import { NodeRole } from '../api/constants.js';
 import { createPrimaryLocator } from '../http/primaryLocator.js';
 import { joinThroughDns } from '../http/joinThroughDns.js';
 import { startNetworkedNode, type NetworkedNode } from '../http/networkedNode.js';
 import { createLogger, type Logger } from '../node/logger.js';
+import type { ConfigFileInput } from '../node/settings.js';
+import { importWorkflow } from './importWorkflow.js';
 import { PEER_MESSAGE_TYPES, type PeerPathCut, type PeerPathCutOf } from '../peer/httpPeerTransport.js';
 import { waitFor } from './agctlProcess.js';
 import { CliUsageError, parseCli, readConfigFile, runCli } from './cliConfig.js';
@@ -50,7 +52,7 @@ function describeCut(cut: PeerPathCut | PeerPathCutOf): string {
 
 const HELP = `agctl start: run one availability group node
 
-Usage: agctl start --config <file.json> [--create-group | --join] [--join-timeout <s>]
+Usage: agctl start --config <file.json> [--create-group | --join] [--join-timeout <s>] [--workflow <module>]
 
 Runs the node's statechart with the real DNS client and the signed HTTP peer transport, and one HTTP server on
 external_ipv4_address:external_port (the /ag/api/v1 API, health endpoints, /metrics, the peer routes). Logs are
@@ -66,6 +68,11 @@ ${EXIT_CONFIG}): a timer above 86400 s (1 day), a dns_server port outside 1-6553
 read, a data_dir that is not a directory this node can write. A dns_server host name that does not resolve is
 not refused: the node starts, logs a warning, and runs with DNS disconnected until the name resolves.
 
+An application health check (health_command: program and arguments, run without a shell; or health_url, 2xx is
+healthy; every health_interval s, each allowed health_timeout s) decides too: a Primary whose application failed
+health_failures checks in a row hands over to a Secondary whose application is healthy, and a Secondary whose
+application is not healthy never takes over (docs/operations.md, "Application health").
+
 Membership persists in data_dir (node.json): a restarted node resumes its group and resolves its role from DNS;
 the flags are then ignored. A node.json that is not valid is refused naming the file, the field and the rule
 (exit ${EXIT_CONFIG}); a missing one is a first start.
@@ -76,6 +83,12 @@ Options:
   --join                join the group named by group_fqdn as Secondary: the Primary is found through the
                         group's A record on dns_server and reached on this node's port (if not in a group yet)
   --join-timeout <s>    keep trying to reach the Primary this long (default 30)
+  --workflow <module>   your workflow code (an ES module, path relative to the working directory): imported once
+                        the node is created and set as the default node, before it starts, so the
+                        subscribe() calls it makes as it loads see every event from the first
+                        NODE_ROLE_CHANGED (previous null) on; getNodeState() and requirePrimary() work from
+                        the node's start on (call them from callbacks, not as the module loads). A module
+                        that cannot be loaded stops the start (exit 1). See docs/library.md
   -h, --help            show this help
 
 Environment:
@@ -88,6 +101,18 @@ Environment:
   AG_HTTP_CONNECTION_TIMEOUT, AG_HTTP_KEEP_ALIVE_TIMEOUT, AG_HTTP_MAX_REQUESTS_PER_SOCKET
                               the HTTP server's connection limits (timeouts in seconds; defaults 512, 64, 10, 30,
                               60, 72, 1000): see docs/operations.md, "Connection limits"
+
+Exit codes:
+  0   stopped cleanly by SIGTERM or SIGINT
+  1   the node could not form the group, a workflow module could not be loaded, or it did not stop cleanly
+  2   usage error, or the config file cannot be read or is not JSON
+  78  the config file or the state file (data_dir/node.json) is refused: fix the field named (systemd:
+      RestartPreventExitStatus=78); "agctl config validate" lists every problem
+
+Examples:
+  agctl start --config /etc/availability-group/node.json --create-group   # the first node, once
+  agctl start --config /etc/availability-group/node.json --join           # the second node, once
+  agctl start --config /etc/availability-group/node.json                  # every later start
 `;
 
 /** `agctl start`. */
@@ -101,6 +126,7 @@ export const startCommand: CliCommand = {
         'create-group': { type: 'boolean', default: false },
         join: { type: 'boolean', default: false },
         'join-timeout': { type: 'string', default: '30' },
+        workflow: { type: 'string' },
       });
       if (values.help) {
         process.stdout.write(HELP);
@@ -111,11 +137,16 @@ export const startCommand: CliCommand = {
       const joinTimeoutS = Number(values['join-timeout']);
       if (!(joinTimeoutS > 0)) throw new CliUsageError('--join-timeout must be a number of seconds above 0');
       const input = await readConfigFile(values.config);
-      return runNode(values.config, input, { createGroup: values['create-group'], join: values.join, joinTimeoutMs: joinTimeoutS * 1000 });
+      if (values.workflow === '') throw new CliUsageError('--workflow needs the path of a module');
+      return runNode(values.config, input, { createGroup: values['create-group'], join: values.join, joinTimeoutMs: joinTimeoutS * 1000, workflow: values.workflow });
     }),
 };
 
-async function runNode(file: string, input: Record<string, unknown>, flags: { createGroup: boolean; join: boolean; joinTimeoutMs: number }): Promise<number> {
+async function runNode(
+  file: string,
+  input: Record<string, unknown>,
+  flags: { createGroup: boolean; join: boolean; joinTimeoutMs: number; workflow: string | undefined },
+): Promise<number> {
   const logger = createLogger({ name: 'agnode' });
   const cutFile = process.env[PEER_CUT_FILE_ENV];
   const warned = new Set<string>();
@@ -133,11 +164,26 @@ async function runNode(file: string, input: Record<string, unknown>, flags: { cr
   };
   let running: NetworkedNode;
   try {
-    running = await startNetworkedNode(input, {
+    // startNetworkedNode validates the config (SettingsError naming the field): the file's JSON goes in as it is.
+    running = await startNetworkedNode(input as ConfigFileInput, {
       logger,
+      // The default node is set, and the workflow loaded, before the node starts: its subscribers see the first event.
+      configure: async (_app, node) => {
+        setDefaultNode(node);
+        if (flags.workflow !== undefined) {
+          await importWorkflow(flags.workflow);
+          logger.info({ workflow: flags.workflow }, 'workflow loaded');
+        }
+      },
       ...(cutFile === undefined || cutFile === '' ? {} : { peerPathCut: () => noteCut(peerPathCutFromFile(cutFile, warnUnknownCut)) }),
     });
   } catch (error) {
+    setDefaultNode(null);
+    if (error instanceof WorkflowLoadError) {
+      logger.error({ err: error.cause, workflow: error.module }, 'could not load the workflow');
+      process.stderr.write(`agctl start: ${error.message}\n`);
+      return 1;
+    }
     if (error instanceof SettingsError) {
       process.stderr.write(`agctl start: the config file ${file} is refused: ${error.issues.map((issue) => `${issue.field}: ${issue.rule}`).join('; ')}\n`);
       return EXIT_CONFIG;
@@ -152,7 +198,6 @@ async function runNode(file: string, input: Record<string, unknown>, flags: { cr
     throw error;
   }
   const { node } = running;
-  setDefaultNode(node);
   const stopped = new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {

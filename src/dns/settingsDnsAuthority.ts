@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { Logger } from 'pino';
+import type { Logger } from '../node/logger.js';
 import type { GroupRecords } from '../../machines/nodeMachine.types.js';
 import type { DnsAuthority, RecordsExpectation, RecordsReplacement, UpdateOptions } from './dnsAuthority.js';
 import { parseHostPort } from './dnsTransport.js';

@@ -8,6 +8,13 @@ export const API_SETTING_FIELDS = [...GROUP_SETTING_FIELDS, 'external_ipv4_addre
 /** The fields `PUT /group/members` takes; every other group setting comes from the Primary. */
 export const JOIN_FIELDS = ['external_ipv4_address', 'external_port', 'external_scheme', 'group_fqdn'] as const;
 
+/**
+ * The product's rule for `POST /group`, `PUT /group` and `PUT /configuration`: at least one setting, even one in
+ * force already (to create a group with the settings configured, send e.g. the node's `external_ipv4_address`).
+ */
+export const AT_LEAST_ONE_SETTING_RULE =
+  'must include at least one setting (POST /group, PUT /group and PUT /configuration need one, as in the product; to use the settings in force, send one of them, e.g. this node\'s external_ipv4_address)';
+
 /** Fields the node listens on: they can only change in the config file, with a restart. */
 const LISTENING_FIELDS = { external_ipv4_address: 'externalIpv4Address', external_port: 'externalPort' } as const;
 
@@ -35,7 +42,8 @@ function listeningIssues(body: Record<string, unknown>, current: Settings): Sett
 }
 
 /**
- * Reads a settings body (`POST /group`, `PUT /group`, `PUT /configuration`): a JSON object of settable fields.
+ * Reads a settings body (`POST /group`, `PUT /group`, `PUT /configuration`): a JSON object of settable fields,
+ * at least one (`{}` is refused with 400, {@link AT_LEAST_ONE_SETTING_RULE}).
  * `tsig_secret: ""` (as `GET /group` serves it) keeps the current secret. The result is validated together with
  * the settings in force, so a 400 names every bad field and nothing is applied.
  *
@@ -45,6 +53,7 @@ function listeningIssues(body: Record<string, unknown>, current: Settings): Sett
  */
 export function settingsChangesFrom(body: unknown, current: Settings): Partial<SettingsInput> {
   const fields = objectBody(body);
+  if (Object.keys(fields).length === 0) throw invalidInput([{ field: '(body)', rule: AT_LEAST_ONE_SETTING_RULE }]);
   const issues: SettingsIssue[] = [];
   const changes: Record<string, unknown> = {};
   for (const [field, value] of Object.entries(fields)) {
@@ -61,6 +70,23 @@ export function settingsChangesFrom(body: unknown, current: Settings): Partial<S
   }
   if (issues.length > 0) throw invalidInput(issues);
   return changes as Partial<SettingsInput>;
+}
+
+/**
+ * Reads the body of `PUT /maintenance`: exactly `{"enabled": true}` (pause automatic takeover) or
+ * `{"enabled": false}` (resume it). Anything else is refused with 400, naming the field and the rule.
+ *
+ * @example
+ * maintenanceRequestFrom({ enabled: true }); // true
+ */
+export function maintenanceRequestFrom(body: unknown): boolean {
+  const fields = objectBody(body);
+  const issues: SettingsIssue[] = Object.keys(fields)
+    .filter((field) => field !== 'enabled')
+    .map((field) => ({ field, rule: 'is not a known field (the body is {"enabled": true|false})' }));
+  if (typeof fields.enabled !== 'boolean') issues.unshift({ field: 'enabled', rule: fields.enabled === undefined ? 'is required: true pauses automatic takeover, false resumes it' : 'must be true or false' });
+  if (issues.length > 0) throw invalidInput(issues);
+  return fields.enabled as boolean;
 }
 
 /** What a join request asks: which group, and how to reach its Primary. */

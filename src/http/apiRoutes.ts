@@ -1,12 +1,15 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import type { AvailabilityNode, LeaveResult } from '../node/createNode.js';
+import type { AvailabilityNode, LeaveResult, SettingsUpdate } from '../node/createNode.js';
+import { GROUP_SETTING_FIELDS, type SettingsInput } from '../node/settings.js';
 import { NodeRole } from '../api/constants.js';
 import { ApiError, forbidden, invalidInput, toApiError, unauthorized, unsupportedMediaType } from './apiError.js';
-import { joinRequestFrom, settingsChangesFrom } from './apiBodies.js';
+import { joinRequestFrom, maintenanceRequestFrom, settingsChangesFrom } from './apiBodies.js';
 import { groupBody, stateBody } from './apiShapes.js';
 import { joinThroughDns } from './joinThroughDns.js';
 import { stateSchema } from './stateSchema.js';
+import { historyBody } from './historyBody.js';
+import type { HistoryEntry } from '../node/historyLog.js';
 
 /** Finds the address of the group's Primary from the group FQDN (its A record). */
 export type PrimaryLocator = (groupFqdn: string) => Promise<string>;
@@ -18,12 +21,21 @@ export interface ApiRoutesOptions {
   readonly apiToken: string;
   /** How `PUT /group/members` finds the Primary; without it a join is refused with 400. */
   readonly locatePrimary?: PrimaryLocator;
+  /** The node's history for `GET /history` (this project's); without it the route is not served. */
+  readonly history?: HistorySource;
+}
+
+/** Where `GET /history` reads the node's history from (a `HistoryLog`). */
+export interface HistorySource {
+  entries(): readonly HistoryEntry[];
 }
 
 /** Success messages, in the product's words where it has them. */
 export const ApiMessage = {
   ConfigurationUpdated: 'Availability group configuration updated.',
   FailoverCompleted: 'Manual failover completed.',
+  MaintenanceOn: 'Maintenance mode on: automatic takeover is paused group-wide.',
+  MaintenanceOff: 'Maintenance mode off: automatic takeover is resumed.',
   GroupCreated: 'Availability group created.',
   Joined: 'Node joined the availability group as Secondary.',
   Left: 'Node left the availability group.',
@@ -53,7 +65,8 @@ async function requireJsonBody(request: FastifyRequest): Promise<void> {
  * `GET/POST/PUT /group`, `PUT /group/members`, `PUT /configuration`, `PUT /failover`, and this project's
  * `DELETE /group` (leave) and `DELETE /group/members/{node_id}` (remove the Secondary). Every route needs the bearer
  * token; errors are `{code, message, details, status}`; no answer carries a secret; a refused request changes
- * nothing.
+ * nothing. As in the product, a settings body needs at least one setting, and `PUT /group` works on either member
+ * (the Secondary forwards it to its Primary).
  *
  * @example
  * await app.register(apiRoutes, { prefix: '/ag/api/v1', node, apiToken });
@@ -92,13 +105,15 @@ export const apiRoutes: FastifyPluginAsync<ApiRoutesOptions> = async (app, optio
     return leaveBody(ApiMessage.Left, await node.leaveGroup());
   });
 
+  // On either member, as in the product: the Secondary forwards the group settings to its Primary (signed peer
+  // channel) and answers with the Primary's result; its own node settings (dns_server) apply here once it accepted.
   app.put('/group', withBody, async (request) => {
     const changes = settingsChangesFrom(request.body, node.settings);
     const state = node.getNodeState();
     if (state.nodeRole === NodeRole.NOT_IN_GROUP) throw new ApiError(409, 'Conflict', 'This node is not in an availability group.');
-    if (!state.actingPrimary) throw new ApiError(409, 'Conflict', 'Group settings can only be changed on the acting Primary.', { node_role: state.nodeRole });
-    const update = await node.updateSettings(changes);
-    return { message: ApiMessage.ConfigurationUpdated, secondary: update.secondary, ...(update.reason === undefined ? {} : { reason: update.reason }) };
+    if (state.nodeRole === NodeRole.SECONDARY) return forwardToPrimary(node, changes);
+    if (!state.actingPrimary) throw new ApiError(409, 'Conflict', 'Group settings can only be changed on the acting Primary; this node is Primary but does not act as one now (its lease is not valid).', { node_role: state.nodeRole });
+    return updatedBody(await node.updateSettings(changes));
   });
 
   app.put('/group/members', withBody, async (request) => {
@@ -121,11 +136,47 @@ export const apiRoutes: FastifyPluginAsync<ApiRoutesOptions> = async (app, optio
     return { message: ApiMessage.ConfigurationUpdated };
   });
 
+  // This project's: the node's history (role changes, takeovers, failovers, lease losses, maintenance, failed hooks).
+  if (options.history !== undefined) {
+    const history = options.history;
+    app.get('/history', async (request) => historyBody(node.nodeId, history.entries(), (request.query as Record<string, unknown>).limit));
+  }
+
   app.put('/failover', async () => {
     await node.failover();
     return { message: ApiMessage.FailoverCompleted };
   });
+
+  // This project's: maintenance mode (docs/design.md rule 9), on either member; the flag reaches the other member
+  // with the next heartbeat or acknowledgement, and applies here at once (also on a Secondary whose Primary is gone).
+  app.put('/maintenance', withBody, async (request) => {
+    const enabled = maintenanceRequestFrom(request.body);
+    if (node.getNodeState().nodeRole === NodeRole.NOT_IN_GROUP) throw new ApiError(409, 'Conflict', 'This node is not in an availability group.');
+    const flag = await node.setMaintenance(enabled);
+    return { message: flag.enabled ? ApiMessage.MaintenanceOn : ApiMessage.MaintenanceOff, enabled: flag.enabled, by: flag.by, version: flag.version };
+  });
 };
+
+/** The answer to `PUT /group`: where the Secondary stands (`reason` when it gets the settings later). */
+function updatedBody(update: SettingsUpdate, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { message: ApiMessage.ConfigurationUpdated, secondary: update.secondary, ...(update.reason === undefined ? {} : { reason: update.reason }), ...extra };
+}
+
+/**
+ * `PUT /group` on the Secondary: the group settings go to the Primary, which applies and pushes them back; this
+ * node's own settings in the body apply here only once the Primary accepted (a refused request changes nothing).
+ * 503 when the Primary cannot be reached; 400 naming the fields it refused.
+ */
+async function forwardToPrimary(node: AvailabilityNode, changes: Partial<SettingsInput>): Promise<Record<string, unknown>> {
+  const isGroupField = (field: string) => (GROUP_SETTING_FIELDS as readonly string[]).includes(field);
+  const groupChanges = Object.fromEntries(Object.entries(changes).filter(([field]) => isGroupField(field)));
+  const nodeChanges = Object.fromEntries(Object.entries(changes).filter(([field]) => !isGroupField(field)));
+  const forwarded = Object.keys(groupChanges).length > 0;
+  const primary = node.members().primary?.nodeId ?? null;
+  const update = forwarded ? await node.changeGroupSettingsOnPrimary(groupChanges) : ({ secondary: 'none' } as const);
+  if (Object.keys(nodeChanges).length > 0) await node.updateSettings(nodeChanges);
+  return updatedBody(update, { forwarded_to: forwarded ? primary : null });
+}
 
 /** The answer to a leave or a removal: the message, and whether the other member was told (`reason` when not). */
 function leaveBody(message: string, result: LeaveResult): Record<string, unknown> {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { AvailabilityNode } from '../node/createNode.js';
 import type { HttpPeerTransport } from '../peer/httpPeerTransport.js';
-import { apiRoutes, type PrimaryLocator } from './apiRoutes.js';
+import { apiRoutes, type HistorySource, type PrimaryLocator } from './apiRoutes.js';
 import { healthRoutes } from './healthRoutes.js';
 import { NodeMetrics } from './nodeMetrics.js';
 import { openApiDocument } from './openApiDocument.js';
@@ -21,6 +21,8 @@ export interface AvailabilityGroupPluginOptions {
   readonly peer?: HttpPeerTransport;
   /** How `PUT /group/members` finds the Primary; see {@link createPrimaryLocator}. */
   readonly locatePrimary?: PrimaryLocator;
+  /** The node's history, served at `GET /ag/api/v1/history`; without it that route answers 404. */
+  readonly history?: HistorySource;
   /** Metrics served at `/metrics`; default a fresh `NodeMetrics(node)`; false serves none. */
   readonly metrics?: NodeMetrics | false;
 }
@@ -55,7 +57,7 @@ export const availabilityGroupPlugin: FastifyPluginAsync<AvailabilityGroupPlugin
       api.addHook('onRoute', (route) => {
         route.bodyLimit ??= API_BODY_LIMIT;
       });
-      await api.register(apiRoutes, { node, apiToken: options.apiToken, ...(options.locatePrimary === undefined ? {} : { locatePrimary: options.locatePrimary }) });
+      await api.register(apiRoutes, { node, apiToken: options.apiToken, ...(options.locatePrimary === undefined ? {} : { locatePrimary: options.locatePrimary }), ...(options.history === undefined ? {} : { history: options.history }) });
     },
     { prefix: API_PREFIX },
   );

@@ -1,9 +1,15 @@
 /**
- * availability-group/http: a node on the network. `startNetworkedNode` runs one the way `agctl start` does;
- * `availabilityGroupPlugin` embeds a node's API, health, metrics and peer routes in your own fastify app, with the
- * `app.requirePrimary` preHandler.
+ * availability-group/http: a node on the network. `startNetworkedNode` runs one the way `agctl start` does (its
+ * `configure` option adds your routes to the node's server); `availabilityGroupPlugin` embeds a node's API, health,
+ * metrics and peer routes in a fastify app, with the `app.requirePrimary` preHandler; `inspectorPlugin` serves the
+ * inspector (also exported by the main entry).
  */
 export { startNetworkedNode, type NetworkedNode, type NetworkedNodeOptions } from './networkedNode.js';
+export type { ConfigFileInput, SettingsInput } from '../node/settings.js';
+export type { Logger } from '../node/logger.js';
+// The inspector's plugin and log, also exported by the main entry: every fastify plugin of the package is here.
+export { inspectorPlugin, InspectorConfigError, INSPECTOR_PATH, type InspectorPluginOptions } from './inspector/inspectorPlugin.js';
+export { NodeEventLog, type NodeLogEntry } from './inspector/nodeEventLog.js';
 export { readSecretFiles, readSecretFile } from '../node/secretFiles.js';
 export {
   DEFAULT_HTTP_CONNECTION_LIMITS,

@@ -4,10 +4,13 @@ import { fastify, type FastifyInstance } from 'fastify';
 import type { InspectionEvent } from 'xstate';
 import { SettingsError, type SettingsIssue } from '../api/errors.js';
 import { createNode, type AvailabilityNode } from '../node/createNode.js';
-import { createLogger, type Logger } from '../node/logger.js';
+import { HistoryLog } from '../node/historyLog.js';
+import { HistoryRecorder } from '../node/historyRecorder.js';
+import { RoleChangeHooks } from '../node/roleChangeHooks.js';
+import { silentLogger, type Logger } from '../node/logger.js';
 import { FileNodeStore, InMemoryNodeStore } from '../node/nodeStore.js';
 import { readSecretFiles } from '../node/secretFiles.js';
-import { loadSettings, type Settings, type SettingsInput } from '../node/settings.js';
+import { loadSettings, type ConfigFileInput, type Settings } from '../node/settings.js';
 import { parseHostPort } from '../dns/dnsTransport.js';
 import { resolveServerHost } from '../dns/resolveServerHost.js';
 import { createHttpPeerTransport, type HttpPeerTransport, type PeerPathCut, type PeerPathCutOf } from '../peer/httpPeerTransport.js';
@@ -28,13 +31,17 @@ import type { PeerMessage } from '../peer/peerMessages.js';
 
 /** Options of {@link startNetworkedNode}. */
 export interface NetworkedNodeOptions {
-  /** Default: pino JSON on stdout. */
+  /** Any pino-compatible logger (pino's, a child, fastify's `app.log`). Default: none, nothing is written. */
   readonly logger?: Logger;
   /** The peer-path fault switch (tests and drills): while it returns true no peer message is sent or received. */
   readonly isPeerPathCut?: () => boolean;
   /** The same fault switch with a direction (`in`, `out`, `both`, `none`), possibly for some message types only; wins over `isPeerPathCut`. */
   readonly peerPathCut?: () => PeerPathCut | PeerPathCutOf;
-  /** Registers more routes on the node's server before it listens (e.g. the inspector at `/ag/inspect`). */
+  /**
+   * Runs after the node is created and before it starts, and before the server listens: register your own routes
+   * or plugins on the node's server (`app.requirePrimary` guards a route), subscribe to `node`'s events from the
+   * first one. A throw stops the start (the error is rethrown).
+   */
   readonly configure?: (app: FastifyInstance, node: AvailabilityNode) => void | Promise<void>;
   /** Sees every XState inspection event of the node's actor. */
   readonly inspect?: (event: InspectionEvent) => void;
@@ -57,6 +64,10 @@ export interface NetworkedNode {
   readonly url: string;
   /** The connection limits in force. */
   readonly connectionLimits: HttpConnectionLimits;
+  /** The node's history (`GET /ag/api/v1/history`), in `data_dir/history.jsonl`. */
+  readonly history: HistoryLog;
+  /** The role-change hook runner (`on_role_change`); null when none is configured. */
+  readonly hooks: RoleChangeHooks | null;
   /** Stops the node (an acting Primary with a healthy peer hands over first, unless `handOver: false`), then the server. */
   stop(options?: { handOver?: boolean }): Promise<void>;
 }
@@ -69,11 +80,19 @@ export interface NetworkedNode {
 function peerTimeoutMs(settings: Settings, message: PeerMessage): number {
   const base = Math.min(5000, Math.max(100, settings.timers.heartbeatIntervalMs));
   const waitsForDns = message.type === 'handover' || message.type === 'handover-probe' || message.type === 'step-down';
+  // A forwarded settings change is answered once the Primary has pushed the settings back to this node.
+  if (message.type === 'group-settings-change') return 2 * base + 500;
   return waitsForDns ? base + dnsBudgetMs(settings) : base;
 }
 
-/** Node settings a networked node cannot run without, beyond what `loadSettings` requires. */
-function networkIssues(settings: Settings): SettingsIssue[] {
+/**
+ * Node settings a networked node cannot run without, beyond what `loadSettings` requires (`agctl config validate`
+ * checks them too).
+ *
+ * @example
+ * networkIssues(loadSettings(config)) // [{ field: 'api_token', rule: 'is required to run a networked node (...)' }]
+ */
+export function networkIssues(settings: Settings): SettingsIssue[] {
   const issues: SettingsIssue[] = [];
   if (settings.apiToken === undefined) issues.push({ field: 'api_token', rule: 'is required to run a networked node (it guards the HTTP API)' });
   if (settings.peerSecret === undefined) issues.push({ field: 'peer_secret', rule: 'is required to run a networked node (it signs the direct heartbeats)' });
@@ -127,7 +146,7 @@ function readTlsFile(field: string, path: string): Buffer {
  * await running.node.createGroup();
  * process.on('SIGTERM', () => void running.stop());
  */
-export async function startNetworkedNode(input: SettingsInput | unknown, options: NetworkedNodeOptions = {}): Promise<NetworkedNode> {
+export async function startNetworkedNode(input: ConfigFileInput, options: NetworkedNodeOptions = {}): Promise<NetworkedNode> {
   const settings = loadSettings(readSecretFiles(input));
   const issues = networkIssues(settings);
   if (issues.length > 0) throw new SettingsError(issues);
@@ -141,7 +160,9 @@ export async function startNetworkedNode(input: SettingsInput | unknown, options
         }
       : null;
   const store = settings.dataDir === undefined ? new InMemoryNodeStore() : await FileNodeStore.open(settings.dataDir);
-  const logger = options.logger ?? createLogger();
+  const logger = options.logger ?? silentLogger();
+  const history = await HistoryLog.open({ dataDir: settings.dataDir, logger: logger.child({ component: 'history' }) });
+  let recorder: HistoryRecorder | null = null;
   let node: AvailabilityNode | null = null;
   let metrics: NodeMetrics | null = null;
   const current = () => node?.settings ?? settings;
@@ -161,10 +182,27 @@ export async function startNetworkedNode(input: SettingsInput | unknown, options
     peer,
     logger,
     store,
-    ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
+    inspect: (event) => {
+      recorder?.inspect(event);
+      options.inspect?.(event);
+    },
   });
   const running = node;
-  metrics = new NodeMetrics(running, { processMetrics: options.processMetrics ?? true, peerRefusals: () => peer.stats.refused });
+  // History and hooks subscribe before the start: they see the first role too.
+  recorder = new HistoryRecorder(running, history);
+  const historyRecorder = recorder;
+  const hooks =
+    settings.onRoleChange === undefined
+      ? null
+      : new RoleChangeHooks({
+          command: settings.onRoleChange,
+          timeoutMs: settings.onRoleChangeTimeout * 1000,
+          nodeId: settings.nodeId,
+          logger: logger.child({ component: 'hook' }),
+          onRun: (run) => historyRecorder.hookRun(run),
+        });
+  hooks?.attach(running);
+  metrics = new NodeMetrics(running, { processMetrics: options.processMetrics ?? true, peerRefusals: () => peer.stats.refused, ...(hooks === null ? {} : { hookRuns: () => hooks.counts }) });
   const app = fastify({
     logger: false,
     ...fastifyConnectionOptions(connectionLimits),
@@ -178,15 +216,18 @@ export async function startNetworkedNode(input: SettingsInput | unknown, options
     peer,
     metrics,
     locatePrimary: (fqdn) => createPrimaryLocator(current().dnsServer!)(fqdn),
+    history,
   });
   await app.register(inspectorPlugin, { node: running, apiToken: settings.apiToken! });
-  await options.configure?.(app, running);
-  warnIfUnresolvable(settings.dnsServer!, logger);
   try {
+    await options.configure?.(app, running);
+    warnIfUnresolvable(settings.dnsServer!, logger);
     await running.start();
     await app.listen({ host: settings.externalIpv4Address, port: settings.externalPort });
   } catch (error) {
     await running.stop({ handOver: false }).catch(() => undefined);
+    await hooks?.close();
+    await historyRecorder.stop();
     await app.close();
     peer.close();
     dns.close();
@@ -199,9 +240,14 @@ export async function startNetworkedNode(input: SettingsInput | unknown, options
     peer,
     url: `${settings.externalScheme}://${settings.externalIpv4Address}:${settings.externalPort}`,
     connectionLimits,
+    history,
+    hooks,
     stop: (stopOptions = {}) =>
       (stopping ??= (async () => {
         await running.stop(stopOptions);
+        // The hooks of the last role changes (a handover's) still run; each is bounded by on_role_change_timeout.
+        await hooks?.close();
+        await historyRecorder.stop();
         // Slow clients must not hold the stop open: what is still connected after a second is closed.
         await closeWithin(app, 1000);
         peer.close();

@@ -8,6 +8,8 @@ export interface NodeMetricsOptions {
   readonly processMetrics?: boolean;
   /** Refused peer messages by reason, read at scrape time (the HTTP peer transport's `stats.refused`). */
   readonly peerRefusals?: () => Readonly<Record<string, number>>;
+  /** Role-change hook runs by result (`success`, `failure`, `timeout`, `dropped`), read at scrape time (`RoleChangeHooks.counts`). */
+  readonly hookRuns?: () => Readonly<Record<string, number>>;
   /** Monotonic milliseconds, the clock the node runs on (default `performance.now`). */
   readonly now?: () => number;
 }
@@ -85,6 +87,14 @@ export class NodeMetrics {
         for (const each of ROLES) this.set({ role: each }, each === role ? 1 : 0);
       },
     });
+    new Gauge({
+      name: 'ag_maintenance',
+      help: "1 while the group's automatic takeover is paused (maintenance mode), as this node knows; 0 otherwise.",
+      registers,
+      collect() {
+        this.set(context()?.maintenance.enabled === true ? 1 : 0);
+      },
+    });
     new Gauge({ name: 'ag_node_epoch', help: 'The highest epoch this node knows.', registers, collect() { this.set(context()?.epoch ?? 0); } });
     new Gauge({ name: 'ag_node_acting_primary', help: '1 while this node acts as Primary (role primary and a valid lease).', registers, collect() { this.set(node.actor !== null && node.isActingPrimary() ? 1 : 0); } });
     new Gauge({
@@ -106,6 +116,18 @@ export class NodeMetrics {
         this.set(ctx?.role === NodeRole.PRIMARY && ctx.leaseExpiresAt !== null ? Math.max(0, (ctx.leaseExpiresAt - now()) / 1000) : 0);
       },
     });
+    new Gauge({
+      name: 'ag_application_healthy',
+      help: "1 while this node's application health check says healthy, 0 while unhealthy or unknown; label check: command or url. Absent when no check is configured.",
+      labelNames: ['check'],
+      registers,
+      collect() {
+        this.reset();
+        const health = context()?.applicationHealth ?? null;
+        const check = node.settings.applicationHealth;
+        if (health !== null && check !== null) this.set({ check: check.command !== undefined ? 'command' : 'url' }, health === 'healthy' ? 1 : 0);
+      },
+    });
     if (this.#options.peerRefusals !== undefined) {
       const refusals = this.#options.peerRefusals;
       new Gauge({
@@ -121,6 +143,10 @@ export class NodeMetrics {
     counted('ag_failovers_total', 'Takeovers by this node: role changes from secondary to primary.', [], () => [[{}, this.#failovers]]);
     counted('ag_role_changes_total', 'Role changes of this node, by new role.', ['to'], () => [...this.#roleChanges].map(([to, value]) => [{ to }, value]));
     counted('ag_dns_errors_total', 'Failed DNS reads and updates, by kind (error code).', ['kind'], () => [...this.#dnsErrors].map(([kind, value]) => [{ kind }, value]));
+    if (this.#options.hookRuns !== undefined) {
+      const hookRuns = this.#options.hookRuns;
+      counted('ag_hook_runs_total', 'Role-change hook (on_role_change) runs, by result: success, failure, timeout, dropped (a full queue).', ['result'], () => Object.entries(hookRuns()).map(([result, value]) => [{ result }, value]));
+    }
     if (this.#options.processMetrics === true) collectDefaultMetrics({ register: registry, prefix: 'ag_process_', eventLoopMonitoringPrecision: 100 });
     return registry;
   }

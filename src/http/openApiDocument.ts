@@ -1,7 +1,8 @@
 import { API_SETTING_FIELDS, JOIN_FIELDS } from './apiBodies.js';
 import { ApiMessage } from './apiRoutes.js';
+import { PRODUCT_CONFIGURATION_FIELDS } from './apiShapes.js';
 import { stateSchema } from './stateSchema.js';
-import { MAX_TIMER_SECONDS } from '../node/settings.js';
+import { settingsJsonSchema } from './settingsJsonSchema.js';
 
 const json = (schema: object) => ({ 'application/json': { schema } });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -13,31 +14,27 @@ const leaveAnswer = (text: string) => ({
   description: `${text} \`peer\`: \`notified\` (the other member took it), \`unreachable\` or \`refused\` (\`reason\` says why; the change is made here anyway), or \`none\` (no other member).`,
   content: json({ ...ref('LeaveAnswer'), example: { message: text, peer: 'notified' } }),
 });
-const settingsBody = (description: string) => ({ required: true, description, content: json(ref('Settings')) });
+// At least one setting, as in the product: `{}` is refused with 400.
+const settingsBody = (description: string) => ({ required: true, description: `${description} At least one setting: \`{}\` is refused with 400.`, content: json({ allOf: [ref('Settings')], minProperties: 1 }) });
 const health = (summary: string, okWhen: string) => ({
   get: { summary, security: [], responses: { '200': { description: okWhen, content: json(ref('Health')) }, '503': { description: 'Otherwise.', content: json(ref('Health')) } } },
 });
 
-const seconds = { type: 'number', exclusiveMinimum: 0, maximum: MAX_TIMER_SECONDS, description: 'Seconds; fractions allowed.' };
-const settingProperties: Record<(typeof API_SETTING_FIELDS)[number], object> = {
-  external_ipv4_address: { type: 'string', format: 'ipv4', description: 'Must equal the address the node listens on (set in its config file).' },
-  external_port: { type: 'integer', minimum: 1, maximum: 65535, description: 'Must equal the port the node listens on (set in its config file).' },
-  external_scheme: { type: 'string', enum: ['http', 'https'] },
-  group_fqdn: { type: 'string', description: 'The group name whose A record names the Primary.' },
-  group_fqdn_ttl: { type: 'integer', minimum: 0, maximum: 2147483647, default: 30, description: 'TTL of the A and TXT records, seconds.' },
-  health_report_interval: { ...seconds, default: 20, description: 'Heartbeat interval, seconds; at most 86400 (1 day).' },
-  health_check_interval: { ...seconds, default: 30, description: 'Standby check interval, seconds; at most 86400 (1 day).' },
-  allowed_absence_interval: { ...seconds, default: 60, description: 'Failover period, seconds; at most 86400 (1 day).' },
-  lease_duration: { ...seconds, description: "The Primary's lease, seconds (default 0.75 of the failover period); at most 86400 (1 day)." },
-  tsig_algorithm: { type: 'string', enum: ['hmac-sha256', 'hmac-sha512', 'hmac-sha384', 'hmac-sha224', 'hmac-sha1'] },
-  tsig_name: { type: 'string' },
-  tsig_secret: { type: 'string', format: 'byte', description: 'Base64. Served back as "". Sending "" keeps the current secret.' },
-  dns_server: {
-    type: 'string',
-    description:
-      'host:port of the authoritative DNS server: an IPv4 address, an IPv6 address in brackets or a host name, and a port from 1 to 65535. A host name is resolved at each request; while it does not resolve the node runs with DNS disconnected.',
-  },
-};
+// The settings' types, ranges, enums, patterns and defaults are generated from the zod schema that enforces them
+// (settingsJsonSchema.ts), for every field the API takes; only what each setting means is written here.
+const settingProperties = settingsJsonSchema(API_SETTING_FIELDS, {
+  external_ipv4_address: 'Must equal the address the node listens on (set in its config file).',
+  external_port: 'Must equal the port the node listens on (set in its config file).',
+  group_fqdn: 'The group name whose A record names the Primary.',
+  group_fqdn_ttl: 'TTL of the A and TXT records, seconds.',
+  health_report_interval: 'Heartbeat interval, seconds; fractions allowed; at most 86400 (1 day).',
+  health_check_interval: 'Standby check interval, seconds; fractions allowed; at most 86400 (1 day).',
+  allowed_absence_interval: 'Failover period, seconds; fractions allowed; at most 86400 (1 day).',
+  lease_duration: "The Primary's lease, seconds (default 0.75 of the failover period); at most 86400 (1 day).",
+  tsig_secret: 'Base64. Served back as "". Sending "" keeps the current secret.',
+  dns_server:
+    'host:port of the authoritative DNS server: an IPv4 address, an IPv6 address in brackets or a host name, and a port from 1 to 65535. A host name is resolved at each request; while it does not resolve the node runs with DNS disconnected.',
+});
 
 /**
  * The OpenAPI 3.1 document of the `/ag/api/v1` API, served at `GET /ag/api/v1/openapi.json` and kept in
@@ -58,7 +55,11 @@ export const openApiDocument = {
   paths: {
     '/state': { get: { summary: "This node's state (the product's get_node_state()).", responses: { '200': { description: 'The state.', content: json(ref('State')) }, ...authErrors } } },
     '/group': {
-      get: { summary: 'Configuration (secrets blanked), members and state.', responses: { '200': { description: 'The group.', content: json(ref('Group')) }, ...authErrors } },
+      get: {
+        summary:
+          "In the product's shape: `configuration` (the product's keys; `tsig_secret` is \"\"), `members` (`primary`, `secondary`: IPv4 addresses, null when absent) and `state`; and this project's `configuration_extensions` and `member_details`.",
+        responses: { '200': { description: 'The group.', content: json(ref('Group')) }, ...authErrors },
+      },
       post: {
         summary:
           'Create a group with this node as Primary (writes the A and TXT records), with the settings in the body. Fails if already a member. Atomic: when the group cannot be created, the settings in the body are not applied.',
@@ -73,7 +74,7 @@ export const openApiDocument = {
       },
       put: {
         summary:
-          'Update group settings (on the acting Primary). Fails if not a member. The Primary pushes the group settings to the Secondary; a Secondary that cannot take them now gets them with the next heartbeat it acknowledges. A new `group_fqdn` or `external_scheme`, or a timer change too large to be safe while one node still runs the old timers, is refused with 400.',
+          "Update group settings, on either member: the Secondary forwards the group settings to its Primary over the signed peer channel and answers with the Primary's result (`forwarded_to` names the Primary), applying its own node settings (`dns_server`) once the Primary accepted. Fails if not a member. The Primary pushes the group settings to the Secondary; a Secondary that cannot take them now gets them with the next heartbeat it acknowledges. A new `group_fqdn` or `external_scheme`, or a timer change too large to be safe while one node still runs the old timers, is refused with 400.",
         requestBody: settingsBody('The settings to change.'),
         responses: {
           '200': {
@@ -82,7 +83,8 @@ export const openApiDocument = {
           },
           ...bodyErrors,
           ...authErrors,
-          '409': error('Not in a group, or not the acting Primary.'),
+          '409': error('Not in a group, or a Primary that does not act now (its lease is not valid).'),
+          '503': error('On the Secondary: the Primary could not be reached or could not change the settings now; nothing was changed.'),
         },
       },
       delete: {
@@ -131,9 +133,44 @@ export const openApiDocument = {
         responses: { '200': message(ApiMessage.FailoverCompleted), ...authErrors, '409': error('Refused, the group as it was (details.outcome "refused", details.reason: in_progress, not_ready, peer_refused, stale, lost_race, records_missing), or not in a group, or no Secondary.'), '503': error('Something did not answer (details.outcome "failed": nothing written, the group as it was; "unconfirmed": a DNS update went unanswered, the records decide).') },
       },
     },
+    '/maintenance': {
+      put: {
+        summary:
+          "This project's extension: maintenance mode. `enabled: true` pauses the group's automatic takeover (no takeover for the Primary's absence; heartbeats, state and manual failover work as always), `false` resumes it. On either member: applied here at once and persisted, carried to the other member by the next heartbeat or acknowledgement (a newer version wins). A resumed Secondary runs its standby check at once. `agctl pause` / `agctl resume`.",
+        requestBody: {
+          required: true,
+          content: json({ type: 'object', required: ['enabled'], additionalProperties: false, properties: { enabled: { type: 'boolean' } } }),
+        },
+        responses: {
+          '200': {
+            description: 'The flag as this node holds it now.',
+            content: json({
+              type: 'object',
+              required: ['message', 'enabled', 'by', 'version'],
+              properties: { message: { type: 'string' }, enabled: { type: 'boolean' }, by: { type: ['string', 'null'], description: 'The node on which the change was asked.' }, version: { type: 'integer', description: 'Rises by one with every change in the group.' } },
+            }),
+          },
+          ...bodyErrors,
+          ...authErrors,
+          '409': error('Not in a group.'),
+        },
+      },
+    },
+    '/history': {
+      get: {
+        summary:
+          "This project's extension: the node's history, oldest first: role changes, takeovers (mode, outcome, duration), manual failovers asked on this node (asked, then how they ended), lease losses, maintenance toggles and failed role-change hooks. Kept in `data_dir/history.jsonl` (bounded, one rotated file) and loaded at start. `agctl history` merges two nodes' histories.",
+        parameters: [{ name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 100000 }, description: 'Only the newest `limit` entries.' }],
+        responses: {
+          '200': { description: 'The history.', content: json(ref('History')) },
+          '400': error('`limit` is not a whole number from 1 to 100000.'),
+          ...authErrors,
+        },
+      },
+    },
     '/health': health('Liveness, without a token.', 'The node runs.'),
     '/health/primary': health('For load balancers, without a token.', 'The node acts as Primary (lease checked now).'),
-    '/health/secondary': health('For load balancers, without a token.', 'The node is a Secondary.'),
+    '/health/secondary': health('For load balancers, without a token.', 'The node is a Secondary ready to take over: its application health check, if configured, says healthy.'),
   },
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'The node\'s `api_token`.' } },
@@ -147,7 +184,12 @@ export const openApiDocument = {
       SettingsUpdated: {
         type: 'object',
         required: ['message', 'secondary'],
-        properties: { message: { type: 'string' }, secondary: { enum: ['updated', 'pending', 'none'] }, reason: { type: 'string' } },
+        properties: {
+          message: { type: 'string' },
+          secondary: { enum: ['updated', 'pending', 'none'] },
+          reason: { type: 'string' },
+          forwarded_to: { type: ['string', 'null'], description: "Asked on the Secondary: the node id of the Primary that made the change (null when only this node's own settings changed)." },
+        },
       },
       LeaveAnswer: {
         type: 'object',
@@ -158,19 +200,68 @@ export const openApiDocument = {
       State: stateSchema,
       Member: {
         type: ['object', 'null'],
+        description: "A group member as a 409 `group_full` answer names it in `details.members`.",
         properties: { node_id: { type: 'string' }, external_ipv4_address: { type: 'string' }, external_port: { type: 'integer' }, external_scheme: { type: 'string' } },
+      },
+      MemberDetails: {
+        type: ['object', 'null'],
+        description: "This project's: a member's node id and where it listens; null when absent.",
+        required: ['node_id', 'address', 'port', 'scheme'],
+        properties: { node_id: { type: 'string' }, address: { type: 'string', format: 'ipv4' }, port: { type: 'integer' }, scheme: { type: 'string', enum: ['http', 'https'] } },
       },
       Group: {
         type: 'object',
         properties: {
-          configuration: { type: 'object', description: 'The settings in force; tsig_secret is "", tokens and the peer secret are absent.' },
-          members: { type: 'object', properties: { primary: ref('Member'), secondary: ref('Member') } },
+          configuration: {
+            type: 'object',
+            additionalProperties: false,
+            description: "The product's group configuration keys, in force; tsig_secret is \"\"; a setting not configured is absent. Node settings, paths and secrets are never served.",
+            properties: Object.fromEntries(PRODUCT_CONFIGURATION_FIELDS.map((field) => [field, settingProperties[field]])),
+          },
+          configuration_extensions: {
+            type: 'object',
+            description: "This project's settings clients need.",
+            properties: {
+              lease_duration: { type: 'number', description: "The Primary's lease in force, seconds: the setting, or 0.75 of allowed_absence_interval." },
+              dns_server: { type: ['string', 'null'], description: "host:port of this node's DNS server; null when none." },
+            },
+          },
+          members: {
+            type: 'object',
+            description: "The product's shape: each member's IPv4 address, null when absent.",
+            properties: { primary: { type: ['string', 'null'], format: 'ipv4' }, secondary: { type: ['string', 'null'], format: 'ipv4' } },
+          },
+          member_details: { type: 'object', description: "This project's: each member's details.", properties: { primary: ref('MemberDetails'), secondary: ref('MemberDetails') } },
           state: ref('State'),
         },
       },
+      History: {
+        type: 'object',
+        required: ['node_id', 'entries'],
+        properties: { node_id: { type: 'string' }, entries: { type: 'array', items: ref('HistoryEntry') } },
+      },
+      HistoryEntry: {
+        type: 'object',
+        required: ['time', 'node_id', 'epoch', 'seq', 'kind'],
+        description:
+          'One event. `role_changed`: previous (null at a start), new, reason. `takeover`: mode (absence, handover, forced), outcome (completed, abandoned), reason and target_epoch when abandoned, duration_ms. `failover`: phase (asked, ended), then outcome, code, reason. `lease_lost`: reason. `maintenance_changed`: enabled, by. `hook_failed`: result (failure, timeout), role, previous, exit_code, signal, error, duration_ms, stderr (its start).',
+        properties: {
+          time: { type: 'string', description: 'Wall-clock time of the event, ISO-8601 UTC, for display only.' },
+          node_id: { type: 'string' },
+          epoch: { type: 'integer', minimum: 0 },
+          seq: { type: 'integer', minimum: 0, description: "The entry's number in this node's history, rising across restarts." },
+          kind: { type: 'string', enum: ['role_changed', 'takeover', 'failover', 'lease_lost', 'maintenance_changed', 'hook_failed'] },
+        },
+        additionalProperties: true,
+      },
       Health: {
         type: 'object',
-        properties: { status: { type: 'string', enum: ['ok', 'unavailable'] }, node_role: { type: 'string' }, acting_primary: { type: 'boolean' } },
+        properties: {
+          status: { type: 'string', enum: ['ok', 'unavailable'] },
+          node_role: { type: 'string' },
+          acting_primary: { type: 'boolean' },
+          application_health: { type: ['string', 'null'], enum: ['healthy', 'unhealthy', 'unknown', null], description: 'The application health check verdict; null when none is configured.' },
+        },
       },
     },
   },

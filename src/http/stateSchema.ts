@@ -16,5 +16,11 @@ export const stateSchema = {
     acting_primary: { type: 'boolean', description: 'Role primary and a lease valid at the instant of the request.' },
     lease_remaining_ms: { type: ['integer', 'null'] },
     state: { type: 'string', description: 'The statechart state, e.g. secondary.watching.' },
+    application_health: {
+      type: ['string', 'null'],
+      enum: ['healthy', 'unhealthy', 'unknown', null],
+      description: "This node's application health check (health_command or health_url): unhealthy after health_failures failed checks in a row, unknown before the first verdict, null when none is configured. A Secondary takes over only while healthy (or with no check).",
+    },
+    maintenance: { type: 'boolean', description: "Maintenance mode: the group's automatic takeover is paused, as this node knows (PUT /maintenance)." },
   },
 } as const;

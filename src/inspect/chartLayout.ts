@@ -3,16 +3,24 @@
  * states and edges that cross levels, which a hand-written layout would not. Text is measured as monospace, so the
  * layout is the same on every machine and the generated picture can be compared byte for byte.
  */
-import elkBundle from 'elkjs/lib/elk.bundled.js';
+import type elkBundle from 'elkjs/lib/elk.bundled.js';
 import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api.js';
+import { importOptional } from '../api/importOptional.js';
 import { ANY_STATE_LABEL, hasAnyStateTransitions, stateDetails, transitionLabel, type ChartModel, type ChartState, type ChartTransition } from './chartModel.js';
 
 /** Font metrics of the chart's monospace text. */
 export const CHART_FONT = { size: 11, charWidth: 6.6, lineHeight: 14, titleSize: 12 } as const;
 
-// elkjs is CommonJS (`module.exports = ELK`) but its typings declare an ES default export: at run time the
-// default import is the constructor itself.
-const ELK = elkBundle as unknown as typeof elkBundle.default;
+/**
+ * elkjs, loaded on the first layout only (1.6 MB of code that importing the package or running a node does not
+ * need); an optional peer dependency, so a missing one is an OptionalDependencyMissingError naming it.
+ */
+async function loadElk(): Promise<typeof elkBundle.default> {
+  const module = await importOptional('elkjs', 'Laying out the statechart (agctl chart --format svg, npm run chart)', () => import('elkjs/lib/elk.bundled.js'));
+  // elkjs is CommonJS (`module.exports = ELK`) but its typings declare an ES default export: at run time the
+  // default import is the constructor itself.
+  return module.default as unknown as typeof elkBundle.default;
+}
 
 const PAD = 8;
 const INITIAL_DOT = 12;
@@ -64,6 +72,7 @@ export interface ChartLayout {
  * layout.states.find((s) => s.state.id === 'secondary')!.width // > 0
  */
 export async function layoutChart(model: ChartModel): Promise<ChartLayout> {
+  const ELK = await loadElk();
   const elk = new ELK();
   const details = new Map<string, string[]>();
   const graph = buildGraph(model, details);

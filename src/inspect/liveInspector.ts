@@ -5,6 +5,7 @@
  */
 import type { InspectionEvent } from 'xstate';
 import { AvailabilityGroupError } from '../api/errors.js';
+import { importOptional } from '../api/importOptional.js';
 
 /** The environment variable that switches live inspection on and names the inspector's URL. */
 export const INSPECT_ENV = 'AG_INSPECT';
@@ -54,15 +55,16 @@ export function liveInspectionUrl(settings: { readonly inspect: boolean }, env: 
 
 /**
  * Connects a `@statelyai/inspect` WebSocket inspector to `url` (loaded only now, so nodes without inspection never
- * load it). Events before the connection opens are held (up to 200, the library's default). The library's client
- * reconnects every 5 s while the inspector is unreachable, until the process ends: use it while you watch.
+ * load it; it is an optional peer dependency, and without it this throws OptionalDependencyMissingError naming it).
+ * Events before the connection opens are held (up to 200, the library's default). The library's client reconnects
+ * every 5 s while the inspector is unreachable, until the process ends: use it while you watch.
  *
  * @example
  * const live = await startLiveInspection('ws://127.0.0.1:8080');
  * const actor = createActor(machine, { inspect: live.inspect });
  */
 export async function startLiveInspection(url: string): Promise<LiveInspection> {
-  const { createWebSocketInspector } = await import('@statelyai/inspect');
+  const { createWebSocketInspector } = await importOptional('@statelyai/inspect', 'Live inspection (the setting inspect, AG_INSPECT)', () => import('@statelyai/inspect'));
   const inspector = createWebSocketInspector({ url });
   return {
     url,

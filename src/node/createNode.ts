@@ -1,7 +1,8 @@
 import { createActor, type Actor, type InspectionEvent } from 'xstate';
-import type { Logger } from 'pino';
+import type { Logger } from './logger.js';
 import { nodeMachine, type NodeEmitted, type NodeMachine } from '../../machines/nodeMachine.js';
 import type { NodeCommandEvent } from '../../machines/nodeMachine.types.js';
+import { NO_MAINTENANCE, type MaintenanceFlag } from '../../machines/maintenance.js';
 import { handoverProbeReplyFor, handoverReplyFor, heartbeatAckFor, heartbeatRefusalFor, stepDownReplyFor, type NodeSnapshot } from '../../machines/nodeReplies.js';
 import { leaseIsValidAt, peerIsHealthyAt } from '../../machines/nodeRules.js';
 import { stateLabel, topState } from '../../machines/stateLabel.js';
@@ -25,6 +26,8 @@ import type { DnsAuthority } from '../dns/dnsAuthority.js';
 import { SettingsDnsAuthority } from '../dns/settingsDnsAuthority.js';
 import {
   peerMessageSender,
+  type GroupSettingsChangeMessage,
+  type GroupSettingsChangeReply,
   type GroupSettingsMessage,
   type GroupSettingsReply,
   type JoinReply,
@@ -36,8 +39,10 @@ import {
 } from '../peer/peerMessages.js';
 import type { PeerTransport } from '../peer/peerTransport.js';
 import { formatWallTime, stampOf, systemClock, type Clock } from './clock.js';
-import { createLogger } from './logger.js';
+import { silentLogger } from './logger.js';
 import { createNodeActors } from './nodeActors.js';
+import { ApplicationHealthChecker } from './applicationHealthChecker.js';
+import { probeFromSettings, type ApplicationHealthProbe } from './applicationHealthProbe.js';
 import { InMemoryNodeStore, type NodeStore, type PersistedNode } from './nodeStore.js';
 import {
   GROUP_SETTING_FIELDS,
@@ -66,12 +71,20 @@ export interface NodePorts {
   readonly peer?: PeerTransport;
   /** Where settings and membership persist; default: in memory. */
   readonly store?: NodeStore;
-  /** Default: pino JSON on stdout at `AG_LOG_LEVEL` (default info). */
+  /**
+   * Where the node logs: any pino-compatible logger (pino's, a child of it, fastify's `app.log`). Default: none, the
+   * library writes nothing (`createLogger()` gives the pino JSON lines on stdout that `agctl` writes).
+   */
   readonly logger?: Logger;
   /** Sees every XState inspection event of the node's actor (the inspector, the simulator's trace). */
   readonly inspect?: (event: InspectionEvent) => void;
   /** The machine to run; default `nodeMachine`. The simulator passes deliberately broken variants here. */
   readonly machine?: NodeMachine;
+  /**
+   * Runs the application health check (docs/design.md rule 10) instead of the `health_command`/`health_url` of the
+   * settings; used only when one of them is set (their timing applies). The simulator passes a simulated one.
+   */
+  readonly applicationHealth?: ApplicationHealthProbe;
 }
 
 /**
@@ -160,6 +173,27 @@ export interface AvailabilityNode {
    * while one node runs the old timers (see `groupChangeIssues`).
    */
   updateSettings(changes: Partial<SettingsInput>): Promise<SettingsUpdate>;
+  /**
+   * On the Secondary: asks the Primary over the signed peer channel to change the group settings in `changes`
+   * (other fields are ignored); the Primary validates and applies them as its own `updateSettings` would and pushes
+   * them back. Resolves with the Primary's answer. Rejects with `SettingsError` naming the fields the Primary
+   * refused, `GroupOperationError` when the Primary cannot be reached or cannot change them now (nothing changed),
+   * `MembershipError` when this node is not a Secondary.
+   *
+   * @example
+   * await node.changeGroupSettingsOnPrimary({ group_fqdn_ttl: 45 }); // { secondary: 'updated' }
+   */
+  changeGroupSettingsOnPrimary(changes: Partial<SettingsInput>): Promise<SettingsUpdate>;
+  /**
+   * Maintenance mode (docs/design.md rule 9): `true` pauses the group's automatic takeover (no takeover for the
+   * Primary's absence), `false` resumes it. Applied on this node at once (a resumed Secondary runs its standby check
+   * at once), persisted, and carried to the peer by the next heartbeat or acknowledgement. Resolves with the flag as
+   * this node holds it. `MembershipError` when this node is not in a group.
+   *
+   * @example
+   * await node.setMaintenance(true); // { enabled: true, version: 1, by: 'node-a' }
+   */
+  setMaintenance(enabled: boolean): Promise<MaintenanceFlag>;
   /** Answers a message from the peer; the peer transport calls this. Throws `PeerMessageRejectedError` for another group. */
   receivePeerMessage<M extends PeerMessage>(message: M): Promise<PeerReplyTo<M>>;
   /** The group's members, as the product lists them. */
@@ -230,6 +264,13 @@ const NODE_FIELDS = [
   'tls_key_file',
   'tls_ca_file',
   'inspect',
+  'on_role_change',
+  'on_role_change_timeout',
+  'health_command',
+  'health_url',
+  'health_interval',
+  'health_failures',
+  'health_timeout',
 ] as const satisfies readonly (keyof SettingsRecord)[];
 
 class Node implements AvailabilityNode {
@@ -246,9 +287,14 @@ class Node implements AvailabilityNode {
   #actor: Actor<NodeMachine> | null = null;
   #peerMember: MemberAddress | null = null;
   #persistedEpoch = 0;
+  /** The maintenance flag as last persisted (rule 9): a change is persisted after the transition that made it. */
+  #persistedMaintenance: MaintenanceFlag = NO_MAINTENANCE;
   /** Whether a manual failover asked on this node is running: a second one is refused, not queued. */
   #failoverRunning = false;
   #stopListening: (() => Promise<void>) | null = null;
+  /** The application health checker running now (rule 10), and the settings it runs with. */
+  #healthChecker: ApplicationHealthChecker | null = null;
+  #healthCheckSettings = 'null';
   #lastTop = '';
   /** The statechart's steps so far (its own snapshots): the events one step emits are logged with the same `step`. */
   #step = 0;
@@ -263,7 +309,7 @@ class Node implements AvailabilityNode {
     this.#ports = ports;
     this.#clock = ports.clock ?? systemClock;
     this.#store = ports.store ?? new InMemoryNodeStore();
-    this.#logger = (ports.logger ?? createLogger()).child({ node: settings.nodeId });
+    this.#logger = (ports.logger ?? silentLogger()).child({ node: settings.nodeId });
     // createNode checked the ports: a missing DNS port means dns_server and the TSIG key are set.
     this.#ownDns = ports.dns === undefined ? new SettingsDnsAuthority({ settings: () => this.#settings, logger: this.#logger.child({ component: 'dns' }) }) : null;
     this.#dns = ports.dns ?? this.#ownDns!;
@@ -289,6 +335,7 @@ class Node implements AvailabilityNode {
       this.#settings = this.#mergeSettings(persisted.settings, inGroup ? GROUP_SETTING_FIELDS : []);
       this.#peerMember = persisted.membership.peer;
       this.#persistedEpoch = persisted.membership.epoch;
+      this.#persistedMaintenance = persisted.membership.maintenance ?? NO_MAINTENANCE;
     }
     const machine = (this.#ports.machine ?? nodeMachine).provide({
       actors: createNodeActors({
@@ -315,6 +362,7 @@ class Node implements AvailabilityNode {
         timers: this.#settings.timers,
         inGroup,
         epoch: this.#persistedEpoch,
+        maintenance: this.#persistedMaintenance,
       },
       clock: { setTimeout: (fn, ms) => this.#clock.setTimeout(fn, ms), clearTimeout: (id) => this.#clock.clearTimeout(id) },
       inspect: (event) => this.#onInspection(event),
@@ -327,6 +375,7 @@ class Node implements AvailabilityNode {
     });
     this.#stopListening = await this.#peer.listen(this.#selfMember(), (message) => this.receivePeerMessage(message));
     actor.start();
+    this.#configureHealthChecker(true);
     this.#logger.info({ state: stateLabel(actor.getSnapshot().value), inGroup }, 'node started');
     await this.#settle((s) => !s.matches('resolving') && !s.matches('reclaiming'));
   }
@@ -342,6 +391,8 @@ class Node implements AvailabilityNode {
         this.#logger.warn({ err: error }, 'handover before stop failed; stopping anyway');
       }
     }
+    this.#healthChecker?.stop();
+    this.#healthChecker = null;
     actor.stop();
     this.#live?.stop();
     this.#live = null;
@@ -373,6 +424,8 @@ class Node implements AvailabilityNode {
       leaseRemainingMs: context.role === NodeRole.PRIMARY && context.leaseExpiresAt !== null ? Math.max(0, context.leaseExpiresAt - now) : null,
       state: stateLabel(snapshot.value),
       members: this.members(),
+      applicationHealth: context.applicationHealth,
+      maintenance: context.maintenance.enabled,
     };
   }
 
@@ -511,8 +564,32 @@ class Node implements AvailabilityNode {
     // and a push (or a repair racing it) always carries the Primary's settings as they are when it is sent.
     this.#settings = next;
     this.#send({ type: 'SETTINGS_CHANGED', timers: next.timers, at: stampOf(this.#clock) });
+    this.#configureHealthChecker(false);
     await this.#persist();
     return groupChanged ? this.#pushGroupSettings() : { secondary: 'none' };
+  }
+
+  async changeGroupSettingsOnPrimary(changes: Partial<SettingsInput>): Promise<SettingsUpdate> {
+    const { context } = this.#snapshot();
+    const primary = this.#peerMember;
+    if (!context.inGroup || context.role === NodeRole.PRIMARY || primary === null) {
+      throw new MembershipError('Group settings are forwarded to the Primary by a Secondary that knows its Primary; this node is not one.');
+    }
+    const groupSettings = Object.fromEntries(Object.entries(changes).filter(([field]) => (GROUP_SETTING_FIELDS as readonly string[]).includes(field)));
+    const message: GroupSettingsChangeMessage = { type: 'group-settings-change', group: this.#settings.groupFqdn ?? '', from: this.nodeId, epoch: context.epoch, groupSettings };
+    const where = `The Primary ${primary.nodeId} (${primary.address}:${primary.port})`;
+    let reply: GroupSettingsChangeReply;
+    try {
+      reply = await this.#peer.send(primary, message);
+    } catch (error) {
+      const what = error instanceof PeerMessageRejectedError ? 'refused the request' : 'could not be reached';
+      throw new GroupOperationError(`${where} ${what} to change the group settings (${(error as Error).message}); nothing was changed.`, { cause: error });
+    }
+    if (!reply.accepted) {
+      if (reply.code === 'invalid' && reply.issues !== undefined && reply.issues.length > 0) throw new SettingsError(reply.issues);
+      throw new GroupOperationError(`${where} could not change the group settings now: ${reply.reason ?? 'no reason given'}; nothing was changed.`);
+    }
+    return { secondary: reply.secondary ?? 'none', ...(reply.reason === undefined ? {} : { reason: reply.reason }) };
   }
 
   async receivePeerMessage<M extends PeerMessage>(message: M): Promise<PeerReplyTo<M>> {
@@ -558,6 +635,8 @@ class Node implements AvailabilityNode {
         return (await this.#acceptJoin(message.group, message.member)) as PeerReplyTo<M>;
       case 'group-settings':
         return (await this.#acceptGroupSettings(message)) as PeerReplyTo<M>;
+      case 'group-settings-change':
+        return (await this.#acceptGroupSettingsChange(message)) as PeerReplyTo<M>;
       case 'leave':
         return (await this.#acceptLeave(message)) as PeerReplyTo<M>;
     }
@@ -633,6 +712,29 @@ class Node implements AvailabilityNode {
     }
   }
 
+  /**
+   * The Primary's side of a change asked on the Secondary (`PUT /group` there): applied as this node's own
+   * `updateSettings`, which pushes the settings back to the Secondary before the answer.
+   */
+  async #acceptGroupSettingsChange(message: GroupSettingsChangeMessage): Promise<GroupSettingsChangeReply> {
+    const { context } = this.#snapshot();
+    if (!this.isActingPrimary()) return { accepted: false, code: 'not_acting_primary', reason: `${this.nodeId} is not the acting Primary` };
+    if (message.epoch > context.epoch) return { accepted: false, code: 'not_acting_primary', reason: `${message.from} knows epoch ${message.epoch}, newer than epoch ${context.epoch} of ${this.nodeId}` };
+    const issues = Object.keys(message.groupSettings)
+      .filter((field) => !(GROUP_SETTING_FIELDS as readonly string[]).includes(field))
+      .map((field) => ({ field, rule: 'is not a group setting: node settings change on their own node' }));
+    if (issues.length > 0) return { accepted: false, code: 'invalid', reason: new SettingsError(issues).message, issues };
+    try {
+      const update = await this.updateSettings(message.groupSettings as Partial<SettingsInput>);
+      this.#logger.info({ from: message.from, fields: Object.keys(message.groupSettings) }, "group settings changed at the Secondary's request");
+      return { accepted: true, secondary: update.secondary, ...(update.reason === undefined ? {} : { reason: update.reason }) };
+    } catch (error) {
+      if (error instanceof SettingsError) return { accepted: false, code: 'invalid', reason: error.message, issues: error.issues };
+      if (error instanceof MembershipError) return { accepted: false, code: 'not_acting_primary', reason: error.message };
+      throw error;
+    }
+  }
+
   /** The Secondary's side of a push: run the Primary's group settings, unless the sender is not its Primary. */
   async #acceptGroupSettings(message: GroupSettingsMessage): Promise<GroupSettingsReply> {
     const { context } = this.#snapshot();
@@ -704,10 +806,40 @@ class Node implements AvailabilityNode {
     return memberOf(this.#settings);
   }
 
+  /**
+   * Rule 10: (re)starts the application health checker when its settings changed (or at start): the machine's
+   * verdict starts again from `unknown`, or null when no check is configured. Each result goes to the machine.
+   */
+  #configureHealthChecker(starting: boolean): void {
+    const health = this.#settings.applicationHealth;
+    const key = JSON.stringify(health);
+    if (!starting && key === this.#healthCheckSettings) return;
+    this.#healthCheckSettings = key;
+    this.#healthChecker?.stop();
+    this.#healthChecker = null;
+    const probe = health === null ? null : (this.#ports.applicationHealth ?? probeFromSettings(health));
+    this.#send({ type: 'APPLICATION_HEALTH_CONFIGURED', checked: probe !== null, failuresToFail: health?.failures ?? 1 });
+    if (health === null || probe === null) return;
+    const checker = new ApplicationHealthChecker({
+      probe,
+      clock: this.#clock,
+      intervalMs: health.intervalMs,
+      timeoutMs: health.timeoutMs,
+      logger: this.#logger.child({ component: 'application-health' }),
+      report: (result, at) => {
+        if (this.#healthChecker === checker && this.#actor !== null) this.#actor.send({ type: 'APPLICATION_HEALTH_CHECKED', healthy: result.healthy, at });
+      },
+    });
+    this.#healthChecker = checker;
+    this.#logger.info({ check: probe.description, intervalMs: health.intervalMs, timeoutMs: health.timeoutMs, failures: health.failures }, 'application health check started');
+    checker.start();
+  }
+
   /** Puts `next` in force: the settings, and the statechart's timers. Persisting is the caller's business. */
   #runSettings(next: Settings): void {
     this.#settings = next;
     this.#send({ type: 'SETTINGS_CHANGED', timers: next.timers, at: stampOf(this.#clock) });
+    this.#configureHealthChecker(false);
   }
 
   /** Settings from `base` for `groupFields`, the node's own configuration (`own`) for node fields; validated as a whole. */
@@ -766,7 +898,9 @@ class Node implements AvailabilityNode {
 
   #publish(emitted: NodeEmitted): void {
     const { type, ...payload } = emitted;
-    const event = { eventId: type, ...payload, at: formatWallTime(this.#clock.wallNow()) } as NodeEvent;
+    // NODE_ROLE_CHANGED also carries the role under `role`, the same value as the product's `new`.
+    const alias = emitted.type === EventId.NODE_ROLE_CHANGED ? { role: emitted.new } : {};
+    const event = { eventId: type, ...payload, ...alias, at: formatWallTime(this.#clock.wallNow()) } as NodeEvent;
     this.#logger.info({ event, step: this.#step }, type);
     this.#subscribers.publish(type, event as never);
   }
@@ -776,6 +910,26 @@ class Node implements AvailabilityNode {
       this.#persistedEpoch = snapshot.context.epoch;
       this.#persist().catch((error) => this.#logger.error({ err: error }, 'could not persist the epoch'));
     }
+    const maintenance = snapshot.context.maintenance;
+    if (maintenance !== this.#persistedMaintenance) {
+      const previous = this.#persistedMaintenance;
+      this.#persistedMaintenance = maintenance;
+      if (maintenance.enabled !== previous.enabled) {
+        this.#logger.info(
+          { maintenance: maintenance.enabled, by: maintenance.by, version: maintenance.version },
+          maintenance.enabled ? 'maintenance mode on: automatic takeover paused' : 'maintenance mode off: automatic takeover resumed',
+        );
+      }
+      this.#persist().catch((error) => this.#logger.error({ err: error }, 'could not persist the maintenance flag'));
+    }
+  }
+
+  async setMaintenance(enabled: boolean): Promise<MaintenanceFlag> {
+    if (!this.#snapshot().context.inGroup) throw new MembershipError('Maintenance mode pauses a group; this node is not in a group.');
+    this.#send({ type: 'MAINTENANCE_REQUESTED', enabled, at: stampOf(this.#clock) });
+    // The transition persisted a change already (#afterTransition); this waits for that write, or makes one.
+    await this.#persist();
+    return this.#snapshot().context.maintenance;
   }
 
   #onInspection(event: InspectionEvent): void {
@@ -787,7 +941,7 @@ class Node implements AvailabilityNode {
     const snapshot = event.snapshot as NodeSnapshot;
     const top = topState(snapshot.value);
     // A Primary makes several sub-state transitions per heartbeat: describe them only when someone reads debug logs.
-    if (top === this.#lastTop && !this.#logger.isLevelEnabled('debug')) return;
+    if (top === this.#lastTop && !(this.#logger.isLevelEnabled?.('debug') ?? true)) return;
     const details = {
       to: stateLabel(snapshot.value),
       event: event.event.type,
@@ -807,6 +961,7 @@ class Node implements AvailabilityNode {
         inGroup: context?.inGroup ?? false,
         peer: this.#peerMember,
         epoch: Math.max(this.#persistedEpoch, context?.epoch ?? 0),
+        ...(this.#persistedMaintenance.version === 0 ? {} : { maintenance: this.#persistedMaintenance }),
       },
     };
     await this.#store.save(state);

@@ -1,5 +1,5 @@
 import { fromPromise } from 'xstate';
-import type { Logger } from 'pino';
+import type { Logger } from './logger.js';
 import type { Heartbeat } from '../../machines/heartbeat.js';
 import type {
   CreateRecordsInput,

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { PersistedStateError, SettingsError, type SettingsIssue } from '../api/errors.js';
 import { isValidNodeId } from '../dns/heartbeatRecord.js';
 import type { MemberAddress } from '../peer/peerMessages.js';
+import type { MaintenanceFlag } from '../../machines/maintenance.js';
 import { loadSettings, type SettingsRecord } from './settings.js';
 
 /** What a node keeps across restarts: its settings and its membership. */
@@ -15,6 +16,8 @@ export interface PersistedNode {
     readonly peer: MemberAddress | null;
     /** The highest epoch this node has known, so that epochs never go back. */
     readonly epoch: number;
+    /** The group's maintenance flag as this node knew it (docs/design.md rule 9); absent in older files: none. */
+    readonly maintenance?: MaintenanceFlag;
   };
 }
 
@@ -43,6 +46,17 @@ const persistedNodeSchema = z
             inGroup: z.boolean({ error: 'must be true or false' }),
             peer: memberSchema.nullable(),
             epoch: count,
+            maintenance: z
+              .object(
+                {
+                  enabled: z.boolean({ error: 'must be true or false' }),
+                  version: count,
+                  by: z.string({ error: 'must be a node id' }).refine(isValidNodeId, { error: 'must be a node id' }).nullable(),
+                },
+                { error: 'must be an object with enabled, version and by' },
+              )
+              .strict()
+              .optional(),
           },
           { error: 'must be an object with inGroup, peer and epoch' },
         )

@@ -75,6 +75,35 @@ export function dnsServerRule(value: string): string | null {
 }
 
 /**
+ * A command to run, as an array: the program (a path, or a name looked up in PATH), then its arguments. It runs
+ * without a shell, so nothing in it is expanded or split.
+ */
+const roleChangeCommand = z
+  .array(
+    z
+      .string({ error: 'must hold strings only: the command, then its arguments' })
+      .min(1, { error: 'must not hold an empty string' })
+      .refine((word) => !word.includes('\0'), { error: 'must not hold a NUL character' }),
+    { error: 'must be an array of strings: the command, then its arguments (it runs without a shell), e.g. ["/usr/local/bin/on-role-change", "--verbose"]' },
+  )
+  .min(1, { error: 'must name the command to run: an array of at least one string' });
+
+/** Application health check defaults (seconds): a check every 2 s, each allowed 1 s. */
+export const DEFAULT_HEALTH_INTERVAL_S = 2;
+export const DEFAULT_HEALTH_TIMEOUT_S = 1;
+
+/** The application health command: program and arguments, run without a shell; exit status 0 means healthy. */
+const healthCommand = z
+  .array(
+    z
+      .string({ error: 'must hold strings only: the command, then its arguments' })
+      .min(1, { error: 'must not hold an empty string' })
+      .refine((word) => !word.includes('\0'), { error: 'must not hold a NUL character' }),
+    { error: 'must be an array of strings: the command, then its arguments (it runs without a shell), e.g. ["/usr/local/bin/check-app", "--quick"]' },
+  )
+  .min(1, { error: 'must name the command to run: an array of at least one string' });
+
+/**
  * Settings whose value may be kept in a file instead (`<setting>_file`: the file's path), so that it appears neither
  * in the config file nor on a command line. A config loader reads them (`readSecretFiles`); the settings in
  * force hold the secret itself, never the path.
@@ -115,11 +144,30 @@ export const settingsSchema = z
     tls_key_file: z.string().min(1).optional(),
     tls_ca_file: z.string().min(1).optional(),
     inspect: z.boolean().default(false),
+    on_role_change: roleChangeCommand.optional(),
+    on_role_change_timeout: seconds(30),
+    health_command: healthCommand.optional(),
+    health_url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL, e.g. http://127.0.0.1:8000/healthz' }).optional(),
+    health_interval: seconds(DEFAULT_HEALTH_INTERVAL_S),
+    health_failures: z
+      .number({ error: 'must be a whole number of checks' })
+      .int({ error: 'must be a whole number of checks' })
+      .min(1, { error: 'must be at least 1' })
+      .max(1000, { error: 'must be at most 1000' })
+      .default(3),
+    health_timeout: seconds(DEFAULT_HEALTH_TIMEOUT_S),
   })
   .strict();
 
 /** Settings as written in a config file or an API body: snake_case, defaults optional. */
 export type SettingsInput = z.input<typeof settingsSchema>;
+
+/**
+ * A node's config as `startNetworkedNode` and `agctl start` take it: {@link SettingsInput} plus the secret files
+ * (`tsig_secret_file`, `api_token_file`, `peer_secret_file`: the path of a file holding the secret, read at start).
+ * Typed so that a misspelt field does not compile; still validated at run time.
+ */
+export type ConfigFileInput = SettingsInput & { readonly [File in keyof typeof SECRET_FILE_FIELDS]?: string };
 
 /** Validated settings, snake_case as stored and served. */
 export type SettingsRecord = z.output<typeof settingsSchema>;
@@ -152,9 +200,56 @@ export interface Settings {
   /** PEM certificates of the CAs that sign the peer's certificate (a private CA), trusted besides the system's. */
   readonly tlsCaFile: string | undefined;
   readonly inspect: boolean;
+  /** The role-change hook: command and arguments, run without a shell on every role change (node-local). */
+  readonly onRoleChange: readonly string[] | undefined;
+  /** Seconds a role-change hook may run before its process group is killed. */
+  readonly onRoleChangeTimeout: number;
+  /** The application health check (`health_command` or `health_url`), or null when none is configured (node-local). */
+  readonly applicationHealth: ApplicationHealthSettings | null;
   readonly timers: NodeTimers;
   /** The snake_case record these settings came from (what is persisted and served). */
   readonly record: SettingsRecord;
+}
+
+/** The application health check of a node: what to run or fetch, how often, and when it counts as unhealthy. */
+export interface ApplicationHealthSettings {
+  /** `health_command`: program and arguments (no shell); exit status 0 is healthy. */
+  readonly command: readonly string[] | undefined;
+  /** `health_url`: an http(s) URL; a 2xx answer is healthy. */
+  readonly url: string | undefined;
+  /** `health_interval` in ms: a check starts this long after the previous one started (monotonic clock). */
+  readonly intervalMs: number;
+  /** `health_timeout` in ms: a check that has not finished by then fails (a command is killed). */
+  readonly timeoutMs: number;
+  /** `health_failures`: this many failed checks in a row make the application unhealthy. */
+  readonly failures: number;
+}
+
+/** The rules between the application health settings, checked after the fields themselves are valid. */
+function applicationHealthIssues(record: SettingsRecord): SettingsIssue[] {
+  const issues: SettingsIssue[] = [];
+  if (record.health_command !== undefined && record.health_url !== undefined) {
+    issues.push({ field: 'health_url', rule: 'must not be set together with health_command: configure one application health check, a command or a URL' });
+  }
+  if (record.health_timeout >= record.health_interval) {
+    issues.push({
+      field: 'health_timeout',
+      rule: `must be less than health_interval (${record.health_interval} s): a check ends before the next one starts, so checks never overlap`,
+    });
+  }
+  return issues;
+}
+
+/** The application health settings in force, or null when neither `health_command` nor `health_url` is set. */
+function applicationHealthOf(record: SettingsRecord): ApplicationHealthSettings | null {
+  if (record.health_command === undefined && record.health_url === undefined) return null;
+  return {
+    command: record.health_command,
+    url: record.health_url,
+    intervalMs: record.health_interval * 1000,
+    timeoutMs: record.health_timeout * 1000,
+    failures: record.health_failures,
+  };
 }
 
 /** The timer rules of docs/design.md rule 3 (and rule 1), checked after the fields themselves are valid. */
@@ -186,6 +281,18 @@ function round(value: number): number {
   return Math.floor(value * 1000) / 1000;
 }
 
+/**
+ * A schema issue's rule in the project's words: `required` for a missing field, `must be a string` (not zod's
+ * "Invalid input: expected string, received number") for a value of the wrong type; other rules as the schema says.
+ */
+function issueRule(issue: z.ZodError['issues'][number], input: unknown): string {
+  if (issue.code !== 'invalid_type') return issue.message;
+  const value = issue.path.reduce<unknown>((at, key) => (at !== null && typeof at === 'object' ? (at as Record<PropertyKey, unknown>)[key] : undefined), input);
+  if (value === undefined) return 'required';
+  if (!issue.message.startsWith('Invalid input')) return issue.message;
+  return `must be ${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected}`;
+}
+
 /** The rule a `<setting>_file` breaks when it reaches `loadSettings` unread. */
 const SECRET_FILE_NOT_READ = 'is read from its file by a config loader (agctl start, startNetworkedNode, readSecretFiles), not by loadSettings: pass the secret itself';
 
@@ -204,13 +311,13 @@ export function loadSettings(input: unknown): Settings {
       parsed.error.issues.flatMap((issue): SettingsIssue[] =>
         issue.code === 'unrecognized_keys'
           ? issue.keys.map((field) => ({ field, rule: field in SECRET_FILE_FIELDS ? SECRET_FILE_NOT_READ : 'is not a known setting' }))
-          : [{ field: issue.path.length > 0 ? issue.path.join('.') : '(settings)', rule: issue.message }],
+          : [{ field: issue.path.length > 0 ? issue.path.join('.') : '(settings)', rule: issueRule(issue, input) }],
       ),
     );
   }
   const record = parsed.data;
   const leaseDuration = record.lease_duration ?? record.allowed_absence_interval * DEFAULT_LEASE_FRACTION;
-  const issues = timerRuleIssues(record, leaseDuration);
+  const issues = [...timerRuleIssues(record, leaseDuration), ...applicationHealthIssues(record)];
   if (issues.length > 0) throw new SettingsError(issues);
   return toSettings(record, leaseDuration);
 }
@@ -238,6 +345,9 @@ function toSettings(record: SettingsRecord, leaseDuration: number): Settings {
     tlsKeyFile: record.tls_key_file,
     tlsCaFile: record.tls_ca_file,
     inspect: record.inspect,
+    onRoleChange: record.on_role_change,
+    onRoleChangeTimeout: record.on_role_change_timeout,
+    applicationHealth: applicationHealthOf(record),
     timers: {
       heartbeatIntervalMs: record.health_report_interval * 1000,
       checkIntervalMs: record.health_check_interval * 1000,

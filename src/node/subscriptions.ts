@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { Logger } from './logger.js';
 import { EVENT_IDS, type EventId } from '../api/constants.js';
 import type { NodeEventMap } from '../api/events.js';
 

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { Logger } from 'pino';
+import type { Logger } from '../node/logger.js';
 import { HeartbeatRefusedError, PeerMessageRejectedError, PeerUnreachableError } from '../api/errors.js';
 import { ApiError, toApiError } from '../http/apiError.js';
 import { silentLogger } from '../node/logger.js';
@@ -214,7 +214,7 @@ class HttpPeerTransportImpl implements HttpPeerTransport {
     }
     try {
       const nonce = message.type === 'heartbeat' ? undefined : ((await this.#exchange(to, PEER_NONCE_PATH, { v: 1, challenge: randomBytes(9).toString('base64url') }, message)) as { nonce?: unknown }).nonce;
-      const wire = message.type === 'group-settings' ? { ...message, groupSettings: this.#sealSettings(message.groupSettings) } : message;
+      const wire = message.type === 'group-settings' || message.type === 'group-settings-change' ? { ...message, groupSettings: this.#sealSettings(message.groupSettings) } : message;
       const answer = (await this.#exchange(to, PEER_MESSAGE_PATH, { v: 1, message: wire, ...(typeof nonce === 'string' ? { nonce } : {}) }, message)) as { reply?: unknown };
       if (typeof answer.reply !== 'object' || answer.reply === null) throw new PeerUnreachableError(`The peer ${to.nodeId} answered without a reply.`);
       this.stats.sent += 1;
@@ -279,7 +279,7 @@ class HttpPeerTransportImpl implements HttpPeerTransport {
     } else if (!this.#guard.consumeNonce(envelope.nonce)) {
       throw new PeerRefusal(409, 'AG_PEER_REPLAY', 'replay', `The ${message.type} message does not carry a fresh nonce issued by this node.`);
     }
-    const opened = message.type === 'group-settings' ? { ...message, groupSettings: this.#openSettings(message.groupSettings) } : message;
+    const opened = message.type === 'group-settings' || message.type === 'group-settings-change' ? { ...message, groupSettings: this.#openSettings(message.groupSettings) } : message;
     const answer = await receiver(opened);
     this.stats.received += 1;
     if (message.type === 'heartbeat') this.#guard.recordHeartbeat(message.heartbeat);

@@ -17,7 +17,10 @@ const memberAddress = z
 /** The group's records as a handover leaves them: the A record's address and the TXT record's exact value. */
 const groupRecords = z.object({ address: z.ipv4().nullable(), txt: z.string().max(255).nullable() }).strict();
 
-const heartbeat = z.object({ holder: nodeId, epoch: count.min(1), seq: count, sentAt: count }).strict();
+/** The group's maintenance flag (docs/design.md rule 9): sent only once anyone paused the group, so version ≥ 1. */
+const maintenance = z.object({ enabled: z.boolean(), version: count.min(1), by: nodeId }).strict();
+
+const heartbeat = z.object({ holder: nodeId, epoch: count.min(1), seq: count, sentAt: count, maintenance: maintenance.optional() }).strict();
 
 /** What a peer message must look like on the wire; anything else is refused before the node sees it. */
 export const peerMessageSchema = z.discriminatedUnion('type', [
@@ -28,6 +31,7 @@ export const peerMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('join'), group, member: memberAddress }).strict(),
   // The settings themselves are validated by the receiving node, which names every bad field in its answer.
   z.object({ type: z.literal('group-settings'), group, from: nodeId, epoch: count, groupSettings: z.record(z.string(), z.unknown()) }).strict(),
+  z.object({ type: z.literal('group-settings-change'), group, from: nodeId, epoch: count, groupSettings: z.record(z.string(), z.unknown()) }).strict(),
   z.object({ type: z.literal('leave'), group, from: nodeId, role: z.enum(['primary', 'secondary']) }).strict(),
 ]);
 

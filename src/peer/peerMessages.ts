@@ -67,6 +67,21 @@ export interface GroupSettingsMessage {
 }
 
 /**
+ * The Secondary asks the Primary to change the group settings (`PUT /ag/api/v1/group` sent to the Secondary):
+ * `groupSettings` holds only the group settings to change (snake_case; the TSIG secret sealed on the wire). The
+ * Primary applies them as its own `PUT /group` would, pushes them back, and answers with a
+ * {@link GroupSettingsChangeReply}.
+ */
+export interface GroupSettingsChangeMessage {
+  readonly type: 'group-settings-change';
+  readonly group: string;
+  readonly from: string;
+  /** The sender's epoch: a Primary that knows only an older one is not the group's Primary any more. */
+  readonly epoch: number;
+  readonly groupSettings: Record<string, unknown>;
+}
+
+/**
  * A member leaves the group, told to the other member. From a Secondary (`role: 'secondary'`): drop me from the
  * group. From the Primary (`role: 'primary'`): the group is dissolved (it left) or you were removed from it, so
  * leave it too. The answer is a {@link LeaveReply}.
@@ -80,7 +95,7 @@ export interface LeaveMessage {
 }
 
 /** Every message one node sends another. */
-export type PeerMessage = HeartbeatMessage | HandoverMessage | HandoverProbeMessage | StepDownMessage | JoinMessage | GroupSettingsMessage | LeaveMessage;
+export type PeerMessage = HeartbeatMessage | HandoverMessage | HandoverProbeMessage | StepDownMessage | JoinMessage | GroupSettingsMessage | GroupSettingsChangeMessage | LeaveMessage;
 
 /** Answer to a direct heartbeat: the machine's acknowledgement, and the fingerprint of the group settings in force. */
 export type HeartbeatReply = HeartbeatAck & { readonly groupSettings?: string };
@@ -121,10 +136,24 @@ export interface GroupSettingsReply {
   readonly reason?: string;
 }
 
+/**
+ * Answer to a {@link GroupSettingsChangeMessage}: accepted, where the Secondary stands (`secondary`, `reason` as in
+ * the answer of `PUT /group`); refused, a `code` (`invalid`: `issues` name each field and rule;
+ * `not_acting_primary`) and a `reason`. A refused change changed nothing.
+ */
+export interface GroupSettingsChangeReply {
+  readonly accepted: boolean;
+  readonly code?: 'invalid' | 'not_acting_primary';
+  readonly reason?: string;
+  readonly issues?: readonly { readonly field: string; readonly rule: string }[];
+  readonly secondary?: 'updated' | 'pending' | 'none';
+}
+
 /** The answer type of each message type. */
 export interface PeerReplyMap {
   heartbeat: HeartbeatReply;
   'group-settings': GroupSettingsReply;
+  'group-settings-change': GroupSettingsChangeReply;
   handover: HandoverReply;
   'handover-probe': HandoverProbeReply;
   'step-down': StepDownReply;

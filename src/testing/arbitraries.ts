@@ -10,6 +10,7 @@ import {
   faultEnd,
   type Fault,
   type Scenario,
+  type ScenarioApplicationHealth,
   type ScenarioClock,
   type ScenarioGroupSettings,
   type ScenarioNetwork,
@@ -164,8 +165,10 @@ export function faultScheduleArbitrary(options: { absenceMs: number; durationMs:
     dnsOutage: fc.record({ at, duration }).map((f) => [{ kind: 'dnsOutage' as const, ...f }]),
     dnsSlow: fc.record({ at, duration, extraMs: extra }).map((f) => [{ kind: 'dnsSlow' as const, ...f }]),
     dnsCut: fc.record({ node: nodeArbitrary, at, duration }).map((f) => [{ kind: 'dnsCut' as const, ...f }]),
+    appUnhealthy: fc.record({ node: nodeArbitrary, at, duration }).map((f) => [{ kind: 'appUnhealthy' as const, ...f }]),
   };
-  const kinds = mix.kinds ?? (Object.keys(byKind) as Fault['kind'][]);
+  // An application fault means something only in a scenario with application health checks: drawn when named.
+  const kinds = mix.kinds ?? ((Object.keys(byKind) as Fault['kind'][]).filter((kind) => kind !== 'appUnhealthy'));
   return fc
     .array(fc.oneof(...kinds.map((kind) => byKind[kind])), { maxLength: mix.maxFaults })
     .map((groups) => groups.flat().sort((x, y) => x.at - y.at));
@@ -176,7 +179,8 @@ export function faultScheduleArbitrary(options: { absenceMs: number; durationMs:
  * likely), one in four on both at the same instant, each at a whole millisecond in [2 × absenceMs, durationMs −
  * absenceMs]. Given `during` (a fault schedule) and `duringShare`, that share of them instead falls while one of
  * those faults is active: at a uniformly drawn point of a drawn fault's span (a crash's up to its restart, or one
- * failover period if it never restarts).
+ * failover period if it never restarts). With `maintenance`, two in three actions instead pause or resume the group's
+ * automatic takeover on one node (either, equally likely; pause and resume equally likely).
  */
 export function workloadArbitrary(options: {
   absenceMs: number;
@@ -184,6 +188,7 @@ export function workloadArbitrary(options: {
   maxOps?: number;
   during?: readonly Fault[];
   duringShare?: number;
+  maintenance?: boolean;
 }): fc.Arbitrary<WorkloadOp[]> {
   const free = fc.integer({ min: Math.round(2 * options.absenceMs), max: Math.max(Math.round(2 * options.absenceMs), Math.round(options.durationMs - options.absenceMs)) });
   const faults = options.during ?? [];
@@ -195,10 +200,12 @@ export function workloadArbitrary(options: {
   });
   const at =
     share === 0 ? free : share === 1 ? inFault : fc.oneof({ weight: Math.round((1 - share) * 100), arbitrary: free }, { weight: Math.round(share * 100), arbitrary: inFault });
-  const op = fc.oneof(
-    { weight: 3, arbitrary: fc.record({ node: nodeArbitrary, at }).map((o) => ({ kind: 'failover' as const, ...o })) },
-    { weight: 1, arbitrary: at.map((time) => ({ kind: 'failoverBoth' as const, at: time })) },
+  const failover = fc.oneof(
+    { weight: 3, arbitrary: fc.record({ node: nodeArbitrary, at }).map((o): WorkloadOp => ({ kind: 'failover' as const, ...o })) },
+    { weight: 1, arbitrary: at.map((time): WorkloadOp => ({ kind: 'failoverBoth' as const, at: time })) },
   );
+  const maintenance = fc.record({ node: nodeArbitrary, at, enabled: fc.boolean() }).map((o): WorkloadOp => ({ kind: 'maintenance' as const, ...o }));
+  const op = options.maintenance === true ? fc.oneof({ weight: 1, arbitrary: failover }, { weight: 2, arbitrary: maintenance }) : failover;
   return fc.array(op, { maxLength: options.maxOps ?? 2 }).map((ops) => ops.sort((x, y) => x.at - y.at));
 }
 
@@ -210,6 +217,8 @@ export interface ScenarioShape {
   readonly maxOps?: number;
   /** Share (0 to 1) of the operator actions that fall while a fault is active (default 0). */
   readonly opsDuringFaults?: number;
+  /** Whether operator actions include pausing and resuming automatic takeover (maintenance, rule 9; default false). */
+  readonly maintenance?: boolean;
   /**
    * Length of the part of the run in which faults and operator actions start, in failover periods, [min, max]
    * (default [10, 25]).
@@ -224,6 +233,17 @@ export interface ScenarioShape {
   readonly minAbsenceMs?: number;
   readonly maxAbsenceMs?: number;
   readonly maxSkewMs?: number;
+  /** Both nodes check their application (rule 10): see {@link applicationHealthArbitrary} (default false). */
+  readonly applicationHealth?: boolean;
+}
+
+/**
+ * Application health checks for a group whose heartbeat interval is `heartbeatMs`: a check every heartbeat
+ * interval (whole ms), allowed half of it, 1 to 3 failures in a row to be unhealthy.
+ */
+export function applicationHealthArbitrary(heartbeatMs: number): fc.Arbitrary<ScenarioApplicationHealth> {
+  const intervalMs = Math.max(2, Math.round(heartbeatMs));
+  return fc.integer({ min: 1, max: 3 }).map((failures) => ({ intervalMs, timeoutMs: intervalMs / 2, failures }));
 }
 
 /**
@@ -262,12 +282,14 @@ export function scenarioArbitrary(shape: ScenarioShape = {}): fc.Arbitrary<Scena
             clocks: fc.record({ a: clock, b: clock }),
             network: fc.constant(network),
             faults: fc.constant(drawnFaults),
+            ...(shape.applicationHealth === true ? { applicationHealth: applicationHealthArbitrary(group.health_report_interval * 1000) } : {}),
             workload: workloadArbitrary({
               absenceMs,
               durationMs,
               during: drawnFaults,
               ...(shape.maxOps === undefined ? {} : { maxOps: shape.maxOps }),
               ...(shape.opsDuringFaults === undefined ? {} : { duringShare: shape.opsDuringFaults }),
+              ...(shape.maintenance === undefined ? {} : { maintenance: shape.maintenance }),
             }),
           }),
         );

@@ -33,7 +33,9 @@ export type BrokenVariantName =
   | 'failbackOnRestart'
   | 'wallClockFreshness'
   | 'eventsAfterTheFact'
-  | 'lateRoleAnnouncement';
+  | 'lateRoleAnnouncement'
+  | 'takeoverWhileUnhealthy'
+  | 'ignoresMaintenance';
 
 /** Never: a lease that does not run out. */
 const NEVER = Number.POSITIVE_INFINITY;
@@ -135,6 +137,21 @@ export const BROKEN_VARIANTS: Readonly<Record<BrokenVariantName, BrokenVariant>>
     breaks: 'events come from a later look at the state, not from the transition: each role change is told one change late',
     expected: 'eventsTellTruth',
     machine: deferredRoleAnnouncements,
+  },
+  ignoresMaintenance: {
+    name: 'ignoresMaintenance',
+    breaks: "rule 9: the standby check ignores the group's maintenance flag, so a paused Secondary takes over for absence",
+    expected: 'noTakeoverWhilePaused',
+    machine: () => nodeMachine.provide({ guards: { primaryIsAbsentWhileGroupIsPaused: () => false } }) as NodeMachine,
+  },
+  takeoverWhileUnhealthy: {
+    name: 'takeoverWhileUnhealthy',
+    breaks: "rule 10: a Secondary ignores its own application health: it takes over for absence, by an offer or when asked although its application is unhealthy",
+    expected: 'unhealthyNeverTakesOver',
+    machine: () =>
+      nodeMachine.provide({
+        guards: { applicationCanServe: () => true, applicationCannotServe: () => false, absentButApplicationCannotServe: () => false },
+      }) as NodeMachine,
   },
   lateRoleAnnouncement: {
     name: 'lateRoleAnnouncement',

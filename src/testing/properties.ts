@@ -14,7 +14,9 @@ export const PROPERTY_DESCRIPTIONS = {
   dnsNamesNewestEpoch:
     'every DNS update leaves the A record naming the holder of the TXT heartbeat, never lowers the epoch, and never gives one epoch to two holders',
   failoverHappens:
-    'when the Primary crashes and the Secondary (watching, unpaused, DNS healthy, no operator action) stays so, it acts as Primary within allowed_absence_interval + one standby check of its last heartbeat, or of when it began measuring silence if it saw none since it became Secondary, plus one DNS round trip per standby check and one for the takeover',
+    'when the Primary crashes and the Secondary (watching, unpaused, DNS healthy, no operator failover) stays so, it acts as Primary within allowed_absence_interval + one standby check of its last heartbeat, or of when it began measuring silence if it saw none since it became Secondary, plus one DNS round trip per standby check and one for the takeover; while it holds the maintenance flag on it waits, and once resumed it acts by the later of that deadline and its resume + two DNS round trips + 1 ms',
+  noTakeoverWhilePaused:
+    "no node starts a takeover for absence while it holds the group's maintenance flag on (rule 9); the deadline of failoverHappens waits while the survivor is paused and is then at least its resume + two DNS round trips + 1 ms, and convergence does not require a Primary while a live node is paused",
   noFalseFailover:
     'the Secondary never starts a takeover for absence while the other node has been Primary for a whole failover period (on the fastest clock) and one heartbeat path delivered within its bound in that period: the direct path from the Primary to the Secondary, or DNS for both nodes',
   eventsTellTruth:
@@ -24,6 +26,11 @@ export const PROPERTY_DESCRIPTIONS = {
   convergence:
     'from convergenceTiming().boundMs after the last fault ended and the last operator action was issued to the end of the run, exactly one live node acts as Primary, the A record and the TXT holder name it, and the other live node (if any) has role secondary and sees its (epoch, seq) rise at least once per progress window',
   determinism: 'the same scenario and seed give the same trace, entry for entry',
+  unhealthyNeverTakesOver:
+    "a node whose application health check is configured never starts a takeover (for absence, by a handover offer, or forced) while its own verdict is not healthy (rule 10)",
+  healthHandoverHappens:
+    'a Primary whose application turns unhealthy while the run has no other fault and no operator action, and whose Secondary is live and healthy, is replaced by the Secondary within healthHandoverDeadline (rule 10)',
+  oneHealthHandoverPerPeriod: 'two handovers for application health start at least allowed_absence_interval / (1 + MAX_CLOCK_RATE_DRIFT) of true time apart (rule 10: no flapping)',
 } as const;
 
 /** A property's name. */
@@ -95,12 +102,46 @@ export function convergenceTiming(scenario: Scenario, timers: NodeTimers = scena
   const peerRoundTrip = 2 * scenario.network.peerDelayMs[1];
   const timeout = scenario.network.requestTimeoutMs / SLOWEST_RATE;
   const checks = Math.ceil(absenceMs / checkIntervalMs) + 1;
-  const boundMs = (leaseMs + absenceMs + checkIntervalMs + heartbeatIntervalMs) / SLOWEST_RATE + (checks + 3) * dnsRoundTrip + 2 * timeout + peerRoundTrip;
+  // Rule 10: an application fault that ended at the quiet time is seen to end at the next check (2 intervals and a
+  // timeout cover a check under way and the next one); only then may an unhealthy Secondary take over.
+  const health = scenario.applicationHealth;
+  const healthMs = health === undefined ? 0 : (2 * health.intervalMs + health.timeoutMs) / SLOWEST_RATE;
+  const boundMs = (leaseMs + absenceMs + checkIntervalMs + heartbeatIntervalMs) / SLOWEST_RATE + healthMs + (checks + 3) * dnsRoundTrip + 2 * timeout + peerRoundTrip;
   const progressWindowMs = heartbeatIntervalMs / SLOWEST_RATE + scenario.network.peerDelayMs[1] + 1;
   const quietFromMs = quietFrom(scenario);
   const checkedFromMs = quietFromMs + boundMs;
   const downForGood = new Set(scenario.faults.flatMap((fault) => (fault.kind === 'crash' && fault.restartAfter === null ? [fault.node] : [])));
   return { quietFromMs, boundMs, checkedFromMs, progressWindowMs, checked: checkedFromMs <= scenario.durationMs && downForGood.size < 2 };
+}
+
+/**
+ * Rule 10: the latest instant by which the Secondary must act as Primary after the Primary's application turned
+ * unhealthy at `faultAt`, the Primary having been in state primary since `primarySince` (all ms of true time).
+ * With I the check interval, K = health_failures, r = 1 − MAX_CLOCK_RATE_DRIFT, P = 2 × the largest peer delay and
+ * D = 2 × the largest DNS delay:
+ *
+ *     max(faultAt + K × I / r, primarySince + (I + allowed_absence_interval) / r, primarySince + (health_report_interval + I) / r + P)
+ *       + I / r + 2 × P + 2 × D + 1 ms
+ *
+ * because the K-th failed check ends by faultAt + K × I / r (the first starts within an interval); the Primary may
+ * hand over for health a failover period after its first check while acting (within an interval of primarySince);
+ * it needs an acknowledgement that carries the Secondary's healthy verdict (the Secondary checks at once when it
+ * starts; a heartbeat interval and a peer round trip); the check after all three triggers the handover (I / r);
+ * then the probe (a peer round trip and the Secondary's DNS read) and the offer (a peer round trip and the
+ * takeover's compare-and-swap).
+ */
+export function healthHandoverDeadline(scenario: Scenario, timers: NodeTimers, faultAt: number, primarySince: number): number {
+  const health = scenario.applicationHealth;
+  if (health === undefined) return Infinity;
+  const interval = health.intervalMs / SLOWEST_RATE;
+  const peerRoundTrip = 2 * scenario.network.peerDelayMs[1];
+  const dnsRoundTrip = 2 * scenario.network.dnsDelayMs[1];
+  const ready = Math.max(
+    faultAt + health.failures * interval,
+    primarySince + interval + timers.absenceMs / SLOWEST_RATE,
+    primarySince + interval + timers.heartbeatIntervalMs / SLOWEST_RATE + peerRoundTrip,
+  );
+  return ready + interval + 2 * peerRoundTrip + 2 * dnsRoundTrip + 1;
 }
 
 /** The instant after which no fault and no operator action changes anything (see ConvergenceTiming.quietFromMs). */

@@ -166,14 +166,17 @@ async function rerun(scenario: Scenario, options: PropertyCheckOptions): Promise
 }
 
 /**
- * The first scenario a shape draws for a seed: what `npm run sim -- --seed N` runs. (A failure's `--path` is
- * replayed by {@link checkSimulationProperties} with that path instead.)
+ * The first scenario a shape draws for a seed, run with that same seed as its simulator seed: what
+ * `npm run sim -- --seed N` and `ag-sim --seed N` run, so that the run reports the seed it was given. (The
+ * arbitrary draws a simulator seed of its own, which the property checks keep; a failure's `--path` is replayed by
+ * {@link checkSimulationProperties} with that path instead.)
  *
  * @example
  * const scenario = scenarioFor('mixed', 42);
+ * scenario.seed // 42
  */
 export function scenarioFor(shape: ScenarioSource, seed: number): Scenario {
   const [scenario] = fc.sample(arbitraryOf(shape), { seed, numRuns: 1 });
   if (scenario === undefined) throw new Error(`No scenario for seed ${seed}.`);
-  return scenario;
+  return { ...scenario, seed };
 }

@@ -58,13 +58,29 @@ export type Fault =
   | { readonly kind: 'slowLink'; readonly from: SimNodeId; readonly to: SimNodeId; readonly at: number; readonly duration: number; readonly extraMs: number }
   | { readonly kind: 'dnsOutage'; readonly at: number; readonly duration: number }
   | { readonly kind: 'dnsSlow'; readonly at: number; readonly duration: number; readonly extraMs: number }
-  | { readonly kind: 'dnsCut'; readonly node: SimNodeId; readonly at: number; readonly duration: number };
+  | { readonly kind: 'dnsCut'; readonly node: SimNodeId; readonly at: number; readonly duration: number }
+  /** The node's application turns unhealthy (its simulated health check fails) for `duration` (rule 10). */
+  | { readonly kind: 'appUnhealthy'; readonly node: SimNodeId; readonly at: number; readonly duration: number };
+
+/**
+ * Both nodes' application health check (docs/design.md rule 10), simulated: a check every `intervalMs` on the
+ * node's clock, answered at once, failing while an `appUnhealthy` fault on the node is active.
+ */
+export interface ScenarioApplicationHealth {
+  readonly intervalMs: number;
+  /** Less than `intervalMs`. */
+  readonly timeoutMs: number;
+  /** `health_failures`: failed checks in a row that make the application unhealthy. */
+  readonly failures: number;
+}
 
 /** Something an operator or workflow does. */
 export type WorkloadOp =
   | { readonly kind: 'failover'; readonly node: SimNodeId; readonly at: number }
   /** Both operators press failover at the same instant. */
-  | { readonly kind: 'failoverBoth'; readonly at: number };
+  | { readonly kind: 'failoverBoth'; readonly at: number }
+  /** An operator pauses (`enabled`) or resumes the group's automatic takeover on one node (maintenance, rule 9). */
+  | { readonly kind: 'maintenance'; readonly node: SimNodeId; readonly at: number; readonly enabled: boolean };
 
 /** A whole scenario. */
 export interface Scenario {
@@ -76,6 +92,8 @@ export interface Scenario {
   readonly network: ScenarioNetwork;
   readonly faults: readonly Fault[];
   readonly workload: readonly WorkloadOp[];
+  /** Both nodes check their application (rule 10); absent: no check, and `appUnhealthy` faults change nothing. */
+  readonly applicationHealth?: ScenarioApplicationHealth;
 }
 
 /** The end of a fault's effect (a crash without restart lasts forever). */

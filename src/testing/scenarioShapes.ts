@@ -21,8 +21,14 @@ import { FAULT_MIXES, type ScenarioShape } from './arbitraries.js';
  * - `dnsOutages`: up to 4 faults, each a DNS outage (twice as likely), slow DNS or a DNS cut of one node, up to 3
  *   failover periods long, while the direct path has no fault; up to 3 operator actions, three in four of them
  *   during one of those faults.
+ * - `maintenance`: up to 3 faults, each a crash (twice as likely; one in four never restarts), a lossy link or a
+ *   slow link; up to 5 operator actions, two in three pausing or resuming automatic takeover on one node (rule 9),
+ *   the others failovers, half of them during a fault.
  * - `handovers`: up to 3 one-way partitions of the peer path (either direction), no other fault; up to 4 operator
  *   actions (on either node or on both at once), half of them during a partition.
+ * - `applicationHealth`: both nodes check their application (docs/design.md rule 10: a check every heartbeat
+ *   interval, 1 to 3 failures in a row); up to 4 faults, each an application turning unhealthy (three times as
+ *   likely) or a crash; up to 1 operator action.
  */
 export const SCENARIO_SHAPES = {
   mixed: { mix: FAULT_MIXES.light, maxOps: 2 },
@@ -31,6 +37,8 @@ export const SCENARIO_SHAPES = {
   healthyPaths: { mix: { maxFaults: 3, kinds: ['partition', 'lossy', 'slowLink', 'dnsSlow'] }, maxOps: 0 },
   dnsOutages: { mix: { maxFaults: 4, kinds: ['dnsOutage', 'dnsOutage', 'dnsSlow', 'dnsCut'] }, maxOps: 3, opsDuringFaults: 0.75 },
   handovers: { mix: { maxFaults: 3, kinds: ['partition'], oneWay: true }, maxOps: 4, opsDuringFaults: 0.5 },
+  maintenance: { mix: { maxFaults: 3, kinds: ['crash', 'crash', 'lossy', 'slowLink'] }, maxOps: 5, opsDuringFaults: 0.5, maintenance: true },
+  applicationHealth: { mix: { maxFaults: 4, kinds: ['appUnhealthy', 'appUnhealthy', 'appUnhealthy', 'crash'] }, maxOps: 1, applicationHealth: true },
 } as const satisfies Record<string, ScenarioShape>;
 
 export type ScenarioShapeName = keyof typeof SCENARIO_SHAPES;

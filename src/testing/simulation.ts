@@ -188,7 +188,15 @@ class Simulation {
   }
 
   #settingsFor(id: SimNodeId): SettingsInput {
-    const own = { node_id: id, external_ipv4_address: SIM_ADDRESSES[id], external_port: SIM_PORT };
+    const health = this.#scenario.applicationHealth;
+    const own = {
+      node_id: id,
+      external_ipv4_address: SIM_ADDRESSES[id],
+      external_port: SIM_PORT,
+      ...(health === undefined
+        ? {}
+        : { health_command: ['simulated-check'], health_interval: health.intervalMs / 1000, health_timeout: health.timeoutMs / 1000, health_failures: health.failures }),
+    };
     if (id !== 'a') return own;
     return { ...own, group_fqdn: SIM_GROUP_FQDN, tsig_name: 'ag-key.sim.test', tsig_secret: SIM_TSIG_SECRET, ...this.#scenario.group };
   }
@@ -204,6 +212,11 @@ class Simulation {
       logger: this.#logger,
       inspect: (event) => this.#onInspection(host, incarnation, event),
       ...(this.#variant?.machine === undefined ? {} : { machine: this.#variant.machine() }),
+      // Rule 10: the simulated application fails its check while an appUnhealthy fault on this node is active.
+      applicationHealth: {
+        description: 'simulated application',
+        check: async () => ({ healthy: !this.#faults.applicationUnhealthy(host.id, this.#kernel.now), detail: 'simulated' }),
+      },
     });
     host.node = node;
     this.#monitor.subscribe(host, node);
@@ -318,6 +331,18 @@ class Simulation {
   }
 
   #operate(op: WorkloadOp): void {
+    if (op.kind === 'maintenance') {
+      // Not an operator action for failoverHappens: the monitor follows the survivor's flag instead (rule 9).
+      const host = this.#hosts.get(op.node)!;
+      const node = host.node;
+      const action = op.enabled ? 'pause' : 'resume';
+      if (!host.live || node === null || node.actor === null) {
+        this.#kernel.trace({ kind: 'workload', t: this.#kernel.now, node: op.node, action, outcome: 'skipped', detail: `node ${host.status}` });
+        return;
+      }
+      void this.#step(host, action, async () => void (await node.setMaintenance(op.enabled)));
+      return;
+    }
     const targets = op.kind === 'failoverBoth' ? SIM_NODE_IDS : [op.node];
     this.#monitor.onOperatorAction(op.kind === 'failoverBoth' ? 'both' : op.node);
     for (const id of targets) {
@@ -379,6 +404,14 @@ class Simulation {
           this.#monitor.onResume(host);
         });
         return;
+      case 'appUnhealthy':
+        // Acts through FaultConditions (the simulated check); the monitor notes when a handover is due.
+        kernel.at(fault.at, () => {
+          mark('start');
+          this.#monitor.onApplicationFault(fault);
+        });
+        kernel.at(fault.at + fault.duration, () => mark('end'));
+        return;
       default:
         // Link and DNS faults act through FaultConditions; here they only mark the trace.
         kernel.at(fault.at, () => mark('start'));
@@ -430,5 +463,7 @@ export function describeFault(fault: Fault): string {
       return `DNS slow (+${fault.extraMs.toFixed(0)} ms) for ${fault.duration.toFixed(0)} ms`;
     case 'dnsCut':
       return `DNS cut from ${fault.node} for ${fault.duration.toFixed(0)} ms`;
+    case 'appUnhealthy':
+      return `application of ${fault.node} unhealthy for ${fault.duration.toFixed(0)} ms`;
   }
 }

@@ -55,7 +55,7 @@ export function formatSummary(result: SimulationResult): string {
     `Timers: heartbeat ${group.health_report_interval * 1000} ms, standby check ${group.health_check_interval * 1000} ms, failover period ${group.allowed_absence_interval * 1000} ms${group.lease_duration === undefined ? '' : `, lease ${group.lease_duration * 1000} ms`}; delays peer ${range(network.peerDelayMs)}, DNS ${range(network.dnsDelayMs)}, request timeout ${network.requestTimeoutMs.toFixed(1)} ms; clock rates a ${scenario.clocks.a.rate.toFixed(4)}, b ${scenario.clocks.b.rate.toFixed(4)}`,
   );
   lines.push(`Faults (${scenario.faults.length}): ${list(scenario.faults.map((fault) => `${seconds(fault.at)}${Number.isFinite(faultEnd(fault)) ? `-${seconds(faultEnd(fault))}` : ''} ${describeFault(fault)}`))}`);
-  lines.push(`Operators (${scenario.workload.length}): ${list(scenario.workload.map((op) => `${seconds(op.at)} failover ${op.kind === 'failoverBoth' ? 'on both' : `on ${op.node}`}`))}`);
+  lines.push(`Operators (${scenario.workload.length}): ${list(scenario.workload.map((op) => `${seconds(op.at)} ${op.kind === 'maintenance' ? `${op.enabled ? 'pause' : 'resume'} on ${op.node}` : `failover ${op.kind === 'failoverBoth' ? 'on both' : `on ${op.node}`}`}`))}`);
   const takeovers = takeoversOf(entries);
   lines.push(`Takeovers (${takeovers.length}): ${list(takeovers)}`);
   for (const node of SIM_NODE_IDS) {

@@ -40,8 +40,9 @@ function describeFor(kind: DnsKind, skipReason: string | null) {
       expect(records.heartbeat).toMatchObject({ holder: 'a', epoch: 1 });
       const group = await cluster.b.api('GET', '/ag/api/v1/group');
       expect(group.status).toBe(200);
-      expect(group.body.members.primary).toMatchObject({ node_id: 'a', external_ipv4_address: '127.0.0.2' });
-      expect(group.body.members.secondary).toMatchObject({ node_id: 'b', external_ipv4_address: '127.0.0.3' });
+      expect(group.body.members).toEqual({ primary: '127.0.0.2', secondary: '127.0.0.3' });
+      expect(group.body.member_details.primary).toMatchObject({ node_id: 'a', address: '127.0.0.2' });
+      expect(group.body.member_details.secondary).toMatchObject({ node_id: 'b', address: '127.0.0.3' });
       // b got the TSIG key from a, but never serves it.
       expect(group.body.configuration.tsig_secret).toBe('');
       expect(JSON.stringify(group.body)).not.toContain(cluster.dns.key.secret);

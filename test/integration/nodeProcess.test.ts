@@ -87,7 +87,7 @@ describe('the peer route of a real Secondary', () => {
 
 describe('client commands and a clean stop', () => {
   it('agctl state prints the state; agctl group update changes both nodes; agctl failover hands over', async () => {
-    const state = AgctlProcess.spawn('cli-state', ['state', '--config', cluster.a.configFile]);
+    const state = AgctlProcess.spawn('cli-state', ['state', '--config', cluster.a.configFile, '--output', 'json']);
     expect(await state.exited()).toBe(0);
     expect(state.logs.map((line) => line.msg).join('\n')).toContain('"node_role": "primary"');
     const changes = join(cluster.dir, 'group-changes.json');

@@ -191,7 +191,7 @@ export interface TestCluster {
 export async function startCluster(
   kind: DnsKind,
   timers: TestTimers,
-  options: { form?: boolean; nodeEnv?: Record<string, string>; dnsArgs?: readonly string[] } = {},
+  options: { form?: boolean; nodeEnv?: Record<string, string>; dnsArgs?: readonly string[]; nodeSettings?: Partial<Record<'a' | 'b', Record<string, unknown>>> } = {},
 ): Promise<TestCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'ag-it-'));
   const dns = await startTestDns(kind, dir, undefined, options.dnsArgs);
@@ -215,8 +215,8 @@ export async function startCluster(
     await writeFile(file, JSON.stringify({ node_id: id, external_ipv4_address: address, data_dir: join(dir, id), ...common, ...extra }));
     return new TestNode(id, address, port, file, token, { ...options.nodeEnv, [PEER_CUT_FILE_ENV]: peerCutFile }, peerCutFile);
   };
-  const a = await write('a', '127.0.0.2', { tsig_name: dns.key.name, tsig_secret: dns.key.secret, tsig_algorithm: dns.key.algorithm });
-  const b = await write('b', '127.0.0.3', {});
+  const a = await write('a', '127.0.0.2', { tsig_name: dns.key.name, tsig_secret: dns.key.secret, tsig_algorithm: dns.key.algorithm, ...options.nodeSettings?.a });
+  const b = await write('b', '127.0.0.3', { ...options.nodeSettings?.b });
   const reader = new DnsUpdateClient({ server: { host: dns.host, port: dns.port }, tsig: dns.key, timeoutMs: 500, retries: 2 });
   const cluster: TestCluster = {
     dir,

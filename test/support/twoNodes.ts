@@ -53,6 +53,12 @@ export class HookedDns implements DnsAuthority {
   }
 }
 
+/** One node's own settings and ports in the harness (beyond the group's). */
+export interface NodeExtras {
+  readonly settings?: Partial<SettingsInput>;
+  readonly ports?: Partial<NodePorts>;
+}
+
 /** One node of the harness, with every event its subscriber saw. */
 export interface HarnessNode {
   node: AvailabilityNode;
@@ -78,9 +84,10 @@ export class TwoNodes {
   readonly a: HarnessNode;
   readonly b: HarnessNode;
 
-  constructor(options: { group?: Partial<SettingsInput>; machine?: NodePorts['machine'] } = {}) {
-    this.a = this.#makeNode('a', '127.0.0.2', { group_fqdn: FQDN, ...GROUP_TIMERS, ...options.group }, options.machine);
-    this.b = this.#makeNode('b', '127.0.0.3', {}, options.machine);
+  /** `nodes`: node-level settings and ports of one node (an application health check and its probe, say). */
+  constructor(options: { group?: Partial<SettingsInput>; machine?: NodePorts['machine']; nodes?: Partial<Record<'a' | 'b', NodeExtras>> } = {}) {
+    this.a = this.#makeNode('a', '127.0.0.2', { group_fqdn: FQDN, ...GROUP_TIMERS, ...options.group, ...options.nodes?.a?.settings }, options.machine, options.nodes?.a?.ports);
+    this.b = this.#makeNode('b', '127.0.0.3', { ...options.nodes?.b?.settings }, options.machine, options.nodes?.b?.ports);
   }
 
   /** Starts both nodes, forms the group with a as Primary and b as Secondary, and lets one heartbeat flow. */
@@ -102,7 +109,7 @@ export class TwoNodes {
     for (const harnessNode of [this.a, this.b]) await harnessNode.node.stop({ handOver: false }).catch(() => undefined);
   }
 
-  #makeNode(id: string, address: string, extra: Partial<SettingsInput>, machine: NodePorts['machine']): HarnessNode {
+  #makeNode(id: string, address: string, extra: Partial<SettingsInput>, machine: NodePorts['machine'], ports: Partial<NodePorts> = {}): HarnessNode {
     const settings: SettingsInput = { node_id: id, external_ipv4_address: address, ...extra };
     const store = new InMemoryNodeStore();
     const events: NodeEvent[] = [];
@@ -117,6 +124,7 @@ export class TwoNodes {
           if (event.type === '@xstate.microstep') this.transitions.push(event);
         },
         ...(machine === undefined ? {} : { machine }),
+        ...ports,
       });
       for (const eventId of Object.values(EventId)) node.subscribe(eventId, (event) => void events.push(event));
       return node;

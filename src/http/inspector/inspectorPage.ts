@@ -22,6 +22,10 @@ header{display:flex;gap:16px;align-items:center;padding:8px 14px;background:#1f2
 header h1{font-size:15px;margin:0}
 .status{padding:2px 8px;border-radius:10px;background:#52606d;font-size:12px}
 .status.ok{background:#0b7a4b}.status.warn{background:#b44d12}
+.badge.maintenance{padding:2px 8px;border-radius:10px;background:#f0b429;color:#1f2933;font-weight:600;font-size:12px}
+.badge[hidden]{display:none}
+.badge.app-health{padding:2px 8px;border-radius:10px;font-weight:600;font-size:12px;background:#52606d}
+.badge.app-health.healthy{background:#0b7a4b}.badge.app-health.unhealthy{background:#b44d12}
 #current-state{font-family:monospace;font-size:13px;background:#323f4b;padding:2px 8px;border-radius:4px}
 .controls{display:flex;gap:6px;align-items:center;padding:6px 14px;background:#e4e7eb;flex-wrap:wrap}
 .controls button{font:inherit;padding:2px 8px}
@@ -79,6 +83,8 @@ export function inspectorPageHtml(options: InspectorPageOptions): string {
   <h1>${escapeHtml(options.title)}</h1>
   <span class="status" id="status">connecting</span>
   <span id="current-state"></span>
+  <span class="badge app-health" id="application-health-badge" hidden title="This node's application health check (health_command or health_url): a Secondary whose application is not healthy never takes over; an unhealthy Primary hands over to a healthy Secondary">application: unknown</span>
+  <span class="badge maintenance" id="maintenance-badge" hidden title="Maintenance mode: the group's automatic takeover is paused (agctl resume ends it)">maintenance: takeover paused</span>
   <span style="margin-left:auto">zoom <button data-zoom="fit">fit</button> <button data-zoom="half">50%</button> <button data-zoom="full">100%</button>
   <label><input type="checkbox" id="follow" checked> follow</label></span>
 </header>

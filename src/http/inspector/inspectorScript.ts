@@ -96,6 +96,14 @@ export const INSPECTOR_SCRIPT = String.raw`(function () {
       highlight(activeIds, label, lastIds);
       lastIds = activeIds;
       renderFields(nodeState);
+      $('maintenance-badge').hidden = !(nodeState && nodeState.maintenance === true);
+      var health = nodeState ? nodeState.applicationHealth : null;
+      var healthBadge = $('application-health-badge');
+      healthBadge.hidden = health === null || health === undefined;
+      if (!healthBadge.hidden) {
+        healthBadge.textContent = 'application: ' + health;
+        healthBadge.className = 'badge app-health ' + health;
+      }
     }
     var source = new EventSource(url('/stream'));
     source.addEventListener('snapshot', function (message) {

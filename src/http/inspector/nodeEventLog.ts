@@ -65,7 +65,8 @@ export const DEFAULT_LOG_CAPACITY = 500;
 /**
  * Records a node's state changes. Wire it either as the node's `inspect` port (`createNode(settings, { inspect:
  * log.inspect })`: sees every transition from the start) or with `log.follow(node)` (attaches to the running actor
- * and re-attaches after a restart). Only changes of the state label are recorded, so wiring both records nothing twice.
+ * and re-attaches after a restart). Only changes of the state label (or of maintenance mode) are recorded, so wiring both
+ * records nothing twice.
  *
  * @example
  * const log = new NodeEventLog();
@@ -81,6 +82,10 @@ export class NodeEventLog {
   readonly #entries: NodeLogEntry[] = [];
   readonly #listeners = new Set<(entry: NodeLogEntry) => void>();
   #lastLabel: string | null = null;
+  /** Maintenance mode at the last entry: a change is recorded even without a change of state (the page's badge). */
+  #lastMaintenance = false;
+  /** The application health verdict at the last entry (rule 10). */
+  #lastApplicationHealth: string | null = null;
   #dropped = 0;
   #followed: AnyActorRef | null = null;
   #unfollow: (() => void) | null = null;
@@ -167,8 +172,13 @@ export class NodeEventLog {
 
   #record(snapshot: NodeSnapshotLike, eventType: string): void {
     const label = stateLabel(snapshot.value);
-    if (label === this.#lastLabel) return;
     const { context } = snapshot;
+    const maintenance = context.maintenance?.enabled === true;
+    // Rule 10: a change of the application health verdict is recorded too (the page's application badge).
+    const applicationHealth = context.applicationHealth ?? null;
+    if (label === this.#lastLabel && maintenance === this.#lastMaintenance && applicationHealth === this.#lastApplicationHealth) return;
+    this.#lastMaintenance = maintenance;
+    this.#lastApplicationHealth = applicationHealth;
     const monotonic = this.#clock.monotonicNow();
     const entry: NodeLogEntry = {
       kind: 'transition',

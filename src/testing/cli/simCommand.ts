@@ -1,6 +1,6 @@
 /**
- * `npm run sim`: replays one simulated scenario, or a property failure from the fast-check seed and path it printed,
- * and prints the verdict and a short summary; the timeline on request.
+ * `npm run sim` and the installed `ag-sim` bin: replays one simulated scenario, or a property failure from the
+ * fast-check seed and path it printed, and prints the verdict and a short summary; the timeline on request.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -12,16 +12,25 @@ import { SCENARIO_SHAPES, isScenarioShapeName } from '../scenarioShapes.js';
 import { runSimulation, type SimulationResult } from '../simulation.js';
 import { formatSummary, formatVerdict } from '../summary.js';
 
-export const SIM_HELP = `npm run sim -- --seed <n> [options]: run one simulated scenario; print the verdict and a summary
+/**
+ * The help text, for the command as `program` (`npm run sim --` in a clone, `ag-sim` from an installed package).
+ *
+ * @example
+ * process.stdout.write(simHelp('ag-sim'));
+ */
+export function simHelp(program: string): string {
+  return `${program} --seed <n> [options]: run one simulated scenario; print the verdict and a summary
 
-The scenario is the first one the shape's fast-check arbitrary draws for the seed (the same every time). The two
-real nodes run on simulated clocks, network and DNS; every property is checked at every instant. The output starts
-with the verdict (every property held, or the violation) and a short summary (faults, operator actions, takeovers,
-each node's role changes, the epochs in DNS, the properties the run exercised), then the scenario as JSON; the
-timeline only with --timeline. Exits 1 if a property failed.
+The scenario is the first one the shape's fast-check arbitrary draws for the seed (the same every time), run with
+that seed as the simulator's seed (printed as given: "Run: seed <n>"). The two real nodes run on simulated clocks,
+network and DNS; every property is checked at every instant. The output starts with the verdict (every property
+held, or the violation) and a short summary (faults, operator actions, takeovers, each node's role changes, the
+epochs in DNS, the properties the run exercised), then the scenario as JSON; the timeline only with --timeline.
+Exits 1 if a property failed, 2 on a usage error.
 
 Options:
-  --seed <n>          seed of the scenario (required unless --scenario is given)
+  --seed <n>          seed of the scenario, a 32-bit whole number, a negative one as --seed=-5 (required unless
+                      --scenario is given)
   --shape <name>      scenario shape: ${Object.keys(SCENARIO_SHAPES).join(', ')} (default mixed)
   --faults <f>        fault schedule: none, light, heavy (drawn from the seed), or a JSON file holding an array of
                       faults (see docs/testing.md); replaces the shape's faults
@@ -34,6 +43,13 @@ Options:
   --full              print the timeline with every entry (implies --timeline)
   -h, --help          show this help
 `;
+}
+
+/** The help text of `npm run sim`. */
+export const SIM_HELP = simHelp('npm run sim --');
+
+/** The lowest and highest seed accepted: fast-check's seeds are 32-bit (it prints negative ones too). */
+const SEED_RANGE = [-0x80000000, 0xffffffff] as const;
 
 /**
  * Runs the command with `argv`; resolves with the exit code (0 all properties held, 1 one failed, 2 usage error).
@@ -41,7 +57,11 @@ Options:
  * @example
  * process.exitCode = await runSimCommand(['--seed', '42', '--faults', 'heavy']);
  */
-export async function runSimCommand(argv: readonly string[]): Promise<number> {
+export async function runSimCommand(argv: readonly string[], program = 'npm run sim --'): Promise<number> {
+  const usage = (message: string): number => {
+    process.stderr.write(`${program === 'npm run sim --' ? 'sim' : program}: ${message}\n\n${simHelp(program)}`);
+    return 2;
+  };
   let values;
   try {
     ({ values } = parseArgs({
@@ -65,7 +85,7 @@ export async function runSimCommand(argv: readonly string[]): Promise<number> {
     return usage((error as Error).message);
   }
   if (values.help) {
-    process.stdout.write(SIM_HELP);
+    process.stdout.write(simHelp(program));
     return 0;
   }
   const shape = values.shape;
@@ -73,7 +93,9 @@ export async function runSimCommand(argv: readonly string[]): Promise<number> {
   if (values.variant !== undefined && !Object.hasOwn(BROKEN_VARIANTS, values.variant)) return usage(`unknown variant "${values.variant}"`);
   const variant = values.variant === undefined ? null : BROKEN_VARIANTS[values.variant as BrokenVariantName];
   const seed = values.seed === undefined ? undefined : Number(values.seed);
-  if (seed !== undefined && !Number.isSafeInteger(seed)) return usage('--seed must be a whole number');
+  if (seed !== undefined && (values.seed!.trim() === '' || !Number.isSafeInteger(seed) || seed < SEED_RANGE[0] || seed > SEED_RANGE[1])) {
+    return usage(`--seed must be a whole number from ${SEED_RANGE[0]} to ${SEED_RANGE[1]}, not "${values.seed}"`);
+  }
   const timeline = values.timeline || values.full ? { quiet: !values.full } : null;
   if (values.path !== undefined) {
     if (seed === undefined) return usage('--path needs the --seed it was printed with');
@@ -83,7 +105,8 @@ export async function runSimCommand(argv: readonly string[]): Promise<number> {
       process.stdout.write(`Verdict: every property held. ${report.message}\n`);
       return 0;
     }
-    await print(report.result, timeline, values.json);
+    process.stdout.write(`${formatVerdict(report.result)}\n\nReplayed: fast-check seed ${seed}, path ${values.path}, shape ${shape}; the case's own simulator seed is ${report.result.scenario.seed}.\n`);
+    await print(report.result, timeline, values.json, false);
     return 1;
   }
   let scenario: Scenario;
@@ -98,10 +121,12 @@ export async function runSimCommand(argv: readonly string[]): Promise<number> {
 }
 
 /** The verdict and summary first; then the scenario; the timeline only when asked for. */
-async function print(result: SimulationResult, timeline: { quiet: boolean } | null, json: string | undefined): Promise<void> {
+async function print(result: SimulationResult, timeline: { quiet: boolean } | null, json: string | undefined, verdict = true): Promise<void> {
   const out = (text: string) => process.stdout.write(`${text}\n`);
-  out(formatVerdict(result));
-  out('');
+  if (verdict) {
+    out(formatVerdict(result));
+    out('');
+  }
   out(formatSummary(result));
   out('');
   out(`Scenario: ${JSON.stringify(result.scenario)}`);
@@ -143,9 +168,4 @@ async function chooseScenario(
     scenario = { ...scenario, durationMs: seconds * 1000 };
   }
   return scenario;
-}
-
-function usage(message: string): number {
-  process.stderr.write(`sim: ${message}\n\n${SIM_HELP}`);
-  return 2;
 }

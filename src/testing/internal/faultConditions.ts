@@ -100,6 +100,11 @@ export class FaultConditions {
     return this.anyDuring(start, end, (fault) => (fault.kind === 'pause' || fault.kind === 'crash') && fault.node === node);
   }
 
+  /** Whether `node`'s application is unhealthy at `t` (rule 10). */
+  applicationUnhealthy(node: SimNodeId, t: number): boolean {
+    return this.#active(t).some((fault) => fault.kind === 'appUnhealthy' && fault.node === node);
+  }
+
   #active(t: number): Fault[] {
     return this.#faults.filter((fault) => fault.at <= t && t < faultEnd(fault));
   }

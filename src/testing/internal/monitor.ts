@@ -6,8 +6,9 @@ import { EventId, NodeRole } from '../../api/constants.js';
 import type { NodeRoleChanged } from '../../api/events.js';
 import { parseHeartbeatRecord } from '../../dns/heartbeatRecord.js';
 import type { AvailabilityNode } from '../../node/createNode.js';
-import { convergenceTiming, FASTEST_RATE, PROPERTY_NAMES, type ConvergenceTiming, type PropertyName, type Violation } from '../properties.js';
-import type { Scenario, SimNodeId } from '../scenario.js';
+import { convergenceTiming, FASTEST_RATE, healthHandoverDeadline, PROPERTY_NAMES, SLOWEST_RATE, type ConvergenceTiming, type PropertyName, type Violation } from '../properties.js';
+import { faultEnd, type Fault, type Scenario, type SimNodeId } from '../scenario.js';
+import type { NodeContext } from '../../../machines/nodeMachine.types.js';
 import type { FaultConditions } from './faultConditions.js';
 import type { SimHost } from './simHost.js';
 import type { DnsApplied } from './simDns.js';
@@ -30,6 +31,9 @@ interface NodeWatch {
   /** The newest (epoch, seq) the node has seen, and the true time it last changed. */
   seen: HeartbeatProgress | null;
   seenChangedAt: number | null;
+  /** Whether the node holds the group's maintenance flag on (rule 9), and the true time it last turned off. */
+  paused: boolean;
+  resumedAt: number | null;
 }
 
 /** A crashed Primary whose survivor must take over in time (property failoverHappens). */
@@ -37,6 +41,14 @@ interface FailoverDuty {
   readonly victim: SimNodeId;
   readonly survivor: SimNodeId;
   readonly crashAt: number;
+}
+
+/** A Primary whose application turned unhealthy: its healthy Secondary must take over in time (rule 10). */
+interface HealthHandoverDuty {
+  readonly primary: SimNodeId;
+  readonly secondary: SimNodeId;
+  readonly faultAt: number;
+  readonly deadline: number;
 }
 
 /** The NODE_ROLE_CHANGED events one node incarnation's two subscribers received. */
@@ -60,7 +72,7 @@ export interface MonitorOptions {
 }
 
 function unwatched(): NodeWatch {
-  return { top: '', primarySince: null, secondarySince: null, lastProgressMono: null, lastProgressTrue: null, watchingSince: null, epoch: 0, seen: null, seenChangedAt: null };
+  return { top: '', primarySince: null, secondarySince: null, lastProgressMono: null, lastProgressTrue: null, watchingSince: null, epoch: 0, seen: null, seenChangedAt: null, paused: false, resumedAt: null };
 }
 
 function progressText(seen: HeartbeatProgress | null): string {
@@ -94,6 +106,9 @@ export class PropertyMonitor {
   /** Whether the last instant already reported two announced Primaries (one report per episode). */
   #twoAnnounced = false;
   #convergenceFailed = false;
+  #healthDuties: HealthHandoverDuty[] = [];
+  /** True time at which the last handover for application health began (rule 10). */
+  #lastHealthHandoverAt: number | null = null;
 
   constructor(options: MonitorOptions) {
     this.#kernel = options.kernel;
@@ -176,7 +191,18 @@ export class PropertyMonitor {
       watch.seenChangedAt = now;
     }
     if (top === 'secondary' && watch.top !== 'secondary') this.#armDutyCheck(host.id);
-    if (top === 'takingOver' && watch.top !== 'takingOver' && context.takeoverMode === 'absence') this.#checkNoFalseFailover(host, context.epoch);
+    if (top === 'takingOver' && watch.top !== 'takingOver' && context.takeoverMode === 'absence') {
+      this.#checkNoFalseFailover(host, context.epoch);
+      this.#checkNoTakeoverWhilePaused(host, context.maintenance.enabled);
+    }
+    if (watch.paused && !context.maintenance.enabled) {
+      watch.resumedAt = now;
+      this.#armDutyCheck(host.id);
+    }
+    watch.paused = context.maintenance.enabled;
+    // Rule 10: every takeover needs a healthy application; handovers for health come a failover period apart.
+    if (top === 'takingOver' && watch.top !== 'takingOver') this.#checkTakeoverHealth(host, context);
+    if (top === 'handingOver' && watch.top !== 'handingOver' && context.reason === 'application unhealthy') this.#noteHealthHandover(host);
     watch.top = top;
     watch.epoch = context.epoch;
   }
@@ -230,7 +256,9 @@ export class PropertyMonitor {
     const roundTrip = 2 * this.#scenario.network.dnsDelayMs[1];
     const checks = Math.ceil(absenceMs / checkIntervalMs) + 1;
     const measuringFrom = watch.lastProgressTrue ?? (watch.secondarySince ?? 0) + checkIntervalMs / survivor.rate + roundTrip;
-    return measuringFrom + (absenceMs + checkIntervalMs) / survivor.rate + checks * roundTrip + roundTrip + 1;
+    const deadline = measuringFrom + (absenceMs + checkIntervalMs) / survivor.rate + checks * roundTrip + roundTrip + 1;
+    // Rule 9: a resumed Secondary checks at once (or finishes the check in flight), then takes over: two round trips.
+    return watch.resumedAt === null ? deadline : Math.max(deadline, watch.resumedAt + 2 * roundTrip + 1);
   }
 
   #armDutyCheck(survivor: SimNodeId): void {
@@ -250,9 +278,14 @@ export class PropertyMonitor {
       }
       const deadline = this.#deadline(survivor);
       if (now <= deadline) return true;
+      // Rule 9: a paused survivor must not take over; its deadline counts from when it is resumed.
+      if (survivor.live && this.#watch.get(duty.survivor)!.paused) return true;
+      // Rule 10: a survivor whose application was unhealthy (or just recovered: one check later) may not take over.
+      const healthCheckMs = (this.#scenario.applicationHealth?.intervalMs ?? 0) / SLOWEST_RATE;
       const excused =
         this.#faults.dnsPathFaulty([duty.survivor], duty.crashAt - this.#scenario.network.requestTimeoutMs, now) ||
-        this.#faults.nodeFaulty(duty.survivor, duty.crashAt, now);
+        this.#faults.nodeFaulty(duty.survivor, duty.crashAt, now) ||
+        this.#faults.anyDuring(duty.crashAt - 2 * healthCheckMs, now, (fault) => fault.kind === 'appUnhealthy' && fault.node === duty.survivor);
       if (!excused) {
         const watch = this.#watch.get(duty.survivor)!;
         const since =
@@ -275,6 +308,19 @@ export class PropertyMonitor {
    * Secondary within the request timeout (the acknowledgements back do not matter for the Secondary's view); DNS
    * when both nodes' requests and answers made the round trip within the request timeout.
    */
+  /** Rule 9: a node that holds the maintenance flag on never starts a takeover for absence. */
+  #checkNoTakeoverWhilePaused(host: SimHost, paused: boolean): void {
+    if (!this.#checks.has('noTakeoverWhilePaused')) return;
+    this.exercised.add('noTakeoverWhilePaused');
+    if (!paused) return;
+    const resumed = this.#watch.get(host.id)!.resumedAt;
+    this.#fail(
+      'noTakeoverWhilePaused',
+      `${host.id} started a takeover for absence while it held the group's maintenance flag on (last resumed ${resumed === null ? 'never' : `at ${resumed.toFixed(1)} ms`})`,
+      host.id,
+    );
+  }
+
   #checkNoFalseFailover(host: SimHost, epochBefore: number): void {
     if (!this.#checks.has('noFalseFailover')) return;
     this.exercised.add('noFalseFailover');
@@ -298,6 +344,72 @@ export class PropertyMonitor {
       `${host.id} started a takeover for absence while ${other.id} had been Primary since ${otherWatch.primarySince.toFixed(1)} ms and the ${directHealthy ? `direct path ${other.id}->${host.id}` : 'DNS path'} delivered within its bound since ${start.toFixed(1)} ms (failover period ${this.#timers.absenceMs} ms)`,
       host.id,
     );
+  }
+
+  // ---- rule 10: application health ----
+
+  /** A node starts a takeover: its own application verdict must be healthy (or unchecked). */
+  #checkTakeoverHealth(host: SimHost, context: NodeContext): void {
+    if (!this.#checks.has('unhealthyNeverTakesOver') || context.applicationHealth === null) return;
+    this.exercised.add('unhealthyNeverTakesOver');
+    if (context.applicationHealth === 'healthy') return;
+    this.#fail(
+      'unhealthyNeverTakesOver',
+      `${host.id} started a takeover (${context.takeoverMode ?? 'unknown mode'}) while its application is ${context.applicationHealth}${this.#faults.applicationUnhealthy(host.id, this.#kernel.now) ? ' (its application fault is active)' : ''}`,
+      host.id,
+    );
+  }
+
+  /** A handover for application health begins: at least a failover period (fastest clock) after the one before. */
+  #noteHealthHandover(host: SimHost): void {
+    const now = this.#kernel.now;
+    const last = this.#lastHealthHandoverAt;
+    this.#lastHealthHandoverAt = now;
+    if (!this.#checks.has('oneHealthHandoverPerPeriod')) return;
+    this.exercised.add('oneHealthHandoverPerPeriod');
+    const gap = this.#timers.absenceMs / FASTEST_RATE;
+    if (last === null || now - last >= gap) return;
+    this.#fail('oneHealthHandoverPerPeriod', `${host.id} began a handover for application health at ${now.toFixed(1)} ms, ${(now - last).toFixed(1)} ms after the one before (at least ${gap.toFixed(1)} ms apart)`, host.id);
+  }
+
+  /**
+   * An application fault begins. If it hits the Primary while the Secondary is live, healthy and watching, and the
+   * run has no other fault and no operator action from two check intervals before the Primary's tenure began to the
+   * deadline (and the fault lasts past it), the Secondary must act as Primary by `healthHandoverDeadline`.
+   */
+  onApplicationFault(fault: Extract<Fault, { kind: 'appUnhealthy' }>): void {
+    if (!this.#checks.has('healthHandoverHappens') || this.#scenario.applicationHealth === undefined) return;
+    const primary = this.#hosts.get(fault.node)!;
+    const secondary = this.#other(fault.node);
+    const primaryWatch = this.#watch.get(primary.id)!;
+    if (!primary.live || !secondary.live || primaryWatch.primarySince === null || this.#watch.get(secondary.id)!.top !== 'secondary') return;
+    const now = this.#kernel.now;
+    const deadline = healthHandoverDeadline(this.#scenario, this.#timers, now, primaryWatch.primarySince);
+    const quietFrom = primaryWatch.primarySince - (2 * this.#scenario.applicationHealth.intervalMs) / SLOWEST_RATE;
+    if (faultEnd(fault) <= deadline) return;
+    if (this.#faults.anyDuring(quietFrom, deadline, (other) => other !== fault)) return;
+    if (this.#scenario.workload.some((op) => op.at >= quietFrom && op.at <= deadline)) return;
+    this.#healthDuties.push({ primary: primary.id, secondary: secondary.id, faultAt: now, deadline });
+    this.#kernel.at(deadline, () => undefined);
+  }
+
+  #checkHealthDuties(): void {
+    if (this.#healthDuties.length === 0) return;
+    const now = this.#kernel.now;
+    this.#healthDuties = this.#healthDuties.filter((duty) => {
+      const secondary = this.#hosts.get(duty.secondary)!;
+      if (secondary.live && secondary.node?.isActingPrimary() === true) {
+        this.exercised.add('healthHandoverHappens');
+        return false;
+      }
+      if (now <= duty.deadline) return true;
+      this.#fail(
+        'healthHandoverHappens',
+        `${duty.primary}'s application turned unhealthy at ${duty.faultAt.toFixed(1)} ms; ${duty.secondary} still does not act as Primary at its deadline ${duty.deadline.toFixed(1)} ms (state ${secondary.node?.getNodeState().state ?? 'down'}, ${duty.primary} in ${this.#hosts.get(duty.primary)!.node?.getNodeState().state ?? 'down'})`,
+        duty.secondary,
+      );
+      return false;
+    });
   }
 
   // ---- rule 2/4/5: DNS ----
@@ -351,6 +463,7 @@ export class PropertyMonitor {
     }
     if (this.#checks.has('oneAnnouncedPrimary')) this.#checkAnnouncements(live);
     if (this.#checks.has('failoverHappens')) this.#checkDuties();
+    if (this.#checks.has('healthHandoverHappens')) this.#checkHealthDuties();
     if (this.#checks.has('convergence')) this.#checkConvergence(live);
   }
 
@@ -403,6 +516,8 @@ export class PropertyMonitor {
   #convergenceProblem(live: readonly SimHost[], timing: ConvergenceTiming, now: number): string | null {
     const describe = (host: SimHost) => `${host.id} in ${host.node!.getNodeState().state}`;
     const acting = live.filter((host) => host.node!.isActingPrimary());
+    // Rule 9: a paused group whose Primary is gone stays without one: that is what pausing asks for.
+    if (acting.length === 0 && live.some((host) => host.node!.getNodeState().maintenance)) return null;
     if (acting.length === 0) return `no live node acts as Primary (${live.map(describe).join(', ') || 'none is up'})`;
     if (acting.length > 1) return `${acting.map(describe).join(' and ')} all act as Primary`;
     const primary = acting[0]!;
