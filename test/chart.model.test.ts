@@ -53,6 +53,9 @@ describe('chartModel(nodeMachine)', () => {
     ]);
     expect(stateDetails(model, '')).toEqual([
       'SETTINGS_CHANGED / changeTimers',
+      'APPLICATION_HEALTH_CONFIGURED / configureApplicationHealth',
+      'APPLICATION_HEALTH_CHECKED / recordApplicationHealth',
+      'MAINTENANCE_REQUESTED / changeMaintenance',
       'FAILOVER_REQUESTED / beginFailoverRequest, settleFailover',
       'HANDOVER_PROBED / answerProbe',
       'HANDOVER_OFFERED / answerOffer',
