@@ -50,7 +50,10 @@ function packageOf(specifier: string): string | null {
   return specifier.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!;
 }
 
-/** The packages the shipped code imports at run time: static (`import x from`, `export ... from`) and dynamic. */
+/**
+ * The packages the shipped code imports at run time: static (`import x from`, `export ... from`) and dynamic
+ * (`import('x')`, and `createRequire(import.meta.url)('x')`, how zod is loaded on first use).
+ */
 function runtimeImports(): { static: Map<string, string[]>; dynamic: Map<string, string[]> } {
   const found = { static: new Map<string, string[]>(), dynamic: new Map<string, string[]>() };
   const note = (map: Map<string, string[]>, name: string | null, file: string) => name !== null && map.set(name, [...(map.get(name) ?? []), file]);
@@ -58,6 +61,7 @@ function runtimeImports(): { static: Map<string, string[]>; dynamic: Map<string,
     const text = readFileSync(file, 'utf8');
     for (const match of text.matchAll(/^\s*(?:import|export)\s+(?!type\b)(?:[^;'"]*?\sfrom\s+)?'([^']+)'/gm)) note(found.static, packageOf(match[1]!), file);
     for (const match of text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g)) note(found.dynamic, packageOf(match[1]!), file);
+    for (const match of text.matchAll(/\bcreateRequire\([^)]*\)\(\s*'([^']+)'\s*\)/g)) note(found.dynamic, packageOf(match[1]!), file);
   }
   return found;
 }
@@ -112,6 +116,9 @@ describe('the packed package', () => {
     // elkjs and @statelyai/inspect only through import(); fast-check statically only in the testing entry.
     expect(imports.static.get('elkjs')).toBeUndefined();
     expect(imports.static.get('@statelyai/inspect')).toBeUndefined();
+    // zod only through src/node/lazyZod.ts (loaded on first use, one CommonJS copy); elsewhere `import type` only.
+    expect(imports.static.get('zod')).toBeUndefined();
+    expect(imports.dynamic.get('zod')).toEqual([join(root, 'src', 'node', 'lazyZod.ts')]);
     for (const file of imports.static.get('fast-check') ?? []) expect(file.startsWith(join(root, 'src', 'testing')), file).toBe(true);
     for (const name of ['dns-packet', 'pino-pretty', 'tsx', 'vitest', 'playwright-core']) expect(runtime.has(name), name).toBe(false);
     expect(pkg.dependencies['pino-pretty']).toBeUndefined();

@@ -25,7 +25,7 @@ function objectBody(body: unknown): Record<string, unknown> {
 
 function knownFieldIssue(field: string): SettingsIssue {
   // A secret file is read by the node at start only: through the API it would read any file the node can.
-  return field in settingsSchema.shape || field in SECRET_FILE_FIELDS
+  return field in settingsSchema().shape || field in SECRET_FILE_FIELDS
     ? { field, rule: 'cannot be set through the API (it belongs in the config file)' }
     : { field, rule: 'is not a known setting' };
 }
@@ -106,13 +106,13 @@ export interface JoinRequest {
 export function joinRequestFrom(body: unknown, current: Settings): JoinRequest {
   const fields = objectBody(body);
   const issues: SettingsIssue[] = [];
-  for (const field of Object.keys(fields)) if (!(field in settingsSchema.shape)) issues.push({ field, rule: 'is not a known setting' });
+  for (const field of Object.keys(fields)) if (!(field in settingsSchema().shape)) issues.push({ field, rule: 'is not a known setting' });
   issues.push(...listeningIssues(fields, current));
-  const group = settingsSchema.shape.group_fqdn.safeParse(fields.group_fqdn ?? current.groupFqdn);
+  const group = settingsSchema().shape.group_fqdn.safeParse(fields.group_fqdn ?? current.groupFqdn);
   if (!group.success || group.data === undefined) {
     issues.push({ field: 'group_fqdn', rule: group.success ? 'is required to join a group' : (group.error.issues[0]?.message ?? 'is invalid') });
   }
-  const scheme = settingsSchema.shape.external_scheme.safeParse(fields.external_scheme ?? current.externalScheme);
+  const scheme = settingsSchema().shape.external_scheme.safeParse(fields.external_scheme ?? current.externalScheme);
   if (!scheme.success) issues.push({ field: 'external_scheme', rule: scheme.error.issues[0]?.message ?? 'is invalid' });
   if (issues.length > 0 || !group.success || group.data === undefined || !scheme.success) throw invalidInput(issues);
   return { groupFqdn: group.data, scheme: scheme.data };

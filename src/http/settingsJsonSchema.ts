@@ -4,7 +4,7 @@
  * defaults come from the code that enforces them, so the document cannot drift from it and a new setting appears in
  * it as soon as the API takes it. Only the meaning of each setting, which zod does not hold, is written here.
  */
-import { z } from 'zod';
+import { zod } from '../node/lazyZod.js';
 import { settingsSchema, type SettingsRecord } from '../node/settings.js';
 
 /** A JSON Schema object, as the OpenAPI document holds it. */
@@ -23,7 +23,7 @@ export function settingsJsonSchema<Field extends keyof SettingsRecord & string>(
   fields: readonly Field[],
   descriptions: Partial<Record<Field, string>> = {},
 ): Record<Field, JsonSchema> {
-  const generated = z.toJSONSchema(settingsSchema, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, JsonSchema> };
+  const generated = zod().toJSONSchema(settingsSchema(), { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, JsonSchema> };
   const properties = generated.properties ?? {};
   return Object.fromEntries(
     fields.map((field) => {

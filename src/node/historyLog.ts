@@ -1,7 +1,7 @@
 import { appendFile, mkdir, readFile, rename, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Logger } from './logger.js';
-import { z } from 'zod';
+import { lazySchema } from './lazyZod.js';
 
 /**
  * What a history entry records:
@@ -53,15 +53,17 @@ export const HISTORY_FILE = 'history.jsonl';
 export const DEFAULT_HISTORY_MAX_ENTRIES = 1000;
 export const DEFAULT_HISTORY_MAX_BYTES = 1024 * 1024;
 
-const entrySchema = z
-  .object({
-    time: z.string().refine((value) => !Number.isNaN(Date.parse(value)), { error: 'must be an ISO-8601 time' }),
-    node_id: z.string().min(1),
-    epoch: z.number().int().min(0),
-    seq: z.number().int().min(0),
-    kind: z.string().min(1),
-  })
-  .loose();
+const entrySchema = lazySchema((z) =>
+  z
+    .object({
+      time: z.string().refine((value) => !Number.isNaN(Date.parse(value)), { error: 'must be an ISO-8601 time' }),
+      node_id: z.string().min(1),
+      epoch: z.number().int().min(0),
+      seq: z.number().int().min(0),
+      kind: z.string().min(1),
+    })
+    .loose(),
+);
 
 /**
  * Reads one history line: the entry, or why it is not one.
@@ -76,7 +78,7 @@ export function parseHistoryLine(line: string): HistoryEntry | { error: string }
   } catch (error) {
     return { error: `not JSON (${(error as Error).message})` };
   }
-  const parsed = entrySchema.safeParse(json);
+  const parsed = entrySchema().safeParse(json);
   if (!parsed.success) return { error: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(entry)'}: ${issue.message}`).join('; ') };
   return parsed.data as HistoryEntry;
 }

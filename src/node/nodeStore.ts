@@ -1,10 +1,10 @@
 import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { PersistedStateError, SettingsError, type SettingsIssue } from '../api/errors.js';
 import { isValidNodeId } from '../dns/heartbeatRecord.js';
 import type { MemberAddress } from '../peer/peerMessages.js';
 import type { MaintenanceFlag } from '../../machines/maintenance.js';
+import { lazySchema } from './lazyZod.js';
 import { loadSettings, type SettingsRecord } from './settings.js';
 
 /** What a node keeps across restarts: its settings and its membership. */
@@ -21,50 +21,52 @@ export interface PersistedNode {
   };
 }
 
-const count = z.number({ error: 'must be a number' }).int({ error: 'must be a whole number' }).min(0, { error: 'must be 0 or more' }).max(Number.MAX_SAFE_INTEGER, { error: 'must be at most 2^53 - 1' });
-
-const memberSchema = z
-  .object({
-    nodeId: z.string({ error: 'must be a node id' }).refine(isValidNodeId, { error: 'must be 1 to 63 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit' }),
-    address: z.ipv4({ error: 'must be an IPv4 address' }),
-    port: z.number({ error: 'must be a port number' }).int({ error: 'must be a whole number' }).min(1, { error: 'must be from 1 to 65535' }).max(65535, { error: 'must be from 1 to 65535' }),
-    scheme: z.enum(['http', 'https'], { error: 'must be "http" or "https"' }),
-  })
-  .strict();
-
 /**
  * The shape of `node.json`. `settings` is checked by `loadSettings` as a whole (fields, ranges, the timer rules), so
- * here it only has to be an object.
+ * here it only has to be an object. Built (and zod loaded) on first use.
  */
-const persistedNodeSchema = z
-  .object(
-    {
-      settings: z.record(z.string(), z.unknown(), { error: 'must be an object of settings' }),
-      membership: z
-        .object(
-          {
-            inGroup: z.boolean({ error: 'must be true or false' }),
-            peer: memberSchema.nullable(),
-            epoch: count,
-            maintenance: z
-              .object(
-                {
-                  enabled: z.boolean({ error: 'must be true or false' }),
-                  version: count,
-                  by: z.string({ error: 'must be a node id' }).refine(isValidNodeId, { error: 'must be a node id' }).nullable(),
-                },
-                { error: 'must be an object with enabled, version and by' },
-              )
-              .strict()
-              .optional(),
-          },
-          { error: 'must be an object with inGroup, peer and epoch' },
-        )
-        .strict(),
-    },
-    { error: 'must be a JSON object with settings and membership' },
-  )
-  .strict();
+const persistedNodeSchema = lazySchema((z) => {
+  const count = z.number({ error: 'must be a number' }).int({ error: 'must be a whole number' }).min(0, { error: 'must be 0 or more' }).max(Number.MAX_SAFE_INTEGER, { error: 'must be at most 2^53 - 1' });
+
+  const memberSchema = z
+    .object({
+      nodeId: z.string({ error: 'must be a node id' }).refine(isValidNodeId, { error: 'must be 1 to 63 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit' }),
+      address: z.ipv4({ error: 'must be an IPv4 address' }),
+      port: z.number({ error: 'must be a port number' }).int({ error: 'must be a whole number' }).min(1, { error: 'must be from 1 to 65535' }).max(65535, { error: 'must be from 1 to 65535' }),
+      scheme: z.enum(['http', 'https'], { error: 'must be "http" or "https"' }),
+    })
+    .strict();
+
+  return z
+    .object(
+      {
+        settings: z.record(z.string(), z.unknown(), { error: 'must be an object of settings' }),
+        membership: z
+          .object(
+            {
+              inGroup: z.boolean({ error: 'must be true or false' }),
+              peer: memberSchema.nullable(),
+              epoch: count,
+              maintenance: z
+                .object(
+                  {
+                    enabled: z.boolean({ error: 'must be true or false' }),
+                    version: count,
+                    by: z.string({ error: 'must be a node id' }).refine(isValidNodeId, { error: 'must be a node id' }).nullable(),
+                  },
+                  { error: 'must be an object with enabled, version and by' },
+                )
+                .strict()
+                .optional(),
+            },
+            { error: 'must be an object with inGroup, peer and epoch' },
+          )
+          .strict(),
+      },
+      { error: 'must be a JSON object with settings and membership' },
+    )
+    .strict();
+});
 
 /**
  * Reads the text of a `node.json` into its record, checked like a config file: JSON, the schema (unknown fields
@@ -81,7 +83,7 @@ export function parsePersistedNode(text: string, file: string): PersistedNode {
   } catch (error) {
     throw new PersistedStateError(file, [{ field: '(file)', rule: `must be JSON (${(error as Error).message})` }], { cause: error });
   }
-  const parsed = persistedNodeSchema.safeParse(json);
+  const parsed = persistedNodeSchema().safeParse(json);
   if (!parsed.success) {
     throw new PersistedStateError(
       file,

@@ -56,7 +56,7 @@ export function readSecretFiles(input: unknown): unknown {
       issues.push(...error.issues);
       continue;
     }
-    const checked = settingsSchema.shape[secretField].safeParse(secret);
+    const checked = settingsSchema().shape[secretField].safeParse(secret);
     if (!checked.success) {
       issues.push({ field: fileField, rule: `the content of ${path} ${checked.error.issues[0]?.message ?? 'is not a valid secret'}` });
       continue;

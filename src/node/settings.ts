@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { SettingsError, type SettingsIssue } from '../api/errors.js';
 import { isValidNodeId } from '../dns/heartbeatRecord.js';
 import type { NodeTimers } from '../../machines/nodeMachine.types.js';
+import { lazySchema, zod } from './lazyZod.js';
 
 /**
  * The largest clock-rate drift between two nodes' monotonic clocks that the lease rule allows for (1 %: real
@@ -48,7 +49,7 @@ export const NODE_TIMER_LIMIT_MS = 2 ** 31 - 1;
 const TIMER_RULE = `must be at most ${MAX_TIMER_SECONDS} seconds (1 day)`;
 
 const seconds = (fallback: number) =>
-  z
+  zod()
     .number({ error: 'must be a number of seconds' })
     .positive({ error: 'must be more than 0 seconds' })
     .finite()
@@ -76,32 +77,29 @@ export function dnsServerRule(value: string): string | null {
 
 /**
  * A command to run, as an array: the program (a path, or a name looked up in PATH), then its arguments. It runs
- * without a shell, so nothing in it is expanded or split.
+ * without a shell, so nothing in it is expanded or split. `example` is shown in the message for a value of the wrong
+ * shape.
  */
-const roleChangeCommand = z
-  .array(
-    z
-      .string({ error: 'must hold strings only: the command, then its arguments' })
-      .min(1, { error: 'must not hold an empty string' })
-      .refine((word) => !word.includes('\0'), { error: 'must not hold a NUL character' }),
-    { error: 'must be an array of strings: the command, then its arguments (it runs without a shell), e.g. ["/usr/local/bin/on-role-change", "--verbose"]' },
-  )
-  .min(1, { error: 'must name the command to run: an array of at least one string' });
+const commandSetting = (example: string) =>
+  zod()
+    .array(
+      zod()
+        .string({ error: 'must hold strings only: the command, then its arguments' })
+        .min(1, { error: 'must not hold an empty string' })
+        .refine((word) => !word.includes('\0'), { error: 'must not hold a NUL character' }),
+      { error: `must be an array of strings: the command, then its arguments (it runs without a shell), e.g. ${example}` },
+    )
+    .min(1, { error: 'must name the command to run: an array of at least one string' });
+
+/** The role-change hook: run on every NODE_ROLE_CHANGED. */
+const roleChangeCommand = () => commandSetting('["/usr/local/bin/on-role-change", "--verbose"]');
 
 /** Application health check defaults (seconds): a check every 2 s, each allowed 1 s. */
 export const DEFAULT_HEALTH_INTERVAL_S = 2;
 export const DEFAULT_HEALTH_TIMEOUT_S = 1;
 
-/** The application health command: program and arguments, run without a shell; exit status 0 means healthy. */
-const healthCommand = z
-  .array(
-    z
-      .string({ error: 'must hold strings only: the command, then its arguments' })
-      .min(1, { error: 'must not hold an empty string' })
-      .refine((word) => !word.includes('\0'), { error: 'must not hold a NUL character' }),
-    { error: 'must be an array of strings: the command, then its arguments (it runs without a shell), e.g. ["/usr/local/bin/check-app", "--quick"]' },
-  )
-  .min(1, { error: 'must name the command to run: an array of at least one string' });
+/** The application health command: exit status 0 means healthy. */
+const healthCommand = () => commandSetting('["/usr/local/bin/check-app", "--quick"]');
 
 /**
  * Settings whose value may be kept in a file instead (`<setting>_file`: the file's path), so that it appears neither
@@ -113,10 +111,13 @@ export const SECRET_FILE_FIELDS = { tsig_secret_file: 'tsig_secret', api_token_f
 /**
  * The settings schema: the product's snake_case names and defaults (heartbeat 20 s, check 30 s, failover period
  * 60 s, TTL 30 s; fractions of a second allowed), and this project's own fields. Unknown fields are refused, so a
- * typo never silently falls back to a default.
+ * typo never silently falls back to a default. Built (and zod loaded) on the first call, the same schema afterwards.
+ *
+ * @example
+ * settingsSchema().shape.group_fqdn_ttl.safeParse(30).success // true
  */
-export const settingsSchema = z
-  .object({
+export const settingsSchema = lazySchema((z) =>
+  z.object({
     node_id: z.string().refine(isValidNodeId, { error: 'must be 1 to 63 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit' }),
     external_ipv4_address: z.ipv4({ error: 'must be an IPv4 address' }),
     external_port: z.number().int({ error: 'must be a whole number' }).min(1, { error: 'must be from 1 to 65535' }).max(65535, { error: 'must be from 1 to 65535' }).default(8080),
@@ -144,9 +145,9 @@ export const settingsSchema = z
     tls_key_file: z.string().min(1).optional(),
     tls_ca_file: z.string().min(1).optional(),
     inspect: z.boolean().default(false),
-    on_role_change: roleChangeCommand.optional(),
+    on_role_change: roleChangeCommand().optional(),
     on_role_change_timeout: seconds(30),
-    health_command: healthCommand.optional(),
+    health_command: healthCommand().optional(),
     health_url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL, e.g. http://127.0.0.1:8000/healthz' }).optional(),
     health_interval: seconds(DEFAULT_HEALTH_INTERVAL_S),
     health_failures: z
@@ -156,11 +157,11 @@ export const settingsSchema = z
       .max(1000, { error: 'must be at most 1000' })
       .default(3),
     health_timeout: seconds(DEFAULT_HEALTH_TIMEOUT_S),
-  })
-  .strict();
+  }).strict(),
+);
 
 /** Settings as written in a config file or an API body: snake_case, defaults optional. */
-export type SettingsInput = z.input<typeof settingsSchema>;
+export type SettingsInput = z.input<ReturnType<typeof settingsSchema>>;
 
 /**
  * A node's config as `startNetworkedNode` and `agctl start` take it: {@link SettingsInput} plus the secret files
@@ -170,7 +171,7 @@ export type SettingsInput = z.input<typeof settingsSchema>;
 export type ConfigFileInput = SettingsInput & { readonly [File in keyof typeof SECRET_FILE_FIELDS]?: string };
 
 /** Validated settings, snake_case as stored and served. */
-export type SettingsRecord = z.output<typeof settingsSchema>;
+export type SettingsRecord = z.output<ReturnType<typeof settingsSchema>>;
 
 /**
  * Validated settings in camelCase, as the library uses them. Intervals are in seconds as configured; `timers`
@@ -305,7 +306,7 @@ const SECRET_FILE_NOT_READ = 'is read from its file by a config loader (agctl st
  * settings.timers.absenceMs // 60000
  */
 export function loadSettings(input: unknown): Settings {
-  const parsed = settingsSchema.safeParse(input);
+  const parsed = settingsSchema().safeParse(input);
   if (!parsed.success) {
     throw new SettingsError(
       parsed.error.issues.flatMap((issue): SettingsIssue[] =>

@@ -10,7 +10,7 @@ import type { Logger } from '../node/logger.js';
 import { HeartbeatRefusedError, PeerMessageRejectedError, PeerUnreachableError } from '../api/errors.js';
 import { ApiError, toApiError } from '../http/apiError.js';
 import { silentLogger } from '../node/logger.js';
-import { peerEnvelopeSchema, peerMessageSchema, type PeerEnvelope } from './peerMessageSchema.js';
+import { PEER_MESSAGE_TYPES as MESSAGE_TYPES, peerEnvelopeSchema, type PeerEnvelope } from './peerMessageSchema.js';
 import type { JoinReply, MemberAddress, PeerMessage, PeerReceiver, PeerReplyTo } from './peerMessages.js';
 import { PeerReplayGuard } from './peerReplayGuard.js';
 import { openSealed, seal } from './peerSeal.js';
@@ -61,7 +61,7 @@ export interface HttpPeerTransportOptions {
 export type PeerPathCut = 'none' | 'in' | 'out' | 'both';
 
 /** Every peer message type, e.g. for a cut limited to some of them ({@link PeerPathCutOf}). */
-export const PEER_MESSAGE_TYPES: readonly PeerMessage['type'][] = peerMessageSchema.options.map((option) => option.shape.type.value);
+export const PEER_MESSAGE_TYPES: readonly PeerMessage['type'][] = MESSAGE_TYPES;
 
 /**
  * A cut that holds only for some message types; the others pass both ways, and so do nonce requests (their message
@@ -352,7 +352,7 @@ function parseEnvelope(body: Buffer): PeerEnvelope {
   } catch {
     throw new PeerRefusal(400, 'AG_PEER_BAD_MESSAGE', 'malformed', 'The message is not JSON.');
   }
-  const parsed = peerEnvelopeSchema.safeParse(json);
+  const parsed = peerEnvelopeSchema().safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new PeerRefusal(400, 'AG_PEER_BAD_MESSAGE', 'malformed', `The message is malformed at ${issue?.path.join('.') || '(body)'}: ${issue?.message ?? 'invalid'}.`);

@@ -3,8 +3,9 @@
  * events, property violations) between them. Read from a simulator trace (`ag-sim-trace`, docs/trace-format.md)
  * or a node event log (`ag-node-log`, JSON lines).
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { AvailabilityGroupError } from '../../api/errors.js';
+import { lazySchema } from '../../node/lazyZod.js';
 import { activeStateIds, chartModel, eventLabel, type ChartModel } from '../../inspect/chartModel.js';
 import { parseStateLabel } from '../../inspect/parseStateLabel.js';
 import { NODE_LOG_FORMAT, type NodeLogEntry } from './nodeEventLog.js';
@@ -43,27 +44,31 @@ export class TraceFormatError extends AvailabilityGroupError {
   }
 }
 
-const transitionFields = {
-  kind: z.literal('transition'),
-  t: z.number(),
-  node: z.string(),
-  state: z.string(),
-  event: z.string(),
-  role: z.string().nullable(),
-  epoch: z.number(),
-  seq: z.number().nullable(),
-  dnsConnection: z.string(),
-};
-const simTransition = z.object(transitionFields);
-const otherEntry = z.looseObject({ kind: z.string(), t: z.number() });
-const simTrace = z.looseObject({
-  format: z.literal('ag-sim-trace'),
-  version: z.number(),
-  variant: z.string().nullable().optional(),
-  entries: z.array(z.looseObject({ kind: z.string() })),
+/** The shapes of a trace's documents and lines, built (and zod loaded) on first use. */
+const schemas = lazySchema((z) => {
+  const transitionFields = {
+    kind: z.literal('transition'),
+    t: z.number(),
+    node: z.string(),
+    state: z.string(),
+    event: z.string(),
+    role: z.string().nullable(),
+    epoch: z.number(),
+    seq: z.number().nullable(),
+    dnsConnection: z.string(),
+  };
+  const simTransition = z.object(transitionFields);
+  const otherEntry = z.looseObject({ kind: z.string(), t: z.number() });
+  const simTrace = z.looseObject({
+    format: z.literal('ag-sim-trace'),
+    version: z.number(),
+    variant: z.string().nullable().optional(),
+    entries: z.array(z.looseObject({ kind: z.string() })),
+  });
+  const logHeader = z.object({ format: z.literal(NODE_LOG_FORMAT), version: z.number(), node: z.string() });
+  const logEntry = z.looseObject(transitionFields);
+  return { simTransition, otherEntry, simTrace, logHeader, logEntry };
 });
-const logHeader = z.object({ format: z.literal(NODE_LOG_FORMAT), version: z.number(), node: z.string() });
-const logEntry = z.looseObject(transitionFields);
 
 /**
  * Reads a trace from its text: a simulator trace (one JSON document) or a node event log (JSON lines). Throws
@@ -91,18 +96,18 @@ export function readReplayTrace(text: string, model: ChartModel = chartModel()):
 }
 
 function readSimTrace(document: Record<string, unknown>, model: ChartModel): ReplayTrace {
-  const parsed = simTrace.safeParse(document);
+  const parsed = schemas().simTrace.safeParse(document);
   if (!parsed.success) throw new TraceFormatError(`Simulator trace: ${describe(parsed.error)}`);
   const steps: ReplayStep[] = [];
   const notes: ReplayNote[] = [];
   parsed.data.entries.forEach((raw, index) => {
     if (raw.kind === 'transition') {
-      const entry = simTransition.safeParse(raw);
+      const entry = schemas().simTransition.safeParse(raw);
       if (!entry.success) throw new TraceFormatError(`Simulator trace, entry ${index}: ${describe(entry.error)}`);
       steps.push(toStep(entry.data, model, `Simulator trace, entry ${index}`));
       return;
     }
-    const entry = otherEntry.safeParse(raw);
+    const entry = schemas().otherEntry.safeParse(raw);
     if (!entry.success) throw new TraceFormatError(`Simulator trace, entry ${index}: ${describe(entry.error)}`);
     const note = noteOf(entry.data);
     if (note !== null) notes.push(note);
@@ -113,19 +118,19 @@ function readSimTrace(document: Record<string, unknown>, model: ChartModel): Rep
 
 function readNodeLog(text: string, model: ChartModel): ReplayTrace {
   const lines = text.split('\n');
-  const header = logHeader.safeParse(parseJson(lines[0]!, 'line 1'));
+  const header = schemas().logHeader.safeParse(parseJson(lines[0]!, 'line 1'));
   if (!header.success) throw new TraceFormatError(`Node event log, line 1: ${describe(header.error)}`);
   const steps = lines.slice(1).flatMap((line, index) => {
     if (line.trim() === '') return [];
     const where = `line ${index + 2}`;
-    const entry = logEntry.safeParse(parseJson(line, where));
+    const entry = schemas().logEntry.safeParse(parseJson(line, where));
     if (!entry.success) throw new TraceFormatError(`Node event log, ${where}: ${describe(entry.error)}`);
     return [toStep(entry.data, model, `Node event log, ${where}`)];
   });
   return { source: NODE_LOG_FORMAT, title: `event log of node ${header.data.node}`, nodes: nodesOf(steps), steps, notes: [] };
 }
 
-function toStep(entry: z.infer<typeof simTransition>, model: ChartModel, where: string): ReplayStep {
+function toStep(entry: z.infer<ReturnType<typeof schemas>['simTransition']>, model: ChartModel, where: string): ReplayStep {
   const { t, node, state, event, role, epoch, seq, dnsConnection } = entry;
   let activeIds: string[];
   try {
@@ -137,7 +142,7 @@ function toStep(entry: z.infer<typeof simTransition>, model: ChartModel, where: 
 }
 
 /** The entries worth showing beside the transitions; message and DNS traffic would drown them. */
-function noteOf(entry: z.infer<typeof otherEntry>): ReplayNote | null {
+function noteOf(entry: z.infer<ReturnType<typeof schemas>['otherEntry']>): ReplayNote | null {
   const node = typeof entry.node === 'string' ? entry.node : null;
   const text = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value ?? ''));
   switch (entry.kind) {
