@@ -78,10 +78,12 @@ export function failoverRefusedForApplication(context: NodeContext): { outcome: 
  * Rule 10: this check makes an acting Primary hand over. All of: its application is unhealthy after this check
  * (`health_failures` in a row); the Secondary's last accepted acknowledgement said its application is `healthy`
  * (unknown, unhealthy or unchecked: no handover), and it accepted one within the failover period; and this node has
- * acted, and not tried a handover for health, for a failover period (no flapping).
+ * acted, and not tried a handover for health, for a failover period (no flapping); and the group is not paused:
+ * maintenance (rule 9) suspends every automatic change of Primary, as an operator who pauses to restart the
+ * application expects.
  */
 export function applicationCallsForHandover(context: NodeContext, check: { healthy: boolean; at: Stamp }): boolean {
-  if (!applicationHealthIsChecked(context)) return false;
+  if (!applicationHealthIsChecked(context) || context.maintenance.enabled) return false;
   if (applicationHealthAfter(context, check.healthy).health !== 'unhealthy') return false;
   if (context.peerApplicationHealth !== 'healthy') return false;
   if (context.peerAcceptedAt === null || check.at.monotonic - context.peerAcceptedAt >= context.timers.absenceMs) return false;

@@ -46,8 +46,9 @@ describe('the product shapes and request rules over HTTP', () => {
     expect((await net.api('a', 'PUT', '/configuration', net.createBody)).status).toBe(200);
     const created = await captureCli(() => groupCommand.run(['create', '--config', net.configFile('a')]));
     expect(created, created.stderr).toMatchObject({ code: 0 });
-    expect(JSON.parse(created.stdout)).toEqual({ message: 'Availability group created.' });
-    expect((await net.api('b', 'PUT', '/group/members', {})).status).toBe(200);
+    expect(created.stdout).toBe(`group created: ${FQDN}, a is Primary\n`);
+    const joined = await captureCli(() => groupCommand.run(['join', '--config', net.configFile('b')]));
+    expect(joined, joined.stderr).toMatchObject({ code: 0, stdout: `b joined ${FQDN} as Secondary; a is Primary\n` });
     await waitForRole('b', 'secondary');
   });
 

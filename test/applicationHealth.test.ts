@@ -276,6 +276,21 @@ describe('rule 10: application health decides too', () => {
     ]);
   });
 
+  it('a paused group does not hand over for health (rule 9); after resume the next unhealthy check hands over', async () => {
+    const probes = { a: new SwitchProbe(), b: new SwitchProbe() };
+    const g = await settledGroup(probes);
+    await g.a.node.setMaintenance(true);
+    probes.a.healthy = false;
+    const checksBefore = probes.a.checks;
+    await g.clock.advanceUntil(() => probes.a.checks >= checksBefore + 2 * K, (2 * K + 2) * INTERVAL_MS);
+    expect(g.a.node.getNodeState().applicationHealth).toBe('unhealthy');
+    expect(g.a.node.isActingPrimary()).toBe(true);
+    expect(eventsOf(g.b.events, EventId.TAKEOVER_STARTED)).toEqual([]);
+    await g.a.node.setMaintenance(false);
+    await g.clock.advanceUntil(() => g.b.node.isActingPrimary(), 2 * INTERVAL_MS + 100);
+    expect(eventsOf(g.b.events, EventId.TAKEOVER_STARTED).map((event) => event.mode)).toEqual(['handover']);
+  });
+
   it('fewer than K failures in a row change nothing', async () => {
     const probes = { a: new SwitchProbe(), b: new SwitchProbe() };
     const g = await settledGroup(probes);

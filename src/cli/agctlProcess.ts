@@ -78,6 +78,9 @@ export async function waitFor<T>(what: string, condition: () => T | undefined | 
  * await node.waitForLog((line) => line.msg === 'node listening', 10_000);
  * await node.kill('SIGKILL');
  */
+/** How long an exited process's pipes may take to drain before its exit is reported anyway. */
+const PIPE_DRAIN_MS = 2_000;
+
 export class AgctlProcess {
   readonly logs: Record<string, unknown>[] = [];
   #stderr = '';
@@ -93,11 +96,19 @@ export class AgctlProcess {
     this.#child = child;
     running.add(child);
     this.#exit = new Promise((resolve) => {
+      // 'exit' can come before the last lines of stdout and stderr are read; 'close' comes once both pipes are
+      // drained. A grandchild that inherited the pipes could hold them open, so 'close' is awaited for a bounded time.
+      const closed = new Promise<void>((resolveClosed) => child.once('close', () => resolveClosed()));
       child.once('exit', (code, signal) => {
         running.delete(child);
-        this.#exitCode = code ?? (signal === null ? null : -1);
-        this.#notify();
-        resolve(this.#exitCode);
+        let timer: NodeJS.Timeout | undefined;
+        const drained = new Promise<void>((resolveDrained) => (timer = setTimeout(resolveDrained, PIPE_DRAIN_MS)));
+        void Promise.race([closed, drained]).then(() => {
+          clearTimeout(timer);
+          this.#exitCode = code ?? (signal === null ? null : -1);
+          this.#notify();
+          resolve(this.#exitCode);
+        });
       });
     });
     createInterface({ input: child.stdout! }).on('line', (line) => {

@@ -1,3 +1,4 @@
+import { groupCreatedLine, groupJoinedLine, groupLeftLine, groupUpdatedLine, memberRemovedLine, printActionAnswer } from './actionAnswer.js';
 import { apiClientHelp, API_CLIENT_OPTIONS, ApiClient, printAnswer, type ApiAnswer } from './apiClient.js';
 import { CliUsageError, parseCli, readConfigFile, runCli } from './cliConfig.js';
 import type { CliCommand } from './command.js';
@@ -41,10 +42,14 @@ Usage: agctl group show   [client options]
 Options:
   --settings <file>    create, update: the group settings to send
   --group-fqdn <fqdn>  join: the group to join (default: the node's group_fqdn)
-  -o, --output <f>     show: table (default: one key per line), json or yaml; the other actions print the
-                       API's JSON answer
+  -o, --output <f>     table (default: show prints one key per line, the other actions one line for
+                       people), json or yaml (the API's answer, unchanged)
 ${apiClientHelp(23)}
   -h, --help           show this help
+
+The actions print one line, e.g. "group created: app.example.test, a is Primary", "b joined app.example.test
+as Secondary; a is Primary", "group settings updated; the Secondary runs them now", "left the group; the other
+member was told", "b removed from the group; it could not be reached (...)"; -o json prints the API's answer.
 
 Exit codes:
   0  the node answered 2xx
@@ -55,6 +60,7 @@ Examples:
   agctl group show --config /etc/availability-group/node.json
   agctl group create --config node-a.json --settings group.json
   agctl group join --config node-b.json
+  agctl group update --config node-b.json --settings changes.json -o json
   agctl group remove-member b --config node-a.json
 `;
 
@@ -78,6 +84,16 @@ async function settingsInForce(client: ApiClient): Promise<{ body: Record<string
   return { body: { external_ipv4_address: configuration.external_ipv4_address, external_port: configuration.external_port } };
 }
 
+/** `GET /group` after a create or a join, for the human line; null when it cannot be read (the line falls back). */
+async function groupAfter(client: ApiClient): Promise<unknown> {
+  try {
+    const answer = await client.call('GET', '/group');
+    return answer.status === 200 ? answer.body : null;
+  } catch {
+    return null;
+  }
+}
+
 /** `agctl group show|create|update|join|leave|remove-member`. */
 export const groupCommand: CliCommand = {
   name: 'group',
@@ -94,24 +110,33 @@ export const groupCommand: CliCommand = {
       if (action === 'remove-member' && args.length === 0) throw new CliUsageError('group remove-member needs the node_id of the member to remove');
       if (args.length > ACTIONS[action]) throw new CliUsageError(`unexpected argument ${args[ACTIONS[action]]}`);
       if (action === 'update' && values.settings === undefined) throw new CliUsageError('group update needs --settings <file.json> with the settings to change');
+      const format = outputFormatOf(values.output);
       const client = await ApiClient.fromFlags(values);
       if (action === 'show') {
-        const format = outputFormatOf(values.output);
         const answer = await client.call('GET', '/group');
         if (answer.status !== 200 || answer.body === null || typeof answer.body !== 'object') return printAnswer('group show', answer);
         const body = answer.body as Record<string, unknown>;
         process.stdout.write(formatOutput(body, format, () => renderKeyValues(body)));
         return 0;
       }
-      if (action === 'leave') return printAnswer('group leave', await client.call('DELETE', '/group'));
-      if (action === 'remove-member') return printAnswer('group remove-member', await client.call('DELETE', `/group/members/${encodeURIComponent(args[0]!)}`));
+      if (action === 'leave') {
+        const answer = await client.call('DELETE', '/group');
+        return printActionAnswer('group leave', answer, format, () => groupLeftLine(answer.body));
+      }
+      if (action === 'remove-member') {
+        const answer = await client.call('DELETE', `/group/members/${encodeURIComponent(args[0]!)}`);
+        return printActionAnswer('group remove-member', answer, format, () => memberRemovedLine(args[0]!, answer.body));
+      }
       if (action === 'create' || action === 'update') {
         const inForce = values.settings === undefined ? await settingsInForce(client) : { body: await readConfigFile(values.settings) };
         if ('failed' in inForce) return printAnswer('group create', inForce.failed);
         const { body } = inForce;
-        return printAnswer(`group ${action}`, await client.call(action === 'create' ? 'POST' : 'PUT', '/group', body));
+        const answer = await client.call(action === 'create' ? 'POST' : 'PUT', '/group', body);
+        if (action === 'update') return printActionAnswer('group update', answer, format, () => groupUpdatedLine(answer.body));
+        return printActionAnswer('group create', answer, format, async () => groupCreatedLine(answer.body, await groupAfter(client)));
       }
       const body = values['group-fqdn'] === undefined ? {} : { group_fqdn: values['group-fqdn'] };
-      return printAnswer('group join', await client.call('PUT', '/group/members', body));
+      const answer = await client.call('PUT', '/group/members', body);
+      return printActionAnswer('group join', answer, format, async () => groupJoinedLine(answer.body, await groupAfter(client)));
     }),
 };

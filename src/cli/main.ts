@@ -10,8 +10,8 @@ import { didYouMean } from './didYouMean.js';
 const COMMANDS: ReadonlyArray<{ name: string; summary: string; load: () => Promise<CliCommand> }> = [
   { name: 'start', summary: 'run one node: statechart, DNS client, peer transport and HTTP API', load: async () => (await import('./startCommand.js')).startCommand },
   { name: 'dns-server', summary: 'run the embedded authoritative DNS server for one zone', load: async () => { const { dnsServerCommand } = await import('./dnsServerCommand.js'); return { name: 'dns-server', summary: '', run: (argv) => dnsServerCommand([...argv]) }; } },
-  { name: 'group', summary: 'show, create, update, join or leave a group, or remove a member (GET/POST/PUT/DELETE /group, PUT/DELETE /group/members)', load: async () => (await import('./groupCommand.js')).groupCommand },
-  { name: 'status', summary: 'both nodes of the group in one table: role, acting, epoch, DNS, heartbeat, lease', load: async () => (await import('./statusCommand.js')).statusCommand },
+  { name: 'group', summary: 'show, create, update, join or leave a group, or remove a member (/group, /group/members)', load: async () => (await import('./groupCommand.js')).groupCommand },
+  { name: 'status', summary: 'both nodes of the group in one table: role, epoch, DNS, heartbeat, lease, maintenance, app health', load: async () => (await import('./statusCommand.js')).statusCommand },
   { name: 'state', summary: "print a node's state (GET /ag/api/v1/state)", load: async () => (await import('./stateCommand.js')).stateCommand },
   { name: 'failover', summary: 'manual failover on a node, waiting until the new Primary acts (PUT /ag/api/v1/failover)', load: async () => (await import('./failoverCommand.js')).failoverCommand },
   { name: 'pause', summary: "pause the group's automatic takeover (maintenance mode on)", load: async () => (await import('./maintenanceCommand.js')).pauseCommand },

@@ -65,7 +65,7 @@ export function statusOutput(status: GroupStatus, format: OutputFormat): string 
 /** `agctl status`. */
 export const statusCommand: CliCommand = {
   name: 'status',
-  summary: 'both nodes of the group in one table: role, acting, epoch, DNS, heartbeat, lease (as patronictl list)',
+  summary: 'both nodes of the group in one table: role, acting, epoch, DNS, heartbeat, lease, maintenance, app health (as patronictl list)',
   run: (argv) =>
     runCli('status', async () => {
       const { values } = parseCli(withWatchValue(argv), {

@@ -130,7 +130,7 @@ export const openApiDocument = {
     '/failover': {
       put: {
         summary: 'Manual failover: on the Primary it hands over to the Secondary; on the Secondary it takes over.',
-        responses: { '200': message(ApiMessage.FailoverCompleted), ...authErrors, '409': error('Refused, the group as it was (details.outcome "refused", details.reason: in_progress, not_ready, peer_refused, stale, lost_race, records_missing), or not in a group, or no Secondary.'), '503': error('Something did not answer (details.outcome "failed": nothing written, the group as it was; "unconfirmed": a DNS update went unanswered, the records decide).') },
+        responses: { '200': message(ApiMessage.FailoverCompleted), ...authErrors, '409': error('Refused, the group as it was (details.outcome "refused", details.reason: in_progress, not_ready, peer_refused, stale, lost_race, records_missing, application_unhealthy), or not in a group, or no Secondary.'), '503': error('Something did not answer (details.outcome "failed": nothing written, the group as it was; "unconfirmed": a DNS update went unanswered, the records decide).') },
       },
     },
     '/maintenance': {

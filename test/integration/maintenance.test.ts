@@ -14,10 +14,11 @@ const QUIET_WINDOW_MS = ABSENCE_MS * 6;
 /** Slack for a process start and a loaded test machine, on top of what the timers allow. */
 const SLACK_MS = 5_000;
 
-/** Runs `agctl <command> --config <node's file>` as a child process; resolves with its exit code. */
-async function agctl(node: TestNode, command: string): Promise<number | null> {
-  const child = AgctlProcess.spawn(`${node.id}-${command}`, [command, '--config', node.configFile], node.env);
-  return child.exited();
+/** Runs `agctl <command> --config <node's file> [args]` as a child process; resolves with its exit code and stdout lines. */
+async function agctl(node: TestNode, command: string, args: readonly string[] = []): Promise<{ code: number | null; lines: string[] }> {
+  const child = AgctlProcess.spawn(`${node.id}-${command}`, [command, '--config', node.configFile, ...args], node.env);
+  const code = await child.exited();
+  return { code, lines: child.logs.map((line) => String(line.msg)) };
 }
 
 /** Polls `node` for `durationMs` and returns every role it reported (acting Primary counted apart). */
@@ -49,7 +50,7 @@ describe('maintenance mode with two node processes over the embedded DNS server'
 
   it('agctl pause on the Primary pauses the whole group: the Secondary reports maintenance too', async () => {
     expect((await cluster.b.state())?.maintenance).toBe(false);
-    expect(await agctl(cluster.a, 'pause')).toBe(0);
+    expect(await agctl(cluster.a, 'pause')).toEqual({ code: 0, lines: [expect.stringMatching(/^paused: automatic takeover is suspended group-wide \(by a, version \d+\)$/)] });
     expect((await cluster.a.state())?.maintenance).toBe(true);
     // The next direct heartbeat carries the flag: a few heartbeat intervals, plus slack.
     await cluster.b.waitForState('maintenance learned from the Primary', (state) => state.maintenance === true, TIMERS.heartbeat * 1000 * 10 + SLACK_MS);
@@ -84,7 +85,9 @@ describe('maintenance mode with two node processes over the embedded DNS server'
   it('agctl resume on the lone Secondary: it takes over at once', async () => {
     const epoch = (await cluster.records()).heartbeat!.epoch;
     const resumedAt = performance.now();
-    expect(await agctl(cluster.b, 'resume')).toBe(0);
+    const resumed = await agctl(cluster.b, 'resume', ['--output', 'json']);
+    expect(resumed.code).toBe(0);
+    expect(JSON.parse(resumed.lines.join('\n'))).toMatchObject({ enabled: false, by: 'b', version: expect.any(Number) });
     // The Primary has been silent for far more than the failover period: the standby check run at resume takes over.
     await cluster.b.waitForState('acting Primary after resume', (state) => state.acting_primary === true, ABSENCE_MS + TIMERS.check * 1000 * 2 + SLACK_MS);
     const takeoverMs = performance.now() - resumedAt;

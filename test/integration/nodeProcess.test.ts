@@ -76,11 +76,12 @@ describe('the peer route of a real Secondary', () => {
     // Properly signed, but not newer than what the Primary already sent: a replay.
     const replayed = await postHeartbeat(1, cluster.peerSecret);
     expect(replayed).toMatchObject({ status: 409, body: { code: 'AG_PEER_REPLAY' } });
-    const refusals = await waitFor('two refusal log lines', () => {
-      const lines = cluster.b.process!.logs.filter((line) => String(line.msg).startsWith('peer message refused'));
-      return lines.length >= 2 ? lines : undefined;
+    // Other refusals may be logged too (a heartbeat refused while the group formed on a busy machine): wait for these two.
+    const refusals = await waitFor('a refusal log line for each', () => {
+      const codes = cluster.b.process!.logs.filter((line) => String(line.msg).startsWith('peer message refused')).map((line) => line.code);
+      return codes.includes('AG_PEER_BAD_SIGNATURE') && codes.includes('AG_PEER_REPLAY') ? codes : undefined;
     }, 5000);
-    expect(refusals.map((line) => line.code)).toEqual(expect.arrayContaining(['AG_PEER_BAD_SIGNATURE', 'AG_PEER_REPLAY']));
+    expect(refusals).toEqual(expect.arrayContaining(['AG_PEER_BAD_SIGNATURE', 'AG_PEER_REPLAY']));
     expect((await cluster.b.state())?.node_role).toBe('secondary');
   });
 });
@@ -94,7 +95,7 @@ describe('client commands and a clean stop', () => {
     await writeFile(changes, JSON.stringify({ group_fqdn_ttl: 40 }));
     const update = AgctlProcess.spawn('cli-group-update', ['group', 'update', '--settings', changes, '--config', cluster.a.configFile]);
     expect(await update.exited()).toBe(0);
-    expect(update.logs.map((line) => line.msg).join('\n')).toContain('"secondary": "updated"');
+    expect(update.logs.map((line) => line.msg)).toEqual(['group settings updated; the Secondary runs them now']);
     expect((await cluster.b.api('GET', '/ag/api/v1/group')).body.configuration.group_fqdn_ttl).toBe(40);
     // The push carried every group setting, the TSIG secret among them: no node logged it.
     for (const node of [cluster.a, cluster.b]) expect(JSON.stringify(node.process!.logs)).not.toContain(cluster.dns.key.secret);

@@ -31,18 +31,32 @@ Exits 1 if a property failed, 2 on a usage error.
 Options:
   --seed <n>          seed of the scenario, a 32-bit whole number, a negative one as --seed=-5 (required unless
                       --scenario is given)
-  --shape <name>      scenario shape: ${Object.keys(SCENARIO_SHAPES).join(', ')} (default mixed)
+  --shape <name>      ${wrapOptionText(`scenario shape: ${Object.keys(SCENARIO_SHAPES).join(', ')} (default mixed)`)}
   --faults <f>        fault schedule: none, light, heavy (drawn from the seed), or a JSON file holding an array of
                       faults (see docs/testing.md); replaces the shape's faults
   --duration <s>      run length in simulated seconds (default: drawn, 10 to 25 failover periods)
   --path <p>          replay a property failure: fast-check's path, as printed with the seed (needs --shape)
-  --variant <name>    run a broken variant: ${Object.keys(BROKEN_VARIANTS).join(', ')}
+  --variant <name>    ${wrapOptionText(`run a broken variant: ${Object.keys(BROKEN_VARIANTS).join(', ')}`)}
   --scenario <file>   run a scenario saved as JSON (a failure prints one; a trace holds one under "scenario")
   --json <file>       also write the trace as JSON (docs/trace-format.md)
   --timeline          also print the timeline, quiet: without routine heartbeat traffic and Secondary progress
   --full              print the timeline with every entry (implies --timeline)
   -h, --help          show this help
 `;
+}
+
+/** An option's description wrapped at 115 columns, its continuation lines aligned under its first (column 23). */
+function wrapOptionText(text: string): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && 22 + line.length + 1 + word.length > 115) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  lines.push(line);
+  return lines.join(`\n${' '.repeat(22)}`);
 }
 
 /** The help text of `npm run sim`. */

@@ -383,6 +383,8 @@ export class PropertyMonitor {
     const secondary = this.#other(fault.node);
     const primaryWatch = this.#watch.get(primary.id)!;
     if (!primary.live || !secondary.live || primaryWatch.primarySince === null || this.#watch.get(secondary.id)!.top !== 'secondary') return;
+    // Rule 9: a paused group makes no automatic change of Primary, for health either.
+    if (primaryWatch.paused) return;
     const now = this.#kernel.now;
     const deadline = healthHandoverDeadline(this.#scenario, this.#timers, now, primaryWatch.primarySince);
     const quietFrom = primaryWatch.primarySince - (2 * this.#scenario.applicationHealth.intervalMs) / SLOWEST_RATE;
