@@ -153,6 +153,12 @@ function recordMaintenance(context: NodeContext, enqueue: MaintenanceRecorder, f
   enqueue.emit({ type: EventId.MAINTENANCE_CHANGED, enabled: flag.enabled, by: flag.by ?? context.nodeId, epoch: context.epoch });
 }
 
+/** Rule 9: records the peer's flag (from a heartbeat or an acknowledgement) when it is newer than this node's. */
+function adoptMaintenance(context: NodeContext, enqueue: MaintenanceRecorder, peerFlag: MaintenanceFlag | undefined): void {
+  const flag = newerMaintenanceFrom(context, peerFlag);
+  if (flag !== null) recordMaintenance(context, enqueue, flag);
+}
+
 /**
  * The node lifecycle statechart. Its I/O actors are placeholders: run it through `createNode` (real or in-memory
  * ports) or the simulator, which provide them; or provide your own with `nodeMachine.provide({ actors })`.
@@ -282,18 +288,14 @@ export const nodeMachine = setup({
     recordDirectHeartbeat: enqueueActions(({ context, enqueue }, params: { heartbeat: Heartbeat; at: Stamp }) => {
       enqueue.assign(observeHeartbeat(context, params.heartbeat, HeartbeatMethod.DIRECT, params.at));
       // Rule 9: the Primary's heartbeat carries the group's maintenance flag.
-      const flag = newerMaintenanceFrom(context, params.heartbeat.maintenance);
-      if (flag !== null) recordMaintenance(context, enqueue, flag);
+      adoptMaintenance(context, enqueue, params.heartbeat.maintenance);
     }),
     // Rule 9: an operator on this node paused or resumed the group; the flag's version rises.
     changeMaintenance: enqueueActions(({ context, enqueue }, request: { enabled: boolean }) =>
       recordMaintenance(context, enqueue, changeMaintenance(context.maintenance, request.enabled, context.nodeId)),
     ),
     // Rule 9: the Secondary's acknowledgement carries its flag back to the Primary.
-    adoptPeerMaintenance: enqueueActions(({ context, enqueue }, ack: HeartbeatAck) => {
-      const flag = newerMaintenanceFrom(context, ack.maintenance);
-      if (flag !== null) recordMaintenance(context, enqueue, flag);
-    }),
+    adoptPeerMaintenance: enqueueActions(({ context, enqueue }, ack: HeartbeatAck) => adoptMaintenance(context, enqueue, ack.maintenance)),
     recordRecordsRead: assign(({ context }, read: RecordsRead) => observeRecords(context, read)),
     beginCheck: assign(({ context }) => beginCheck(context)),
     warnPrimarySuspected: emit(({ context }, read: RecordsRead) => ({

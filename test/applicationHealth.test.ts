@@ -9,12 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventId, NodeRole } from '../src/api/constants.js';
-import { FailoverError, SettingsError } from '../src/api/errors.js';
+import { FailoverError } from '../src/api/errors.js';
+import { waitFor } from '../src/cli/agctlProcess.js';
 import { ApplicationHealthChecker } from '../src/node/applicationHealthChecker.js';
 import { commandProbe, HEALTH_OUTPUT_LIMIT, urlProbe, type ApplicationHealthProbe, type ApplicationHealthResult } from '../src/node/applicationHealthProbe.js';
 import { systemClock } from '../src/node/clock.js';
 import type { Logger } from '../src/node/logger.js';
 import { loadSettings, type SettingsInput } from '../src/node/settings.js';
+import { settingsIssuesOf } from './support/settingsIssues.js';
 import { eventsOf, GROUP_TIMERS, TwoNodes, type NodeExtras } from './support/twoNodes.js';
 import { healthyScenario, runSimulation, type Scenario } from '../src/testing/index.js';
 
@@ -56,15 +58,6 @@ function capturingLogger(): { logger: Logger; warnings: Array<Record<string, unk
   return { logger, warnings };
 }
 
-/** Resolves once `condition` holds, polling on the real clock; rejects after `limitMs`. */
-async function waitFor(condition: () => boolean, limitMs: number, what: string): Promise<void> {
-  const deadline = performance.now() + limitMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`${what}: not within ${limitMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 let group: TwoNodes | undefined;
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -75,15 +68,7 @@ afterEach(async () => {
 
 describe('settings', () => {
   const base: SettingsInput = { node_id: 'a', external_ipv4_address: '127.0.0.2' };
-  const issuesOf = (input: Record<string, unknown>) => {
-    try {
-      loadSettings({ ...base, ...input });
-    } catch (error) {
-      if (error instanceof SettingsError) return error.issues;
-      throw error;
-    }
-    return [];
-  };
+  const issuesOf = (input: Record<string, unknown>) => settingsIssuesOf(base, input);
 
   it('takes a command or a URL, with defaults for the timing', () => {
     expect(loadSettings(base).applicationHealth).toBeNull();
@@ -131,7 +116,7 @@ describe('the checker', () => {
     const startedAt = performance.now();
     checker.start();
     cleanups.push(() => checker.stop());
-    await waitFor(() => results.length === 1, timeoutMs + 2_000, 'the hanging check reported');
+    await waitFor('the hanging check reported', () => results.length === 1, timeoutMs + 2_000);
     const took = performance.now() - startedAt;
     expect(took).toBeGreaterThanOrEqual(timeoutMs - 5);
     expect(took).toBeLessThan(timeoutMs + 1_000);
@@ -141,6 +126,7 @@ describe('the checker', () => {
     const pid = Number((await readFile(pidFile, 'utf8')).trim());
     expect(pid).toBeGreaterThan(0);
     await waitFor(
+      `process ${pid} ended`,
       () => {
         try {
           process.kill(pid, 0);
@@ -150,7 +136,6 @@ describe('the checker', () => {
         }
       },
       2_000,
-      `process ${pid} ended`,
     );
   });
 
@@ -174,7 +159,7 @@ describe('the checker', () => {
     const checker = new ApplicationHealthChecker({ probe, clock: systemClock, intervalMs, timeoutMs: 80, report: (result) => void results.push(result), logger: capturingLogger().logger });
     checker.start();
     cleanups.push(() => checker.stop());
-    await waitFor(() => results.length >= 4, 4 * intervalMs + 2_000, 'four checks reported');
+    await waitFor('four checks reported', () => results.length >= 4, 4 * intervalMs + 2_000);
     checker.stop();
     expect(most).toBe(1);
     for (let i = 1; i < starts.length; i += 1) expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(intervalMs - 2);
@@ -193,7 +178,7 @@ describe('the checker', () => {
     });
     checker.start();
     cleanups.push(() => checker.stop());
-    await waitFor(() => results.length === 1, 6_000, 'the failing check reported');
+    await waitFor('the failing check reported', () => results.length === 1, 6_000);
     expect(results[0]!.healthy).toBe(false);
     const detail = String(warnings[0]!.detail);
     expect(detail).toMatch(/^exit status 3; output: x+… \(truncated, \d+ characters\)$/);
@@ -235,7 +220,7 @@ describe('the checker', () => {
       const checker = new ApplicationHealthChecker({ probe: urlProbe(`${base}/hang`), clock: systemClock, intervalMs: 10_000, timeoutMs: 200, report: (result) => void results.push(result), logger: capturingLogger().logger });
       checker.start();
       cleanups.push(() => checker.stop());
-      await waitFor(() => results.length === 1, 2_000, 'the hanging URL check reported');
+      await waitFor('the hanging URL check reported', () => results.length === 1, 2_000);
       expect(results[0]!.healthy).toBe(false);
     });
 

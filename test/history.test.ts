@@ -6,8 +6,6 @@
 import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EventId, NodeRole } from '../src/api/constants.js';
 import type { NodeEventMap } from '../src/api/events.js';
@@ -19,6 +17,7 @@ import { HISTORY_FILE, HistoryLog, type HistoryEntry, type NewHistoryEntry } fro
 import { HistoryRecorder } from '../src/node/historyRecorder.js';
 import { silentLogger } from '../src/node/logger.js';
 import { SubscriberRegistry } from '../src/node/subscriptions.js';
+import { capturingLogger } from './support/capturingLogger.js';
 import { settle } from './support/manualClock.js';
 import { TwoNodes } from './support/twoNodes.js';
 
@@ -31,17 +30,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 const freshDir = () => join(dir, `node-${++counter}`);
-
-function capturingLogger(): { logger: ReturnType<typeof pino>; lines: Record<string, any>[] } {
-  const lines: Record<string, any>[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, stream), lines };
-}
 
 const entry = (epoch: number, time: string, kind = 'lease_lost', nodeId = 'a'): NewHistoryEntry => ({ time, node_id: nodeId, epoch, kind, reason: `r${epoch}` });
 const at = (second: number) => `2026-11-29T16:00:${String(second).padStart(2, '0')}.000+00:00`;

@@ -7,11 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventId, NodeRole } from '../src/api/constants.js';
-import { SettingsError } from '../src/api/errors.js';
 import type { NodeRoleChanged } from '../src/api/events.js';
 import { NodeMetrics } from '../src/http/nodeMetrics.js';
 import { waitFor } from '../src/cli/agctlProcess.js';
@@ -19,6 +16,8 @@ import { createNode } from '../src/node/createNode.js';
 import { inMemoryPorts } from '../src/node/inMemoryPorts.js';
 import { RoleChangeHooks, type RoleChangeHookRun, type RoleChangeHooksOptions } from '../src/node/roleChangeHooks.js';
 import { groupSettingsOf, loadSettings } from '../src/node/settings.js';
+import { capturingLogger } from './support/capturingLogger.js';
+import { settingsIssuesOf } from './support/settingsIssues.js';
 
 /**
  * The hook under test, run with node: `hook.mjs <out-file> <mode>`, then the four arguments the runner appends. It
@@ -60,18 +59,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-/** A logger whose JSON lines are kept in `lines`. */
-function capturingLogger(): { logger: ReturnType<typeof pino>; lines: Record<string, any>[] } {
-  const lines: Record<string, any>[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, stream), lines };
-}
 
 /** A runner of the test hook in `mode` (or of a shell hook), writing to a fresh out file. */
 function hooksFor(mode: string | { shell: string }, options: Partial<RoleChangeHooksOptions> = {}) {
@@ -252,15 +239,7 @@ describe('role-change hooks', () => {
 
 describe('role-change hook settings', () => {
   const base = { node_id: 'a', external_ipv4_address: '127.0.0.2' };
-  const issuesOf = (input: Record<string, unknown>) => {
-    try {
-      loadSettings({ ...base, ...input });
-    } catch (error) {
-      if (error instanceof SettingsError) return error.issues;
-      throw error;
-    }
-    return [];
-  };
+  const issuesOf = (input: Record<string, unknown>) => settingsIssuesOf(base, input);
 
   it('takes a command array and a timeout, 30 s by default', () => {
     expect(loadSettings(base)).toMatchObject({ onRoleChange: undefined, onRoleChangeTimeout: 30 });

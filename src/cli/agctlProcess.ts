@@ -69,6 +69,9 @@ export async function waitFor<T>(what: string, condition: () => T | undefined | 
   }
 }
 
+/** How long an exited process's pipes may take to drain before its exit is reported anyway. */
+const PIPE_DRAIN_MS = 2_000;
+
 /**
  * One running `agctl` subcommand. Its stdout is read as JSON log lines (other lines are kept as `{ msg: line }`);
  * stderr is kept as text.
@@ -78,9 +81,6 @@ export async function waitFor<T>(what: string, condition: () => T | undefined | 
  * await node.waitForLog((line) => line.msg === 'node listening', 10_000);
  * await node.kill('SIGKILL');
  */
-/** How long an exited process's pipes may take to drain before its exit is reported anyway. */
-const PIPE_DRAIN_MS = 2_000;
-
 export class AgctlProcess {
   readonly logs: Record<string, unknown>[] = [];
   #stderr = '';

@@ -4,8 +4,9 @@ import { request as httpsRequest } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import { SettingsError } from '../api/errors.js';
 import { readSecretFile } from '../node/secretFiles.js';
-import { CliUsageError, parseCli, readConfigFile, runCli } from './cliConfig.js';
-import type { CliCommand } from './command.js';
+import { CliUsageError, readConfigFile } from './cliConfig.js';
+import { formatOutput, type OutputFormat } from './outputFormat.js';
+import { renderKeyValues } from './renderTable.js';
 
 /** The token in the file a node config's `api_token_file` names, or undefined when it names none. */
 function tokenFromFile(path: unknown): string | undefined {
@@ -58,9 +59,6 @@ export class ApiCallError extends Error {
 export function apiClientHelp(column = 21): string {
   return API_CLIENT_OPTION_HELP.map(([flags, description]) => `  ${flags.padEnd(column - 2)}${description}`).join('\n');
 }
-
-/** The help lines for {@link API_CLIENT_OPTIONS}. */
-export const API_CLIENT_HELP = apiClientHelp();
 
 /**
  * A small client of one node's `/ag/api/v1` API, for the `agctl` client commands. The URL and token come from the
@@ -165,24 +163,15 @@ export function printAnswer(command: string, answer: ApiAnswer): number {
 }
 
 /**
- * A client command that makes one API call and prints the JSON answer.
+ * Prints the answer of a `GET` that returns one object (`/state`, `/group`) in `format`: one key per line, JSON or
+ * YAML; an error answer as {@link printAnswer} does. Returns the exit code.
  *
  * @example
- * export const leaveCommand = apiCallCommand({ name: 'leave', summary: '...', help: HELP, method: 'DELETE', path: '/group' });
+ * return printObjectAnswer('state', await client.call('GET', '/state'), format);
  */
-export function apiCallCommand(spec: { name: string; summary: string; help: string; method: string; path: string }): CliCommand {
-  return {
-    name: spec.name,
-    summary: spec.summary,
-    run: (argv) =>
-      runCli(spec.name, async () => {
-        const { values } = parseCli(argv, API_CLIENT_OPTIONS);
-        if (values.help) {
-          process.stdout.write(spec.help);
-          return 0;
-        }
-        const client = await ApiClient.fromFlags(values);
-        return printAnswer(spec.name, await client.call(spec.method, spec.path));
-      }),
-  };
+export function printObjectAnswer(command: string, answer: ApiAnswer, format: OutputFormat): number {
+  if (answer.status !== 200 || answer.body === null || typeof answer.body !== 'object') return printAnswer(command, answer);
+  const body = answer.body as Record<string, unknown>;
+  process.stdout.write(formatOutput(body, format, () => renderKeyValues(body)));
+  return 0;
 }

@@ -1,10 +1,9 @@
 import { groupCreatedLine, groupJoinedLine, groupLeftLine, groupUpdatedLine, memberRemovedLine, printActionAnswer } from './actionAnswer.js';
-import { apiClientHelp, API_CLIENT_OPTIONS, ApiClient, printAnswer, type ApiAnswer } from './apiClient.js';
+import { apiClientHelp, API_CLIENT_OPTIONS, ApiClient, printAnswer, printObjectAnswer, type ApiAnswer } from './apiClient.js';
 import { CliUsageError, parseCli, readConfigFile, runCli } from './cliConfig.js';
 import type { CliCommand } from './command.js';
 import { suggestion } from './didYouMean.js';
-import { formatOutput, OUTPUT_OPTION, outputFormatOf } from './outputFormat.js';
-import { renderKeyValues } from './renderTable.js';
+import { OUTPUT_OPTION, outputFormatOf } from './outputFormat.js';
 
 const HELP = `agctl group: show, create, update, join or leave an availability group, or remove a member
 
@@ -112,13 +111,7 @@ export const groupCommand: CliCommand = {
       if (action === 'update' && values.settings === undefined) throw new CliUsageError('group update needs --settings <file.json> with the settings to change');
       const format = outputFormatOf(values.output);
       const client = await ApiClient.fromFlags(values);
-      if (action === 'show') {
-        const answer = await client.call('GET', '/group');
-        if (answer.status !== 200 || answer.body === null || typeof answer.body !== 'object') return printAnswer('group show', answer);
-        const body = answer.body as Record<string, unknown>;
-        process.stdout.write(formatOutput(body, format, () => renderKeyValues(body)));
-        return 0;
-      }
+      if (action === 'show') return printObjectAnswer('group show', await client.call('GET', '/group'), format);
       if (action === 'leave') {
         const answer = await client.call('DELETE', '/group');
         return printActionAnswer('group leave', answer, format, () => groupLeftLine(answer.body));

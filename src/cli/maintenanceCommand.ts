@@ -16,48 +16,50 @@ change wins. Ask either node; a Secondary whose Primary is gone applies it alone
 /** The `--output` entry of pause and resume: one line for people, or the API's answer. */
 const OUTPUT_HELP: readonly [string, string] = ['-o, --output <format>', "table (default: one line for people), json or yaml (the API's answer)"];
 
-const PAUSE_HELP = helpText({
-  command: 'pause',
-  summary: PAUSE_SUMMARY,
-  usage: ['pause [--config <file> | --url <url> --token <token>] [-o table|json|yaml]'],
-  description: `Switches maintenance mode on: while it is on, no node takes over for the Primary's absence (a Secondary
+/** The help of `pause` or `resume`: what it switches, an example of its line, and its exit 0 meaning differ. */
+function maintenanceHelp(command: 'pause' | 'resume', summary: string, effect: string, exampleLine: string, exitZero: string, examples: readonly string[]): string {
+  return helpText({
+    command,
+    summary,
+    usage: [`${command} [--config <file> | --url <url> --token <token>] [-o table|json|yaml]`],
+    description: `${effect}
+
+${SHARED}
+
+It prints one line, e.g. "${exampleLine}"; with -o json
+the API's answer (message, enabled, by, version).`,
+    options: [...API_CLIENT_OPTION_HELP, OUTPUT_HELP],
+    exitCodes: [
+      [0, exitZero],
+      [1, 'the node answered with an error (e.g. 409: not in a group) or could not be reached'],
+      [EXIT_USAGE, 'usage error'],
+    ],
+    examples,
+  });
+}
+
+const PAUSE_HELP = maintenanceHelp(
+  'pause',
+  PAUSE_SUMMARY,
+  `Switches maintenance mode on: while it is on, no node takes over for the Primary's absence (a Secondary
 still runs its standby check and reports PRIMARY_SUSPECTED) and no Primary hands over for application health
 (health_command, health_url). Heartbeats, the API, the state and manual failover ("agctl failover") keep working.
-"agctl state" shows maintenance: true on both nodes once the other member has heard.
+"agctl state" shows maintenance: true on both nodes once the other member has heard.`,
+  'paused: automatic takeover is suspended group-wide (by a, version 3)',
+  'maintenance mode is on at the node asked',
+  ['pause --config /etc/availability-group/node.json', 'pause --url http://127.0.0.2:8080 --token "$AG_API_TOKEN" -o json'],
+);
 
-${SHARED}
-
-It prints one line, e.g. "paused: automatic takeover is suspended group-wide (by a, version 3)"; with -o json
-the API's answer (message, enabled, by, version).`,
-  options: [...API_CLIENT_OPTION_HELP, OUTPUT_HELP],
-  exitCodes: [
-    [0, 'maintenance mode is on at the node asked'],
-    [1, 'the node answered with an error (e.g. 409: not in a group) or could not be reached'],
-    [EXIT_USAGE, 'usage error'],
-  ],
-  examples: ['pause --config /etc/availability-group/node.json', 'pause --url http://127.0.0.2:8080 --token "$AG_API_TOKEN" -o json'],
-});
-
-const RESUME_HELP = helpText({
-  command: 'resume',
-  summary: RESUME_SUMMARY,
-  usage: ['resume [--config <file> | --url <url> --token <token>] [-o table|json|yaml]'],
-  description: `Switches maintenance mode off: automatic takeover works again. A Secondary that is resumed runs its
+const RESUME_HELP = maintenanceHelp(
+  'resume',
+  RESUME_SUMMARY,
+  `Switches maintenance mode off: automatic takeover works again. A Secondary that is resumed runs its
 standby check at once, so if its Primary has been silent for the failover period (allowed_absence_interval) it
-takes over right away.
-
-${SHARED}
-
-It prints one line, e.g. "resumed: automatic takeover works again group-wide (by b, version 4)"; with -o json
-the API's answer (message, enabled, by, version).`,
-  options: [...API_CLIENT_OPTION_HELP, OUTPUT_HELP],
-  exitCodes: [
-    [0, 'maintenance mode is off at the node asked'],
-    [1, 'the node answered with an error (e.g. 409: not in a group) or could not be reached'],
-    [EXIT_USAGE, 'usage error'],
-  ],
-  examples: ['resume --config /etc/availability-group/node.json', 'resume --config /etc/availability-group/node.json -o json'],
-});
+takes over right away.`,
+  'resumed: automatic takeover works again group-wide (by b, version 4)',
+  'maintenance mode is off at the node asked',
+  ['resume --config /etc/availability-group/node.json', 'resume --config /etc/availability-group/node.json -o json'],
+);
 
 /** `agctl pause` and `agctl resume`: one `PUT /maintenance` call. */
 function maintenanceCommand(name: 'pause' | 'resume', summary: string, help: string, enabled: boolean): CliCommand {

@@ -1,10 +1,9 @@
-import { API_CLIENT_OPTION_HELP, API_CLIENT_OPTIONS, ApiClient, printAnswer } from './apiClient.js';
+import { API_CLIENT_OPTION_HELP, API_CLIENT_OPTIONS, ApiClient, printObjectAnswer } from './apiClient.js';
 import { parseCli, runCli } from './cliConfig.js';
 import type { CliCommand } from './command.js';
 import { EXIT_USAGE } from './command.js';
 import { helpText } from './helpText.js';
-import { formatOutput, OUTPUT_OPTION, OUTPUT_OPTION_HELP, outputFormatOf } from './outputFormat.js';
-import { renderKeyValues } from './renderTable.js';
+import { OUTPUT_OPTION, OUTPUT_OPTION_HELP, outputFormatOf } from './outputFormat.js';
 
 const HELP = helpText({
   command: 'state',
@@ -35,10 +34,6 @@ export const stateCommand: CliCommand = {
       }
       const format = outputFormatOf(values.output);
       const client = await ApiClient.fromFlags(values);
-      const answer = await client.call('GET', '/state');
-      if (answer.status !== 200 || answer.body === null || typeof answer.body !== 'object') return printAnswer('state', answer);
-      const body = answer.body as Record<string, unknown>;
-      process.stdout.write(formatOutput(body, format, () => renderKeyValues(body)));
-      return 0;
+      return printObjectAnswer('state', await client.call('GET', '/state'), format);
     }),
 };

@@ -12,7 +12,7 @@ export const JOIN_FIELDS = ['external_ipv4_address', 'external_port', 'external_
  * The product's rule for `POST /group`, `PUT /group` and `PUT /configuration`: at least one setting, even one in
  * force already (to create a group with the settings configured, send e.g. the node's `external_ipv4_address`).
  */
-export const AT_LEAST_ONE_SETTING_RULE =
+const AT_LEAST_ONE_SETTING_RULE =
   'must include at least one setting (POST /group, PUT /group and PUT /configuration need one, as in the product; to use the settings in force, send one of them, e.g. this node\'s external_ipv4_address)';
 
 /** Fields the node listens on: they can only change in the config file, with a restart. */

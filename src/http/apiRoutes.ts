@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { AvailabilityNode, LeaveResult, SettingsUpdate } from '../node/createNode.js';
-import { GROUP_SETTING_FIELDS, type SettingsInput } from '../node/settings.js';
+import { isGroupSettingField, type SettingsInput } from '../node/settings.js';
 import { NodeRole } from '../api/constants.js';
 import { ApiError, forbidden, invalidInput, toApiError, unauthorized, unsupportedMediaType } from './apiError.js';
 import { joinRequestFrom, maintenanceRequestFrom, settingsChangesFrom } from './apiBodies.js';
@@ -168,9 +168,8 @@ function updatedBody(update: SettingsUpdate, extra: Record<string, unknown> = {}
  * 503 when the Primary cannot be reached; 400 naming the fields it refused.
  */
 async function forwardToPrimary(node: AvailabilityNode, changes: Partial<SettingsInput>): Promise<Record<string, unknown>> {
-  const isGroupField = (field: string) => (GROUP_SETTING_FIELDS as readonly string[]).includes(field);
-  const groupChanges = Object.fromEntries(Object.entries(changes).filter(([field]) => isGroupField(field)));
-  const nodeChanges = Object.fromEntries(Object.entries(changes).filter(([field]) => !isGroupField(field)));
+  const groupChanges = Object.fromEntries(Object.entries(changes).filter(([field]) => isGroupSettingField(field)));
+  const nodeChanges = Object.fromEntries(Object.entries(changes).filter(([field]) => !isGroupSettingField(field)));
   const forwarded = Object.keys(groupChanges).length > 0;
   const primary = node.members().primary?.nodeId ?? null;
   const update = forwarded ? await node.changeGroupSettingsOnPrimary(groupChanges) : ({ secondary: 'none' } as const);

@@ -75,12 +75,12 @@ export function configurationExtensionsBody(settings: Settings): Record<string, 
 }
 
 /** A group member as the product lists it in `members`: its IPv4 address, or `null` when there is none. */
-export function memberAddressBody(member: MemberAddress | null): string | null {
+function memberAddressBody(member: MemberAddress | null): string | null {
   return member === null ? null : member.address;
 }
 
 /** A group member in `member_details` (this project's): `{node_id, address, port, scheme}`, or `null`. */
-export function memberDetailsBody(member: MemberAddress | null): Record<string, unknown> | null {
+function memberDetailsBody(member: MemberAddress | null): Record<string, unknown> | null {
   return member === null ? null : { node_id: member.nodeId, address: member.address, port: member.port, scheme: member.scheme };
 }
 

@@ -2,7 +2,7 @@ import type { HistoryEntry } from '../node/historyLog.js';
 import { invalidInput } from './apiError.js';
 
 /** The most entries `GET /history?limit=` may ask for (the node keeps at most two files' worth). */
-export const HISTORY_LIMIT_MAX = 100_000;
+const HISTORY_LIMIT_MAX = 100_000;
 
 /**
  * `GET /ag/api/v1/history` (this project's): `{node_id, entries}`, the node's history oldest first; with `limit`,

@@ -22,7 +22,7 @@ export interface ApplicationHealthProbe {
 export const HEALTH_OUTPUT_LIMIT = 1024;
 
 /** `text` cut to {@link HEALTH_OUTPUT_LIMIT} characters, marked when cut. */
-export function truncateOutput(text: string): string {
+function truncateOutput(text: string): string {
   const trimmed = text.trim();
   return trimmed.length <= HEALTH_OUTPUT_LIMIT ? trimmed : `${trimmed.slice(0, HEALTH_OUTPUT_LIMIT)}… (truncated, ${trimmed.length} characters)`;
 }

@@ -50,6 +50,7 @@ import {
   groupSettingsOf,
   loadSettings,
   groupChangeIssues,
+  isGroupSettingField,
   type Settings,
   type SettingsInput,
   type SettingsRecord,
@@ -562,9 +563,7 @@ class Node implements AvailabilityNode {
     }
     // The Primary first, then the Secondary: with the check above, either may run the new timers before the other,
     // and a push (or a repair racing it) always carries the Primary's settings as they are when it is sent.
-    this.#settings = next;
-    this.#send({ type: 'SETTINGS_CHANGED', timers: next.timers, at: stampOf(this.#clock) });
-    this.#configureHealthChecker(false);
+    this.#runSettings(next);
     await this.#persist();
     return groupChanged ? this.#pushGroupSettings() : { secondary: 'none' };
   }
@@ -575,7 +574,7 @@ class Node implements AvailabilityNode {
     if (!context.inGroup || context.role === NodeRole.PRIMARY || primary === null) {
       throw new MembershipError('Group settings are forwarded to the Primary by a Secondary that knows its Primary; this node is not one.');
     }
-    const groupSettings = Object.fromEntries(Object.entries(changes).filter(([field]) => (GROUP_SETTING_FIELDS as readonly string[]).includes(field)));
+    const groupSettings = Object.fromEntries(Object.entries(changes).filter(([field]) => isGroupSettingField(field)));
     const message: GroupSettingsChangeMessage = { type: 'group-settings-change', group: this.#settings.groupFqdn ?? '', from: this.nodeId, epoch: context.epoch, groupSettings };
     const where = `The Primary ${primary.nodeId} (${primary.address}:${primary.port})`;
     let reply: GroupSettingsChangeReply;
@@ -721,7 +720,7 @@ class Node implements AvailabilityNode {
     if (!this.isActingPrimary()) return { accepted: false, code: 'not_acting_primary', reason: `${this.nodeId} is not the acting Primary` };
     if (message.epoch > context.epoch) return { accepted: false, code: 'not_acting_primary', reason: `${message.from} knows epoch ${message.epoch}, newer than epoch ${context.epoch} of ${this.nodeId}` };
     const issues = Object.keys(message.groupSettings)
-      .filter((field) => !(GROUP_SETTING_FIELDS as readonly string[]).includes(field))
+      .filter((field) => !isGroupSettingField(field))
       .map((field) => ({ field, rule: 'is not a group setting: node settings change on their own node' }));
     if (issues.length > 0) return { accepted: false, code: 'invalid', reason: new SettingsError(issues).message, issues };
     try {

@@ -19,13 +19,8 @@ export type HistoryKind = 'role_changed' | 'takeover' | 'failover' | 'lease_lost
  * One line of a node's history, as persisted and served (snake_case). `time` is the wall clock at the event (ISO-8601
  * UTC, for display only); `seq` numbers one node's entries in the order they happened, across restarts.
  */
-export interface HistoryEntry {
-  readonly time: string;
-  readonly node_id: string;
-  readonly epoch: number;
+export interface HistoryEntry extends NewHistoryEntry {
   readonly seq: number;
-  readonly kind: HistoryKind | (string & {});
-  readonly [detail: string]: unknown;
 }
 
 /** An entry before the log numbers it. */
@@ -50,8 +45,8 @@ export interface HistoryLogOptions {
 
 /** The history's file name in `data_dir`; the rotated one has `.1` appended. */
 export const HISTORY_FILE = 'history.jsonl';
-export const DEFAULT_HISTORY_MAX_ENTRIES = 1000;
-export const DEFAULT_HISTORY_MAX_BYTES = 1024 * 1024;
+const DEFAULT_HISTORY_MAX_ENTRIES = 1000;
+const DEFAULT_HISTORY_MAX_BYTES = 1024 * 1024;
 
 const entrySchema = lazySchema((z) =>
   z

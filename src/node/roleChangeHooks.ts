@@ -8,7 +8,7 @@ import type { Subscriber } from './subscriptions.js';
 export type RoleChangeHookResult = 'success' | 'failure' | 'timeout';
 
 /** Every result a hook run is counted under; `dropped`: a change never run because the queue was full. */
-export const ROLE_CHANGE_HOOK_RESULTS = ['success', 'failure', 'timeout', 'dropped'] as const;
+const ROLE_CHANGE_HOOK_RESULTS = ['success', 'failure', 'timeout', 'dropped'] as const;
 
 /** The role change a hook is run for: what it gets as arguments and in its environment. */
 export interface RoleChangeHookInput {
@@ -59,7 +59,7 @@ export interface RoleChangeHooksOptions {
 }
 
 /** The default bytes of stdout and of stderr kept per run. */
-export const DEFAULT_HOOK_OUTPUT_BYTES = 4096;
+const DEFAULT_HOOK_OUTPUT_BYTES = 4096;
 
 /**
  * Runs a node's role-change hook (`on_role_change`, as keepalived's `notify` and Patroni's `on_role_change`) on every

@@ -95,8 +95,8 @@ const commandSetting = (example: string) =>
 const roleChangeCommand = () => commandSetting('["/usr/local/bin/on-role-change", "--verbose"]');
 
 /** Application health check defaults (seconds): a check every 2 s, each allowed 1 s. */
-export const DEFAULT_HEALTH_INTERVAL_S = 2;
-export const DEFAULT_HEALTH_TIMEOUT_S = 1;
+const DEFAULT_HEALTH_INTERVAL_S = 2;
+const DEFAULT_HEALTH_TIMEOUT_S = 1;
 
 /** The application health command: exit status 0 means healthy. */
 const healthCommand = () => commandSetting('["/usr/local/bin/check-app", "--quick"]');
@@ -373,6 +373,16 @@ export const GROUP_SETTING_FIELDS = [
   'tsig_secret',
   'external_scheme',
 ] as const satisfies readonly (keyof SettingsRecord)[];
+
+/**
+ * Whether `field` is one of the {@link GROUP_SETTING_FIELDS} (set on the Primary for the whole group).
+ *
+ * @example
+ * isGroupSettingField('group_fqdn_ttl'); // true; isGroupSettingField('node_id') is false
+ */
+export function isGroupSettingField(field: string): field is (typeof GROUP_SETTING_FIELDS)[number] {
+  return (GROUP_SETTING_FIELDS as readonly string[]).includes(field);
+}
 
 /** The group settings of `record` that are set: what a Primary hands a joining Secondary and pushes on a change. */
 export function groupSettingsOf(record: SettingsRecord): Record<string, unknown> {

@@ -18,7 +18,7 @@ import { PEER_SIGNATURE_HEADER, signPeerRequest, signPeerResponse, signaturesMat
 import type { PeerTransport } from './peerTransport.js';
 
 /** Where the peer routes live: an unknown path under it is answered 404 in the API's error shape. */
-export const PEER_PATH_PREFIX = '/ag/peer/v1';
+const PEER_PATH_PREFIX = '/ag/peer/v1';
 /** Where peer messages are posted. */
 export const PEER_MESSAGE_PATH = '/ag/peer/v1/message';
 /** Where a sender asks for the single-use nonce that every message but a heartbeat carries. */

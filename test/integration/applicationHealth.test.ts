@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, waitFor, type TestCluster, type TestNode } from '../support/processes.js';
+import { rolesDuring, startCluster, waitFor, type TestCluster } from '../support/processes.js';
 
 /** Slower than failover.test.ts: each node also spawns its check command every interval. */
 const TIMERS = { heartbeat: 0.4, check: 0.4, absence: 2 };
@@ -15,18 +15,6 @@ const TIMERS = { heartbeat: 0.4, check: 0.4, absence: 2 };
 const HEALTH = { interval: 1, timeout: 0.8, failures: 2 };
 /** Slack for processes on a loaded machine, as in failover.test.ts. */
 const SLACK_MS = 3000;
-
-/** Watches `node` for `durationMs` and returns every distinct role it reported. */
-async function rolesDuring(node: TestNode, durationMs: number): Promise<Set<string>> {
-  const roles = new Set<string>();
-  const end = performance.now() + durationMs;
-  while (performance.now() < end) {
-    const state = await node.state();
-    if (state !== null) roles.add(state.acting_primary ? 'acting-primary' : state.node_role);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return roles;
-}
 
 describe('application health with two node processes over the embedded DNS server', () => {
   let cluster: TestCluster;

@@ -6,23 +6,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bindUnavailableReason } from '../support/bind.js';
-import { startCluster, waitFor, type DnsKind, type TestCluster, type TestNode } from '../support/processes.js';
+import { rolesDuring, startCluster, waitFor, type DnsKind, type TestCluster } from '../support/processes.js';
 
 const TIMERS = { heartbeat: 0.1, check: 0.1, absence: 0.5 };
 const bindMissing = bindUnavailableReason();
 if (bindMissing !== null && process.env.CI) throw new Error(`The BIND half must run in CI: ${bindMissing}`);
-
-/** Watches `node` for `durationMs` and returns every distinct role it reported (a negative check needs a window). */
-async function rolesDuring(node: TestNode, durationMs: number): Promise<Set<string>> {
-  const roles = new Set<string>();
-  const end = performance.now() + durationMs;
-  while (performance.now() < end) {
-    const state = await node.state();
-    if (state !== null) roles.add(state.acting_primary ? 'acting-primary' : state.node_role);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return roles;
-}
 
 function describeFor(kind: DnsKind, skipReason: string | null) {
   describe.skipIf(skipReason !== null)(`two node processes over the ${kind} DNS server${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {

@@ -5,7 +5,7 @@
  * Secondary makes it take over. Every wait has a deadline derived from the group's timers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgctlProcess, startCluster, type TestCluster, type TestNode } from '../support/processes.js';
+import { rolesDuring, runAgctl, startCluster, type TestCluster, type TestNode } from '../support/processes.js';
 
 const TIMERS = { heartbeat: 0.1, check: 0.1, absence: 0.5 };
 const ABSENCE_MS = TIMERS.absence * 1000;
@@ -16,21 +16,8 @@ const SLACK_MS = 5_000;
 
 /** Runs `agctl <command> --config <node's file> [args]` as a child process; resolves with its exit code and stdout lines. */
 async function agctl(node: TestNode, command: string, args: readonly string[] = []): Promise<{ code: number | null; lines: string[] }> {
-  const child = AgctlProcess.spawn(`${node.id}-${command}`, [command, '--config', node.configFile, ...args], node.env);
-  const code = await child.exited();
-  return { code, lines: child.logs.map((line) => String(line.msg)) };
-}
-
-/** Polls `node` for `durationMs` and returns every role it reported (acting Primary counted apart). */
-async function rolesDuring(node: TestNode, durationMs: number): Promise<Set<string>> {
-  const roles = new Set<string>();
-  const end = performance.now() + durationMs;
-  while (performance.now() < end) {
-    const state = await node.state();
-    if (state !== null) roles.add(state.acting_primary ? 'acting-primary' : state.node_role);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return roles;
+  const { code, lines } = await runAgctl(`${node.id}-${command}`, [command, '--config', node.configFile, ...args], { env: node.env });
+  return { code, lines };
 }
 
 /** Whether `line` is a PRIMARY_SUSPECTED log line that reports a whole failover period of silence. */

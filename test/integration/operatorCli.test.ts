@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, waitFor } from '../../src/cli/agctlProcess.js';
 import { failoverTimeoutMs } from '../../src/cli/failoverTimeout.js';
-import { AgctlProcess, startCluster, type TestCluster } from '../support/processes.js';
+import { runAgctl, startCluster, type TestCluster } from '../support/processes.js';
 
 /** Slow enough that a forced takeover waits over a second for the old lease (lease 2.25 s): --no-wait is seen returning first. */
 const TIMERS = { heartbeat: 0.5, check: 0.5, absence: 3 };
@@ -21,20 +21,7 @@ const GROUP_SETTINGS = { health_report_interval: TIMERS.heartbeat, health_check_
 const FAILOVER_DEADLINE_MS = failoverTimeoutMs(GROUP_SETTINGS) + 15_000;
 
 /** Runs `agctl <args>` to its exit (killed at the deadline); stdout as lines. */
-async function agctl(name: string, args: readonly string[], deadlineMs = 30_000): Promise<{ code: number | null; lines: string[]; stdout: string; stderr: string }> {
-  const child = AgctlProcess.spawn(name, args);
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<'deadline'>((resolve) => {
-    timer = setTimeout(() => resolve('deadline'), deadlineMs);
-  });
-  const exited = await Promise.race([child.exited(), deadline]).finally(() => clearTimeout(timer));
-  if (exited === 'deadline') {
-    await child.kill('SIGKILL');
-    throw new Error(`agctl ${args.join(' ')} did not exit within ${deadlineMs} ms.\n${child.describe()}`);
-  }
-  const lines = child.logs.map((line) => String(line.msg));
-  return { code: exited, lines, stdout: lines.join('\n'), stderr: child.stderr };
-}
+const agctl = (name: string, args: readonly string[], deadlineMs?: number) => runAgctl(name, args, { deadlineMs });
 
 /** A table row's cells. */
 const cells = (line: string | undefined) => (line ?? '').split(/\s{2,}/);

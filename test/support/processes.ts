@@ -151,6 +151,54 @@ export class TestNode {
   }
 }
 
+/** What {@link runAgctl} resolves with: the exit code and stdout (as the log lines' messages), and stderr. */
+export interface AgctlRun {
+  readonly code: number | null;
+  readonly lines: string[];
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs `agctl <args>` to its exit; killed, and the test failed, if it has not exited within `deadlineMs`.
+ *
+ * @example
+ * const { code, lines } = await runAgctl('status', ['status', '--config', cluster.a.configFile]);
+ */
+export async function runAgctl(name: string, args: readonly string[], options: { env?: Record<string, string>; deadlineMs?: number } = {}): Promise<AgctlRun> {
+  const deadlineMs = options.deadlineMs ?? 30_000;
+  const child = AgctlProcess.spawn(name, args, options.env);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'deadline'>((resolve) => {
+    timer = setTimeout(() => resolve('deadline'), deadlineMs);
+  });
+  const exited = await Promise.race([child.exited(), deadline]).finally(() => clearTimeout(timer));
+  if (exited === 'deadline') {
+    await child.kill('SIGKILL');
+    throw new Error(`agctl ${args.join(' ')} did not exit within ${deadlineMs} ms.\n${child.describe()}`);
+  }
+  const lines = child.logs.map((line) => String(line.msg));
+  return { code: exited, lines, stdout: lines.join('\n'), stderr: child.stderr };
+}
+
+/**
+ * Watches `node` for `durationMs` and returns every distinct role it reported (acting Primary counted apart): a
+ * negative check ("no takeover") needs a window.
+ *
+ * @example
+ * expect([...(await rolesDuring(cluster.b, 2_000))]).toEqual(['secondary']);
+ */
+export async function rolesDuring(node: TestNode, durationMs: number): Promise<Set<string>> {
+  const roles = new Set<string>();
+  const end = performance.now() + durationMs;
+  while (performance.now() < end) {
+    const state = await node.state();
+    if (state !== null) roles.add(state.acting_primary ? 'acting-primary' : state.node_role);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return roles;
+}
+
 /** Timers of a test group, seconds. */
 export interface TestTimers {
   readonly heartbeat: number;

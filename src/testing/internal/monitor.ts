@@ -237,7 +237,7 @@ export class PropertyMonitor {
     this.#duties = this.#duties.filter((duty) => duty.victim !== host.id);
   }
 
-  /** An operator acted on `node`: its takeover timing is no longer the absence path's. */
+  /** An operator asked `node` (or both) for a failover: its takeover timing is no longer the absence path's. */
   onOperatorAction(node: SimNodeId | 'both'): void {
     this.#duties = this.#duties.filter((duty) => node !== 'both' && duty.survivor !== node);
   }
@@ -302,12 +302,6 @@ export class PropertyMonitor {
     });
   }
 
-  /**
-   * Called when `host` starts a takeover because its Primary seemed absent. A path is healthy when it delivered
-   * within its bound during the whole window: the direct path when every heartbeat from the Primary reached the
-   * Secondary within the request timeout (the acknowledgements back do not matter for the Secondary's view); DNS
-   * when both nodes' requests and answers made the round trip within the request timeout.
-   */
   /** Rule 9: a node that holds the maintenance flag on never starts a takeover for absence. */
   #checkNoTakeoverWhilePaused(host: SimHost, paused: boolean): void {
     if (!this.#checks.has('noTakeoverWhilePaused')) return;
@@ -321,6 +315,12 @@ export class PropertyMonitor {
     );
   }
 
+  /**
+   * Called when `host` starts a takeover because its Primary seemed absent. A path is healthy when it delivered
+   * within its bound during the whole window: the direct path when every heartbeat from the Primary reached the
+   * Secondary within the request timeout (the acknowledgements back do not matter for the Secondary's view); DNS
+   * when both nodes' requests and answers made the round trip within the request timeout.
+   */
   #checkNoFalseFailover(host: SimHost, epochBefore: number): void {
     if (!this.#checks.has('noFalseFailover')) return;
     this.exercised.add('noFalseFailover');
