@@ -5,7 +5,7 @@
  *
  *     npm run bench -- failover
  */
-import { lookupAddress } from '../src/http/primaryLocator.js';
+import { lookupAddress } from '../src/dns/primaryLocator.js';
 import { startCluster, waitFor, type TestCluster, type TestTimers } from '../test/support/processes.js';
 import { ms, printTable, summarize, type BenchRow } from './stats.js';
 

@@ -5,16 +5,16 @@
  * invoked actors that the node (or the simulator) provides with `nodeMachine.provide({ actors })`, and every time
  * it needs arrives in an event's or an actor output's stamp.
  */
-import { assign, emit, enqueueActions, fromPromise, raise, setup } from 'xstate';
+import { assign, emit, enqueueActions, fromCallback, fromPromise, sendTo, setup } from 'xstate';
 import { EventId, HeartbeatMethod, NodeDnsConnectionState, NodeRole } from '../src/api/constants.js';
 import type { TakeoverMode } from '../src/api/events.js';
 import type { Heartbeat } from './heartbeat.js';
 import { changeMaintenance, NO_MAINTENANCE, type MaintenanceFlag } from './maintenance.js';
+import { NodeTag } from './nodeTags.js';
 import type {
   ApplicationHealthCheckedEvent,
   ApplicationHealthConfiguredEvent,
   CreateRecordsInput,
-  DirectHeartbeatInput,
   DirectHeartbeatSent,
   FailoverResult,
   GroupRecords,
@@ -24,8 +24,7 @@ import type {
   HandoverProbeAnswer,
   HandoverProbed,
   HeartbeatAck,
-  HeartbeatConfirmedEvent,
-  HeartbeatIntent,
+  HeartbeatConfirmation,
   HeartbeatWritten,
   NodeContext,
   NodeMachineEvent,
@@ -34,25 +33,31 @@ import type {
   RecordsRead,
   RecordsRemoved,
   RemoveRecordsInput,
+  SendHeartbeatCommand,
   Stamp,
   StepDownAnswer,
   TakeOverInput,
   WriteHeartbeatInput,
 } from './nodeMachine.types.js';
 import {
+  ABSENCE_DEADLINE_TIMER,
+  absenceDeadlineCanBeArmed,
+  absenceDeadlineRemainingMs,
+  armAbsenceDeadline,
+  stampCarriedBy,
   acceptOffer,
   adoptOwnRecord,
   awaitOldLease,
   beginCheck,
   beginFailoverRequest,
   confirmHeartbeat,
+  confirmationBy,
   confirmsNewerSend,
   describeFailure,
   dnsShowsNewerHeartbeat,
   failoverRefusedBy,
-  directHeartbeatInput,
+  heartbeatCommand,
   heartbeatIsProgress,
-  heartbeatWriteInput,
   holdEpoch,
   initialContext,
   isFromNewerEpoch,
@@ -61,7 +66,6 @@ import {
   leaseRemainingMs,
   leaveGroup,
   nextEpoch,
-  nextHeartbeat,
   observeHeartbeat,
   observeRecords,
   failoverAlreadyUnderWay,
@@ -73,6 +77,7 @@ import {
   offerAnswersOwnRequest,
   offerIsCurrent,
   oldLeaseRemainingMs,
+  peerConfirmsNewerSend,
   primaryIsAbsent,
   progressSinceCheckBegan,
   reclaimInput,
@@ -90,6 +95,13 @@ import {
   groupIsPaused,
   resumesGroup,
   newerMaintenanceFrom,
+  announcedTenure,
+  awaitNewPrimary,
+  awaitsNewPrimary,
+  confirmNewPrimary,
+  giveUpOnNewPrimary,
+  newPrimaryShowsItActs,
+  takeoverLapsedBeforeActing,
 } from './nodeRules.js';
 import {
   absentButApplicationCannotServe,
@@ -112,6 +124,13 @@ import {
 function mustBeProvided<TOutput, TInput>(name: string) {
   return fromPromise<TOutput, TInput>(async () => {
     throw new Error(`The I/O actor "${name}" was not provided: use nodeMachine.provide({ actors: { ${name} } }).`);
+  });
+}
+
+/** Placeholder for the Primary's long-lived heartbeat I/O actor: the node or the simulator must provide the real one. */
+function heartbeatSenderMustBeProvided() {
+  return fromCallback<SendHeartbeatCommand, void>(() => {
+    throw new Error('The I/O actor "heartbeatSender" was not provided: use nodeMachine.provide({ actors: { heartbeatSender } }).');
   });
 }
 
@@ -172,6 +191,7 @@ export const nodeMachine = setup({
     events: {} as NodeMachineEvent,
     input: {} as NodeMachineInput,
     emitted: {} as NodeEmitted,
+    tags: {} as NodeTag,
   },
 
   actors: {
@@ -179,14 +199,20 @@ export const nodeMachine = setup({
     readGroupRecords: mustBeProvided<RecordsRead, void>('readGroupRecords'),
     /** Writes A = this node and TXT = its first heartbeat, only if neither exists. */
     createGroupRecords: mustBeProvided<HeartbeatWritten, CreateRecordsInput>('createGroupRecords'),
-    /** The Primary's TXT heartbeat: a compare-and-swap on its own last value (rule 4). */
+    /** A reclaim's TXT write: a compare-and-swap on the records found (rule 5). */
     writeHeartbeatRecord: mustBeProvided<HeartbeatWritten, WriteHeartbeatInput>('writeHeartbeatRecord'),
+    /**
+     * The Primary's heartbeat I/O, one actor for as long as it holds the epoch. Told `SEND_HEARTBEAT` each heartbeat
+     * interval, it sends the heartbeat straight to the Secondary and writes it as the TXT record (a compare-and-swap
+     * on the value this node last wrote, read back when its prerequisite fails), and reports each path's outcome
+     * as an event (`DIRECT_HEARTBEAT_ACKED`/`_FAILED`, `DNS_HEARTBEAT_WRITTEN`/`_CONTESTED`/`_FAILED`). One send per
+     * path at a time: a heartbeat due while a path's previous one is still under way is not sent on that path.
+     */
+    heartbeatSender: heartbeatSenderMustBeProvided(),
     /** The takeover: A and TXT replaced in one compare-and-swap (rule 2). */
     takeOverRecords: mustBeProvided<HeartbeatWritten, TakeOverInput>('takeOverRecords'),
     /** Deletes the group's records, only if they still name this node. */
     removeGroupRecords: mustBeProvided<RecordsRemoved, RemoveRecordsInput>('removeGroupRecords'),
-    /** The Primary's heartbeat straight to the Secondary; resolves with the Secondary's acknowledgement. */
-    sendDirectHeartbeat: mustBeProvided<DirectHeartbeatSent, DirectHeartbeatInput>('sendDirectHeartbeat'),
     /** Asks the Secondary whether it could take over now: it reads DNS afresh (rule 6). */
     probeHandover: mustBeProvided<HandoverProbed, { epoch: number }>('probeHandover'),
     /** Tells the Secondary that this node stepped down, with the records it left; resolves once it took over or not (rule 6). */
@@ -198,8 +224,11 @@ export const nodeMachine = setup({
   delays: {
     heartbeatInterval: ({ context }) => context.timers.heartbeatIntervalMs,
     standbyCheckInterval: ({ context }) => context.timers.checkIntervalMs,
+    absenceDeadline: ({ context }) => absenceDeadlineRemainingMs(context),
     leaseRemaining: ({ context }) => leaseRemainingMs(context),
     oldLeaseRemaining: ({ context }) => oldLeaseRemainingMs(context),
+    /** Rule 6: how long a failover whose handover answer was lost waits for a heartbeat showing the new Primary acts. */
+    newPrimaryProofTimeout: ({ context }) => context.timers.absenceMs,
   },
 
   guards: {
@@ -227,6 +256,7 @@ export const nodeMachine = setup({
     offerAnswersOwnRequest: ({ context }, offer: { askedBy: string }) => offerAnswersOwnRequest(context, offer),
     // Rule 3
     confirmsNewerSend: ({ context }, confirmed: { sentAt: Stamp }) => confirmsNewerSend(context, confirmed.sentAt),
+    peerConfirmsNewerSend: ({ context }, acked: DirectHeartbeatSent) => peerConfirmsNewerSend(context, acked),
     leaseHadExpired: (_, failure: { error: unknown }) => isLeaseExpired(failure.error),
     takeoverWasForced: ({ context }) => context.takeoverMode === 'forced',
     lostTheRaceAfterOffer: ({ context }, failure: { error: unknown }) => isLostRace(failure.error) && context.takeoverMode === 'handover',
@@ -245,6 +275,8 @@ export const nodeMachine = setup({
     primaryIsHandingOver: (_, answer: StepDownAnswer) => answer.outcome === 'handingOver',
     primaryRefusedStepDown: (_, answer: StepDownAnswer) => answer.outcome === 'busy' || answer.outcome === 'stale',
     stepDownRequestIsCurrent: ({ context }, request: { epoch: number }) => stepDownRequestIsCurrent(context, request.epoch),
+    newPrimaryShowsItActs: ({ context }) => newPrimaryShowsItActs(context),
+    awaitsNewPrimary: ({ context }) => awaitsNewPrimary(context),
   },
 
   actions: {
@@ -282,7 +314,6 @@ export const nodeMachine = setup({
     }),
     watchApplicationAsPrimary: assign(({ context }, check: ApplicationHealthCheckedEvent) => watchApplicationAsPrimary(context, check)),
     beginHealthHandover: assign(({ context }, check: ApplicationHealthCheckedEvent) => beginHealthHandover(context, check)),
-    notePeerApplicationHealth: assign((_, ack: HeartbeatAck) => peerApplicationHealthFrom(ack)),
 
     // Rule 1
     recordDirectHeartbeat: enqueueActions(({ context, enqueue }, params: { heartbeat: Heartbeat; at: Stamp }) => {
@@ -298,6 +329,20 @@ export const nodeMachine = setup({
     adoptPeerMaintenance: enqueueActions(({ context, enqueue }, ack: HeartbeatAck) => adoptMaintenance(context, enqueue, ack.maintenance)),
     recordRecordsRead: assign(({ context }, read: RecordsRead) => observeRecords(context, read)),
     beginCheck: assign(({ context }) => beginCheck(context)),
+    /**
+     * Rule 1: the decision is armed at the last progress seen + the failover period, re-armed by every progress and
+     * every standby read that did not find the Primary absent; `now` is the stamp of the event being handled.
+     */
+    rearmAbsenceDeadline: enqueueActions(({ context, enqueue }, now: Stamp | null) => {
+      enqueue.cancel(ABSENCE_DEADLINE_TIMER);
+      if (!absenceDeadlineCanBeArmed(context, now)) return;
+      enqueue.assign(armAbsenceDeadline(now));
+      enqueue.raise({ type: 'ABSENCE_DEADLINE_REACHED' }, { id: ABSENCE_DEADLINE_TIMER, delay: 'absenceDeadline' });
+    }),
+    disarmAbsenceDeadline: enqueueActions(({ enqueue }) => {
+      enqueue.cancel(ABSENCE_DEADLINE_TIMER);
+      enqueue.assign({ absenceDeadlineArmedAt: null });
+    }),
     warnPrimarySuspected: emit(({ context }, read: RecordsRead) => ({
       type: EventId.PRIMARY_SUSPECTED,
       silentForMs: silenceAt(context, read.at),
@@ -316,6 +361,9 @@ export const nodeMachine = setup({
     awaitOldLease: assign(({ context }, written: HeartbeatWritten) => awaitOldLease(context, written)),
     beginFailoverRequest: assign(() => beginFailoverRequest()),
     settleFailover: assign(({ context }, result: FailoverResult) => settleFailover(context, result)),
+    awaitNewPrimary: assign(({ context }) => awaitNewPrimary(context)),
+    confirmNewPrimary: assign(({ context }) => confirmNewPrimary(context)),
+    giveUpOnNewPrimary: assign(({ context }) => giveUpOnNewPrimary(context)),
     announceTakeover: emit(({ context }) => ({
       type: EventId.TAKEOVER_STARTED,
       mode: context.takeoverMode ?? 'absence',
@@ -334,20 +382,24 @@ export const nodeMachine = setup({
       records: { address: context.address, txt: written.txt },
     })),
     adoptOwnRecord: assign(({ context }, read: RecordsRead) => adoptOwnRecord(context, read)),
-    confirmHeartbeat: raise((_, confirmed: { heartbeat: Heartbeat; method: HeartbeatMethod; sentAt: Stamp; at: Stamp }) => ({
-      type: 'HEARTBEAT_CONFIRMED' as const,
-      method: confirmed.method,
-      sentAt: confirmed.sentAt,
-      sentAtWall: confirmed.heartbeat.sentAt,
-      at: confirmed.at,
-    })),
-    extendLease: assign(({ context }, confirmed: HeartbeatConfirmedEvent) => confirmHeartbeat(context, confirmed)),
-    notePeerAccepted: assign((_, sent: { at: Stamp }) => ({ peerAcceptedAt: sent.at.monotonic })),
+    extendLease: assign(({ context }, confirmed: HeartbeatConfirmation) => confirmHeartbeat(context, confirmed)),
+    /** The peer accepted a direct heartbeat: when (a handover would find it), and its application's health (rule 10). */
+    notePeerAccepted: assign((_, acked: DirectHeartbeatSent) => ({ peerAcceptedAt: acked.at.monotonic, ...peerApplicationHealthFrom(acked.ack) })),
     changeTimers: assign((_, params: { timers: NodeTimers }) => ({ timers: params.timers })),
-    heartbeatDue: raise({ type: 'HEARTBEAT_DUE' as const }),
+    /** Rules 3 and 4: tells the heartbeat sender to send the newest heartbeat on both paths. */
+    sendHeartbeat: sendTo('heartbeatSender', ({ context }) => heartbeatCommand(context)),
+    /**
+     * Rules 3 and 8: LEASE_LOST only for a lease this node announced. A forced taker still waiting out the old
+     * Primary's lease (role secondary) gives up the takeover instead.
+     */
     loseLease: enqueueActions(({ context, enqueue }, params: { reason: string }) => {
       enqueue.assign({ ...stepDown(context), reason: params.reason });
-      enqueue.emit({ type: EventId.LEASE_LOST, reason: params.reason, epoch: context.epoch });
+      if (announcedTenure(context)) {
+        enqueue.emit({ type: EventId.LEASE_LOST, reason: params.reason, epoch: context.epoch });
+        return;
+      }
+      enqueue.assign(settleFailover(context, takeoverLapsedBeforeActing(params.reason)));
+      enqueue.emit({ type: EventId.TAKEOVER_ABANDONED, reason: `${params.reason} before acting (waiting out the old Primary's lease)`, epoch: context.epoch });
     }),
   },
 }).createMachine({
@@ -357,10 +409,12 @@ export const nodeMachine = setup({
   states: {
     /** Rule 5: a node in a group never assumes its old role; it resolves it from DNS. */
     starting: {
+      tags: [NodeTag.starting],
       always: [{ guard: 'isInGroup', target: 'resolving' }, { target: 'notInGroup' }],
     },
 
     notInGroup: {
+      tags: [NodeTag.notInGroup],
       entry: [
         { type: 'assumeRole', params: { role: NodeRole.NOT_IN_GROUP } },
         { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.NOT_APPLICABLE, reason: 'not in a group' } },
@@ -373,6 +427,7 @@ export const nodeMachine = setup({
 
     /** Writes the group's records with this node as holder of epoch 1 (or one past any epoch it knew). */
     creatingGroup: {
+      tags: [NodeTag.creatingGroup],
       invoke: {
         src: 'createGroupRecords',
         input: ({ context }) => ({ heartbeat: { holder: context.nodeId, epoch: nextEpoch(context), seq: 0 } }),
@@ -394,6 +449,7 @@ export const nodeMachine = setup({
      * a direct heartbeat cannot be judged (a replay captured before a restart looks new), so none is recorded.
      */
     resolving: {
+      tags: [NodeTag.inGroup, NodeTag.resolving],
       entry: { type: 'assumeRole', params: { role: NodeRole.SECONDARY } },
       invoke: {
         src: 'readGroupRecords',
@@ -417,8 +473,9 @@ export const nodeMachine = setup({
             actions: [
               { type: 'recordRecordsRead', params: ({ event }) => event.output },
               { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.CONNECTED, reason: 'group records read' } },
-              // After a handover whose answer was lost: the records name the peer, so it took over.
-              { type: 'settleFailover', params: { outcome: 'completed', code: 'completed', reason: 'the records name the Secondary: it took over' } },
+              // After a handover whose answer was lost: the records name the peer, so it took over; a failover asked
+              // here completes once a heartbeat shows the peer acts (secondary, below).
+              'awaitNewPrimary',
             ],
           },
         ],
@@ -434,6 +491,7 @@ export const nodeMachine = setup({
 
     /** Rule 5: the records still name this node; it re-asserts itself with a compare-and-swap before acting. */
     reclaiming: {
+      tags: [NodeTag.inGroup, NodeTag.reclaiming],
       invoke: {
         src: 'writeHeartbeatRecord',
         input: ({ context }) => reclaimInput(context),
@@ -463,18 +521,32 @@ export const nodeMachine = setup({
 
     /** Watches the Primary: any rise of `(epoch, seq)`, by either path, is progress (rule 1). */
     secondary: {
-      entry: { type: 'assumeRole', params: { role: NodeRole.SECONDARY } },
+      tags: [NodeTag.inGroup, NodeTag.watching],
+      // Rule 1: the absence deadline runs from the stamp of the event that made this node a Secondary (if it has one).
+      entry: [{ type: 'assumeRole', params: { role: NodeRole.SECONDARY } }, { type: 'rearmAbsenceDeadline', params: ({ event }) => stampCarriedBy(event) }],
+      // Rule 6: a failover asked here whose handover answer was lost ends with proof that the peer acts, or without.
+      exit: ['disarmAbsenceDeadline', 'giveUpOnNewPrimary'],
+      always: { guard: 'newPrimaryShowsItActs', actions: 'confirmNewPrimary' },
+      after: { newPrimaryProofTimeout: { guard: 'awaitsNewPrimary', actions: 'giveUpOnNewPrimary' } },
       initial: 'watching',
       states: {
-        /** A heartbeat that is progress restarts the standby check: the product checks DNS only when direct heartbeats stop. */
+        /**
+         * A heartbeat that is progress restarts the standby check (the product checks DNS only when direct heartbeats
+         * stop) and re-arms the absence deadline. At the deadline the check runs at once: one read confirms the
+         * absence, then the compare-and-swap, not one check interval later.
+         */
         watching: {
           after: { standbyCheckInterval: 'checking' },
           on: {
+            ABSENCE_DEADLINE_REACHED: 'checking',
             HEARTBEAT_RECEIVED: {
               guard: { type: 'heartbeatIsProgress', params: ({ event }) => event },
               target: 'watching',
               reenter: true,
-              actions: { type: 'recordDirectHeartbeat', params: ({ event }) => event },
+              actions: [
+                { type: 'recordDirectHeartbeat', params: ({ event }) => event },
+                { type: 'rearmAbsenceDeadline', params: ({ event }) => event.at },
+              ],
             },
             // Rule 9: resuming runs the standby check at once, so a Primary that died while paused is replaced promptly.
             MAINTENANCE_REQUESTED: {
@@ -503,6 +575,7 @@ export const nodeMachine = setup({
                 target: 'watching',
                 actions: [
                   { type: 'recordRecordsRead', params: ({ event }) => event.output },
+                  { type: 'rearmAbsenceDeadline', params: ({ event }) => event.output.at },
                   { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.CONNECTED, reason: 'standby check read DNS' } },
                 ],
               },
@@ -541,14 +614,19 @@ export const nodeMachine = setup({
                 target: 'watching',
                 actions: [
                   { type: 'recordRecordsRead', params: ({ event }) => event.output },
+                  { type: 'rearmAbsenceDeadline', params: ({ event }) => event.output.at },
                   { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.CONNECTED, reason: 'standby check read DNS' } },
                 ],
               },
               {
+                // Silence, but shorter than the failover period as of the read's send time: the deadline is re-armed
+                // (at once if it passed while the answer came back). The two paths above that found the Primary absent
+                // re-arm nothing: their standby checks go on at the check interval, as before.
                 target: 'watching',
                 actions: [
                   { type: 'warnPrimarySuspected', params: ({ event }) => event.output },
                   { type: 'recordRecordsRead', params: ({ event }) => event.output },
+                  { type: 'rearmAbsenceDeadline', params: ({ event }) => event.output.at },
                   { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.CONNECTED, reason: 'standby check read DNS' } },
                 ],
               },
@@ -564,12 +642,16 @@ export const nodeMachine = setup({
           on: {
             HEARTBEAT_RECEIVED: {
               guard: { type: 'heartbeatIsProgress', params: ({ event }) => event },
-              actions: { type: 'recordDirectHeartbeat', params: ({ event }) => event },
+              actions: [
+                { type: 'recordDirectHeartbeat', params: ({ event }) => event },
+                { type: 'rearmAbsenceDeadline', params: ({ event }) => event.at },
+              ],
             },
           },
         },
         /** Rule 6: the Primary asks whether this node could take over now; it could if DNS answers it now. */
         probing: {
+          tags: [NodeTag.answeringProbe],
           invoke: {
             src: 'readGroupRecords',
             onDone: [
@@ -586,6 +668,7 @@ export const nodeMachine = setup({
                 actions: [
                   { type: 'recordRecordsRead', params: ({ event }) => event.output },
                   { type: 'answerProbe', params: { ready: true, reason: 'DNS answers this node' } },
+                  { type: 'rearmAbsenceDeadline', params: ({ event }) => event.output.at },
                   { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.CONNECTED, reason: 'handover probe read DNS' } },
                 ],
               },
@@ -602,7 +685,10 @@ export const nodeMachine = setup({
           on: {
             HEARTBEAT_RECEIVED: {
               guard: { type: 'heartbeatIsProgress', params: ({ event }) => event },
-              actions: { type: 'recordDirectHeartbeat', params: ({ event }) => event },
+              actions: [
+                { type: 'recordDirectHeartbeat', params: ({ event }) => event },
+                { type: 'rearmAbsenceDeadline', params: ({ event }) => event.at },
+              ],
             },
           },
         },
@@ -652,6 +738,7 @@ export const nodeMachine = setup({
      * if it cannot be asked, force the takeover.
      */
     requestingStepDown: {
+      tags: [NodeTag.inGroup, NodeTag.requestingStepDown],
       initial: 'confirmingDns',
       states: {
         confirmingDns: {
@@ -697,12 +784,12 @@ export const nodeMachine = setup({
               },
               {
                 // The peer says it does not act as Primary: nobody holds a lease this node must respect beyond rule 6's bound.
-                target: '#agNode.takingOver',
+                target: '#agNode.takingOver.confirmingRecords',
                 actions: [{ type: 'beginTakeover', params: { mode: 'forced' } }, { type: 'explain', params: { reason: 'manual failover (the peer is not Primary)' } }],
               },
             ],
             onError: {
-              target: '#agNode.takingOver',
+              target: '#agNode.takingOver.confirmingRecords',
               actions: [{ type: 'beginTakeover', params: { mode: 'forced' } }, { type: 'explain', params: { reason: 'manual failover (forced: the Primary cannot be reached)' } }],
             },
           },
@@ -771,13 +858,12 @@ export const nodeMachine = setup({
      * stays Secondary. An unanswered update may still be applied, so the node resolves its role from the records.
      */
     takingOver: {
+      tags: [NodeTag.inGroup, NodeTag.takingOver],
       entry: 'announceTakeover',
-      initial: 'deciding',
+      // A takeover for absence builds on the check's read, one after a handover on the offered records; a forced
+      // takeover (requestingStepDown) has neither and enters `confirmingRecords` first.
+      initial: 'updating',
       states: {
-        deciding: {
-          // A forced takeover has no recent read (absence) or offered records (handover) to build on.
-          always: [{ guard: 'takeoverWasForced', target: 'confirmingRecords' }, { target: 'updating' }],
-        },
         /** A forced takeover has no recent read to build on: read first. */
         confirmingRecords: {
           invoke: {
@@ -812,7 +898,7 @@ export const nodeMachine = setup({
             onDone: [
               {
                 guard: 'takeoverWasForced',
-                target: '#agNode.primary',
+                target: '#agNode.primary.authority.awaitingOldLeaseExpiry',
                 actions: [
                   { type: 'holdEpoch', params: ({ event }) => event.output },
                   { type: 'awaitOldLease', params: ({ event }) => event.output },
@@ -902,19 +988,19 @@ export const nodeMachine = setup({
      * lease.
      */
     primary: {
+      tags: [NodeTag.inGroup, NodeTag.holdsLease],
       type: 'parallel',
       states: {
         authority: {
-          initial: 'deciding',
+          // A forced takeover enters `awaitingOldLeaseExpiry` instead (takingOver.updating).
+          initial: 'acting',
           states: {
-            deciding: {
-              always: [{ guard: 'takeoverWasForced', target: 'awaitingOldLeaseExpiry' }, { target: 'acting' }],
-            },
             /** Rule 6: a forced takeover cannot know the old Primary stopped; its lease ends by the bound. */
             awaitingOldLeaseExpiry: {
               after: { oldLeaseRemaining: 'acting' },
             },
             acting: {
+              tags: [NodeTag.acting],
               entry: [
                 { type: 'assumeRole', params: { role: NodeRole.PRIMARY } },
                 { type: 'settleFailover', params: { outcome: 'completed', code: 'completed', reason: 'this node acts as Primary' } },
@@ -950,6 +1036,7 @@ export const nodeMachine = setup({
             },
             /** Rule 6: still acting, the Primary asks whether its peer could take over now; if not, nothing changes. */
             probingPeer: {
+              tags: [NodeTag.acting, NodeTag.handingOver],
               invoke: {
                 src: 'probeHandover',
                 input: ({ context }) => ({ epoch: context.epoch }),
@@ -975,6 +1062,10 @@ export const nodeMachine = setup({
             },
           },
         },
+        /**
+         * Rule 3: the lease runs from the send time of the newest confirmed heartbeat. Each confirmation of a newer
+         * one, by either path, extends it and re-arms its timer; when the timer fires the node stops acting.
+         */
         lease: {
           initial: 'valid',
           states: {
@@ -989,124 +1080,66 @@ export const nodeMachine = setup({
                 },
               },
               on: {
-                HEARTBEAT_CONFIRMED: {
-                  guard: { type: 'confirmsNewerSend', params: ({ event }) => event },
-                  target: 'valid',
-                  reenter: true,
-                  actions: { type: 'extendLease', params: ({ event }) => event },
-                },
-              },
-            },
-          },
-        },
-        pacing: {
-          initial: 'waiting',
-          states: {
-            waiting: {
-              after: { heartbeatInterval: { target: 'waiting', reenter: true, actions: ['advanceHeartbeat', 'heartbeatDue'] } },
-            },
-          },
-        },
-        directPath: {
-          initial: 'idle',
-          states: {
-            idle: { on: { HEARTBEAT_DUE: 'sending' } },
-            sending: {
-              invoke: {
-                src: 'sendDirectHeartbeat',
-                input: ({ context }) => directHeartbeatInput(context),
-                onDone: [
+                DIRECT_HEARTBEAT_ACKED: [
+                  // Rule 4: the Secondary knows a newer epoch: another node took over.
                   {
-                    guard: { type: 'peerHoldsNewerEpoch', params: ({ event }) => event.output.ack },
+                    guard: { type: 'peerHoldsNewerEpoch', params: ({ event }) => event.ack },
                     target: '#agNode.resolving',
                     actions: { type: 'loseLease', params: { reason: 'fenced by a newer epoch' } },
                   },
                   {
-                    guard: { type: 'peerAcceptedHeartbeat', params: ({ event }) => event.output.ack },
-                    target: 'idle',
+                    guard: { type: 'peerConfirmsNewerSend', params: ({ event }) => event },
+                    target: 'valid',
+                    reenter: true,
                     actions: [
-                      { type: 'notePeerAccepted', params: ({ event }) => event.output },
-                      { type: 'notePeerApplicationHealth', params: ({ event }) => event.output.ack },
-                      { type: 'adoptPeerMaintenance', params: ({ event }) => event.output.ack },
-                      { type: 'confirmHeartbeat', params: ({ event }) => ({ ...event.output, method: HeartbeatMethod.DIRECT }) },
+                      { type: 'notePeerAccepted', params: ({ event }) => event },
+                      { type: 'adoptPeerMaintenance', params: ({ event }) => event.ack },
+                      { type: 'extendLease', params: ({ event }) => confirmationBy(HeartbeatMethod.DIRECT, event) },
                     ],
                   },
-                  { target: 'idle', actions: { type: 'adoptPeerMaintenance', params: ({ event }) => event.output.ack } },
+                  {
+                    // Accepted, but the TXT write of a later send confirmed the lease first.
+                    guard: { type: 'peerAcceptedHeartbeat', params: ({ event }) => event.ack },
+                    actions: [
+                      { type: 'notePeerAccepted', params: ({ event }) => event },
+                      { type: 'adoptPeerMaintenance', params: ({ event }) => event.ack },
+                    ],
+                  },
+                  { actions: { type: 'adoptPeerMaintenance', params: ({ event }) => event.ack } },
                 ],
-                onError: 'idle',
+                DNS_HEARTBEAT_WRITTEN: [
+                  {
+                    guard: { type: 'confirmsNewerSend', params: ({ event }) => event },
+                    target: 'valid',
+                    reenter: true,
+                    actions: [
+                      { type: 'recordOwnWrite', params: ({ event }) => event },
+                      { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.CONNECTED, reason: 'heartbeat written' } },
+                      { type: 'extendLease', params: ({ event }) => confirmationBy(HeartbeatMethod.DNS, event) },
+                    ],
+                  },
+                  {
+                    actions: [
+                      { type: 'recordOwnWrite', params: ({ event }) => event },
+                      { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.CONNECTED, reason: 'heartbeat written' } },
+                    ],
+                  },
+                ],
               },
             },
           },
         },
-        dnsPath: {
-          initial: 'idle',
+        /** Every heartbeat interval the next heartbeat goes to the heartbeat sender, which sends it on both paths. */
+        pacing: {
+          initial: 'waiting',
           states: {
-            idle: { on: { HEARTBEAT_DUE: 'writing' } },
-            writing: {
-              invoke: {
-                src: 'writeHeartbeatRecord',
-                input: ({ context }) => heartbeatWriteInput(context),
-                onDone: {
-                  target: 'idle',
-                  actions: [
-                    { type: 'recordOwnWrite', params: ({ event }) => event.output },
-                    { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.CONNECTED, reason: 'heartbeat written' } },
-                    { type: 'confirmHeartbeat', params: ({ event }) => ({ ...event.output, method: HeartbeatMethod.DNS }) },
-                  ],
-                },
-                onError: [
-                  {
-                    guard: { type: 'lostTheRace', params: ({ event }) => ({ error: event.error }) },
-                    target: 'verifyingOwnWrite',
-                  },
-                  {
-                    guard: { type: 'leaseHadExpired', params: ({ event }) => ({ error: event.error }) },
-                    target: '#agNode.disconnected',
-                    actions: { type: 'loseLease', params: { reason: 'lease expired' } },
-                  },
-                  {
-                    target: 'idle',
-                    actions: [
-                      { type: 'recordFailure', params: ({ event }) => ({ error: event.error }) },
-                      { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.DISCONNECTED, reason: 'heartbeat write failed' } },
-                    ],
-                  },
-                ],
-              },
-            },
-            /**
-             * Rule 4: the write's prerequisite failed. Either another node took over (step down at once) or an
-             * earlier write of this node's own went unanswered yet was applied (carry on from it).
-             */
-            verifyingOwnWrite: {
-              invoke: {
-                src: 'readGroupRecords',
-                onDone: [
-                  {
-                    guard: { type: 'recordsShowOwnWrite', params: ({ event }) => event.output },
-                    target: 'idle',
-                    actions: [
-                      { type: 'adoptOwnRecord', params: ({ event }) => event.output },
-                      { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.CONNECTED, reason: 'own late heartbeat found in DNS' } },
-                    ],
-                  },
-                  {
-                    target: '#agNode.resolving',
-                    actions: { type: 'loseLease', params: { reason: 'own heartbeat write lost the race' } },
-                  },
-                ],
-                onError: {
-                  target: 'idle',
-                  actions: [
-                    { type: 'recordFailure', params: ({ event }) => ({ error: event.error }) },
-                    { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.DISCONNECTED, reason: 'heartbeat write failed' } },
-                  ],
-                },
-              },
+            waiting: {
+              after: { heartbeatInterval: { target: 'waiting', reenter: true, actions: ['advanceHeartbeat', 'sendHeartbeat'] } },
             },
           },
         },
       },
+      invoke: { id: 'heartbeatSender', src: 'heartbeatSender' },
       on: {
         HEARTBEAT_RECEIVED: {
           guard: { type: 'heartbeatFromNewerEpoch', params: ({ event }) => event },
@@ -1116,6 +1149,34 @@ export const nodeMachine = setup({
             { type: 'recordDirectHeartbeat', params: ({ event }) => event },
           ],
         },
+        /**
+         * Rule 4: the TXT write's prerequisite failed, and the records read right after say why. Either an earlier
+         * write of this node's own went unanswered yet was applied (carry on from it), or another node took over.
+         */
+        DNS_HEARTBEAT_CONTESTED: [
+          {
+            guard: { type: 'recordsShowOwnWrite', params: ({ event }) => event },
+            actions: [
+              { type: 'adoptOwnRecord', params: ({ event }) => event },
+              { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.CONNECTED, reason: 'own late heartbeat found in DNS' } },
+            ],
+          },
+          { target: 'resolving', actions: { type: 'loseLease', params: { reason: 'own heartbeat write lost the race' } } },
+        ],
+        // Rule 4 and 5: a failed TXT write (or its verifying read) changes only the DNS connection state; the lease decides.
+        DNS_HEARTBEAT_FAILED: [
+          {
+            guard: { type: 'leaseHadExpired', params: ({ event }) => event },
+            target: 'disconnected',
+            actions: { type: 'loseLease', params: { reason: 'lease expired' } },
+          },
+          {
+            actions: [
+              { type: 'recordFailure', params: ({ event }) => event },
+              { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.DISCONNECTED, reason: 'heartbeat write failed' } },
+            ],
+          },
+        ],
         LEAVE_GROUP: 'dissolvingGroup',
       },
     },
@@ -1127,6 +1188,7 @@ export const nodeMachine = setup({
      * compare-and-swap, as a restart would, and announces that too.
      */
     handingOver: {
+      tags: [NodeTag.inGroup, NodeTag.handingOver],
       entry: [{ type: 'loseLease', params: ({ context }) => ({ reason: context.reason }) }, 'announceSteppingDown'],
       on: {
         FAILOVER_REQUESTED: {
@@ -1162,6 +1224,7 @@ export const nodeMachine = setup({
 
     /** In a group but without a usable view of DNS: no role can be asserted or taken. Retries every check. */
     disconnected: {
+      tags: [NodeTag.inGroup, NodeTag.disconnected],
       entry: [
         { type: 'assumeRole', params: { role: NodeRole.SECONDARY } },
         { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.DISCONNECTED, reason: 'DNS unreachable' } },
@@ -1177,6 +1240,7 @@ export const nodeMachine = setup({
 
     /** In a group whose records are gone from DNS: nothing to take over. Re-reads every check. */
     orphaned: {
+      tags: [NodeTag.inGroup, NodeTag.orphaned],
       entry: [
         { type: 'assumeRole', params: { role: NodeRole.SECONDARY } },
         { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.NOT_APPLICABLE, reason: 'group records missing' } },
@@ -1186,6 +1250,7 @@ export const nodeMachine = setup({
 
     /** The Primary leaves: its records go, only if they still name it. */
     dissolvingGroup: {
+      tags: [NodeTag.inGroup, NodeTag.dissolvingGroup],
       entry: [{ type: 'loseLease', params: { reason: 'left the group' } }, 'announceSteppingDown'],
       invoke: {
         src: 'removeGroupRecords',

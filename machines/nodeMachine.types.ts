@@ -109,6 +109,11 @@ export interface NodeContext {
   readonly takeoverMode: TakeoverMode | null;
   /** Secondary side: the newest `(epoch, seq)` seen when the running standby check began (rule 1: real silence only). */
   readonly checkBaseline: HeartbeatProgress | null;
+  /**
+   * Secondary side: the monotonic time at which the absence deadline (`lastProgressAt` + failover period) was last
+   * armed: the stamp of the progress or read that armed it; null while it is not armed (rule 1).
+   */
+  readonly absenceDeadlineArmedAt: number | null;
   /** After a forced takeover: until when the old Primary's lease can still run, monotonic (rule 6). */
   readonly oldLeaseEndsAt: number | null;
   /** The monotonic time at which the wait for `oldLeaseEndsAt` was armed. */
@@ -126,6 +131,11 @@ export interface NodeContext {
   readonly offerAnswer: HandoverAnswerBody | null;
   /** Whether a manual failover asked on this node is still running. */
   readonly failoverPending: boolean;
+  /**
+   * After a handover whose answer was lost, the epoch at which the records named the peer: the manual failover asked
+   * here answers `completed` only once a heartbeat of that epoch past the takeover's write shows the peer acts (rule 6).
+   */
+  readonly newPrimaryToConfirm: number | null;
   /** How the last manual failover asked on this node ended; null while one runs or before any. */
   readonly failoverResult: FailoverResult | null;
   /** The group's maintenance flag as this node knows it (rule 9): while enabled, no takeover for absence. */
@@ -238,13 +248,12 @@ export interface ApplicationHealthCheckedEvent {
   readonly healthy: boolean;
   readonly at: Stamp;
 }
-/** Internal: the heartbeat interval elapsed; both paths send the new heartbeat. */
-export interface HeartbeatDueEvent {
-  readonly type: 'HEARTBEAT_DUE';
+/** Internal: a Secondary's absence deadline passed (rule 1): the last progress it saw + the failover period. */
+export interface AbsenceDeadlineReachedEvent {
+  readonly type: 'ABSENCE_DEADLINE_REACHED';
 }
-/** Internal: a heartbeat was confirmed (acknowledged by the peer or written to DNS): the lease runs from `sentAt`. */
-export interface HeartbeatConfirmedEvent {
-  readonly type: 'HEARTBEAT_CONFIRMED';
+/** A heartbeat was confirmed (acknowledged by the peer or written to DNS): the lease runs from `sentAt` (rule 3). */
+export interface HeartbeatConfirmation {
   /** Which path confirmed it: the peer's acknowledgement or the TXT write. */
   readonly method: HeartbeatMethod;
   readonly sentAt: Stamp;
@@ -265,13 +274,17 @@ export type NodeMachineEvent =
   | HandoverProbedEvent
   | StepDownRequestedEvent
   | MaintenanceRequestedEvent
-  | HeartbeatDueEvent
-  | HeartbeatConfirmedEvent
+  | DirectHeartbeatAckedEvent
+  | DirectHeartbeatFailedEvent
+  | DnsHeartbeatWrittenEvent
+  | DnsHeartbeatContestedEvent
+  | DnsHeartbeatFailedEvent
+  | AbsenceDeadlineReachedEvent
   | ApplicationHealthConfiguredEvent
   | ApplicationHealthCheckedEvent;
 
 /** The events that come from outside the machine (the node sends them). */
-export type NodeCommandEvent = Exclude<NodeMachineEvent, HeartbeatDueEvent | HeartbeatConfirmedEvent>;
+export type NodeCommandEvent = Exclude<NodeMachineEvent, HeartbeatOutcomeEvent | AbsenceDeadlineReachedEvent>;
 
 // ---- The invoked actors' contracts: the node and the simulator implement them over their ports ----
 
@@ -338,19 +351,57 @@ export interface HeartbeatAck {
   /** The group's maintenance flag as the peer knows it (rule 9). Absent until anyone paused the group. */
   readonly maintenance?: MaintenanceFlag;
 }
-/** Input of `sendDirectHeartbeat`. */
-export interface DirectHeartbeatInput {
+/**
+ * What the Primary tells its `heartbeatSender` each heartbeat interval: send this heartbeat on both paths, straight
+ * to the Secondary and as the TXT record (rules 3 and 4).
+ */
+export interface SendHeartbeatCommand {
+  readonly type: 'SEND_HEARTBEAT';
   readonly heartbeat: HeartbeatIntent;
+  /** The TXT value this node last wrote: the DNS path's compare-and-swap expects it (rule 4). */
+  readonly expectedTxt: string;
   /** The lease deadline: the I/O layer does not send once it has passed (rule 7): a resumed process says nothing stale. */
   readonly leaseExpiresAt: number | null;
 }
-/** Output of `sendDirectHeartbeat`. */
+/** A direct heartbeat the Secondary answered, with its acknowledgement. */
 export interface DirectHeartbeatSent {
   readonly heartbeat: Heartbeat;
   readonly ack: HeartbeatAck;
   readonly sentAt: Stamp;
   readonly at: Stamp;
 }
+/** `heartbeatSender`: the Secondary acknowledged a direct heartbeat (accepted or not: the acknowledgement says). */
+export interface DirectHeartbeatAckedEvent extends DirectHeartbeatSent {
+  readonly type: 'DIRECT_HEARTBEAT_ACKED';
+}
+/** `heartbeatSender`: a direct heartbeat got no acknowledgement, or was not sent (no peer yet, lease run out). */
+export interface DirectHeartbeatFailedEvent {
+  readonly type: 'DIRECT_HEARTBEAT_FAILED';
+  readonly error: unknown;
+}
+/** `heartbeatSender`: the heartbeat's TXT compare-and-swap was applied. */
+export interface DnsHeartbeatWrittenEvent extends HeartbeatWritten {
+  readonly type: 'DNS_HEARTBEAT_WRITTEN';
+}
+/**
+ * `heartbeatSender`: the heartbeat's TXT compare-and-swap failed its prerequisite, and these are the records read
+ * right after it (rule 4: another node took over, or an earlier write of this node's own was applied late).
+ */
+export interface DnsHeartbeatContestedEvent extends RecordsRead {
+  readonly type: 'DNS_HEARTBEAT_CONTESTED';
+}
+/** `heartbeatSender`: the TXT write (or the read that verifies a contested one) failed, or was not sent (lease run out). */
+export interface DnsHeartbeatFailedEvent {
+  readonly type: 'DNS_HEARTBEAT_FAILED';
+  readonly error: unknown;
+}
+/** What `heartbeatSender` reports: one event per path per heartbeat it sent. */
+export type HeartbeatOutcomeEvent =
+  | DirectHeartbeatAckedEvent
+  | DirectHeartbeatFailedEvent
+  | DnsHeartbeatWrittenEvent
+  | DnsHeartbeatContestedEvent
+  | DnsHeartbeatFailedEvent;
 /**
  * The answer to a handover offer. `accepted`: the offer's receiver now acts as Primary. Otherwise it does not; the
  * reason says why (stale offer, lost race, DNS unreachable, ...).

@@ -7,6 +7,7 @@ import { NodeRole } from '../src/api/constants.js';
 import { isNewerHeartbeat, isSameHeartbeat, type Heartbeat } from './heartbeat.js';
 import { maintenanceOnWire } from './maintenance.js';
 import type { NodeMachine } from './nodeMachine.js';
+import { NodeTag } from './nodeTags.js';
 import type { HandoverAnswerBody, HandoverProbeAnswer, HeartbeatAck, StepDownAnswerBody } from './nodeMachine.types.js';
 
 /** A snapshot of the node machine. */
@@ -17,7 +18,7 @@ export type NodeSnapshot = SnapshotFrom<NodeMachine>;
  * measured from the newest heartbeat it recorded, so acknowledging that heartbeat is a promise it can keep.
  */
 function onlyWatches(snapshot: NodeSnapshot): boolean {
-  return snapshot.matches('secondary') || snapshot.matches('disconnected') || snapshot.matches('orphaned');
+  return snapshot.hasTag(NodeTag.watching) || snapshot.hasTag(NodeTag.disconnected) || snapshot.hasTag(NodeTag.orphaned);
 }
 
 /**
@@ -55,16 +56,16 @@ export function heartbeatAckFor(snapshot: NodeSnapshot, heartbeat: Heartbeat): H
 export function heartbeatRefusalFor(snapshot: NodeSnapshot, heartbeat: Heartbeat): string | null {
   const { context } = snapshot;
   if (isSameHeartbeat(heartbeat, context.seen) || heartbeat.epoch < context.epoch) return null;
-  if (snapshot.matches('resolving')) return 'this node has not yet resolved its role from DNS, so it cannot judge a heartbeat';
+  if (snapshot.hasTag(NodeTag.resolving)) return 'this node has not yet resolved its role from DNS, so it cannot judge a heartbeat';
   if (heartbeat.epoch > context.epoch + 1) return `its epoch is more than one past epoch ${context.epoch}, the newest known`;
   if (context.seen !== null && !isNewerHeartbeat(heartbeat, context.seen)) return `it is not newer than (epoch ${context.seen.epoch}, seq ${context.seen.seq}), already seen`;
   if (onlyWatches(snapshot)) return 'its seq is further ahead than the time since the last progress allows';
   return null;
 }
 
-/** Whether the node is busy with a handover of its own (probing its peer, or stepped down and offering). */
-function isHandingOver(snapshot: NodeSnapshot): boolean {
-  return snapshot.matches('handingOver') || snapshot.matches({ primary: { authority: 'probingPeer' } });
+/** Whether the node stepped down and offers the handover (it no longer acts). */
+function steppedDown(snapshot: NodeSnapshot): boolean {
+  return snapshot.hasTag(NodeTag.handingOver) && !snapshot.hasTag(NodeTag.acting);
 }
 
 /**
@@ -80,10 +81,11 @@ function isHandingOver(snapshot: NodeSnapshot): boolean {
  */
 export function stepDownReplyFor(before: NodeSnapshot, after: NodeSnapshot, requesterEpoch: number, requester: string): StepDownAnswerBody {
   const epoch = after.context.epoch;
-  if (!before.matches('handingOver') && after.matches('handingOver')) return { outcome: 'handingOver', epoch, reason: 'the Primary stepped down; its handover offer follows' };
-  if (isHandingOver(before)) return { outcome: 'busy', epoch, reason: `a failover asked on ${after.context.nodeId} is already under way; ${requester} becomes Primary` };
-  if (before.matches('primary') && requesterEpoch < epoch) return { outcome: 'stale', epoch, reason: `the request knows epoch ${requesterEpoch}, older than epoch ${epoch}` };
-  if (before.matches('primary')) return { outcome: 'busy', epoch, reason: `${after.context.nodeId} cannot hand over now (it is still taking over)` };
+  if (!steppedDown(before) && steppedDown(after)) return { outcome: 'handingOver', epoch, reason: 'the Primary stepped down; its handover offer follows' };
+  // Busy with a handover of its own: probing its peer, or stepped down and offering.
+  if (before.hasTag(NodeTag.handingOver)) return { outcome: 'busy', epoch, reason: `a failover asked on ${after.context.nodeId} is already under way; ${requester} becomes Primary` };
+  if (before.hasTag(NodeTag.holdsLease) && requesterEpoch < epoch) return { outcome: 'stale', epoch, reason: `the request knows epoch ${requesterEpoch}, older than epoch ${epoch}` };
+  if (before.hasTag(NodeTag.holdsLease)) return { outcome: 'busy', epoch, reason: `${after.context.nodeId} cannot hand over now (it is still taking over)` };
   return { outcome: 'notPrimary', epoch, reason: `${after.context.nodeId} does not act as Primary` };
 }
 

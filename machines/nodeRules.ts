@@ -4,16 +4,15 @@
  * a clock or does I/O: times arrive in stamps.
  */
 import { HeartbeatMethod, NodeRole } from '../src/api/constants.js';
-import { hasErrorCode, LeaseExpiredError } from '../src/api/errors.js';
-import { DnsPrerequisiteFailedError } from '../src/dns/errors.js';
+import { DnsPrerequisiteFailedError, hasErrorCode, LeaseExpiredError } from '../src/api/errors.js';
 import { HEALTH_HANDOVER_RESET, NO_APPLICATION_HEALTH } from './applicationHealth.js';
 import { isNewerHeartbeat, type Heartbeat } from './heartbeat.js';
 import { isNewerMaintenance, maintenanceOnWire, type MaintenanceFlag, NO_MAINTENANCE } from './maintenance.js';
 import type {
-  DirectHeartbeatInput,
+  DirectHeartbeatSent,
   FailoverResult,
   GroupRecords,
-  HeartbeatConfirmedEvent,
+  HeartbeatConfirmation,
   HandoverAnswerBody,
   HandoverOfferInput,
   HandoverProbeAnswer,
@@ -22,6 +21,7 @@ import type {
   NodeContext,
   NodeMachineInput,
   RecordsRead,
+  SendHeartbeatCommand,
   Stamp,
   StepDownAnswerBody,
   TakeOverInput,
@@ -43,6 +43,7 @@ export function initialContext(input: NodeMachineInput): NodeContext {
     handoverReady: null,
     offerAnswer: null,
     failoverPending: false,
+    newPrimaryToConfirm: null,
     failoverResult: null,
     maintenance: input.maintenance ?? NO_MAINTENANCE,
     reason: 'node started',
@@ -123,6 +124,51 @@ export function progressSinceCheckBegan(context: NodeContext): boolean {
   return context.seen !== null && isNewerHeartbeat(context.seen, context.checkBaseline);
 }
 
+/** The id of a Secondary's absence deadline timer (a delayed event of the machine's own, cancelled on re-arming). */
+export const ABSENCE_DEADLINE_TIMER = 'absenceDeadline';
+
+/**
+ * Rule 1: when the Primary becomes absent unless progress comes first: the last progress this node saw (or the start
+ * of its measure of silence) + the failover period, on its monotonic clock; null while it has no measure.
+ */
+export function absenceDeadlineAt(context: NodeContext): number | null {
+  return context.lastProgressAt === null ? null : context.lastProgressAt + context.timers.absenceMs;
+}
+
+/**
+ * Rule 1: whether a Secondary can arm its absence deadline at `now`: it measures silence, and the stamp is from the
+ * event being handled. Every progress re-arms it, and every standby read that did not find the Primary absent.
+ */
+export function absenceDeadlineCanBeArmed(context: NodeContext, now: Stamp | null): now is Stamp {
+  return now !== null && context.lastProgressAt !== null;
+}
+
+/** Rule 1: the absence deadline is armed at `now` (the stamp of the progress or read that re-arms it). */
+export function armAbsenceDeadline(now: Stamp): Partial<NodeContext> {
+  return { absenceDeadlineArmedAt: now.monotonic };
+}
+
+/** Milliseconds from when the absence deadline was armed until it falls; 0 when it had passed already. */
+export function absenceDeadlineRemainingMs(context: NodeContext): number {
+  const deadline = absenceDeadlineAt(context);
+  if (deadline === null || context.absenceDeadlineArmedAt === null) return 0;
+  return Math.max(0, deadline - context.absenceDeadlineArmedAt);
+}
+
+/**
+ * The stamp an event that enters a state carries: an outside event's `at`, or an I/O actor's output `at`; null for
+ * one that carries none (a timer, an I/O failure). The machine reads no clock: this is its only "now".
+ */
+export function stampCarriedBy(event: unknown): Stamp | null {
+  const carrier = event as { at?: unknown; output?: { at?: unknown } } | null;
+  const at = carrier?.at ?? carrier?.output?.at;
+  return isStamp(at) ? at : null;
+}
+
+function isStamp(value: unknown): value is Stamp {
+  return typeof value === 'object' && value !== null && typeof (value as Stamp).monotonic === 'number' && typeof (value as Stamp).wall === 'number';
+}
+
 /**
  * How many heartbeats a Primary can have sent in `elapsedMs`: one per heartbeat interval, doubled for clock drift
  * and for a moment when the two nodes run different intervals (a settings change), plus a few in flight.
@@ -191,7 +237,7 @@ export function acceptOffer(context: NodeContext, offer: { from: string; epoch: 
 }
 
 /** How many leftover writes of the offerer a handover takeover retries against (the offerer writes one at a time). */
-const MAX_OFFER_RETRIES = 2;
+export const MAX_OFFER_RETRIES = 2;
 
 /**
  * Rule 6: a handover takeover lost the race, but the records still show the offerer at the offered epoch: a
@@ -265,7 +311,8 @@ export function isLeaseExpired(error: unknown): boolean {
 
 /**
  * Rule 3: this node now holds the epoch it wrote; its lease runs from the write's send time. Used on group
- * creation, reclaim and takeover, all of which are confirmed heartbeats.
+ * creation, reclaim and takeover, all of which are confirmed heartbeats (TXT writes): so the write is also the
+ * node's last heartbeat (`last_heartbeat_time`), not the previous epoch's one it may have read before.
  */
 export function holdEpoch(context: NodeContext, written: { heartbeat: Heartbeat; txt: string; sentAt: Stamp; at: Stamp }): Partial<NodeContext> {
   return {
@@ -275,7 +322,7 @@ export function holdEpoch(context: NodeContext, written: { heartbeat: Heartbeat;
     ownRecord: written.txt,
     records: { address: context.address, txt: written.txt },
     seen: { epoch: written.heartbeat.epoch, seq: written.heartbeat.seq },
-    ...leaseFrom(context, written.sentAt, written.at),
+    ...confirmHeartbeat(context, confirmationBy(HeartbeatMethod.DNS, written)),
   };
 }
 
@@ -296,7 +343,7 @@ export function leaseFrom(context: NodeContext, sentAt: Stamp, at: Stamp): Parti
  * direct path confirms them (the peer accepted one within the last two heartbeat intervals), `dns` otherwise; so a
  * TXT write that answers before the peer does not flip it.
  */
-export function confirmHeartbeat(context: NodeContext, confirmed: HeartbeatConfirmedEvent): Partial<NodeContext> {
+export function confirmHeartbeat(context: NodeContext, confirmed: HeartbeatConfirmation): Partial<NodeContext> {
   const directConfirms =
     confirmed.method === HeartbeatMethod.DIRECT ||
     (context.peerAcceptedAt !== null && confirmed.at.monotonic - context.peerAcceptedAt <= 2 * context.timers.heartbeatIntervalMs);
@@ -335,14 +382,30 @@ export function nextHeartbeat(context: NodeContext): HeartbeatIntent {
   return { holder: context.nodeId, epoch: context.epoch, seq: context.ownSeq, ...maintenanceOnWire(context.maintenance) };
 }
 
-/** Rule 3 and 7: the Primary's direct heartbeat, not to be sent once its lease has run out. */
-export function directHeartbeatInput(context: NodeContext): DirectHeartbeatInput {
-  return { heartbeat: nextHeartbeat(context), leaseExpiresAt: context.leaseExpiresAt };
+/**
+ * Rules 3, 4 and 7: what the Primary tells its heartbeat sender each interval: the next heartbeat, the TXT value its
+ * compare-and-swap expects (the one this node last wrote), and the lease deadline after which nothing may be sent.
+ *
+ * @example
+ * heartbeatCommand(context) // { type: 'SEND_HEARTBEAT', heartbeat: { holder: 'a', epoch: 3, seq: 12 }, expectedTxt: 'ag1 node=a epoch=3 seq=11 ...', leaseExpiresAt: 81250 }
+ */
+export function heartbeatCommand(context: NodeContext): SendHeartbeatCommand {
+  return { type: 'SEND_HEARTBEAT', heartbeat: nextHeartbeat(context), expectedTxt: context.ownRecord ?? '', leaseExpiresAt: context.leaseExpiresAt };
 }
 
-/** Rule 4: the Primary's own TXT write, a compare-and-swap on the value it last wrote. */
-export function heartbeatWriteInput(context: NodeContext): WriteHeartbeatInput {
-  return { expectedTxt: context.ownRecord ?? '', heartbeat: nextHeartbeat(context), leaseExpiresAt: context.leaseExpiresAt };
+/**
+ * Rule 3: a heartbeat confirmed by `method` (the peer's acknowledgement or the TXT write), as the lease reads it.
+ *
+ * @example
+ * confirmationBy(HeartbeatMethod.DIRECT, acked) // { method: 'direct', sentAt: acked.sentAt, sentAtWall: acked.heartbeat.sentAt, at: acked.at }
+ */
+export function confirmationBy(method: HeartbeatMethod, sent: Pick<DirectHeartbeatSent, 'heartbeat' | 'sentAt' | 'at'>): HeartbeatConfirmation {
+  return { method, sentAt: sent.sentAt, sentAtWall: sent.heartbeat.sentAt, at: sent.at };
+}
+
+/** Rule 3: the peer accepted a direct heartbeat sent after the newest one already confirmed: the lease runs from it. */
+export function peerConfirmsNewerSend(context: NodeContext, acked: DirectHeartbeatSent): boolean {
+  return acked.ack.accepted && confirmsNewerSend(context, acked.sentAt);
 }
 
 /**
@@ -417,6 +480,7 @@ const NO_GROUP_KNOWLEDGE = {
   leaseArmedAt: null,
   takeoverMode: null,
   checkBaseline: null,
+  absenceDeadlineArmedAt: null,
   oldLeaseEndsAt: null,
   oldLeaseArmedAt: null,
   offeredRecords: null,
@@ -484,6 +548,61 @@ export function handoverUnconfirmedBecause(answer: HandoverAnswerBody): string {
 /** Rule 6: how the running manual failover ended; nothing when none runs (a later step cannot rewrite a result). */
 export function settleFailover(context: NodeContext, result: FailoverResult): Partial<NodeContext> {
   return context.failoverPending ? { failoverPending: false, failoverResult: result } : {};
+}
+
+/**
+ * Rule 6: the records name the peer after a handover whose answer was lost, so it took over; but its update may be
+ * applied before it heard so and acts. The failover asked here waits for proof (`newPrimaryShowsItActs`).
+ */
+export function awaitNewPrimary(context: NodeContext): Partial<NodeContext> {
+  return context.failoverPending ? { newPrimaryToConfirm: context.epoch } : {};
+}
+
+/**
+ * Rule 6: the peer named by the records acts: this node saw a heartbeat of that epoch (or a newer one) past the
+ * takeover's own write (seq 0), by either path. Only a Primary that acts sends one: its next heartbeat leaves only
+ * once its compare-and-swap was answered and it entered `primary`.
+ */
+export function newPrimaryShowsItActs(context: NodeContext): boolean {
+  const epoch = context.newPrimaryToConfirm;
+  return epoch !== null && context.seen !== null && context.seen.epoch >= epoch && context.seen.seq >= 1;
+}
+
+/** Rule 6: a failover asked here still waits for proof that the peer named by the records acts. */
+export function awaitsNewPrimary(context: NodeContext): boolean {
+  return context.newPrimaryToConfirm !== null;
+}
+
+/** Rule 6: the proof came; the failover asked here completed. */
+export function confirmNewPrimary(context: NodeContext): Partial<NodeContext> {
+  const heartbeat = context.seen === null ? '' : ` (its heartbeat of epoch ${context.seen.epoch}, seq ${context.seen.seq} arrived)`;
+  return { newPrimaryToConfirm: null, ...settleFailover(context, { outcome: 'completed', code: 'completed', reason: `the Secondary took over and acts as Primary${heartbeat}` }) };
+}
+
+/** Rule 6: no proof within a failover period, or this node stopped watching first: the records decide. */
+export function giveUpOnNewPrimary(context: NodeContext): Partial<NodeContext> {
+  if (context.newPrimaryToConfirm === null) return {};
+  return {
+    newPrimaryToConfirm: null,
+    ...settleFailover(context, {
+      outcome: 'unconfirmed',
+      code: 'peer_unreachable',
+      reason: `the records name the Secondary at epoch ${context.newPrimaryToConfirm}, but no heartbeat of it showed that it acts; the records decide which node is Primary`,
+    }),
+  };
+}
+
+/** Rules 3 and 8: whether this node announced primary and has not stepped down: only then is a lost lease LEASE_LOST. */
+export function announcedTenure(context: NodeContext): boolean {
+  return context.role === NodeRole.PRIMARY;
+}
+
+/**
+ * Rule 6: a forced taker still waiting out the old Primary's lease (role secondary) lost its own lease: it gives up
+ * the takeover it never announced, and a failover asked on it ends with the records deciding (its update was applied).
+ */
+export function takeoverLapsedBeforeActing(reason: string): FailoverResult {
+  return { outcome: 'unconfirmed', code: 'dns_unreachable', reason: `the takeover was written, but this node stopped before acting (${reason}); the records decide which node is Primary` };
 }
 
 /** A failure as kept in the context: the error's code and message, nothing else (never a secret). */

@@ -22,3 +22,14 @@ export function stateLabel(value: StateValue): string {
 export function topState(value: StateValue): string {
   return typeof value === 'string' ? value : Object.keys(value)[0]!;
 }
+
+/**
+ * The label of a snapshot's state, for logs, traces and the product's `state` field: display only. Code that decides
+ * asks the snapshot's tags (nodeTags.ts), never this label.
+ *
+ * @example
+ * snapshotLabel(actor.getSnapshot()) // 'secondary.watching'
+ */
+export function snapshotLabel(snapshot: { readonly value: StateValue }): string {
+  return stateLabel(snapshot.value);
+}

@@ -37,7 +37,7 @@ export {
   OptionalDependencyMissingError,
   type SettingsIssue,
 } from './api/errors.js';
-export { getNodeState, subscribe, requirePrimary, setDefaultNode, getDefaultNode } from './api/defaultNode.js';
+export { getNodeState, subscribe, requirePrimary, setDefaultNode, getDefaultNode } from './node/defaultNode.js';
 export { createNode, type AvailabilityNode, type NodePorts, type PrimaryWork, type SettingsUpdate, type LeaveResult } from './node/createNode.js';
 export { inMemoryPorts, type InMemoryPorts, type InMemoryPortsOptions } from './node/inMemoryPorts.js';
 export type { Subscriber } from './node/subscriptions.js';
@@ -59,7 +59,7 @@ export {
   type TsigAlgorithm,
 } from './node/settings.js';
 export { systemClock, formatWallTime, type Clock } from './node/clock.js';
-export { createLogger, silentLogger, type Logger, type LogFn } from './node/logger.js';
+export { createLogger, silentLogger, type Logger, type LogFn } from './api/logger.js';
 export { InMemoryNodeStore, FileNodeStore, type NodeStore, type PersistedNode } from './node/nodeStore.js';
 export type { DnsAuthority, RecordsExpectation, RecordsReplacement, UpdateOptions } from './dns/dnsAuthority.js';
 export { InMemoryDnsAuthority } from './dns/inMemoryDnsAuthority.js';
@@ -70,12 +70,14 @@ export {
   DnsClockSkewError,
   DnsNotInZoneError,
   DnsUnreachableError,
+  DnsNotConfiguredError,
 } from './dns/errors.js';
 export { formatHeartbeatRecord, parseHeartbeatRecord, HEARTBEAT_RECORD_FORMAT } from './dns/heartbeatRecord.js';
 export type { PeerTransport } from './peer/peerTransport.js';
 export type { MemberAddress, PeerMessage, JoinRefusalCode, LeaveMessage, LeaveReply } from './peer/peerMessages.js';
 export { InMemoryPeerNetwork } from './peer/inMemoryPeerNetwork.js';
 export { nodeMachine, type NodeMachine } from '../machines/nodeMachine.js';
+export { NodeTag } from '../machines/nodeTags.js';
 export type { Heartbeat } from '../machines/heartbeat.js';
 export { chartModel, type ChartModel, type ChartState, type ChartTransition } from './inspect/chartModel.js';
 export { toMermaid } from './inspect/mermaid.js';

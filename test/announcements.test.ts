@@ -8,7 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EventId, HeartbeatMethod, NodeDnsConnectionState, NodeRole } from '../src/api/constants.js';
 import { DnsUnreachableError } from '../src/dns/errors.js';
 import type { RecordsExpectation, RecordsReplacement, UpdateOptions } from '../src/dns/dnsAuthority.js';
-import { FailoverError } from '../src/api/errors.js';
+import { FailoverError, PeerUnreachableError } from '../src/api/errors.js';
+import type { PeerTransport } from '../src/peer/peerTransport.js';
 import { formatHeartbeatRecord, parseHeartbeatRecord } from '../src/dns/heartbeatRecord.js';
 import { eventsOf, roleChanges, TwoNodes, type HarnessNode } from './support/twoNodes.js';
 
@@ -116,6 +117,49 @@ describe('one announced Primary through a manual failover', () => {
     expect(g.b.node.isActingPrimary()).toBe(true);
     expect(g.a.node.getNodeState().nodeRole).toBe(NodeRole.SECONDARY);
     expect(g.dns.records().address).toBe(g.b.address);
+  });
+
+  it('a handover whose answer is lost before the taker hears its own compare-and-swap: completed only once the new Primary acts', async () => {
+    // a's offer times out after 100 ms (as a real peer timeout can, before the taker's update is answered), and b
+    // hears the answer to its takeover's compare-and-swap only 2 s after DNS applied it. So a's reclaim loses and its
+    // read names b at the new epoch well before b acts: the records alone are no proof that b acts.
+    let inner: PeerTransport | null = null;
+    const impatient: PeerTransport = {
+      listen: (self, receiver) => inner!.listen(self, receiver),
+      send: (to, message) => {
+        const sent = inner!.send(to, message);
+        if (message.type !== 'handover') return sent;
+        const timedOut = new Promise<never>((_, reject) => g.clock.setTimeout(() => reject(new PeerUnreachableError('the handover answer timed out (test)')), 100));
+        sent.catch(() => undefined);
+        return Promise.race([sent, timedOut]);
+      },
+    };
+    group = new TwoNodes({ nodes: { a: { ports: { peer: impatient } } } });
+    const g = group;
+    inner = g.network.transport();
+    await g.formGroup();
+    const watch = watchAnnouncements(g);
+    const epoch = epochOf(g);
+    const swap = g.dns.compareAndSwap.bind(g.dns);
+    g.dns.compareAndSwap = async (fqdn: string, expectation: RecordsExpectation, replacement: RecordsReplacement, options: UpdateOptions) => {
+      await swap(fqdn, expectation, replacement, options);
+      if (replacement.address === g.b.address) await new Promise<void>((resolve) => g.clock.setTimeout(resolve, 2_000));
+    };
+    let takerActsAtAnswer: boolean | null = null;
+    const outcome = g.a.node.failover().then(
+      () => {
+        takerActsAtAnswer = g.b.node.isActingPrimary();
+        return 'completed';
+      },
+      (error: unknown) => (error as Error).message,
+    );
+    await g.clock.advanceWatching(2 * ABSENCE_MS, 1, watch.check);
+    expect(await outcome).toBe('completed');
+    expect(takerActsAtAnswer, 'b acts when a answers completed').toBe(true);
+    expect(watch.overlaps).toEqual([]);
+    expect(epochOf(g)).toBe(epoch + 1);
+    expect(g.b.node.isActingPrimary()).toBe(true);
+    expect(g.a.node.getNodeState().nodeRole).toBe(NodeRole.SECONDARY);
   });
 
   it('failover asked on both nodes at once: one takeover, one success, one 409-style refusal naming the new Primary', async () => {

@@ -14,7 +14,7 @@ import { waitFor } from '../src/cli/agctlProcess.js';
 import { ApplicationHealthChecker } from '../src/node/applicationHealthChecker.js';
 import { commandProbe, HEALTH_OUTPUT_LIMIT, urlProbe, type ApplicationHealthProbe, type ApplicationHealthResult } from '../src/node/applicationHealthProbe.js';
 import { systemClock } from '../src/node/clock.js';
-import type { Logger } from '../src/node/logger.js';
+import type { Logger } from '../src/api/logger.js';
 import { loadSettings, type SettingsInput } from '../src/node/settings.js';
 import { settingsIssuesOf } from './support/settingsIssues.js';
 import { eventsOf, GROUP_TIMERS, TwoNodes, type NodeExtras } from './support/twoNodes.js';
@@ -385,5 +385,30 @@ describe('rule 10 in the simulator', () => {
     expect(result.exercised).toEqual(expect.arrayContaining(['healthHandoverHappens', 'unhealthyNeverTakesOver', 'oneHealthHandoverPerPeriod']));
     const takeover = result.trace.entries.find((entry) => entry.kind === 'emitted' && entry.node === 'b' && entry.eventId === EventId.TAKEOVER_STARTED);
     expect(takeover?.t).toBeGreaterThan(10_000);
+  });
+
+  it('at the slowest delays with a fast clock, the probe and the offer wait for the Secondary\'s DNS requests: no timeout, handed over in time', async () => {
+    // Found by the soak (fast-check seed 1315770508, applicationHealth): every delay at its largest (requestTimeoutMs
+    // = 4 × the delay) and a's clock 1 % fast. The probe's answer waits for b's DNS read (two peer and two DNS
+    // delays), which is more than one request timeout on a's clock: the probe timed out with no fault and the next
+    // handover for health waited a whole failover period. The offer here also meets a's leftover heartbeat write
+    // (its compare-and-swap, a re-read and a retry).
+    const delay = 0.509;
+    const scenario: Scenario = {
+      seed: 9,
+      durationMs: 60_000,
+      group: { health_report_interval: 0.509, health_check_interval: 9.512, allowed_absence_interval: 36.152, lease_duration: 10.63 },
+      clocks: { a: { rate: 1.01, monotonicOffsetMs: 6_716_388, wallSkewMs: 0 }, b: { rate: 0.99, monotonicOffsetMs: 94_964, wallSkewMs: 0 } },
+      network: { peerDelayMs: [delay, delay], dnsDelayMs: [delay, delay], requestTimeoutMs: 4 * delay },
+      applicationHealth: { intervalMs: 509, timeoutMs: 254.5, failures: 2 },
+      faults: [{ kind: 'appUnhealthy', node: 'a', at: 40_000, duration: 20_000 }],
+      workload: [],
+    };
+    const result = await runSimulation(scenario);
+    expect(result.violations).toEqual([]);
+    expect(result.exercised).toContain('healthHandoverHappens');
+    const handover = result.trace.entries.filter((entry) => entry.kind === 'message' && (entry.type === 'handover-probe' || entry.type === 'handover'));
+    expect(handover.filter((entry) => entry.kind === 'message' && entry.action === 'timeout')).toEqual([]);
+    expect(handover.filter((entry) => entry.kind === 'message' && entry.action === 'answer').map((entry) => entry.kind === 'message' && entry.type)).toEqual(['handover-probe', 'handover']);
   });
 });

@@ -19,6 +19,8 @@ const SEARCH: Readonly<Record<BrokenVariantName, { shape: ScenarioShapeName; num
   takeoverWhileUnhealthy: { shape: 'applicationHealth', numRuns: 40 },
   // A Secondary must be paused while its Primary is down for a whole failover period.
   ignoresMaintenance: { shape: 'maintenance', numRuns: 40 },
+  // The Primary must crash (or go silent) for a takeover for absence to begin.
+  takeoverBeforeDeadline: { shape: 'crashes', numRuns: 20 },
 };
 
 describe('broken variants are caught by the right property', () => {

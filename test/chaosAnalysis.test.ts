@@ -119,6 +119,33 @@ describe('two nodes announcing primary (tolerance 0)', () => {
   });
 });
 
+describe('a node that lost its lease says so before its peer acts', () => {
+  const aPrimary = [role(0, null, 'secondary', 1), role(10, 'secondary', 'primary', 2)];
+  const ruleBreaches = (chaos: ChaosRecord) => kinds(chaos).filter((kind) => kind === 'announcement rule').length;
+
+  it('is flagged when b announces primary after a lost its lease and before a, in a later step, stepped down', () => {
+    const a = [...aPrimary, leaseLost(150, 5), role(300, 'primary', 'secondary', 6)];
+    expect(ruleBreaches(record({ a, b: bTakesOver(200) }))).toBe(1);
+  });
+
+  it('takes the step-down logged in the same step as the LEASE_LOST at the step\'s first line (a process descheduled mid-step)', () => {
+    const a = [...aPrimary, leaseLost(150, 5), role(250, 'primary', 'secondary', 5)];
+    expect(kinds(record({ a, b: bTakesOver(200) }))).toEqual([]);
+  });
+
+  it('ends with the process: a node killed before it logged its step-down is not flagged when its peer acts after the kill', () => {
+    const a = [...aPrimary, leaseLost(150, 5)];
+    expect(kinds(record({ a, b: bTakesOver(200) }, { deaths: [{ node: 'a', run: 0, at: 170 }] }))).toEqual([]);
+    // The same without the kill: a never announced stepping down.
+    expect(ruleBreaches(record({ a, b: bTakesOver(200) }))).toBe(1);
+  });
+
+  it('counts a LEASE_LOST outside a tenure once (as a broken rule of the chain), not again against a later tenure', () => {
+    const a = [...aPrimary, role(100, 'primary', 'secondary', 3), leaseLost(150, 4), role(300, 'secondary', 'primary', 5, 3), role(400, 'primary', 'secondary', 6, 3)];
+    expect(ruleBreaches(record({ a, b: bTakesOver(200) }))).toBe(1);
+  });
+});
+
 describe('chains and crashes', () => {
   it('flags a chain that does not start at null, skips a role or repeats one', () => {
     expect(kinds(record({ a: [role(0, 'secondary', 'primary', 1)], b: [] }))).toContain('broken chain');

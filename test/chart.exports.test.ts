@@ -3,10 +3,12 @@
  * page highlights. The layout is deterministic, which the docs staleness check depends on.
  */
 import { describe, expect, it } from 'vitest';
-import { allStates, chartModel, transitionLabel } from '../src/inspect/chartModel.js';
+import { allStates, chartModel, transitionLabel, type ChartTransition } from '../src/inspect/chartModel.js';
 import { toDot } from '../src/inspect/dot.js';
 import { mermaidId, toMermaid } from '../src/inspect/mermaid.js';
 import { renderChartSvg, stateElementId } from '../src/inspect/svg.js';
+import { layoutChart } from '../src/inspect/chartLayout.js';
+import { foldLabel } from '../src/inspect/chartEdges.js';
 
 const model = chartModel();
 const states = allStates(model).filter((state) => state.id !== '');
@@ -42,14 +44,58 @@ describe('dot', () => {
 });
 
 describe('svg', () => {
-  it('has an element per state with its id, every transition label, and is the same every time', async () => {
+  it('has an element per state with its id, every transition on one edge (guards in its tooltip), and is the same every time', async () => {
     const first = await renderChartSvg(model);
     const second = await renderChartSvg(model);
     expect(second).toBe(first);
     for (const state of states) expect(first).toContain(`id="${stateElementId(state.id)}" data-state="${state.id}"`);
-    for (const transition of withTargets) {
-      expect(first).toContain(`>${transitionLabel(transition).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}</text>`);
+    const onEdges = [...first.matchAll(/data-transitions="([^"]*)"/g)].flatMap((match) => match[1]!.split(' '));
+    const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    for (const transition of withTargets.filter((t) => t.source !== '')) {
+      expect(onEdges.filter((id) => id === transition.id), `${transition.id} ${transitionLabel(transition)}`).toHaveLength(1);
+      expect(first).toContain(escape(transitionLabel(transition)));
     }
+    // The machine's own transitions are one note, not an edge from every state.
+    for (const transition of withTargets.filter((t) => t.source === '')) expect(first).toContain(`${escape(transitionLabel(transition))} → ${transition.targets[0]}`);
     expect(first).not.toMatch(/NaN|undefined/);
+  });
+});
+
+describe('layout', () => {
+  it('keeps children inside their parents and every edge label on its edge', async () => {
+    const layout = await layoutChart(model);
+    const boxes = new Map(layout.states.map((laid) => [laid.state.id, laid]));
+    for (const laid of layout.states) {
+      const parent = laid.state.id.includes('.') ? boxes.get(laid.state.id.slice(0, laid.state.id.lastIndexOf('.'))) : undefined;
+      if (parent === undefined) continue;
+      expect(laid.x >= parent.x && laid.y >= parent.y && laid.x + laid.width <= parent.x + parent.width + 0.5 && laid.y + laid.height <= parent.y + parent.height + 0.5, `${laid.state.id} inside ${parent.state.id}`).toBe(true);
+    }
+    for (const edge of layout.edges.filter((e) => e.label !== null)) {
+      const label = edge.label!;
+      // The distance from the label's box to the nearest segment of its own edge.
+      const distance = Math.min(
+        ...edge.points.slice(1).map((end, index) => {
+          const start = edge.points[index]!;
+          const [x0, x1] = [Math.min(start.x, end.x), Math.max(start.x, end.x)];
+          const [y0, y1] = [Math.min(start.y, end.y), Math.max(start.y, end.y)];
+          const dx = Math.max(0, x0 - (label.x + label.width), label.x - x1);
+          const dy = Math.max(0, y0 - (label.y + label.height), label.y - y1);
+          return Math.hypot(dx, dy);
+        }),
+      );
+      expect(distance, `label "${label.lines.join(' / ')}" of ${edge.source} -> ${edge.target}`).toBeLessThanOrEqual(6);
+    }
+  });
+});
+
+describe('foldLabel', () => {
+  const t = (trigger: ChartTransition['trigger'], guard: string | null): ChartTransition => ({ id: 'x', source: 'a', targets: ['b'], trigger, guard, actions: [], reenter: false });
+  it('puts the guards of one trigger together, joins done and error of one actor, and wraps long lines', () => {
+    const done = { kind: 'done', src: 'readGroupRecords' } as const;
+    const error = { kind: 'error', src: 'readGroupRecords' } as const;
+    expect(foldLabel([t(done, null), t(error, null)])).toEqual(['done|error: readGroupRecords']);
+    expect(foldLabel([t(done, 'isNewer'), t(done, null), t(error, null)])).toEqual(['done: readGroupRecords [isNewer |', '  else]', 'error: readGroupRecords']);
+    expect(foldLabel([t(done, 'isNewer'), t(done, null)], false)).toEqual(['done: readGroupRecords […]']);
+    expect(foldLabel([t({ kind: 'event', event: 'GO' }, 'a'), t({ kind: 'event', event: 'GO' }, 'b')])).toEqual(['GO [a | b]']);
   });
 });

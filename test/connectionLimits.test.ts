@@ -20,7 +20,7 @@ import { buildQueryMessage } from '../src/dns/updateMessage.js';
 import { RRType, Rcode, decodeMessage } from '../src/dns/wireFormat.js';
 import { httpConnectionLimitsFromEnv, resolveHttpConnectionLimits, type HttpConnectionLimits } from '../src/http/httpConnectionLimits.js';
 import { startNetworkedNode, type NetworkedNode } from '../src/http/networkedNode.js';
-import { silentLogger } from '../src/node/logger.js';
+import { silentLogger } from '../src/api/logger.js';
 import { rawQuery } from './support/dnsWire.js';
 import { exchangeTcpForTests } from './support/tcpExchange.js';
 import { TEST_PORTS, startCluster, waitFor, type TestCluster } from './support/processes.js';

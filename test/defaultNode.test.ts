@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventId, NodeRole } from '../src/api/constants.js';
-import { getDefaultNode, getNodeState, requirePrimary, setDefaultNode, subscribe } from '../src/api/defaultNode.js';
+import { getDefaultNode, getNodeState, requirePrimary, setDefaultNode, subscribe } from '../src/node/defaultNode.js';
 import { NoDefaultNodeError } from '../src/api/errors.js';
 import type { NodeRoleChanged } from '../src/api/events.js';
 import { createNode, type AvailabilityNode } from '../src/node/createNode.js';
@@ -76,7 +76,7 @@ describe('a default node set before it starts', () => {
 describe('two copies of the library in one process', () => {
   it('share one default node and its subscriptions', async () => {
     // A second instance of the module, as a workflow that resolves another install of the package would load.
-    const copy = (await import('../src/api/defaultNode.js?second-copy' as string)) as typeof import('../src/api/defaultNode.js');
+    const copy = (await import('../src/node/defaultNode.js?second-copy' as string)) as typeof import('../src/node/defaultNode.js');
     expect(copy.setDefaultNode).not.toBe(setDefaultNode);
     const events: NodeRoleChanged[] = [];
     const unsubscribe = copy.subscribe(EventId.NODE_ROLE_CHANGED, (event) => void events.push(event));

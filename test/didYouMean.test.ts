@@ -1,11 +1,13 @@
 /**
  * "Did you mean": the edit distance (optimal string alignment) and the suggestion rule, and agctl using them for a
- * mistyped command and a mistyped flag.
+ * mistyped command and a mistyped flag (of `agctl dns-server` too).
  */
+import { PassThrough } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { didYouMean, editDistance } from '../src/cli/didYouMean.js';
 import { main } from '../src/cli/main.js';
+import { dnsServerCommand } from '../src/cli/dnsServerCommand.js';
 import { parseCli } from '../src/cli/cliConfig.js';
 import { captureCli } from './support/networkedGroup.js';
 
@@ -109,5 +111,18 @@ describe('agctl', () => {
     const { code, stderr } = await captureCli(() => main(['status', '--confg', 'a.json']));
     expect(code).toBe(2);
     expect(stderr).toContain('agctl status: unknown option --confg (did you mean --config?)');
+  });
+
+  it('a mistyped flag of dns-server (its own usage text): exit 2 with the suggestion, before anything starts', async () => {
+    const stderr = new PassThrough();
+    let text = '';
+    stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    const code = await dnsServerCommand(['--zone', 'example.test', '--listne', '127.0.0.1:5353'], { stderr });
+    expect(code).toBe(2);
+    expect(text).toContain('agctl dns-server: unknown option --listne (did you mean --listen?); see --help');
+    expect(text).toContain('Usage: agctl dns-server');
+    text = '';
+    expect(await dnsServerCommand(['--tsig-secert-file', 'k'], { stderr })).toBe(2);
+    expect(text).toContain('(did you mean --tsig-secret-file?)');
   });
 });

@@ -15,7 +15,7 @@ import { historyBody } from '../src/http/historyBody.js';
 import type { AvailabilityNode } from '../src/node/createNode.js';
 import { HISTORY_FILE, HistoryLog, type HistoryEntry, type NewHistoryEntry } from '../src/node/historyLog.js';
 import { HistoryRecorder } from '../src/node/historyRecorder.js';
-import { silentLogger } from '../src/node/logger.js';
+import { silentLogger } from '../src/api/logger.js';
 import { SubscriberRegistry } from '../src/node/subscriptions.js';
 import { capturingLogger } from './support/capturingLogger.js';
 import { settle } from './support/manualClock.js';

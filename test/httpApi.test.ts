@@ -7,7 +7,7 @@ import { fastify, type FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createNode, type AvailabilityNode } from '../src/node/createNode.js';
 import { inMemoryPorts } from '../src/node/inMemoryPorts.js';
-import { silentLogger } from '../src/node/logger.js';
+import { silentLogger } from '../src/api/logger.js';
 import { availabilityGroupPlugin } from '../src/http/availabilityGroupPlugin.js';
 import { openApiDocument } from '../src/http/openApiDocument.js';
 import { waitFor } from '../src/cli/agctlProcess.js';

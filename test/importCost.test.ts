@@ -1,6 +1,6 @@
 /**
  * What importing the package costs: the main entry loads neither zod nor fastify at import (zod is loaded on first
- * use through src/node/lazyZod.ts, fastify only by the http entry and a node that serves). Checked on the build in
+ * use through src/api/lazyZod.ts, fastify only by the http entry and a node that serves). Checked on the build in
  * fresh node processes, from the modules they actually loaded: every URL the ESM loader resolved (a `--import` hook,
  * test/support/recordModules.mjs) and every CommonJS module in `require.cache`. `npm test` builds first.
  */

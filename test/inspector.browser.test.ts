@@ -5,11 +5,11 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspectorPlugin } from '../src/http/inspector/inspectorPlugin.js';
 import { serveReplay } from '../src/http/inspector/serveReplay.js';
-import { listenInTestRange, startTwoNodes, testApp, TEST_TOKEN } from './support/inspector.js';
+import { listenInTestRange, startTwoNodes, STEADY_GROUP, testApp, TEST_TOKEN } from './support/inspector.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = new URL('../.tmp/', import.meta.url);
@@ -29,7 +29,8 @@ describe.skipIf(!existsSync(CHROMIUM))('inspector page in a headless browser', (
   });
 
   it('moves the highlight to primary when the Secondary takes over, and replays the log', async () => {
-    const nodes = await startTwoNodes();
+    // Timers slow enough that b stays Secondary while the page loads on a busy machine (takeover in about 3 s).
+    const nodes = await startTwoNodes(STEADY_GROUP);
     const app = testApp();
     await app.register(inspectorPlugin, { node: nodes.b, log: nodes.log, apiToken: TEST_TOKEN });
     const base = await listenInTestRange(app, 19420);
@@ -38,12 +39,12 @@ describe.skipIf(!existsSync(CHROMIUM))('inspector page in a headless browser', (
     page.on('request', (request) => requests.push(request.url()));
     try {
       await page.goto(`${base}/ag/inspect?token=${TEST_TOKEN}`);
-      await page.waitForSelector('body[data-top-state="secondary"]', { timeout: 10_000 });
+      await page.waitForSelector('body[data-top-state="secondary"]', { timeout: 20_000 });
       expect(await page.locator('#state-secondary').getAttribute('class')).toContain('active');
       expect(await page.locator('#state-primary').getAttribute('class')).not.toContain('active');
 
       await nodes.a.stop({ handOver: false });
-      await page.waitForSelector('#state-primary.active', { state: 'attached', timeout: 10_000 });
+      await page.waitForSelector('#state-primary.active', { state: 'attached', timeout: 30_000 });
       await page.waitForSelector('body[data-top-state="primary"]', { timeout: 10_000 });
       expect(await page.locator('#state-secondary').getAttribute('class')).not.toContain('active');
       expect(await page.locator('#entries').innerText()).toContain('takingOver');
@@ -82,4 +83,136 @@ describe.skipIf(!existsSync(CHROMIUM))('inspector page in a headless browser', (
       await served.close();
     }
   });
+});
+
+/**
+ * The group inspector at a laptop's window (1,400 × 900) and "fit" zoom: the chart is legible (a state's title at
+ * least 9 px high, every state box inside the window), both nodes have a swimlane, the jump buttons move the replay
+ * cursor to the next role change, and the notes fit their panel. A screenshot goes to .tmp/ always, and to
+ * docs/inspector-group.png (the README's picture) with AG_DOCS_SCREENSHOT=1.
+ */
+describe.skipIf(!existsSync(CHROMIUM))('group inspector at 1400 x 900', () => {
+  let browser: Browser;
+
+  beforeAll(async () => {
+    // playwright starts chromium with a fresh --user-data-dir of its own (a new temporary profile, removed on close);
+    // each page gets its own context, so closing it closes its connections and the servers can close at once.
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    mkdirSync(SHOTS, { recursive: true });
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  /** The chart at "fit": the smallest state title's height and the state boxes that stick out of the window. */
+  async function chartLegibility(page: Page): Promise<{ titleHeight: number; fontPx: number; outside: string[]; states: number }> {
+    await page.click('button[data-zoom="fit"]');
+    // Run in the page (the project's TypeScript has no DOM types, so the function is given as text).
+    return page.evaluate(`(() => {
+      const titles = [...document.querySelectorAll('#chart .state .title')];
+      const heights = titles.map((title) => title.getBoundingClientRect().height);
+      const first = titles[0];
+      const fontPx = parseFloat(getComputedStyle(first).fontSize) * (first.getScreenCTM()?.a ?? 0);
+      const outside = [...document.querySelectorAll('#chart .state')]
+        .filter((state) => {
+          const box = state.querySelector('rect').getBoundingClientRect();
+          return box.left < 0 || box.top < 0 || box.right > window.innerWidth || box.bottom > window.innerHeight || box.width === 0;
+        })
+        .map((state) => state.getAttribute('data-state') ?? '?');
+      return { titleHeight: Math.min(...heights), fontPx, outside, states: titles.length };
+    })()`);
+  }
+
+  it('shows both nodes, jumps to role changes, and keeps the chart and notes legible', async () => {
+    // Slower timers than the other tests: b must stay Secondary while the page loads on a busy machine.
+    const nodes = await startTwoNodes(STEADY_GROUP);
+    const app = testApp();
+    await app.register(inspectorPlugin, { node: nodes.b, log: nodes.log, apiToken: TEST_TOKEN, watchIntervalMs: 100 });
+    const base = await listenInTestRange(app, 19470);
+    const live = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    try {
+      await live.goto(`${base}/ag/inspect?token=${TEST_TOKEN}`);
+      await live.waitForSelector('body[data-top-state="secondary"]', { timeout: 20_000 });
+      // The Secondary's countdown to takeover, fed by the stream's watch messages.
+      await live.waitForSelector('#countdown:not([hidden])', { timeout: 10_000 });
+      expect(await live.locator('#countdown').innerText()).toMatch(/Primary silent \d+\.\d s of 3\.0 s/);
+      const legibility = await chartLegibility(live);
+      expect(legibility.states).toBeGreaterThan(5);
+      expect(legibility.outside, 'state boxes outside the 1400 x 900 window').toEqual([]);
+      expect(legibility.titleHeight, `a state title is ${legibility.titleHeight} px high (font ${legibility.fontPx} px)`).toBeGreaterThanOrEqual(9);
+      await live.screenshot({ path: new URL('inspector-live-1400.png', SHOTS).pathname });
+      await nodes.a.stop({ handOver: false });
+      // Takeover after allowed_absence_interval (3 s) and a standby check; generous deadline for a loaded machine.
+      await live.waitForSelector('body[data-top-state="primary"]', { timeout: 30_000 });
+      await live.waitForSelector('#countdown[hidden]', { state: 'attached', timeout: 5_000 });
+    } finally {
+      await live.close();
+      await app.close();
+      await nodes.stop();
+    }
+
+    const served = await serveReplay([nodes.logA.toJsonLines(), nodes.log.toJsonLines()], { port: 0 });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    try {
+      await page.goto(served.url);
+      await page.waitForSelector('body[data-step="0"]', { timeout: 10_000 });
+      expect(served.trace.nodes).toEqual(['a', 'b']);
+      expect(await page.locator('#lanes .lane').evaluateAll((lanes) => lanes.map((lane) => lane.getAttribute('data-node')))).toEqual(['a', 'b']);
+      // Each lane shows its node's roles: a was primary, b secondary then primary.
+      expect(await page.locator('#lanes .lane[data-node="a"] .seg[data-role="primary"]').count()).toBeGreaterThan(0);
+      expect(await page.locator('#lanes .lane[data-node="b"] .seg[data-role="secondary"]').count()).toBeGreaterThan(0);
+      expect(await page.locator('#lanes .lane[data-node="b"] .seg[data-role="primary"]').count()).toBeGreaterThan(0);
+
+      // "next role change" moves the cursor to each step where a node's role or epoch changed, in order.
+      const steps = served.trace.steps;
+      const changes: number[] = [];
+      const last = new Map<string, (typeof steps)[number]>();
+      steps.forEach((step, index) => {
+        const previous = last.get(step.node);
+        if (previous !== undefined && (previous.role !== step.role || previous.epoch !== step.epoch)) changes.push(index);
+        last.set(step.node, step);
+      });
+      expect(changes.length).toBeGreaterThanOrEqual(2);
+      for (const expected of changes.slice(0, 4)) {
+        await page.click('#next-role');
+        await page.waitForSelector(`body[data-step="${expected}"]`, { timeout: 5_000 });
+        expect(Number(await page.getAttribute('#lanes', 'data-cursor-t'))).toBe(steps[expected]!.t);
+      }
+      // b's takeover is among them: its step into primary.
+      expect(changes.some((index) => steps[index]!.node === 'b' && steps[index]!.role === 'primary')).toBe(true);
+
+      // Heartbeat and standby-check steps are folded until asked for.
+      const noiseRows = page.locator('#entries tr.noise');
+      if ((await noiseRows.count()) > 0) {
+        expect(await noiseRows.first().isVisible()).toBe(false);
+        await page.check('#show-noise');
+        expect(await noiseRows.first().isVisible()).toBe(true);
+        await page.uncheck('#show-noise');
+      }
+
+      await page.click('#last');
+      const notes = await page.locator('#notes .note').evaluateAll((items) => items.map((item) => ({ text: item.textContent, scroll: item.scrollWidth, client: item.clientWidth })));
+      expect(notes.length).toBeGreaterThan(0);
+      for (const note of notes) expect(note.scroll, `note "${note.text}" overflows its panel`).toBeLessThanOrEqual(note.client);
+
+      // The picture: b's takeover, on b's chart.
+      await page.selectOption('#node', 'b');
+      await page.click('#first');
+      const takeover = changes.find((index) => steps[index]!.node === 'b' && steps[index]!.role === 'primary')!;
+      for (let jumps = changes.indexOf(takeover) + 1; jumps > 0; jumps -= 1) await page.click('#next-role');
+      await page.waitForSelector(`body[data-step="${takeover}"]`, { timeout: 5_000 });
+      const legibility = await chartLegibility(page);
+      expect(legibility.outside, 'state boxes outside the 1400 x 900 window').toEqual([]);
+      expect(legibility.titleHeight, `a state title is ${legibility.titleHeight} px high (font ${legibility.fontPx} px)`).toBeGreaterThanOrEqual(9);
+      const shot = await page.screenshot({ path: new URL('inspector-group.png', SHOTS).pathname });
+      if (process.env.AG_DOCS_SCREENSHOT === '1') await writeFile(new URL('../docs/inspector-group.png', import.meta.url), shot);
+      console.log(`group inspector at 1400x900, fit: smallest state title ${legibility.titleHeight.toFixed(1)} px high, title font ${legibility.fontPx.toFixed(1)} px`);
+    } finally {
+      await page.close();
+      await served.close();
+    }
+  }, 180_000);
 });

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNode } from '../src/node/createNode.js';
 import { inMemoryPorts } from '../src/node/inMemoryPorts.js';
-import { silentLogger } from '../src/node/logger.js';
+import { silentLogger } from '../src/api/logger.js';
 import { DEFAULT_INSPECT_URL, INSPECT_ENV, liveInspectionUrl, LiveInspectionError } from '../src/inspect/liveInspector.js';
 import { waitFor } from './support/inspector.js';
 

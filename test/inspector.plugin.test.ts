@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fastify from 'fastify';
 import { createNode } from '../src/node/createNode.js';
 import { inMemoryPorts } from '../src/node/inMemoryPorts.js';
-import { silentLogger } from '../src/node/logger.js';
+import { silentLogger } from '../src/api/logger.js';
 import { InspectorConfigError, inspectorPlugin, type LiveView } from '../src/http/inspector/inspectorPlugin.js';
 import { readReplayTrace } from '../src/http/inspector/replayTrace.js';
 import { listenInTestRange, startTwoNodes, testApp, TEST_TOKEN, waitFor, type TwoNodes } from './support/inspector.js';

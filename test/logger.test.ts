@@ -16,7 +16,7 @@ import { EventId } from '../src/api/constants.js';
 import { freePort } from '../src/cli/agctlProcess.js';
 import { createNode } from '../src/node/createNode.js';
 import { inMemoryPorts } from '../src/node/inMemoryPorts.js';
-import type { Logger } from '../src/node/logger.js';
+import type { Logger } from '../src/api/logger.js';
 
 const run = promisify(execFile);
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');

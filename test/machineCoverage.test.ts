@@ -392,8 +392,30 @@ describe('node machine coverage', () => {
       await swap(...args);
       if (args[2].address === unanswered.b.address) throw new DnsUnreachableError('answer lost (test)');
     };
-    await unanswered.a.node.failover().catch(() => 'unconfirmed');
+    // a answers once a heartbeat of b's shows that b acts, so the clock must run meanwhile.
+    const unansweredResult = unanswered.a.node.failover().catch(() => 'unconfirmed');
     await unanswered.clock.advance(ABSENCE_MS);
+    expect(await unansweredResult).toBeUndefined();
+  });
+
+  it('hands over, the answer lost and the taker gone right after its update: no heartbeat shows it acting, the records decide', async () => {
+    const group = await formedGroup();
+    // Paused, so a does not take over for b's absence: only the wait for a heartbeat of b's ends a's failover.
+    await group.a.node.setMaintenance(true);
+    await group.clock.advanceUntil(() => group.b.node.getNodeState().maintenance, ABSENCE_MS);
+    const swap = group.dns.compareAndSwap.bind(group.dns);
+    group.dns.compareAndSwap = async (...args: Parameters<HookedDns['compareAndSwap']>) => {
+      await swap(...args);
+      if (args[2].address === group.b.address) {
+        group.network.cut('b', 'a');
+        void group.b.crash();
+        throw new DnsUnreachableError('answer lost, and the taker stops (test)');
+      }
+    };
+    const result = group.a.node.failover().catch((error: unknown) => error);
+    await group.clock.advance(ABSENCE_MS + LEASE_MS + 1_000);
+    expect(await result).toMatchObject({ outcome: 'unconfirmed', reason: 'peer_unreachable' });
+    expect(group.a.node.getNodeState().nodeRole).toBe(NodeRole.SECONDARY);
   });
 
   it('verifies its own lost write: a late write of its own, or DNS down at the check', async () => {
@@ -427,6 +449,27 @@ describe('node machine coverage', () => {
     group.dns.release();
     await group.clock.advance(100);
     await asked;
+  });
+
+  it('extends the lease only from a newer send: an acknowledgement slower than the next TXT write notes the peer', async () => {
+    const group = await formedGroup();
+    await group.clock.advance(1_100);
+    const { epoch, seq } = currentHeartbeat(group);
+    const before = group.a.node.actor!.getSnapshot().context;
+    // The acknowledgement of a heartbeat sent before the newest confirmed one (its TXT write answered first).
+    const sentAt = { monotonic: before.lastConfirmedSentAt! - 1, wall: group.clock.wallNow() - 1 };
+    const at = { monotonic: group.clock.monotonicNow(), wall: group.clock.wallNow() };
+    group.a.node.actor!.send({
+      type: 'DIRECT_HEARTBEAT_ACKED',
+      heartbeat: { holder: 'a', epoch, seq: Math.max(0, seq - 1), sentAt: sentAt.wall },
+      ack: { nodeId: 'b', role: NodeRole.SECONDARY, epoch, accepted: true },
+      sentAt,
+      at,
+    });
+    const after = group.a.node.actor!.getSnapshot().context;
+    expect(after.leaseExpiresAt).toBe(before.leaseExpiresAt);
+    expect(after.peerAcceptedAt).toBe(at.monotonic);
+    expect(group.a.node.isActingPrimary()).toBe(true);
   });
 
   it('hands over and loses the offer on the way: the Primary re-asserts itself', async () => {

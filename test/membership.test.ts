@@ -11,7 +11,7 @@ import { GroupFullError, MembershipError, NoSuchMemberError } from '../src/api/e
 import { groupCommand } from '../src/cli/groupCommand.js';
 import { toApiError } from '../src/http/apiError.js';
 import { createNode, type AvailabilityNode } from '../src/node/createNode.js';
-import { silentLogger } from '../src/node/logger.js';
+import { silentLogger } from '../src/api/logger.js';
 import { InMemoryNodeStore } from '../src/node/nodeStore.js';
 import { FQDN, GROUP_TIMERS, TwoNodes } from './support/twoNodes.js';
 import { captureCli, startNetworkedGroup, type NetworkedGroup } from './support/networkedGroup.js';

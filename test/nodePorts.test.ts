@@ -13,7 +13,7 @@ import type { TsigKey } from '../src/dns/tsig.js';
 import * as mainEntry from '../src/index.js';
 import { createNode, type AvailabilityNode } from '../src/node/createNode.js';
 import { inMemoryPorts } from '../src/node/inMemoryPorts.js';
-import { silentLogger } from '../src/node/logger.js';
+import { silentLogger } from '../src/api/logger.js';
 import { InMemoryPeerNetwork } from '../src/peer/inMemoryPeerNetwork.js';
 import { FQDN, GROUP_TIMERS } from './support/twoNodes.js';
 

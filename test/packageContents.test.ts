@@ -116,9 +116,9 @@ describe('the packed package', () => {
     // elkjs and @statelyai/inspect only through import(); fast-check statically only in the testing entry.
     expect(imports.static.get('elkjs')).toBeUndefined();
     expect(imports.static.get('@statelyai/inspect')).toBeUndefined();
-    // zod only through src/node/lazyZod.ts (loaded on first use, one CommonJS copy); elsewhere `import type` only.
+    // zod only through src/api/lazyZod.ts (loaded on first use, one CommonJS copy); elsewhere `import type` only.
     expect(imports.static.get('zod')).toBeUndefined();
-    expect(imports.dynamic.get('zod')).toEqual([join(root, 'src', 'node', 'lazyZod.ts')]);
+    expect(imports.dynamic.get('zod')).toEqual([join(root, 'src', 'api', 'lazyZod.ts')]);
     for (const file of imports.static.get('fast-check') ?? []) expect(file.startsWith(join(root, 'src', 'testing')), file).toBe(true);
     for (const name of ['dns-packet', 'pino-pretty', 'tsx', 'vitest', 'playwright-core']) expect(runtime.has(name), name).toBe(false);
     expect(pkg.dependencies['pino-pretty']).toBeUndefined();

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GroupFullError, GroupOperationError } from '../src/api/errors.js';
 import { freePort } from '../src/cli/agctlProcess.js';
 import { createNode } from '../src/node/createNode.js';
-import { silentLogger } from '../src/node/logger.js';
+import { silentLogger } from '../src/api/logger.js';
 import { FQDN, TwoNodes } from './support/twoNodes.js';
 import { startNetworkedGroup, type NetworkedGroup } from './support/networkedGroup.js';
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { EVENT_IDS, EventId, NodeRole } from '../src/api/constants.js';
-import { getNodeState, requirePrimary, setDefaultNode, subscribe } from '../src/api/defaultNode.js';
+import { getNodeState, requirePrimary, setDefaultNode, subscribe } from '../src/node/defaultNode.js';
 import { NoDefaultNodeError, NotActingPrimaryError } from '../src/api/errors.js';
 import type { NodeRoleChanged } from '../src/api/events.js';
 import { settle } from './support/manualClock.js';

@@ -1,6 +1,24 @@
 import type { HeartbeatMethod, NodeDnsConnectionState, NodeRole } from './constants.js';
-import type { MemberAddress } from '../peer/peerMessages.js';
 import type { ApplicationHealth } from './events.js';
+
+/** Where a group member listens: what the group's `members` list holds. */
+export interface MemberAddress {
+  readonly nodeId: string;
+  readonly address: string;
+  readonly port: number;
+  readonly scheme: 'http' | 'https';
+}
+
+/**
+ * A member in the HTTP API's (the product's) shape, or null.
+ *
+ * @example
+ * memberBody({ nodeId: 'a', address: '127.0.0.2', port: 8080, scheme: 'http' }); // { node_id: 'a', external_ipv4_address: '127.0.0.2', ... }
+ */
+export function memberBody(member: MemberAddress | null): Record<string, unknown> | null {
+  if (member === null) return null;
+  return { node_id: member.nodeId, external_ipv4_address: member.address, external_port: member.port, external_scheme: member.scheme };
+}
 
 /** The group's members as the product lists them. */
 export interface GroupMembers {

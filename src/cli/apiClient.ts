@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { rootCertificates } from 'node:tls';
-import { SettingsError } from '../api/errors.js';
+import { ApiCallError, SettingsError } from '../api/errors.js';
 import { readSecretFile } from '../node/secretFiles.js';
 import { CliUsageError, readConfigFile } from './cliConfig.js';
 import { formatOutput, type OutputFormat } from './outputFormat.js';
@@ -38,19 +38,8 @@ export const API_CLIENT_OPTION_HELP: readonly (readonly [string, string])[] = [
   ['--config <file>', "the node's config file, to take the URL and token from"],
 ];
 
-/**
- * A call to a node's API that got no answer: `unreachable` (no connection, or it broke), `timeout` (connected, but
- * no answer within the call's time), `aborted` (the caller gave up).
- */
-export class ApiCallError extends Error {
-  constructor(
-    readonly kind: 'unreachable' | 'timeout' | 'aborted',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ApiCallError';
-  }
-}
+/** A call to a node's API that got no answer (defined in the error catalogue). */
+export { ApiCallError };
 
 /**
  * The help lines for {@link API_CLIENT_OPTIONS}, their descriptions starting at `column` (to align with a command's

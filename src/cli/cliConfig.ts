@@ -1,12 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { EXIT_USAGE } from './command.js';
+import { CliUsageError } from '../api/errors.js';
 import { didYouMean } from './didYouMean.js';
 
-/** A command-line mistake; the message names the flag or file. Commands print it and exit with EXIT_USAGE. */
-export class CliUsageError extends Error {
-  readonly exitCode = EXIT_USAGE;
-}
+/** A command-line mistake (defined in the error catalogue); commands print it and exit with EXIT_USAGE. */
+export { CliUsageError };
 
 /**
  * Reads a JSON config file into an object (whole-line `//` comments allowed). Throws `CliUsageError` naming the file when it cannot be read or is

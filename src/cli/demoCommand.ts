@@ -3,7 +3,7 @@ import { createNode, type AvailabilityNode } from '../node/createNode.js';
 import { inMemoryPorts } from '../node/inMemoryPorts.js';
 import { InMemoryDnsAuthority } from '../dns/inMemoryDnsAuthority.js';
 import { InMemoryPeerNetwork } from '../peer/inMemoryPeerNetwork.js';
-import { silentLogger } from '../node/logger.js';
+import { silentLogger } from '../api/logger.js';
 import { CliUsageError, parseCli, runCli } from './cliConfig.js';
 import type { CliCommand } from './command.js';
 import { waitFor } from './agctlProcess.js';

@@ -1,14 +1,15 @@
 /**
  * `agctl dns-server`: runs the embedded authoritative DNS server for one zone until SIGTERM or SIGINT.
  */
-import { parseArgs } from 'node:util';
 import { isIP } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { DEFAULT_DNS_TCP_LIMITS, startDnsServer } from '../dns/dnsServer.js';
 import { ZoneFileCorruptError } from '../dns/errors.js';
+import { CliUsageError } from '../api/errors.js';
 import { TSIG_ALGORITHMS, type TsigAlgorithm } from '../dns/tsig.js';
 import { SettingsError } from '../api/errors.js';
 import { readSecretFile } from '../node/secretFiles.js';
+import { parseCli } from './cliConfig.js';
 
 const USAGE = `agctl dns-server: run the embedded authoritative DNS server for one zone
 
@@ -54,7 +55,7 @@ Examples:
 export const EXIT_DATA_CORRUPT = 65;
 
 /** A command-line mistake: the message names the flag. */
-class UsageError extends Error {}
+const UsageError = CliUsageError;
 
 /** The environment variable the TSIG secret is read from when neither --tsig-secret-file nor --tsig-secret gives it. */
 export const TSIG_SECRET_ENV = 'AG_TSIG_SECRET';
@@ -135,30 +136,19 @@ export async function dnsServerCommand(argv: string[], io: { stdout?: NodeJS.Wri
 }
 
 function parseSettings(argv: string[]) {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        zone: { type: 'string' },
-        listen: { type: 'string' },
-        'tsig-name': { type: 'string' },
-        'tsig-secret': { type: 'string' },
-        'tsig-secret-file': { type: 'string' },
-        'tsig-algorithm': { type: 'string', default: 'hmac-sha256' },
-        data: { type: 'string' },
-        'tcp-idle-timeout': { type: 'string' },
-        'max-tcp-connections': { type: 'string' },
-        'max-tcp-per-address': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    // parseArgs names the flag in its message ("Unknown option '--x'", "Option '--zone <value>' argument missing").
-    throw new UsageError((error as Error).message);
-  }
+  // The shared strict parsing: an unknown flag is a usage error naming the flag meant ("did you mean --listen?").
+  const parsed = parseCli(argv, {
+    zone: { type: 'string' },
+    listen: { type: 'string' },
+    'tsig-name': { type: 'string' },
+    'tsig-secret': { type: 'string' },
+    'tsig-secret-file': { type: 'string' },
+    'tsig-algorithm': { type: 'string', default: 'hmac-sha256' },
+    data: { type: 'string' },
+    'tcp-idle-timeout': { type: 'string' },
+    'max-tcp-connections': { type: 'string' },
+    'max-tcp-per-address': { type: 'string' },
+  });
   const values = parsed.values;
   if (values.help) return 'help' as const;
   const required = (flag: 'zone' | 'listen' | 'tsig-name' | 'tsig-secret'): string => {

@@ -28,7 +28,9 @@ function secondsOr(value: unknown, fallback: number): number {
  * about one heartbeat interval (100 ms to 5 s). The slowest paths of rule 6 fit in it: from the Secondary, a DNS
  * read, the step-down request, up to one standby check interval waiting for the offer, and a takeover that
  * re-reads and retries its compare-and-swap twice; or a forced takeover that waits out the old lease (less than
- * the failover period). From the Primary: the probe, the offer, a reclaim, and up to one lease until it acts again.
+ * the failover period). From the Primary: the probe, the offer, a reclaim, and up to one lease until it acts again;
+ * or, the answer lost and the reclaim lost, a read and up to one failover period until a heartbeat shows the new
+ * Primary acts (then, without one, a lease's wait for this node to act again).
  * Missing settings count with the product's defaults (20, 30, 60 s): about 137 s then.
  *
  * @example

@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseHostPort } from '../dns/dnsTransport.js';
-import { lookupAddress } from '../http/primaryLocator.js';
+import { lookupAddress } from '../dns/primaryLocator.js';
 import { AgctlProcess, freePort, waitFor } from './agctlProcess.js';
 import { Timeline } from './timeline.js';
 

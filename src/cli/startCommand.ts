@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { setDefaultNode } from '../api/defaultNode.js';
+import { setDefaultNode } from '../node/defaultNode.js';
 import { PersistedStateError, SettingsError, WorkflowLoadError } from '../api/errors.js';
 import { NodeRole } from '../api/constants.js';
-import { createPrimaryLocator } from '../http/primaryLocator.js';
-import { joinThroughDns } from '../http/joinThroughDns.js';
+import { createPrimaryLocator } from '../dns/primaryLocator.js';
+import { joinThroughDns } from '../node/joinThroughDns.js';
 import { startNetworkedNode, type NetworkedNode } from '../http/networkedNode.js';
-import { createLogger, type Logger } from '../node/logger.js';
+import { createLogger, type Logger } from '../api/logger.js';
 import type { ConfigFileInput } from '../node/settings.js';
 import { importWorkflow } from './importWorkflow.js';
 import { PEER_MESSAGE_TYPES, type PeerPathCut, type PeerPathCutOf } from '../peer/httpPeerTransport.js';

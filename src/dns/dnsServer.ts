@@ -4,7 +4,7 @@
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, isIPv6, type Server as TcpServer, type Socket as TcpSocket } from 'node:net';
-import type { Logger } from '../node/logger.js';
+import type { Logger } from '../api/logger.js';
 import { ConnectionGate } from '../net/connectionGate.js';
 import {
   PreparedTsigKey,

@@ -3,7 +3,7 @@
  * compare-and-swaps as TSIG-signed RFC 2136 UPDATEs whose prerequisites are the expectations.
  */
 import { randomInt } from 'node:crypto';
-import type { Logger } from '../node/logger.js';
+import type { Logger } from '../api/logger.js';
 import type { GroupRecords } from '../../machines/nodeMachine.types.js';
 import type { DnsAuthority, RecordsExpectation, RecordsReplacement, UpdateOptions } from './dnsAuthority.js';
 import { exchange, type DnsServerAddress } from './dnsTransport.js';

@@ -13,6 +13,7 @@ export {
   DnsClockSkewError,
   DnsNotInZoneError,
   DnsUnreachableError,
+  DnsNotConfiguredError,
   ZoneFileCorruptError,
 } from './errors.js';
 export { HEARTBEAT_RECORD_FORMAT, formatHeartbeatRecord, parseHeartbeatRecord, isValidNodeId } from './heartbeatRecord.js';

@@ -1,10 +1,10 @@
 import { isIP } from 'node:net';
-import type { Logger } from '../node/logger.js';
+import type { Logger } from '../api/logger.js';
 import type { GroupRecords } from '../../machines/nodeMachine.types.js';
 import type { DnsAuthority, RecordsExpectation, RecordsReplacement, UpdateOptions } from './dnsAuthority.js';
 import { parseHostPort } from './dnsTransport.js';
 import { DnsUpdateClient } from './dnsUpdateClient.js';
-import { DnsError } from './errors.js';
+import { DnsNotConfiguredError } from '../api/errors.js';
 import type { TsigAlgorithm } from './tsig.js';
 
 /** The settings a {@link SettingsDnsAuthority} reads (a node's `Settings` has them all). */
@@ -45,7 +45,7 @@ export function dnsBudgetMs(settings: DnsClientSettings): number {
 /**
  * The DNS authority of a networked node: a `DnsUpdateClient` for the `dns_server` and TSIG key in the settings in
  * force, rebuilt when they change. Until the node has a key (a node about to join gets it from the Primary) every
- * call rejects with a `DnsError` coded `AG_DNS_NOT_CONFIGURED`. Timeouts follow the heartbeat interval, so a slow server costs at most
+ * call rejects with `DnsNotConfiguredError` (`AG_DNS_NOT_CONFIGURED`). Timeouts follow the heartbeat interval, so a slow server costs at most
  * about one heartbeat.
  *
  * @example
@@ -88,7 +88,7 @@ export class SettingsDnsAuthority implements DnsAuthority {
     const settings = this.#options.settings();
     const { dnsServer, tsigName, tsigSecret, tsigAlgorithm } = settings;
     if (dnsServer === undefined || tsigName === undefined || tsigSecret === undefined) {
-      throw new DnsError('AG_DNS_NOT_CONFIGURED', 'No DNS server or TSIG key yet: dns_server, tsig_name and tsig_secret must all be set (a joining node gets the key from the Primary).');
+      throw new DnsNotConfiguredError();
     }
     const timeoutMs = dnsAttemptTimeoutMs(settings);
     const key = JSON.stringify([dnsServer, tsigName, tsigSecret, tsigAlgorithm, timeoutMs]);

@@ -5,6 +5,7 @@
  * dot; bytes that are not printable, and `.` or `\` inside a label, are escaped (`\DDD`, `\.`, `\\`) so a decoded
  * name encodes back to the same bytes.
  */
+import { DnsWireFormatError } from '../api/errors.js';
 
 /** Record types this project names. Others travel as numbers (RFC 3597). */
 export const RRType = {
@@ -68,14 +69,8 @@ export function typeName(type: number): string {
   return `TYPE${type}`;
 }
 
-/** A message the decoder refused. Servers drop such packets; clients treat them as no answer. */
-export class DnsWireFormatError extends Error {
-  readonly code = 'AG_DNS_WIRE_FORMAT';
-  constructor(message: string) {
-    super(message);
-    this.name = 'DnsWireFormatError';
-  }
-}
+/** A message the decoder refused (defined in the error catalogue). Servers drop such packets; clients treat them as no answer. */
+export { DnsWireFormatError };
 
 export interface WireQuestion {
   readonly name: string;

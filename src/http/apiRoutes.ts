@@ -6,13 +6,14 @@ import { NodeRole } from '../api/constants.js';
 import { ApiError, forbidden, invalidInput, toApiError, unauthorized, unsupportedMediaType } from './apiError.js';
 import { joinRequestFrom, maintenanceRequestFrom, settingsChangesFrom } from './apiBodies.js';
 import { groupBody, stateBody } from './apiShapes.js';
-import { joinThroughDns } from './joinThroughDns.js';
+import { joinThroughDns } from '../node/joinThroughDns.js';
+import type { PrimaryLocator } from '../dns/primaryLocator.js';
 import { stateSchema } from './stateSchema.js';
 import { historyBody } from './historyBody.js';
 import type { HistoryEntry } from '../node/historyLog.js';
 
-/** Finds the address of the group's Primary from the group FQDN (its A record). */
-export type PrimaryLocator = (groupFqdn: string) => Promise<string>;
+/** Finds the address of the group's Primary from the group FQDN (its A record); defined beside `createPrimaryLocator`. */
+export type { PrimaryLocator };
 
 /** Options of {@link apiRoutes}. */
 export interface ApiRoutesOptions {

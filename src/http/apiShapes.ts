@@ -1,6 +1,6 @@
 import type { AvailabilityNode } from '../node/createNode.js';
 import type { Settings } from '../node/settings.js';
-import type { NodeState } from '../api/nodeState.js';
+import { memberBody, type NodeState } from '../api/nodeState.js';
 import type { MemberAddress } from '../peer/peerMessages.js';
 
 /**
@@ -84,11 +84,8 @@ function memberDetailsBody(member: MemberAddress | null): Record<string, unknown
   return member === null ? null : { node_id: member.nodeId, address: member.address, port: member.port, scheme: member.scheme };
 }
 
-/** A group member as a 409 `group_full` answer names it in `details.members`. */
-export function memberBody(member: MemberAddress | null): Record<string, unknown> | null {
-  if (member === null) return null;
-  return { node_id: member.nodeId, external_ipv4_address: member.address, external_port: member.port, external_scheme: member.scheme };
-}
+/** A group member as a 409 `group_full` answer names it in `details.members` (defined beside the error catalogue). */
+export { memberBody };
 
 /**
  * `GET /ag/api/v1/group`, in the product's shape: `configuration` (the product's keys; `tsig_secret` is `""`),

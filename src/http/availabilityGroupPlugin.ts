@@ -1,10 +1,11 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import fastifyPlugin from 'fastify-plugin';
 import type { AvailabilityNode } from '../node/createNode.js';
 import type { HttpPeerTransport } from '../peer/httpPeerTransport.js';
-import { apiRoutes, type HistorySource, type PrimaryLocator } from './apiRoutes.js';
+import type { PrimaryLocator } from '../dns/primaryLocator.js';
+import { apiRoutes, type HistorySource } from './apiRoutes.js';
 import { healthRoutes } from './healthRoutes.js';
 import { NodeMetrics } from './nodeMetrics.js';
-import { openApiDocument } from './openApiDocument.js';
 import { requirePrimaryHook } from './requirePrimaryHook.js';
 
 /** Where the API lives. */
@@ -34,21 +35,7 @@ declare module 'fastify' {
   }
 }
 
-/**
- * Embeds a node's HTTP face in a fastify app: the `/ag/api/v1` API (bearer token), the health endpoints, `GET
- * /metrics`, `GET /ag/api/v1/openapi.json`, the peer routes, and the `app.requirePrimary` preHandler for the app's
- * own routes. Start the node yourself (`node.start()`); the plugin only serves it.
- *
- * @example
- * const peer = createHttpPeerTransport({ peerSecret, timeoutMs: 1000 });
- * const node = createNode(settings, { peer, dns });
- * const app = fastify();
- * await app.register(availabilityGroupPlugin, { node, apiToken, peer });
- * app.post('/jobs', { preHandler: app.requirePrimary }, runJob);
- * await node.start();
- * await app.listen({ host: settings.externalIpv4Address, port: settings.externalPort });
- */
-export const availabilityGroupPlugin: FastifyPluginAsync<AvailabilityGroupPluginOptions> = async (app, options) => {
+const availabilityGroupRoutes: FastifyPluginAsync<AvailabilityGroupPluginOptions> = async (app, options) => {
   const { node } = options;
   app.decorate('requirePrimary', requirePrimaryHook(node));
   await app.register(healthRoutes, { prefix: API_PREFIX, node });
@@ -61,7 +48,8 @@ export const availabilityGroupPlugin: FastifyPluginAsync<AvailabilityGroupPlugin
     },
     { prefix: API_PREFIX },
   );
-  app.get(`${API_PREFIX}/openapi.json`, async () => openApiDocument);
+  // Loaded at the first request: building the document (zod's JSON schemas of every body) is no idle node's cost.
+  app.get(`${API_PREFIX}/openapi.json`, async () => (await import('./openApiDocument.js')).openApiDocument);
   const metrics = options.metrics ?? new NodeMetrics(node, options.peer === undefined ? {} : { peerRefusals: () => options.peer!.stats.refused });
   if (metrics !== false) {
     app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.render()));
@@ -69,5 +57,22 @@ export const availabilityGroupPlugin: FastifyPluginAsync<AvailabilityGroupPlugin
   if (options.peer !== undefined) await app.register(options.peer.plugin);
 };
 
-// Like fastify-plugin: the decorator and routes belong to the app that registers this plugin, not to a child scope.
-(availabilityGroupPlugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
+/**
+ * Embeds a node's HTTP face in a fastify app: the `/ag/api/v1` API (bearer token), the health endpoints, `GET
+ * /metrics`, `GET /ag/api/v1/openapi.json`, the peer routes, and the `app.requirePrimary` preHandler for the app's
+ * own routes. Start the node yourself (`node.start()`); the plugin only serves it. Wrapped by fastify-plugin: the
+ * decorator and routes belong to the app that registers it, not to a child scope.
+ *
+ * @example
+ * const peer = createHttpPeerTransport({ peerSecret, timeoutMs: 1000 });
+ * const node = createNode(settings, { peer, dns });
+ * const app = fastify();
+ * await app.register(availabilityGroupPlugin, { node, apiToken, peer });
+ * app.post('/jobs', { preHandler: app.requirePrimary }, runJob);
+ * await node.start();
+ * await app.listen({ host: settings.externalIpv4Address, port: settings.externalPort });
+ */
+export const availabilityGroupPlugin: FastifyPluginAsync<AvailabilityGroupPluginOptions> = fastifyPlugin(availabilityGroupRoutes, {
+  fastify: '5.x',
+  name: 'availability-group',
+});

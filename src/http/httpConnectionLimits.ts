@@ -6,7 +6,7 @@
  */
 import type { Server } from 'node:http';
 import type { FastifyServerOptions } from 'fastify';
-import type { Logger } from '../node/logger.js';
+import type { Logger } from '../api/logger.js';
 import { SettingsError, type SettingsIssue } from '../api/errors.js';
 import { ConnectionGate } from '../net/connectionGate.js';
 

@@ -6,7 +6,7 @@
  */
 export { startNetworkedNode, type NetworkedNode, type NetworkedNodeOptions } from './networkedNode.js';
 export type { ConfigFileInput, SettingsInput } from '../node/settings.js';
-export type { Logger } from '../node/logger.js';
+export type { Logger } from '../api/logger.js';
 // The inspector's plugin and log, also exported by the main entry: every fastify plugin of the package is here.
 export { inspectorPlugin, InspectorConfigError, INSPECTOR_PATH, type InspectorPluginOptions } from './inspector/inspectorPlugin.js';
 export { NodeEventLog, type NodeLogEntry } from './inspector/nodeEventLog.js';
@@ -23,13 +23,13 @@ export {
 } from './httpConnectionLimits.js';
 export { availabilityGroupPlugin, API_PREFIX, API_BODY_LIMIT, type AvailabilityGroupPluginOptions } from './availabilityGroupPlugin.js';
 export { requirePrimaryHook } from './requirePrimaryHook.js';
-export { apiRoutes, ApiMessage, type ApiRoutesOptions, type PrimaryLocator } from './apiRoutes.js';
+export { apiRoutes, ApiMessage, type ApiRoutesOptions } from './apiRoutes.js';
 export { healthRoutes } from './healthRoutes.js';
 export { ApiError, type ApiErrorBody } from './apiError.js';
 export { NodeMetrics, type NodeMetricsOptions } from './nodeMetrics.js';
 export { openApiDocument } from './openApiDocument.js';
-export { createPrimaryLocator, lookupAddress } from './primaryLocator.js';
-export { joinThroughDns } from './joinThroughDns.js';
+export { createPrimaryLocator, lookupAddress, type PrimaryLocator } from '../dns/primaryLocator.js';
+export { joinThroughDns } from '../node/joinThroughDns.js';
 export { SettingsDnsAuthority, type SettingsDnsAuthorityOptions, type DnsClientSettings } from '../dns/settingsDnsAuthority.js';
 export {
   createHttpPeerTransport,

@@ -7,7 +7,7 @@ import { createNode, type AvailabilityNode } from '../node/createNode.js';
 import { HistoryLog } from '../node/historyLog.js';
 import { HistoryRecorder } from '../node/historyRecorder.js';
 import { RoleChangeHooks } from '../node/roleChangeHooks.js';
-import { silentLogger, type Logger } from '../node/logger.js';
+import { silentLogger, type Logger } from '../api/logger.js';
 import { FileNodeStore, InMemoryNodeStore } from '../node/nodeStore.js';
 import { readSecretFiles } from '../node/secretFiles.js';
 import { loadSettings, type ConfigFileInput, type Settings } from '../node/settings.js';
@@ -25,9 +25,10 @@ import {
 } from './httpConnectionLimits.js';
 import { inspectorPlugin } from './inspector/inspectorPlugin.js';
 import { NodeMetrics } from './nodeMetrics.js';
-import { createPrimaryLocator } from './primaryLocator.js';
+import { createPrimaryLocator } from '../dns/primaryLocator.js';
 import { dnsBudgetMs, SettingsDnsAuthority } from '../dns/settingsDnsAuthority.js';
 import type { PeerMessage } from '../peer/peerMessages.js';
+import { peerAnswerDnsRequests } from '../peer/peerAnswerDnsRequests.js';
 
 /** Options of {@link startNetworkedNode}. */
 export interface NetworkedNodeOptions {
@@ -79,7 +80,7 @@ export interface NetworkedNode {
  */
 function peerTimeoutMs(settings: Settings, message: PeerMessage): number {
   const base = Math.min(5000, Math.max(100, settings.timers.heartbeatIntervalMs));
-  const waitsForDns = message.type === 'handover' || message.type === 'handover-probe' || message.type === 'step-down';
+  const waitsForDns = peerAnswerDnsRequests(message.type) > 0 || message.type === 'step-down';
   // A forwarded settings change is answered once the Primary has pushed the settings back to this node.
   if (message.type === 'group-settings-change') return 2 * base + 500;
   return waitsForDns ? base + dnsBudgetMs(settings) : base;

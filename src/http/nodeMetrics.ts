@@ -1,6 +1,9 @@
 import type { Registry } from 'prom-client';
 import type { AvailabilityNode } from '../node/createNode.js';
 import { EventId, NodeRole } from '../api/constants.js';
+import type { DelayQuantiles } from '../node/delayQuantiles.js';
+import { EVENT_LOOP_DELAY_RESOLUTION_MS, EventLoopDelay } from '../node/eventLoopDelay.js';
+import { heartbeatJitterOf } from '../node/heartbeatJitter.js';
 
 /** Options of {@link NodeMetrics}. */
 export interface NodeMetricsOptions {
@@ -14,11 +17,19 @@ export interface NodeMetricsOptions {
   readonly now?: () => number;
 }
 
+/** One scrape's windows of event loop delay and heartbeat send jitter. */
+interface ScrapeWindows {
+  readonly eventLoop: DelayQuantiles | null;
+  readonly jitter: DelayQuantiles | null;
+}
+
 const ROLES = [NodeRole.PRIMARY, NodeRole.SECONDARY, NodeRole.NOT_IN_GROUP] as const;
 
 /**
  * A node's Prometheus metrics in their own registry (several nodes can share a process): role, epoch, acting as
- * Primary, heartbeat age, lease left, failovers, role changes, DNS errors by kind, refused peer messages. Events
+ * Primary, heartbeat age, lease left, failovers, role changes, DNS errors by kind, refused peer messages, and the
+ * busy-machine figures: event loop delay and the Primary's heartbeat send jitter (p50, p99, max of the window since the
+ * previous scrape; src/node/eventLoopDelay.ts, src/node/heartbeatJitter.ts). Events
  * are counted in plain fields from the start; prom-client is loaded and the registry built at the first scrape
  * (an unscraped node does not pay for it), and gauges are read from the node when scraped.
  *
@@ -35,6 +46,10 @@ export class NodeMetrics {
   readonly #roleChanges = new Map<string, number>();
   readonly #dnsErrors = new Map<string, number>();
   #registry: Promise<Registry> | null = null;
+  /** Started at the first scrape, as the registry (an unscraped node does not pay for its timer). */
+  #eventLoopDelay: EventLoopDelay | null = null;
+  /** This scrape's windows of event loop delay and heartbeat send jitter, taken once per scrape. */
+  #windows: ScrapeWindows = { eventLoop: null, jitter: null };
 
   constructor(node: AvailabilityNode, options: NodeMetricsOptions = {}) {
     this.#node = node;
@@ -55,7 +70,10 @@ export class NodeMetrics {
   /** The metrics in the Prometheus text format. */
   async render(): Promise<string> {
     this.#registry ??= this.#build();
-    return (await this.#registry).metrics();
+    const registry = await this.#registry;
+    this.#eventLoopDelay ??= new EventLoopDelay();
+    this.#windows = { eventLoop: this.#eventLoopDelay.takeWindow(), jitter: heartbeatJitterOf(this.#node)?.takeWindow() ?? null };
+    return registry.metrics();
   }
 
   async #build(): Promise<Registry> {
@@ -128,6 +146,32 @@ export class NodeMetrics {
         if (health !== null && check !== null) this.set({ check: check.command !== undefined ? 'command' : 'url' }, health === 'healthy' ? 1 : 0);
       },
     });
+    const windows = () => this.#windows;
+    /** A gauge per quantile (0.5, 0.99) and one of the largest, read from this scrape's window. */
+    const delayGauges = (name: string, help: string, pick: (taken: ScrapeWindows) => DelayQuantiles | null) => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['quantile'],
+        registers,
+        collect() {
+          const window = pick(windows());
+          this.set({ quantile: '0.5' }, window?.p50 ?? Number.NaN);
+          this.set({ quantile: '0.99' }, window?.p99 ?? Number.NaN);
+        },
+      });
+      new Gauge({ name: name.replace(/_seconds$/, '_max_seconds'), help: `The largest value of the same window as ${name}.`, registers, collect() { this.set(pick(windows())?.max ?? Number.NaN); } });
+    };
+    delayGauges(
+      'ag_event_loop_delay_seconds',
+      `Event loop delay of this process (perf_hooks.monitorEventLoopDelay, sampled every ${EVENT_LOOP_DELAY_RESOLUTION_MS} ms) over the window since the previous scrape: each scrape reads the histogram and resets it (with several scrapers each sees the part since the last scrape of any). Sampling starts at the first scrape, which shows NaN.`,
+      (taken) => taken.eventLoop,
+    );
+    delayGauges(
+      'ag_heartbeat_send_jitter_seconds',
+      "How much later than due the Primary's direct heartbeats left (the send on the monotonic clock minus the previous send and the heartbeat interval), over the window since the previous scrape (reset at each scrape; the previous window's figures when none was sent since). NaN before the first.",
+      (taken) => taken.jitter,
+    );
     if (this.#options.peerRefusals !== undefined) {
       const refusals = this.#options.peerRefusals;
       new Gauge({

@@ -4,7 +4,7 @@
  * defaults come from the code that enforces them, so the document cannot drift from it and a new setting appears in
  * it as soon as the API takes it. Only the meaning of each setting, which zod does not hold, is written here.
  */
-import { zod } from '../node/lazyZod.js';
+import { zod } from '../api/lazyZod.js';
 import { settingsSchema, type SettingsRecord } from '../node/settings.js';
 
 /** A JSON Schema object, as the OpenAPI document holds it. */

@@ -4,7 +4,7 @@
  * WebSocket URL). The node plugs it into its actor's `inspect` option.
  */
 import type { InspectionEvent } from 'xstate';
-import { AvailabilityGroupError } from '../api/errors.js';
+import { LiveInspectionError } from '../api/errors.js';
 import { importOptional } from '../api/importOptional.js';
 
 /** The environment variable that switches live inspection on and names the inspector's URL. */
@@ -13,13 +13,8 @@ export const INSPECT_ENV = 'AG_INSPECT';
 /** Where `inspect: true` sends events when `AG_INSPECT` names no URL: `@statelyai/inspect/server`'s default port. */
 export const DEFAULT_INSPECT_URL = 'ws://127.0.0.1:8080';
 
-/** `AG_INSPECT` holds something that is not a WebSocket URL. */
-export class LiveInspectionError extends AvailabilityGroupError {
-  static readonly code = 'AG_INSPECT_URL';
-  constructor(value: string) {
-    super(LiveInspectionError.code, `${INSPECT_ENV} must be a ws:// or wss:// URL (or "1" for ${DEFAULT_INSPECT_URL}), not "${value}".`);
-  }
-}
+/** `AG_INSPECT` holds something that is not a WebSocket URL (defined in the error catalogue). */
+export { LiveInspectionError };
 
 /** A running live inspection. */
 export interface LiveInspection {

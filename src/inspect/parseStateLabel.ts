@@ -1,13 +1,8 @@
 import type { StateValue } from 'xstate';
-import { AvailabilityGroupError } from '../api/errors.js';
+import { StateLabelError } from '../api/errors.js';
 
-/** A state label that `stateLabel` could not have written. */
-export class StateLabelError extends AvailabilityGroupError {
-  static readonly code = 'AG_STATE_LABEL';
-  constructor(label: string, reason: string) {
-    super(StateLabelError.code, `Cannot read the state label "${label}": ${reason}.`);
-  }
-}
+/** A state label that `stateLabel` could not have written (defined in the error catalogue). */
+export { StateLabelError };
 
 /**
  * The inverse of `stateLabel` (machines/stateLabel.ts): turns `secondary.watching` or

@@ -4,7 +4,7 @@
  * file descriptor of the process (and with it the node's own DNS and peer traffic).
  */
 import type { Socket } from 'node:net';
-import type { Logger } from '../node/logger.js';
+import type { Logger } from '../api/logger.js';
 
 /** How many connections a server holds at once. */
 export interface ConnectionCaps {

@@ -3,7 +3,6 @@ import type { Logger } from './logger.js';
 import type { Heartbeat } from '../../machines/heartbeat.js';
 import type {
   CreateRecordsInput,
-  DirectHeartbeatInput,
   DirectHeartbeatSent,
   HandoverAnswer,
   HandoverOfferInput,
@@ -13,6 +12,7 @@ import type {
   RecordsRead,
   RecordsRemoved,
   RemoveRecordsInput,
+  SendHeartbeatCommand,
   StepDownAnswer,
   TakeOverInput,
   WriteHeartbeatInput,
@@ -23,6 +23,7 @@ import { formatHeartbeatRecord, parseHeartbeatRecord } from '../dns/heartbeatRec
 import type { MemberAddress } from '../peer/peerMessages.js';
 import type { PeerTransport } from '../peer/peerTransport.js';
 import { stampOf, type Clock } from './clock.js';
+import { heartbeatSender } from './heartbeatSender.js';
 
 /** What the I/O actors need to know about their node, read at each call (settings can change after a join). */
 export interface NodeActorContext {
@@ -74,26 +75,46 @@ export function createNodeActors(ctx: NodeActorContext) {
     return peer;
   }
 
+  /** Reads A and TXT afresh (no cache), stamped when the read left and when its answer came. */
+  async function readRecords(): Promise<RecordsRead> {
+    const sentAt = stampOf(ctx.clock);
+    const records = await ctx.dns.read(ctx.groupFqdn());
+    const heartbeat = records.txt === null ? null : parseHeartbeatRecord(records.txt);
+    if (records.txt !== null && heartbeat === null) {
+      ctx.logger.warn({ txt: records.txt }, 'group TXT record is not a heartbeat record; ignored');
+    }
+    return { ...records, heartbeat, sentAt, at: stampOf(ctx.clock) };
+  }
+
+  /** A TXT heartbeat: a compare-and-swap on this node's own last value (rule 4), never sent past the lease (rule 7). */
+  async function writeOwnHeartbeat(input: WriteHeartbeatInput): Promise<HeartbeatWritten> {
+    // Rule 7: a Primary whose lease ran out (a paused process, a slow event loop) must not write as Primary.
+    if (input.leaseExpiresAt !== null && ctx.clock.monotonicNow() >= input.leaseExpiresAt) throw new LeaseExpiredError();
+    return writeHeartbeat(input.heartbeat, { address: ctx.address(), txt: input.expectedTxt }, (txt) => ({ txt }));
+  }
+
+  /** The direct heartbeat to the Secondary, stamped as it leaves; resolves with the acknowledgement. */
+  async function sendDirectHeartbeat(command: SendHeartbeatCommand): Promise<DirectHeartbeatSent> {
+    // Rule 7: a process resumed past its lease (its heartbeat timer may fire before its lease timer) says nothing.
+    if (command.leaseExpiresAt !== null && ctx.clock.monotonicNow() >= command.leaseExpiresAt) throw new LeaseExpiredError();
+    const peer = requirePeer();
+    const sentAt = stampOf(ctx.clock);
+    const heartbeat: Heartbeat = { ...command.heartbeat, sentAt: Math.round(sentAt.wall) };
+    const { groupSettings, ...ack } = await ctx.peer.send(peer, { type: 'heartbeat', group: ctx.groupFqdn(), heartbeat });
+    if (groupSettings !== undefined && groupSettings !== ctx.groupSettingsFingerprint()) ctx.peerRunsOtherSettings();
+    return { heartbeat, ack, sentAt, at: stampOf(ctx.clock) };
+  }
+
   return {
-    readGroupRecords: fromPromise<RecordsRead, void>(async () => {
-      const sentAt = stampOf(ctx.clock);
-      const records = await ctx.dns.read(ctx.groupFqdn());
-      const heartbeat = records.txt === null ? null : parseHeartbeatRecord(records.txt);
-      if (records.txt !== null && heartbeat === null) {
-        ctx.logger.warn({ txt: records.txt }, 'group TXT record is not a heartbeat record; ignored');
-      }
-      return { ...records, heartbeat, sentAt, at: stampOf(ctx.clock) };
-    }),
+    readGroupRecords: fromPromise<RecordsRead, void>(readRecords),
 
     createGroupRecords: fromPromise<HeartbeatWritten, CreateRecordsInput>(async ({ input }) =>
       writeHeartbeat(input.heartbeat, { address: null, txt: null }, (txt) => ({ address: ctx.address(), txt })),
     ),
 
-    writeHeartbeatRecord: fromPromise<HeartbeatWritten, WriteHeartbeatInput>(async ({ input }) => {
-      // Rule 7: a Primary whose lease ran out (a paused process, a slow event loop) must not write as Primary.
-      if (input.leaseExpiresAt !== null && ctx.clock.monotonicNow() >= input.leaseExpiresAt) throw new LeaseExpiredError();
-      return writeHeartbeat(input.heartbeat, { address: ctx.address(), txt: input.expectedTxt }, (txt) => ({ txt }));
-    }),
+    writeHeartbeatRecord: fromPromise<HeartbeatWritten, WriteHeartbeatInput>(async ({ input }) => writeOwnHeartbeat(input)),
+
+    heartbeatSender: heartbeatSender({ sendDirect: sendDirectHeartbeat, writeRecord: writeOwnHeartbeat, readRecords }),
 
     takeOverRecords: fromPromise<HeartbeatWritten, TakeOverInput>(async ({ input }) =>
       writeHeartbeat(input.heartbeat, { address: input.expected.address, txt: input.expected.txt }, (txt) => ({ address: ctx.address(), txt })),
@@ -107,17 +128,6 @@ export function createNodeActors(ctx: NodeActorContext) {
         { ttl: ctx.ttl() },
       );
       return { at: stampOf(ctx.clock) };
-    }),
-
-    sendDirectHeartbeat: fromPromise<DirectHeartbeatSent, DirectHeartbeatInput>(async ({ input }) => {
-      // Rule 7: a process resumed past its lease (its heartbeat timer may fire before its lease timer) says nothing.
-      if (input.leaseExpiresAt !== null && ctx.clock.monotonicNow() >= input.leaseExpiresAt) throw new LeaseExpiredError();
-      const peer = requirePeer();
-      const sentAt = stampOf(ctx.clock);
-      const heartbeat: Heartbeat = { ...input.heartbeat, sentAt: Math.round(sentAt.wall) };
-      const { groupSettings, ...ack } = await ctx.peer.send(peer, { type: 'heartbeat', group: ctx.groupFqdn(), heartbeat });
-      if (groupSettings !== undefined && groupSettings !== ctx.groupSettingsFingerprint()) ctx.peerRunsOtherSettings();
-      return { heartbeat, ack, sentAt, at: stampOf(ctx.clock) };
     }),
 
     probeHandover: fromPromise<HandoverProbed, { epoch: number }>(async ({ input }) => {

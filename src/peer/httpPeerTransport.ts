@@ -6,10 +6,20 @@ import { randomBytes } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { Logger } from '../node/logger.js';
-import { HeartbeatRefusedError, PeerMessageRejectedError, PeerUnreachableError } from '../api/errors.js';
-import { ApiError, toApiError } from '../http/apiError.js';
-import { silentLogger } from '../node/logger.js';
+import type { Logger } from '../api/logger.js';
+import {
+  ApiError,
+  PeerMessageMalformedError,
+  PeerNotListeningError,
+  PeerPathCutError,
+  PeerReceiverFailedError,
+  PeerRefusalError,
+  PeerReplayError,
+  PeerSignatureError,
+  PeerUnreachableError,
+  toApiError,
+} from '../api/errors.js';
+import { silentLogger } from '../api/logger.js';
 import { PEER_MESSAGE_TYPES as MESSAGE_TYPES, peerEnvelopeSchema, type PeerEnvelope } from './peerMessageSchema.js';
 import type { JoinReply, MemberAddress, PeerMessage, PeerReceiver, PeerReplyTo } from './peerMessages.js';
 import { PeerReplayGuard } from './peerReplayGuard.js';
@@ -111,18 +121,6 @@ export interface HttpPeerTransport extends PeerTransport {
   readonly stats: Readonly<HttpPeerTransportStats>;
   /** Closes idle keep-alive connections. */
   close(): void;
-}
-
-/** A refusal on the receive side: answered with `status` and logged. */
-class PeerRefusal extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    readonly reason: string,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /**
@@ -237,14 +235,14 @@ class HttpPeerTransportImpl implements HttpPeerTransport {
   async #answer(request: FastifyRequest, reply: FastifyReply, handle: (envelope: PeerEnvelope) => Promise<unknown>): Promise<void> {
     const signature = headerOf(request, PEER_SIGNATURE_HEADER);
     const isNonce = request.url.startsWith(PEER_NONCE_PATH);
-    const refuseCut = (cut: EffectiveCut) => new PeerRefusal(503, 'AG_PEER_PATH_CUT', 'path-cut', `The peer path is cut (fault switch, ${cut.cut}).`);
+    const refuseCut = (cut: EffectiveCut) => new PeerPathCutError(cut.cut);
     try {
       const cut = this.#pathCut();
       if (cut.types === null && cuts(cut, 'in', null)) throw refuseCut(cut);
-      if (this.#receiver === null) throw new PeerRefusal(503, 'AG_PEER_NOT_LISTENING', 'not-listening', 'This node is not receiving peer messages.');
+      if (this.#receiver === null) throw new PeerNotListeningError();
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       if (!verifyPeerRequest(this.#secret, body, signature)) {
-        throw new PeerRefusal(401, 'AG_PEER_BAD_SIGNATURE', 'signature', 'The message signature is missing or wrong.');
+        throw new PeerSignatureError();
       }
       const envelope = isNonce ? ({ v: 1 } as PeerEnvelope) : parseEnvelope(body);
       const type = isNonce ? null : envelope.message.type;
@@ -262,22 +260,22 @@ class HttpPeerTransportImpl implements HttpPeerTransport {
     } catch (error) {
       const refusal = toRefusal(error);
       this.stats.refused[refusal.reason] = (this.stats.refused[refusal.reason] ?? 0) + 1;
-      this.#logger.warn({ status: refusal.status, code: refusal.code, remote: request.ip, reason: refusal.reason }, `peer message refused: ${refusal.message}`);
-      reply.code(refusal.status).send({ code: refusal.code, message: refusal.message, details: { reason: refusal.reason }, status: refusal.status });
+      this.#logger.warn({ status: refusal.statusCode, code: refusal.code, remote: request.ip, reason: refusal.reason }, `peer message refused: ${refusal.message}`);
+      reply.code(refusal.statusCode).send({ code: refusal.code, message: refusal.message, details: refusal.httpDetails(), status: refusal.statusCode });
     }
   }
 
   async #receive(envelope: PeerEnvelope): Promise<{ reply: unknown }> {
     const { message } = envelope;
     const receiver = this.#receiver;
-    if (receiver === null) throw new PeerRefusal(503, 'AG_PEER_NOT_LISTENING', 'not-listening', 'This node is not receiving peer messages.');
+    if (receiver === null) throw new PeerNotListeningError();
     if (message.type === 'heartbeat') {
       if (this.#guard.isReplayedHeartbeat(message.heartbeat)) {
         const { epoch, seq } = message.heartbeat;
-        throw new PeerRefusal(409, 'AG_PEER_REPLAY', 'replay', `Heartbeat (epoch ${epoch}, seq ${seq}) is not newer than one already accepted.`);
+        throw new PeerReplayError(`Heartbeat (epoch ${epoch}, seq ${seq}) is not newer than one already accepted.`);
       }
     } else if (!this.#guard.consumeNonce(envelope.nonce)) {
-      throw new PeerRefusal(409, 'AG_PEER_REPLAY', 'replay', `The ${message.type} message does not carry a fresh nonce issued by this node.`);
+      throw new PeerReplayError(`The ${message.type} message does not carry a fresh nonce issued by this node.`);
     }
     const opened = message.type === 'group-settings' || message.type === 'group-settings-change' ? { ...message, groupSettings: this.#openSettings(message.groupSettings) } : message;
     const answer = await receiver(opened);
@@ -350,21 +348,19 @@ function parseEnvelope(body: Buffer): PeerEnvelope {
   try {
     json = JSON.parse(body.toString('utf8'));
   } catch {
-    throw new PeerRefusal(400, 'AG_PEER_BAD_MESSAGE', 'malformed', 'The message is not JSON.');
+    throw new PeerMessageMalformedError('The message is not JSON.');
   }
   const parsed = peerEnvelopeSchema().safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new PeerRefusal(400, 'AG_PEER_BAD_MESSAGE', 'malformed', `The message is malformed at ${issue?.path.join('.') || '(body)'}: ${issue?.message ?? 'invalid'}.`);
+    throw new PeerMessageMalformedError(`The message is malformed at ${issue?.path.join('.') || '(body)'}: ${issue?.message ?? 'invalid'}.`);
   }
   return parsed.data as PeerEnvelope;
 }
 
-function toRefusal(error: unknown): PeerRefusal {
-  if (error instanceof PeerRefusal) return error;
-  if (error instanceof PeerMessageRejectedError) return new PeerRefusal(403, error.code, 'group', error.message);
-  if (error instanceof HeartbeatRefusedError) return new PeerRefusal(409, error.code, 'heartbeat', error.message);
-  return new PeerRefusal(500, 'AG_PEER_RECEIVER_FAILED', 'receiver-failed', `The node could not handle the message: ${(error as Error).message}`);
+/** A refusal as thrown (the catalogue's peer refusals carry their status and reason), or a failure of the receiver. */
+function toRefusal(error: unknown): PeerRefusalError {
+  return error instanceof PeerRefusalError ? error : new PeerReceiverFailedError(error);
 }
 
 function readBody(response: IncomingMessage): Promise<string> {

@@ -1,4 +1,4 @@
-import { lazySchema } from '../node/lazyZod.js';
+import { lazySchema } from '../api/lazyZod.js';
 import type { PeerMessage } from './peerMessages.js';
 
 /** What a peer message must look like on the wire; anything else is refused before the node sees it. Built on first use. */

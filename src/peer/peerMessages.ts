@@ -1,13 +1,9 @@
 import type { Heartbeat } from '../../machines/heartbeat.js';
 import type { GroupRecords, HandoverAnswerBody, HandoverProbeAnswer, HeartbeatAck, StepDownAnswerBody } from '../../machines/nodeMachine.types.js';
 
-/** Where a group member listens: what the group's `members` list holds. */
-export interface MemberAddress {
-  readonly nodeId: string;
-  readonly address: string;
-  readonly port: number;
-  readonly scheme: 'http' | 'https';
-}
+import type { MemberAddress } from '../api/nodeState.js';
+
+export type { MemberAddress };
 
 /** The Primary's heartbeat, sent straight to the Secondary. The answer is a {@link HeartbeatAck}. */
 export interface HeartbeatMessage {

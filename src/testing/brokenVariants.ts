@@ -6,8 +6,8 @@
  */
 import { assign, enqueueActions } from 'xstate';
 import { nodeMachine, type NodeMachine, type NodeEmitted } from '../../machines/nodeMachine.js';
-import type { HeartbeatConfirmedEvent, HeartbeatWritten, NodeContext, RecordsRead } from '../../machines/nodeMachine.types.js';
-import { holdEpoch, leaseFrom, primaryIsAbsent } from '../../machines/nodeRules.js';
+import type { HeartbeatConfirmation, HeartbeatWritten, NodeContext, RecordsRead } from '../../machines/nodeMachine.types.js';
+import { absenceDeadlineRemainingMs, holdEpoch, leaseFrom, primaryIsAbsent } from '../../machines/nodeRules.js';
 import { EventId, NodeRole } from '../api/constants.js';
 import type { DnsVariantHook } from './internal/simDns.js';
 import type { PropertyName } from './properties.js';
@@ -35,7 +35,8 @@ export type BrokenVariantName =
   | 'eventsAfterTheFact'
   | 'lateRoleAnnouncement'
   | 'takeoverWhileUnhealthy'
-  | 'ignoresMaintenance';
+  | 'ignoresMaintenance'
+  | 'takeoverBeforeDeadline';
 
 /** Never: a lease that does not run out. */
 const NEVER = Number.POSITIVE_INFINITY;
@@ -45,7 +46,7 @@ function leaseWithoutDeadline(context: NodeContext, written: HeartbeatWritten): 
   return { ...holdEpoch(context, written), leaseExpiresAt: NEVER };
 }
 
-function leaseExtendedForever(context: NodeContext, confirmed: HeartbeatConfirmedEvent): Partial<NodeContext> {
+function leaseExtendedForever(context: NodeContext, confirmed: HeartbeatConfirmation): Partial<NodeContext> {
   return { ...leaseFrom(context, confirmed.sentAt, confirmed.at), leaseExpiresAt: NEVER, lastHeartbeat: { method: confirmed.method, sentAtWall: confirmed.sentAtWall } };
 }
 
@@ -53,6 +54,25 @@ function leaseExtendedForever(context: NodeContext, confirmed: HeartbeatConfirme
 function absentByWallClock(context: NodeContext, read: RecordsRead): boolean {
   if (context.lastHeartbeat === null) return primaryIsAbsent(context, read.sentAt);
   return read.at.wall - context.lastHeartbeat.sentAtWall >= context.timers.absenceMs;
+}
+
+/** How early the `takeoverBeforeDeadline` variant decides: at this share of the failover period. */
+const EARLY_SHARE = 0.8;
+
+/** The context as a node that counts EARLY_SHARE of the failover period as the whole period sees it. */
+function withEarlyAbsence(context: NodeContext): NodeContext {
+  return { ...context, timers: { ...context.timers, absenceMs: EARLY_SHARE * context.timers.absenceMs } };
+}
+
+/**
+ * Rule 1 broken: the absence deadline is armed, and the standby read judges absence, at 0.8 of the failover period
+ * after the last progress, so a Secondary takes over a fifth of a period early.
+ */
+function takeoverBeforeDeadline(): NodeMachine {
+  return nodeMachine.provide({
+    delays: { absenceDeadline: ({ context }) => absenceDeadlineRemainingMs(withEarlyAbsence(context)) },
+    guards: { primaryIsAbsent: ({ context }, read: RecordsRead) => primaryIsAbsent(withEarlyAbsence(context), read.sentAt) },
+  }) as NodeMachine;
 }
 
 /**
@@ -112,7 +132,7 @@ export const BROKEN_VARIANTS: Readonly<Record<BrokenVariantName, BrokenVariant>>
         delays: { leaseRemaining: () => NEVER },
         actions: {
           holdEpoch: assign(({ context }, written: HeartbeatWritten) => leaseWithoutDeadline(context, written)),
-          extendLease: assign(({ context }, confirmed: HeartbeatConfirmedEvent) => leaseExtendedForever(context, confirmed)),
+          extendLease: assign(({ context }, confirmed: HeartbeatConfirmation) => leaseExtendedForever(context, confirmed)),
         },
       }) as NodeMachine,
   },
@@ -152,6 +172,12 @@ export const BROKEN_VARIANTS: Readonly<Record<BrokenVariantName, BrokenVariant>>
       nodeMachine.provide({
         guards: { applicationCanServe: () => true, applicationCannotServe: () => false, absentButApplicationCannotServe: () => false },
       }) as NodeMachine,
+  },
+  takeoverBeforeDeadline: {
+    name: 'takeoverBeforeDeadline',
+    breaks: 'rule 1: the Secondary arms its absence deadline and judges absence at 0.8 of the failover period, so it takes over before its deadline',
+    expected: 'noTakeoverBeforeDeadline',
+    machine: takeoverBeforeDeadline,
   },
   lateRoleAnnouncement: {
     name: 'lateRoleAnnouncement',

@@ -14,13 +14,17 @@ export const PROPERTY_DESCRIPTIONS = {
   dnsNamesNewestEpoch:
     'every DNS update leaves the A record naming the holder of the TXT heartbeat, never lowers the epoch, and never gives one epoch to two holders',
   failoverHappens:
-    'when the Primary crashes and the Secondary (watching, unpaused, DNS healthy, no operator failover) stays so, it acts as Primary within allowed_absence_interval + one standby check of its last heartbeat, or of when it began measuring silence if it saw none since it became Secondary, plus one DNS round trip per standby check and one for the takeover; while it holds the maintenance flag on it waits, and once resumed it acts by the later of that deadline and its resume + two DNS round trips + 1 ms',
+    'when the Primary crashes and the Secondary (watching, unpaused, DNS healthy, no operator failover) stays so, it acts as Primary within allowed_absence_interval (on its clock) of its last progress, or of when it began measuring silence if it saw none since it became Secondary, plus three DNS round trips (a standby read under way at the deadline, the confirming read, the compare-and-swap) and 1 ms; while it holds the maintenance flag on it waits, and once resumed it acts by the later of that deadline and its resume + two DNS round trips + 1 ms',
   noTakeoverWhilePaused:
     "no node starts a takeover for absence while it holds the group's maintenance flag on (rule 9); the deadline of failoverHappens waits while the survivor is paused and is then at least its resume + two DNS round trips + 1 ms, and convergence does not require a Primary while a live node is paused",
   noFalseFailover:
     'the Secondary never starts a takeover for absence while the other node has been Primary for a whole failover period (on the fastest clock) and one heartbeat path delivered within its bound in that period: the direct path from the Primary to the Secondary, or DNS for both nodes',
+  noTakeoverBeforeDeadline:
+    'a node never starts a takeover for absence before its deadline: the last progress it saw (its seen (epoch, seq) rose) or the start of its measure of silence, + allowed_absence_interval on its own monotonic clock',
   eventsTellTruth:
     "each subscriber's NODE_ROLE_CHANGED events start with previous = null, chain (previous = the last new), never repeat a role, and end at the role getNodeState() reports",
+  leaseLostOnlyInTenure:
+    "a node emits LEASE_LOST only within a tenure: after its NODE_ROLE_CHANGED to primary and before its next step-down (a LEASE_LOST or a NODE_ROLE_CHANGED from primary); a taker that never announced primary gives up with TAKEOVER_ABANDONED instead",
   restartSafety:
     'a restarted node only writes itself into DNS over a record naming itself at the same epoch (a reclaim) or with a higher epoch than the record it replaces (a takeover)',
   convergence:

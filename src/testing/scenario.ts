@@ -4,6 +4,9 @@
  * its seed determine the run completely; scenarios are JSON, so a failing one can be saved and replayed.
  */
 
+import { peerAnswerDnsRequests } from '../peer/peerAnswerDnsRequests.js';
+import type { PeerMessage } from '../peer/peerMessages.js';
+
 /** The two simulated nodes: `a` creates the group at time 0, `b` joins it. */
 export type SimNodeId = 'a' | 'b';
 export const SIM_NODE_IDS: readonly SimNodeId[] = ['a', 'b'];
@@ -32,8 +35,25 @@ export interface ScenarioNetwork {
   readonly peerDelayMs: readonly [number, number];
   /** One-way delay between a node and the DNS server, [min, max] ms. */
   readonly dnsDelayMs: readonly [number, number];
-  /** How long a node waits for a peer or DNS answer before it calls the other side unreachable (its own clock). */
+  /**
+   * How long a node waits for a peer or DNS answer before it calls the other side unreachable (its own clock). A
+   * handover offer and its probe wait longer, for the receiver's own DNS requests ({@link peerRequestTimeoutMs}).
+   */
   readonly requestTimeoutMs: number;
+}
+
+/**
+ * How long a simulated node waits for the answer to a peer message of `type` (its own clock): `requestTimeoutMs`,
+ * and a DNS request timeout more for each DNS request the receiver may make before it answers (a handover probe's
+ * read; a handover offer's compare-and-swap and its retries against the offerer's leftover write). Those answers
+ * take two peer delays and the DNS round trips, which one `requestTimeoutMs` on a fast clock may not cover; the
+ * real node's peer timeouts give them the DNS client's budget likewise.
+ *
+ * @example
+ * peerRequestTimeoutMs({ peerDelayMs: [1, 2], dnsDelayMs: [1, 2], requestTimeoutMs: 8 }, 'handover-probe') // 16
+ */
+export function peerRequestTimeoutMs(network: ScenarioNetwork, type: PeerMessage['type']): number {
+  return network.requestTimeoutMs * (1 + peerAnswerDnsRequests(type));
 }
 
 /**

@@ -6,11 +6,12 @@ import type { InspectionEvent } from 'xstate';
 import type { HeartbeatProgress } from '../../machines/heartbeat.js';
 import type { NodeSnapshot } from '../../machines/nodeReplies.js';
 import { leaseIsValidAt } from '../../machines/nodeRules.js';
-import { stateLabel, topState } from '../../machines/stateLabel.js';
+import { NodeTag } from '../../machines/nodeTags.js';
 import { EVENT_IDS, NodeRole } from '../api/constants.js';
 import type { NodeEvent } from '../api/events.js';
 import { createNode, type AvailabilityNode } from '../node/createNode.js';
-import { silentLogger } from '../node/logger.js';
+import { transitionOf } from '../node/transitionLog.js';
+import { silentLogger } from '../api/logger.js';
 import { loadSettings, type SettingsInput } from '../node/settings.js';
 import type { BrokenVariant } from './brokenVariants.js';
 import type { Scheduled } from './internal/eventQueue.js';
@@ -85,9 +86,24 @@ interface NodeTrace {
   seen: HeartbeatProgress | null;
 }
 
-/** Lets every promise the last happening settled run, so the next happening sees their effects. */
+/** Happenings between two turns of the real event loop (see `settle`). */
+const HAPPENINGS_PER_YIELD = 64;
+let happeningsSinceYield = 0;
+
+/**
+ * Lets every promise the last happening settled run, so the next happening sees their effects. A `process.nextTick`
+ * callback runs only once the microtask queue is empty (promise chains included, however long), which is all a
+ * happening can leave behind: nothing the simulator runs waits on a real timer or I/O. That costs a fraction of a
+ * `setImmediate` round through the event loop; every HAPPENINGS_PER_YIELD happenings one is taken anyway, so a long
+ * run never starves the process's real timers and I/O (a test runner's timeouts, say).
+ */
 function settle(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+  happeningsSinceYield += 1;
+  if (happeningsSinceYield >= HAPPENINGS_PER_YIELD) {
+    happeningsSinceYield = 0;
+    return new Promise((resolve) => setImmediate(resolve));
+  }
+  return new Promise((resolve) => process.nextTick(resolve));
 }
 
 /**
@@ -248,7 +264,8 @@ class Simulation {
       lease.ranOut = leaseUntil === null || !acting ? null : this.#kernel.at(leaseUntil, () => this.#leaseRanOut(host, incarnation, expiresAt!));
     }
     this.#traceProgress(host, incarnation, snapshot);
-    const state = stateLabel(snapshot.value);
+    const view = transitionOf(snapshot);
+    const { state } = view;
     const last = this.#lastTransition.get(host.id);
     const shownActing = lease.acting;
     lease.acting = acting;
@@ -270,10 +287,10 @@ class Simulation {
       incarnation,
       state,
       event: event.event.type,
-      role: context.role,
-      epoch: context.epoch,
-      seq: context.role === 'primary' ? context.ownSeq : (context.seen?.seq ?? null),
-      dnsConnection: context.dnsConnection,
+      role: view.role,
+      epoch: view.epoch,
+      seq: view.seq,
+      dnsConnection: view.dnsConnection,
       monotonic,
       acting,
       leaseUntil,
@@ -306,7 +323,7 @@ class Simulation {
     const { seen } = snapshot.context;
     if (seen === lease.seen || (seen !== null && lease.seen !== null && seen.epoch === lease.seen.epoch && seen.seq === lease.seen.seq)) return;
     lease.seen = seen;
-    if (seen === null || topState(snapshot.value) === 'primary') return;
+    if (seen === null || snapshot.hasTag(NodeTag.holdsLease)) return;
     const { context } = snapshot;
     const via = context.holder === context.nodeId ? null : (context.lastHeartbeat?.method ?? null);
     this.#kernel.trace({ kind: 'progress', t: this.#kernel.now, node: host.id, incarnation, epoch: seen.epoch, seq: seen.seq, via });

@@ -18,7 +18,8 @@
  * - broken chain: per process, NODE_ROLE_CHANGED starts at `previous: null` and each `previous` is the last `new`,
  *   never the same role twice in a row (test/support/announcements.ts `chainIssues`, which also checks the DNS
  *   state chain, where LEASE_LOST may come and that takeovers end; and `stepDownIssues`: a node that lost its lease
- *   says so before its peer acts). Both lists count as violations.
+ *   says so before its peer acts, a step's events at its first line, a process's death ending it). Both lists count
+ *   as violations.
  * - crash: a node process that exited without the suite stopping it.
  */
 import { chainIssues, stepDownIssues, timeline, type Announcement } from '../support/announcements.js';
@@ -338,7 +339,16 @@ export function analyse(record: ChaosRecord): ChaosReport {
     else bucket(at).otherRules += 1;
     violations.push({ kind: roleChain ? 'broken chain' : 'announcement rule', at, text: issue });
   }
-  for (const issue of stepDownIssues(stream, origin)) {
+  // Rule (a) with the instants the two-announced rule uses: a step's events at its first line, a process's death
+  // ending what it announced (a node killed in the middle of a step never logs the rest of it).
+  const stepped = record.logs
+    .flatMap((log) =>
+      log.lines.flatMap((line, index): Announcement[] =>
+        isEventLine(line) ? [{ node: log.node, run: log.run, mono: stepStart(log.lines, index), time: Number(line.time), eventId: String(line.msg), event: line.event as Record<string, any> }] : [],
+      ),
+    )
+    .sort((x, y) => x.mono - y.mono);
+  for (const issue of stepDownIssues(stepped, origin, (node, run) => deathOf(record, node, run))) {
     const at = instantOf(issue);
     bucket(at).otherRules += 1;
     violations.push({ kind: 'announcement rule', at, text: issue });

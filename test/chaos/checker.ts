@@ -5,8 +5,8 @@
  * and `at`, when its answer was read. The node answered at some instant in between; the analysis never assumes which.
  * The nodes' event streams are read from their logs at the end (test/support/announcements.ts).
  */
-import { lookupAddress } from '../../src/http/primaryLocator.js';
-import { machineMonotonicMs } from '../../src/node/logger.js';
+import { lookupAddress } from '../../src/dns/primaryLocator.js';
+import { machineMonotonicMs } from '../../src/api/logger.js';
 import type { AgctlProcess, TestCluster, TestNode } from '../support/processes.js';
 
 /** The fields of GET /state the analysis uses. */

@@ -1,5 +1,5 @@
 /**
- * `npm run chaos -- [--minutes M] [--dns embedded|bind] [--timings 0.1/0.1/0.5] [--seed S] [--min-rounds N] [--out DIR]`:
+ * `npm run chaos -- [--minutes M] [--dns embedded|bind] [--timings 0.1/0.1/0.5] [--seed S] [--min-rounds N] [--out DIR]` (`--help`: the usage):
  * the fault suite on real processes (suite.ts). Prints progress, then the table per fault kind; exits 1 on any safety
  * violation (two acting, two announced, a broken chain or another announcement rule, a crash), printing the seed and
  * a log excerpt around each; 2 on a bad argument; 3 when the suite itself failed (what ran is still analysed); 130 on Ctrl-C (after recovering the fault in progress and printing
@@ -11,8 +11,9 @@ import { bindUnavailableReason } from '../support/bind.js';
 import { parseTimings, runChaos } from './suite.js';
 
 let values: Record<string, string | undefined>;
+let help = false;
 try {
-  values = parseArgs({
+  const { help: helpFlag, ...rest } = parseArgs({
     args: process.argv.slice(2),
     options: {
       minutes: { type: 'string', default: '10' },
@@ -21,12 +22,32 @@ try {
       seed: { type: 'string' },
       'min-rounds': { type: 'string', default: '1' },
       out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
     strict: true,
-  }).values as Record<string, string | undefined>;
+  }).values;
+  help = helpFlag === true;
+  values = rest;
 } catch (error) {
-  console.error(`chaos: ${(error as Error).message}`);
+  console.error(`chaos: ${(error as Error).message} (see --help)`);
   process.exit(2);
+}
+if (help) {
+  console.log(`Usage: npm run chaos -- [--minutes M] [--dns embedded|bind] [--timings H/C/A] [--seed S] [--min-rounds N] [--out DIR]
+
+The fault suite on real processes: a DNS server and two agctl start processes on 127.0.0.2 and 127.0.0.3, faults
+from a seeded schedule, then a table per fault kind (docs/testing.md, "Fault suite on real processes").
+
+  --minutes M       how long to inject faults (default 10)
+  --dns KIND        embedded (agctl dns-server, default) or bind (BIND 9 named)
+  --timings H/C/A   heartbeat / standby check / failover period in seconds (default 0.1/0.1/0.5)
+  --seed S          the schedule's seed (default: random, printed)
+  --min-rounds N    at least N whole rounds of every fault kind (default 1)
+  --out DIR         where the logs and the report go (default: printed, under the temp dir)
+
+Exit codes: 0 no safety violation, 1 a violation (seed and log excerpt printed), 2 a bad argument, 3 the suite
+itself failed, 130 Ctrl-C.`);
+  process.exit(0);
 }
 
 const dns = values.dns;

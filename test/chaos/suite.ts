@@ -7,8 +7,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lookupAddress } from '../../src/http/primaryLocator.js';
-import { machineMonotonicMs } from '../../src/node/logger.js';
+import { lookupAddress } from '../../src/dns/primaryLocator.js';
+import { machineMonotonicMs } from '../../src/api/logger.js';
 import { mergedAnnouncements } from '../support/announcements.js';
 import { startCluster, type DnsKind, type TestCluster, type TestNode, type TestTimers } from '../support/processes.js';
 import { analyse, formatReport, formatViolations, type ChaosRecord, type ChaosReport, type Death, type FaultRecord, type PauseSpan } from './analysis.js';

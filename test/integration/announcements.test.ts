@@ -59,7 +59,11 @@ if (bindMissing !== null && process.env.CI) throw new Error(`The BIND half must 
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
-/** Waits for one acting Primary and a Secondary that gets direct heartbeats, both connected to DNS; returns who is which. */
+/**
+ * Waits for one acting Primary whose lease the direct path confirms (its `heartbeat_method` says direct: the Secondary
+ * accepted a heartbeat within two heartbeat intervals), a Secondary that gets direct heartbeats, both connected to
+ * DNS; returns who is which. A scenario that cuts DNS starts only once the Secondary's acknowledgements keep the lease.
+ */
 async function healthyGroup(cluster: TestCluster, what = 'a healthy group', deadlineMs = SETTLE_MS): Promise<{ primary: TestNode; secondary: TestNode }> {
   return waitFor(
     `${what}: one acting Primary, a Secondary with direct heartbeats, both connected to DNS`,
@@ -69,6 +73,7 @@ async function healthyGroup(cluster: TestCluster, what = 'a healthy group', dead
       const [primary, secondary, p, s] = a.acting_primary === true ? [cluster.a, cluster.b, a, b] : [cluster.b, cluster.a, b, a];
       const healthy =
         p.acting_primary === true &&
+        p.heartbeat_method === 'direct' &&
         s.node_role === 'secondary' &&
         s.heartbeat_method === 'direct' &&
         p.node_dns_connection_state === 'connected' &&

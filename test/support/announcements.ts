@@ -1,7 +1,7 @@
 /**
  * What node processes announced, and checks on it. The source is each node's stdout: the node logs every event it
  * emits (`msg` = the event id, `event` = the payload subscribers get) when it is emitted, before any subscriber
- * runs, and every log line carries `mono`, the machine's monotonic clock in ms with a fraction (src/node/logger.ts).
+ * runs, and every log line carries `mono`, the machine's monotonic clock in ms with a fraction (src/api/logger.ts).
  * Both processes run on this machine, so their lines merge into one order exactly; pino's `time` (whole ms) could
  * not order two announcements made in the same millisecond. (The inspector's event log, src/http/inspector/
  * nodeEventLog.ts, records state-label changes rather than the emitted events, in a bounded ring, on a clock that
@@ -13,7 +13,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { machineMonotonicMs } from '../../src/node/logger.js';
+import { machineMonotonicMs } from '../../src/api/logger.js';
 import { waitFor, type GroupRecordsNow, type TestCluster, type TestNode } from './processes.js';
 
 export { machineMonotonicMs };
@@ -111,19 +111,24 @@ export function overlappingTenures(stream: readonly Announcement[], origin: numb
 
 /**
  * Rule (a), the step-down's side: a node that lost its lease announces that it is no longer primary before its peer
- * acts on it. Between a node's LEASE_LOST and its next `primary →` (or the end of the record, when it never
- * announced one), the other node must not start a takeover nor announce `→ primary`. Returns one line per breach.
+ * acts on it. Between a node's LEASE_LOST in a primary tenure and its next `primary →` (or the end of the record, or
+ * `endOf(node, run)`: when that process died, if known), the other node must not start a takeover nor announce
+ * `→ primary`. A LEASE_LOST outside a tenure has nothing to step down from (`chainIssues` reports it). Returns one
+ * line per breach.
  */
-export function stepDownIssues(stream: readonly Announcement[], origin: number): string[] {
+export function stepDownIssues(stream: readonly Announcement[], origin: number, endOf?: (node: string, run: number) => number): string[] {
   const issues: string[] = [];
   stream.forEach((lost, index) => {
     if (lost.eventId !== 'LEASE_LOST') return;
     const later = stream.slice(index + 1);
-    const stepDown = later.find((announcement) => announcement.node === lost.node && announcement.run === lost.run && announcement.eventId === 'NODE_ROLE_CHANGED' && announcement.event.previous === 'primary');
-    const stepDownAt = stepDown?.mono ?? Infinity;
+    const sameProcess = (announcement: Announcement) => announcement.node === lost.node && announcement.run === lost.run;
+    const stepDown = later.find((announcement) => sameProcess(announcement) && announcement.eventId === 'NODE_ROLE_CHANGED' && announcement.event.previous === 'primary');
+    const died = endOf?.(lost.node, lost.run) ?? Infinity;
+    const stepDownAt = Math.min(stepDown?.mono ?? Infinity, died);
+    const before = stream.slice(0, index).reverse().find((announcement) => sameProcess(announcement) && announcement.eventId === 'NODE_ROLE_CHANGED');
     // The step-down may be announced just before the lease is dropped, in the same transition.
-    const before = stream.slice(0, index).reverse().find((announcement) => announcement.node === lost.node && announcement.eventId === 'NODE_ROLE_CHANGED');
     if (before !== undefined && before.event.previous === 'primary' && lost.mono - before.mono < 1) return;
+    if (before === undefined || before.event.new !== 'primary') return;
     const acted = later.find(
       (announcement) =>
         announcement.node !== lost.node &&
@@ -132,7 +137,7 @@ export function stepDownIssues(stream: readonly Announcement[], origin: number):
     );
     if (acted === undefined) return;
     issues.push(
-      `${lost.node} lost its lease at ${offset(lost.mono, origin)} (${lost.event.reason}) but ${stepDown === undefined ? 'never announced stepping down' : `announced stepping down only at ${offset(stepDown.mono, origin)}`}, ` +
+      `${lost.node} lost its lease at ${offset(lost.mono, origin)} (${lost.event.reason}) but ${stepDown === undefined || stepDown.mono > died ? 'never announced stepping down' : `announced stepping down only at ${offset(stepDown.mono, origin)}`}, ` +
         `while ${acted.node} ${acted.eventId === 'TAKEOVER_STARTED' ? 'started a takeover' : 'announced primary'} at ${offset(acted.mono, origin)}`,
     );
   });

@@ -7,7 +7,7 @@ import { waitFor as waitUntilTrue } from '../../src/cli/agctlProcess.js';
 import { createNode, type AvailabilityNode } from '../../src/node/createNode.js';
 import { InMemoryDnsAuthority } from '../../src/dns/inMemoryDnsAuthority.js';
 import { InMemoryPeerNetwork } from '../../src/peer/inMemoryPeerNetwork.js';
-import { silentLogger } from '../../src/node/logger.js';
+import { silentLogger } from '../../src/api/logger.js';
 import { NodeEventLog } from '../../src/http/inspector/nodeEventLog.js';
 
 export const TEST_TOKEN = 'inspector-test-token-0123456789';
@@ -25,15 +25,26 @@ export interface TwoNodes {
   readonly b: AvailabilityNode;
   /** b's event log, wired as b's inspect port. */
   readonly log: NodeEventLog;
+  /** a's event log, wired as a's inspect port (the group view replays both). */
+  readonly logA: NodeEventLog;
   stop(): Promise<void>;
 }
 
-/** a creates the group, b joins it; b's transitions go to `log`. */
-export async function startTwoNodes(): Promise<TwoNodes> {
+/** Timers that fail over in about three seconds: a Secondary that must stay one on a loaded machine. */
+export const STEADY_GROUP = {
+  group_fqdn: 'app.inspect.test',
+  health_report_interval: 0.3,
+  health_check_interval: 0.5,
+  allowed_absence_interval: 3,
+} as const;
+
+/** a creates the group (with `group`'s timers, default {@link FAST_GROUP}), b joins it; b's transitions go to `log`. */
+export async function startTwoNodes(group: typeof FAST_GROUP | typeof STEADY_GROUP = FAST_GROUP): Promise<TwoNodes> {
   const dns = new InMemoryDnsAuthority();
   const network = new InMemoryPeerNetwork();
   const log = new NodeEventLog();
-  const a = createNode({ node_id: 'a', external_ipv4_address: '127.0.0.2', ...FAST_GROUP }, { dns, peer: network.transport(), logger: silentLogger() });
+  const logA = new NodeEventLog();
+  const a = createNode({ node_id: 'a', external_ipv4_address: '127.0.0.2', ...group }, { dns, peer: network.transport(), logger: silentLogger(), inspect: logA.inspect });
   const b = createNode({ node_id: 'b', external_ipv4_address: '127.0.0.3' }, { dns, peer: network.transport(), logger: silentLogger(), inspect: log.inspect });
   await a.start();
   await b.start();
@@ -43,6 +54,7 @@ export async function startTwoNodes(): Promise<TwoNodes> {
     a,
     b,
     log,
+    logA,
     async stop() {
       await b.stop({ handOver: false });
       await a.stop({ handOver: false });

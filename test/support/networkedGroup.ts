@@ -15,7 +15,7 @@ import { startDnsServer, type RunningDnsServer } from '../../src/dns/dnsServer.j
 import { DnsUpdateClient } from '../../src/dns/dnsUpdateClient.js';
 import type { TsigKey } from '../../src/dns/tsig.js';
 import { startNetworkedNode, type NetworkedNode } from '../../src/http/networkedNode.js';
-import { silentLogger } from '../../src/node/logger.js';
+import { silentLogger } from '../../src/api/logger.js';
 import type { SettingsInput } from '../../src/node/settings.js';
 import { FQDN } from './twoNodes.js';
 

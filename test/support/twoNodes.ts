@@ -4,7 +4,7 @@ import type { NodeEvent } from '../../src/api/events.js';
 import type { DnsAuthority, RecordsExpectation, RecordsReplacement, UpdateOptions } from '../../src/dns/dnsAuthority.js';
 import { InMemoryDnsAuthority } from '../../src/dns/inMemoryDnsAuthority.js';
 import { createNode, type AvailabilityNode, type NodePorts } from '../../src/node/createNode.js';
-import { silentLogger } from '../../src/node/logger.js';
+import { silentLogger } from '../../src/api/logger.js';
 import { InMemoryNodeStore } from '../../src/node/nodeStore.js';
 import type { SettingsInput } from '../../src/node/settings.js';
 import { InMemoryPeerNetwork } from '../../src/peer/inMemoryPeerNetwork.js';

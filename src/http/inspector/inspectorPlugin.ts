@@ -1,10 +1,12 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { ServerResponse } from 'node:http';
-import { stateLabel } from '../../../machines/stateLabel.js';
-import { AvailabilityGroupError } from '../../api/errors.js';
+import { snapshotLabel } from '../../../machines/stateLabel.js';
+import { NodeRole } from '../../api/constants.js';
+import { InspectorConfigError } from '../../api/errors.js';
 import type { NodeState } from '../../api/nodeState.js';
 import { activeStateIds } from '../../inspect/chartModel.js';
 import { loadChartSvg } from '../../inspect/chartSvgFile.js';
+import { systemClock, type Clock } from '../../node/clock.js';
 import type { AvailabilityNode } from '../../node/createNode.js';
 import { inspectorAuth } from './inspectorAuth.js';
 import { inspectorPageHtml } from './inspectorPage.js';
@@ -29,6 +31,18 @@ export interface InspectorPluginOptions {
   readonly path?: string;
   /** How often an idle stream gets a comment line, so proxies keep it open. Default 15 s. */
   readonly keepAliveMs?: number;
+  /** How often the stream sends a Secondary's silence (`watch`), for the page's countdown. Default 500 ms. */
+  readonly watchIntervalMs?: number;
+  /** The node's clock (the one it was created with), to measure the Primary's silence. Default the system clock. */
+  readonly clock?: Clock;
+}
+
+/** A Secondary's view of its Primary, for the page's countdown to takeover (rule 1). */
+export interface WatchView {
+  /** How long no heartbeat has raised the newest (epoch, seq), on the node's monotonic clock (ms). */
+  readonly silenceMs: number;
+  /** `allowed_absence_interval` (ms): the silence after which the standby check may take over. */
+  readonly allowedAbsenceMs: number;
 }
 
 /** What `GET <path>/state.json` and the stream's first message carry. */
@@ -38,17 +52,14 @@ export interface LiveView {
   readonly state: string | null;
   readonly activeIds: readonly string[];
   readonly nodeState: NodeState | null;
+  /** On a Secondary that has heard its Primary: the silence so far and the allowed absence; null otherwise. */
+  readonly watch: WatchView | null;
   /** The recent transitions, oldest first. */
   readonly entries: readonly NodeLogEntry[];
 }
 
-/** The inspector was registered without a way to authenticate. */
-export class InspectorConfigError extends AvailabilityGroupError {
-  static readonly code = 'AG_INSPECTOR_CONFIG';
-  constructor(message: string) {
-    super(InspectorConfigError.code, message);
-  }
-}
+/** The inspector was registered without a way to authenticate (defined in the error catalogue). */
+export { InspectorConfigError };
 
 /**
  * Serves a node's inspector: `GET /ag/inspect` (the page: the chart with the current states highlighted, recent
@@ -73,6 +84,7 @@ export const inspectorPlugin: FastifyPluginAsync<InspectorPluginOptions> = async
     app.addHook('onRequest', inspectorAuth(options.apiToken));
   }
   const log = options.log ?? new NodeEventLog();
+  const clock = options.clock ?? systemClock;
   const stopFollowing = log.follow(node);
   const svg = await loadChartSvg();
   const streams = new Set<ServerResponse>();
@@ -89,7 +101,7 @@ export const inspectorPlugin: FastifyPluginAsync<InspectorPluginOptions> = async
 
   app.get(`${path}/chart.svg`, async (_request, reply) => noStore(reply).type('image/svg+xml').send(svg));
 
-  app.get(`${path}/state.json`, async (_request, reply) => noStore(reply).send(liveView(node, log)));
+  app.get(`${path}/state.json`, async (_request, reply) => noStore(reply).send(liveView(node, log, clock)));
 
   app.get(`${path}/log`, async (request, reply) => {
     const download = (request.query as Record<string, unknown>).download !== undefined;
@@ -109,12 +121,14 @@ export const inspectorPlugin: FastifyPluginAsync<InspectorPluginOptions> = async
     const send = (event: string, data: unknown): void => {
       response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     };
-    send('snapshot', liveView(node, log));
+    send('snapshot', liveView(node, log, clock));
     const unsubscribe = log.subscribe((entry) => send('transition', { entry, nodeState: nodeStateOf(node) }));
     const keepAlive = setInterval(() => response.write(': keep-alive\n\n'), options.keepAliveMs ?? 15_000);
+    const watching = setInterval(() => send('watch', watchOf(node, clock)), options.watchIntervalMs ?? 500);
     streams.add(response);
     request.raw.on('close', () => {
       clearInterval(keepAlive);
+      clearInterval(watching);
       unsubscribe();
       streams.delete(response);
     });
@@ -127,15 +141,29 @@ export const inspectorPlugin: FastifyPluginAsync<InspectorPluginOptions> = async
  * @example
  * liveView(node, log).state // 'secondary.watching'
  */
-export function liveView(node: AvailabilityNode, log: NodeEventLog): LiveView {
-  const value = node.actor?.getSnapshot().value;
+export function liveView(node: AvailabilityNode, log: NodeEventLog, clock: Clock = systemClock): LiveView {
+  const snapshot = node.actor?.getSnapshot();
   return {
     node: node.nodeId,
-    state: value === undefined ? null : stateLabel(value),
-    activeIds: value === undefined ? [] : activeStateIds(value),
+    state: snapshot === undefined ? null : snapshotLabel(snapshot),
+    activeIds: snapshot === undefined ? [] : activeStateIds(snapshot.value),
     nodeState: nodeStateOf(node),
+    watch: watchOf(node, clock),
     entries: log.entries(),
   };
+}
+
+/**
+ * A Secondary's silence so far and its allowed absence (from the machine's context, on the node's monotonic clock);
+ * null on any other role or before it has heard a Primary.
+ *
+ * @example
+ * watchOf(node) // { silenceMs: 312.5, allowedAbsenceMs: 60000 }
+ */
+export function watchOf(node: AvailabilityNode, clock: Clock = systemClock): WatchView | null {
+  const context = node.actor?.getSnapshot().context;
+  if (context === undefined || context.role !== NodeRole.SECONDARY || context.lastProgressAt === null) return null;
+  return { silenceMs: Math.max(0, Math.round((clock.monotonicNow() - context.lastProgressAt) * 10) / 10), allowedAbsenceMs: context.timers.absenceMs };
 }
 
 function nodeStateOf(node: AvailabilityNode): NodeState | null {

@@ -68,6 +68,58 @@ export const INSPECTOR_SCRIPT = String.raw`(function () {
     });
   }
 
+  // A step is noise (a heartbeat round, a standby check) when its node's role, epoch and top-level state stay the same.
+  function markNoise(list) {
+    var last = {};
+    return list.map(function (s) {
+      var p = last[s.node];
+      last[s.node] = s;
+      return !!p && p.role === s.role && p.epoch === s.epoch && topOf(p.state) === topOf(s.state);
+    });
+  }
+  function noiseToggle(render) {
+    var box = $('show-noise');
+    box.addEventListener('change', function () { document.body.classList.toggle('show-noise', box.checked); if (render) render(); });
+  }
+
+  // One swimlane per node: its role and epoch from each of its steps to the next; the cursor at time cursorT.
+  function renderLanes(list, nodes, cursorT, onPick) {
+    var box = $('lanes'); box.textContent = '';
+    if (list.length === 0) return;
+    var t0 = list[0].t, t1 = list[list.length - 1].t;
+    var span = Math.max(1, t1 - t0) * 1.02;
+    function pct(t) { return ((t - t0) / span * 100).toFixed(3) + '%'; }
+    nodes.forEach(function (n) {
+      var lane = el('div', null, 'lane'); lane.setAttribute('data-node', n);
+      lane.appendChild(el('span', n, 'lane-name'));
+      var track = el('div', null, 'lane-track');
+      var own = list.filter(function (s) { return s.node === n; });
+      var segs = [];
+      own.forEach(function (s) {
+        var prev = segs[segs.length - 1];
+        if (prev && prev.role === s.role && prev.epoch === s.epoch) return;
+        if (prev) prev.end = s.t;
+        segs.push({ start: s.t, end: t0 + span, role: s.role, epoch: s.epoch });
+      });
+      segs.forEach(function (g, i) {
+        var d = el('div', (g.role || 'no role') + ' · epoch ' + g.epoch, 'seg role-' + (g.role === 'primary' || g.role === 'secondary' ? g.role : 'none'));
+        d.style.left = pct(g.start); d.style.width = 'calc(' + pct(g.end) + ' - ' + pct(g.start) + ')';
+        d.title = n + ': ' + (g.role || 'no role') + ', epoch ' + g.epoch + ' from ' + seconds(g.start);
+        d.setAttribute('data-role', g.role || ''); d.setAttribute('data-epoch', String(g.epoch));
+        if (i > 0) { var m = el('div', null, 'mark'); m.style.left = pct(g.start); track.appendChild(m); }
+        track.appendChild(d);
+      });
+      var cursor = el('div', null, 'cursor'); cursor.style.left = pct(cursorT); track.appendChild(cursor);
+      if (onPick) track.addEventListener('click', function (e) {
+        var r = track.getBoundingClientRect();
+        onPick(t0 + (e.clientX - r.left) / r.width * span);
+      });
+      lane.appendChild(track);
+      box.appendChild(lane);
+    });
+    box.setAttribute('data-cursor-t', String(cursorT));
+  }
+
   function live() {
     var entries = [];
     var lastIds = null;
@@ -77,10 +129,13 @@ export const INSPECTOR_SCRIPT = String.raw`(function () {
     }
     function renderEntries() {
       var body = $('entries'); body.textContent = '';
-      var onlyTop = $('only-top').checked;
-      var shown = entries.filter(function (e) { return !onlyTop || e.from === null || topOf(e.from) !== topOf(e.state); }).slice(-150).reverse();
-      shown.forEach(function (e) {
+      var noise = markNoise(entries);
+      var shown = entries.map(function (e, i) { return { e: e, noise: noise[i] }; }).slice(-150).reverse();
+      var folded = 0;
+      shown.forEach(function (item) {
+        var e = item.e;
         var tr = el('tr');
+        if (item.noise) { tr.className = 'noise'; folded += 1; }
         tr.appendChild(el('td', seconds(e.t), 'num'));
         tr.appendChild(el('td', e.at.slice(11, 23)));
         tr.appendChild(el('td', e.eventLabel, 'event'));
@@ -89,9 +144,24 @@ export const INSPECTOR_SCRIPT = String.raw`(function () {
         tr.appendChild(el('td', e.epoch, 'num'));
         body.appendChild(tr);
       });
-      $('entry-count').textContent = shown.length + ' of ' + entries.length;
+      $('entry-count').textContent = shown.length + ' of ' + entries.length + (folded > 0 && !$('show-noise').checked ? ', ' + folded + ' heartbeat/standby-check steps folded' : '');
+      renderLanes(entries, [config.node || (entries[0] && entries[0].node) || ''], entries.length ? entries[entries.length - 1].t : 0, null);
     }
-    $('only-top').addEventListener('change', renderEntries);
+    noiseToggle(renderEntries);
+    var watch = null;
+    function renderCountdown() {
+      var box = $('countdown');
+      if (!watch) { box.hidden = true; return; }
+      var silence = watch.silenceMs + (performance.now() - watch.receivedAt);
+      var left = watch.allowedAbsenceMs - silence;
+      box.hidden = false;
+      box.className = left < watch.allowedAbsenceMs / 4 ? 'near' : '';
+      box.textContent = 'Primary silent ' + (silence / 1000).toFixed(1) + ' s of ' + (watch.allowedAbsenceMs / 1000).toFixed(1) + ' s · ' +
+        (watch.paused ? 'takeover paused (maintenance)' : left > 0 ? 'takeover check in ' + (left / 1000).toFixed(1) + ' s' : 'absent: takeover on the next standby check');
+    }
+    function setWatch(w, paused) { watch = w ? { silenceMs: w.silenceMs, allowedAbsenceMs: w.allowedAbsenceMs, receivedAt: performance.now(), paused: paused } : null; renderCountdown(); }
+    setInterval(renderCountdown, 200);
+    var lastNodeState = null;
     function apply(activeIds, label, nodeState) {
       highlight(activeIds, label, lastIds);
       lastIds = activeIds;
@@ -110,6 +180,8 @@ export const INSPECTOR_SCRIPT = String.raw`(function () {
       var view = JSON.parse(message.data);
       entries = view.entries;
       lastIds = null;
+      lastNodeState = view.nodeState;
+      setWatch(view.watch, !!(view.nodeState && view.nodeState.maintenance));
       apply(view.activeIds, view.state, view.nodeState);
       renderEntries();
       setStatus('live', 'ok');
@@ -118,8 +190,12 @@ export const INSPECTOR_SCRIPT = String.raw`(function () {
       var data = JSON.parse(message.data);
       entries.push(data.entry);
       if (entries.length > 500) entries.shift();
+      lastNodeState = data.nodeState;
       apply(activeIdsOf(data.entry.value, ''), data.entry.state, data.nodeState);
       renderEntries();
+    });
+    source.addEventListener('watch', function (message) {
+      setWatch(JSON.parse(message.data), !!(lastNodeState && lastNodeState.maintenance));
     });
     source.onerror = function () { setStatus('disconnected: retrying', 'warn'); };
   }
@@ -141,6 +217,23 @@ export const INSPECTOR_SCRIPT = String.raw`(function () {
     $('last').onclick = function () { go(steps.length - 1); };
     $('prev-node').onclick = function () { go(nextStepOf(node, index, -1)); };
     $('next-node').onclick = function () { go(nextStepOf(node, index, 1)); };
+    var noise = markNoise(steps);
+    // A role change: a step whose node had another role or epoch at its previous step.
+    var roleChange = (function () {
+      var last = {};
+      return steps.map(function (s) { var p = last[s.node]; last[s.node] = s; return !!p && (p.role !== s.role || p.epoch !== s.epoch); });
+    })();
+    var faults = notes.filter(function (n) { return n.kind === 'fault' || n.kind === 'violation'; });
+    $('next-role').onclick = function () { for (var i = index + 1; i < steps.length; i++) if (roleChange[i]) { go(i); return; } };
+    $('next-fault').onclick = function () {
+      var now = steps[index] ? steps[index].t : -Infinity;
+      var f = faults.filter(function (n) { return n.t > now; })[0];
+      if (!f) return;
+      for (var i = index + 1; i < steps.length; i++) if (steps[i].t >= f.t) { go(i); return; }
+      go(steps.length - 1);
+    };
+    $('next-fault').disabled = faults.length === 0;
+    noiseToggle(null);
     document.addEventListener('keydown', function (e) {
       if (e.target && e.target.tagName === 'SELECT') return;
       if (e.key === 'ArrowRight') go(index + 1);
@@ -148,7 +241,7 @@ export const INSPECTOR_SCRIPT = String.raw`(function () {
     });
     var body = $('entries');
     steps.forEach(function (s, i) {
-      var tr = el('tr'); tr.setAttribute('data-index', String(i));
+      var tr = el('tr', null, noise[i] ? 'noise' : roleChange[i] ? 'role-change' : ''); tr.setAttribute('data-index', String(i));
       tr.appendChild(el('td', i + 1, 'num'));
       tr.appendChild(el('td', seconds(s.t), 'num'));
       tr.appendChild(el('td', s.node));
@@ -159,7 +252,8 @@ export const INSPECTOR_SCRIPT = String.raw`(function () {
       tr.onclick = function () { go(i); };
       body.appendChild(tr);
     });
-    $('entry-count').textContent = steps.length + ' steps';
+    var foldedCount = noise.filter(Boolean).length;
+    $('entry-count').textContent = steps.length + ' steps' + (foldedCount > 0 ? ' (' + foldedCount + ' heartbeat/standby-check steps folded unless shown)' : '');
     function render() {
       if (index < 0) { setStatus('empty trace', 'warn'); return; }
       var step = steps[index];
@@ -170,6 +264,11 @@ export const INSPECTOR_SCRIPT = String.raw`(function () {
       if (own >= 0) highlight(steps[own].activeIds, steps[own].state, own === index && previous >= 0 ? steps[previous].activeIds : null);
       else highlight([], '(' + node + ' has no transition yet)', null);
       document.body.setAttribute('data-step', String(index));
+      renderLanes(steps, trace.nodes, step.t, function (t) {
+        var best = 0;
+        steps.forEach(function (s, i) { if (s.t <= t) best = i; });
+        go(best);
+      });
       var rows = [];
       trace.nodes.forEach(function (n) {
         var i = lastStepOf(n, index);

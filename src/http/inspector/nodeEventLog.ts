@@ -6,8 +6,8 @@
 import { appendFile, writeFile } from 'node:fs/promises';
 import type { AnyActorRef, InspectionEvent, StateValue } from 'xstate';
 import type { NodeContext } from '../../../machines/nodeMachine.types.js';
-import { stateLabel } from '../../../machines/stateLabel.js';
-import { EventId, NodeRole } from '../../api/constants.js';
+import { transitionOf } from '../../node/transitionLog.js';
+import { EventId } from '../../api/constants.js';
 import { chartModel, eventLabel, type ChartModel } from '../../inspect/chartModel.js';
 import { formatWallTime, systemClock, type Clock } from '../../node/clock.js';
 import type { AvailabilityNode } from '../../node/createNode.js';
@@ -171,7 +171,8 @@ export class NodeEventLog {
   }
 
   #record(snapshot: NodeSnapshotLike, eventType: string): void {
-    const label = stateLabel(snapshot.value);
+    const view = transitionOf(snapshot);
+    const label = view.state;
     const { context } = snapshot;
     const maintenance = context.maintenance?.enabled === true;
     // Rule 10: a change of the application health verdict is recorded too (the page's application badge).
@@ -190,10 +191,10 @@ export class NodeEventLog {
       value: snapshot.value,
       event: eventType,
       eventLabel: eventType === ATTACHED_EVENT ? eventType : eventLabel(this.#model, eventType),
-      role: context.role,
-      epoch: context.epoch,
-      seq: context.role === NodeRole.PRIMARY ? context.ownSeq : (context.seen?.seq ?? null),
-      dnsConnection: context.dnsConnection,
+      role: view.role,
+      epoch: view.epoch,
+      seq: view.seq,
+      dnsConnection: view.dnsConnection,
       monotonic,
     };
     this.#lastLabel = label;

@@ -4,8 +4,8 @@
  * or a node event log (`ag-node-log`, JSON lines).
  */
 import type { z } from 'zod';
-import { AvailabilityGroupError } from '../../api/errors.js';
-import { lazySchema } from '../../node/lazyZod.js';
+import { TraceFormatError } from '../../api/errors.js';
+import { lazySchema } from '../../api/lazyZod.js';
 import { activeStateIds, chartModel, eventLabel, type ChartModel } from '../../inspect/chartModel.js';
 import { parseStateLabel } from '../../inspect/parseStateLabel.js';
 import { NODE_LOG_FORMAT, type NodeLogEntry } from './nodeEventLog.js';
@@ -16,6 +16,8 @@ import { NODE_LOG_FORMAT, type NodeLogEntry } from './nodeEventLog.js';
  */
 export type ReplayStep = Pick<NodeLogEntry, 't' | 'node' | 'state' | 'event' | 'eventLabel' | 'role' | 'epoch' | 'seq' | 'dnsConnection'> & {
   readonly activeIds: readonly string[];
+  /** Wall-clock time of a node log entry (display, and lining up two nodes' logs); null in a simulator trace. */
+  readonly at: string | null;
 };
 
 /** Something else that happened, shown between the steps. */
@@ -36,13 +38,8 @@ export interface ReplayTrace {
   readonly notes: readonly ReplayNote[];
 }
 
-/** A trace file could not be read: the message says where and why. */
-export class TraceFormatError extends AvailabilityGroupError {
-  static readonly code = 'AG_TRACE_FORMAT';
-  constructor(message: string) {
-    super(TraceFormatError.code, message);
-  }
-}
+/** A trace file could not be read (defined in the error catalogue). */
+export { TraceFormatError };
 
 /** The shapes of a trace's documents and lines, built (and zod loaded) on first use. */
 const schemas = lazySchema((z) => {
@@ -125,9 +122,29 @@ function readNodeLog(text: string, model: ChartModel): ReplayTrace {
     const where = `line ${index + 2}`;
     const entry = schemas().logEntry.safeParse(parseJson(line, where));
     if (!entry.success) throw new TraceFormatError(`Node event log, ${where}: ${describe(entry.error)}`);
-    return [toStep(entry.data, model, `Node event log, ${where}`)];
+    const at = typeof entry.data.at === 'string' ? entry.data.at : null;
+    return [{ ...toStep(entry.data, model, `Node event log, ${where}`), at }];
   });
-  return { source: NODE_LOG_FORMAT, title: `event log of node ${header.data.node}`, nodes: nodesOf(steps), steps, notes: [] };
+  return { source: NODE_LOG_FORMAT, title: `event log of node ${header.data.node}`, nodes: nodesOf(steps), steps, notes: changeNotes(steps) };
+}
+
+/**
+ * What a node log says besides its transitions, as notes: each change of role or epoch (kind `role`) and each change
+ * of the DNS connection away from `connected` (kind `fault`), so a replay can jump to them.
+ */
+function changeNotes(steps: readonly ReplayStep[]): ReplayNote[] {
+  const notes: ReplayNote[] = [];
+  let previous: ReplayStep | null = null;
+  for (const step of steps) {
+    if (previous !== null && (previous.role !== step.role || previous.epoch !== step.epoch)) {
+      notes.push({ t: step.t, node: step.node, kind: 'role', text: `role ${previous.role ?? '—'} → ${step.role ?? '—'}, epoch ${previous.epoch} → ${step.epoch} (${step.eventLabel})` });
+    }
+    if ((previous === null ? 'connected' : previous.dnsConnection) !== step.dnsConnection && step.dnsConnection !== 'connected') {
+      notes.push({ t: step.t, node: step.node, kind: 'fault', text: `DNS connection ${step.dnsConnection} (${step.eventLabel})` });
+    }
+    previous = step;
+  }
+  return notes;
 }
 
 function toStep(entry: z.infer<ReturnType<typeof schemas>['simTransition']>, model: ChartModel, where: string): ReplayStep {
@@ -138,7 +155,7 @@ function toStep(entry: z.infer<ReturnType<typeof schemas>['simTransition']>, mod
   } catch (error) {
     throw new TraceFormatError(`${where}: ${(error as Error).message}`);
   }
-  return { t, node, state, activeIds, event, eventLabel: eventLabel(model, event), role, epoch, seq, dnsConnection };
+  return { t, node, state, activeIds, event, eventLabel: eventLabel(model, event), role, epoch, seq, dnsConnection, at: null };
 }
 
 /** The entries worth showing beside the transitions; message and DNS traffic would drown them. */

@@ -1,6 +1,7 @@
 import fastify from 'fastify';
 import { INSPECTOR_PATH } from './inspectorPlugin.js';
 import { replayPlugin } from './replayPlugin.js';
+import { mergeReplayTraces } from './mergeReplayTraces.js';
 import { readReplayTrace, type ReplayTrace } from './replayTrace.js';
 
 /** A running replay server. */
@@ -13,14 +14,15 @@ export interface ServedReplay {
 
 /**
  * Reads `text` as a trace (throws `TraceFormatError` before listening if it is not one) and serves it with
- * {@link replayPlugin} on 127.0.0.1 only.
+ * {@link replayPlugin} on 127.0.0.1 only. Several texts (the event logs of a group's nodes) are merged into one
+ * group trace.
  *
  * @example
  * const served = await serveReplay(await readFile('trace.json', 'utf8'), { port: 0 });
  * console.log(served.url); // http://127.0.0.1:41234/ag/inspect
  */
-export async function serveReplay(text: string, options: { port?: number } = {}): Promise<ServedReplay> {
-  const trace = readReplayTrace(text);
+export async function serveReplay(text: string | readonly string[], options: { port?: number } = {}): Promise<ServedReplay> {
+  const trace = mergeReplayTraces((typeof text === 'string' ? [text] : text).map((one) => readReplayTrace(one)));
   const app = fastify({ logger: false });
   await app.register(replayPlugin, { trace });
   await app.listen({ host: '127.0.0.1', port: options.port ?? 0 });

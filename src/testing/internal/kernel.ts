@@ -29,6 +29,7 @@ export class SimKernel {
     return this.at(this.now + delay, run);
   }
 
+  /** Records `entry` if this run keeps its kind. Callers of kinds kept only with the full trace test `traceAll` first, so a run without it builds none. */
   trace(entry: TraceEntry): void {
     if (this.traceAll || entry.kind === 'violation' || entry.kind === 'fault' || entry.kind === 'workload') this.entries.push(entry);
   }

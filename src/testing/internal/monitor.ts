@@ -1,11 +1,13 @@
 import type { HeartbeatProgress } from '../../../machines/heartbeat.js';
 import type { NodeSnapshot } from '../../../machines/nodeReplies.js';
+import type { NodeEmitted } from '../../../machines/nodeMachine.js';
 import type { GroupRecords, NodeTimers } from '../../../machines/nodeMachine.types.js';
-import { topState } from '../../../machines/stateLabel.js';
+import { NodeTag } from '../../../machines/nodeTags.js';
 import { EventId, NodeRole } from '../../api/constants.js';
 import type { NodeRoleChanged } from '../../api/events.js';
 import { parseHeartbeatRecord } from '../../dns/heartbeatRecord.js';
 import type { AvailabilityNode } from '../../node/createNode.js';
+import type { NodeState } from '../../api/nodeState.js';
 import { convergenceTiming, FASTEST_RATE, healthHandoverDeadline, PROPERTY_NAMES, SLOWEST_RATE, type ConvergenceTiming, type PropertyName, type Violation } from '../properties.js';
 import { faultEnd, type Fault, type Scenario, type SimNodeId } from '../scenario.js';
 import type { NodeContext } from '../../../machines/nodeMachine.types.js';
@@ -13,6 +15,19 @@ import type { FaultConditions } from './faultConditions.js';
 import type { SimHost } from './simHost.js';
 import type { DnsApplied } from './simDns.js';
 import type { SimKernel } from './kernel.js';
+
+/**
+ * The phase of a node the monitor follows, from its tags: holding a lease (the primary state), watching (the
+ * secondary state), handing over, taking over, or any other state.
+ */
+function phaseOf(snapshot: NodeSnapshot): string {
+  if (snapshot.hasTag(NodeTag.holdsLease)) return NodeTag.holdsLease;
+  // Stepped down and offering (a Primary probing its peer still holds its lease, above).
+  if (snapshot.hasTag(NodeTag.handingOver)) return NodeTag.handingOver;
+  if (snapshot.hasTag(NodeTag.watching)) return NodeTag.watching;
+  if (snapshot.hasTag(NodeTag.takingOver)) return NodeTag.takingOver;
+  return 'other';
+}
 
 /** What the monitor follows of one node. */
 interface NodeWatch {
@@ -27,6 +42,11 @@ interface NodeWatch {
   lastProgressTrue: number | null;
   /** True time since when the node has been measuring the Primary's silence (its progress mark became non-null). */
   watchingSince: number | null;
+  /**
+   * The node's own monotonic clock when it last saw progress (its seen (epoch, seq) rose) or began measuring silence,
+   * as the monitor observed it (noTakeoverBeforeDeadline); null before either.
+   */
+  progressSeenMono: number | null;
   epoch: number;
   /** The newest (epoch, seq) the node has seen, and the true time it last changed. */
   seen: HeartbeatProgress | null;
@@ -58,6 +78,17 @@ interface Announcements {
   readonly throwing: NodeRoleChanged[];
 }
 
+/**
+ * Where one node incarnation stands in its announcements (leaseLostOnlyInTenure): whether its last step was a
+ * NODE_ROLE_CHANGED to primary with no step-down since, and the role it last announced.
+ */
+interface Tenure {
+  readonly actor: unknown;
+  readonly incarnation: number;
+  inTenure: boolean;
+  lastRole: string | null;
+}
+
 /** What the monitor needs besides the nodes. */
 export interface MonitorOptions {
   readonly kernel: SimKernel;
@@ -72,7 +103,7 @@ export interface MonitorOptions {
 }
 
 function unwatched(): NodeWatch {
-  return { top: '', primarySince: null, secondarySince: null, lastProgressMono: null, lastProgressTrue: null, watchingSince: null, epoch: 0, seen: null, seenChangedAt: null, paused: false, resumedAt: null };
+  return { top: '', primarySince: null, secondarySince: null, lastProgressMono: null, lastProgressTrue: null, watchingSince: null, progressSeenMono: null, epoch: 0, seen: null, seenChangedAt: null, paused: false, resumedAt: null };
 }
 
 function progressText(seen: HeartbeatProgress | null): string {
@@ -99,6 +130,7 @@ export class PropertyMonitor {
   readonly #checks: ReadonlySet<PropertyName>;
   readonly #watch = new Map<SimNodeId, NodeWatch>();
   readonly #announcements = new Map<SimNodeId, Announcements>();
+  readonly #tenures = new Map<SimNodeId, Tenure>();
   readonly #holders = new Map<number, string>();
   readonly #convergence: ConvergenceTiming;
   #maxEpoch = 0;
@@ -109,6 +141,13 @@ export class PropertyMonitor {
   #healthDuties: HealthHandoverDuty[] = [];
   /** True time at which the last handover for application health began (rule 10). */
   #lastHealthHandoverAt: number | null = null;
+  /** The live nodes at the instant being checked (one array, refilled at every instant). */
+  readonly #live: SimHost[] = [];
+  /** Each node's last getNodeState() and the snapshot it was computed from (see #stateOf). */
+  readonly #states = new Map<SimNodeId, { node: AvailabilityNode; snapshot: unknown; state: NodeState }>();
+  #holderTxt: string | null = null;
+  readonly #parsedTxts: { txt: string; heartbeat: ReturnType<typeof parseHeartbeatRecord> }[] = [];
+  #holder: string | null = null;
 
   constructor(options: MonitorOptions) {
     this.#kernel = options.kernel;
@@ -165,15 +204,46 @@ export class PropertyMonitor {
 
   // ---- transitions ----
 
+  /**
+   * Follows the events `host`'s current machine emits, in the order its transitions emit them (one listener for
+   * every kind, so NODE_ROLE_CHANGED and LEASE_LOST keep their order): leaseLostOnlyInTenure. Attached at the first
+   * snapshot of each incarnation; what the start itself emits (never a role of primary) comes before it.
+   */
+  #followEmitted(host: SimHost): void {
+    const actor = host.node?.actor ?? null;
+    if (actor === null || this.#tenures.get(host.id)?.actor === actor) return;
+    const tenure: Tenure = { actor, incarnation: host.incarnation, inTenure: false, lastRole: null };
+    this.#tenures.set(host.id, tenure);
+    actor.on('*', (emitted) => this.#onEmitted(host, tenure, emitted as NodeEmitted));
+  }
+
+  #onEmitted(host: SimHost, tenure: Tenure, emitted: NodeEmitted): void {
+    if (tenure.incarnation !== host.incarnation || host.status === 'crashed') return;
+    if (emitted.type === EventId.NODE_ROLE_CHANGED) {
+      if (emitted.new === NodeRole.PRIMARY) tenure.inTenure = true;
+      else if (emitted.previous === NodeRole.PRIMARY) tenure.inTenure = false;
+      tenure.lastRole = emitted.new;
+      return;
+    }
+    if (emitted.type !== EventId.LEASE_LOST || !this.#checks.has('leaseLostOnlyInTenure')) return;
+    this.exercised.add('leaseLostOnlyInTenure');
+    if (!tenure.inTenure) {
+      const told = tenure.lastRole === null ? 'no role change since it started' : `its last NODE_ROLE_CHANGED said ${tenure.lastRole}`;
+      this.#fail('leaseLostOnlyInTenure', `${host.id} emitted LEASE_LOST (${emitted.reason}, epoch ${emitted.epoch}) outside a tenure: ${told}, and no NODE_ROLE_CHANGED to primary since its last step-down`, host.id);
+    }
+    tenure.inTenure = false;
+  }
+
   /** Called with every snapshot of a node's root actor. */
   onSnapshot(host: SimHost, snapshot: NodeSnapshot): void {
+    this.#followEmitted(host);
     const watch = this.#watch.get(host.id)!;
     const { context } = snapshot;
-    const top = topState(snapshot.value);
+    const top = phaseOf(snapshot);
     const now = this.#kernel.now;
-    if (top === 'primary' && watch.top !== 'primary') watch.primarySince = host.live ? now : null;
-    if (top !== 'primary') watch.primarySince = null;
-    if (top === 'secondary' && watch.top !== 'secondary') watch.secondarySince = now;
+    if (top === NodeTag.holdsLease && watch.top !== NodeTag.holdsLease) watch.primarySince = host.live ? now : null;
+    if (top !== NodeTag.holdsLease) watch.primarySince = null;
+    if (top === NodeTag.watching && watch.top !== NodeTag.watching) watch.secondarySince = now;
     if (context.lastProgressAt !== watch.lastProgressMono) {
       if (context.lastProgressAt === null) {
         // The node stopped measuring silence (it stepped down, or it left the group).
@@ -182,6 +252,7 @@ export class PropertyMonitor {
       } else {
         if (watch.lastProgressMono === null) watch.watchingSince = now;
         watch.lastProgressTrue = now;
+        watch.progressSeenMono = host.monotonicNow();
       }
       watch.lastProgressMono = context.lastProgressAt;
       this.#armDutyCheck(host.id);
@@ -189,9 +260,11 @@ export class PropertyMonitor {
     if (context.seen?.epoch !== watch.seen?.epoch || context.seen?.seq !== watch.seen?.seq) {
       watch.seen = context.seen;
       watch.seenChangedAt = now;
+      watch.progressSeenMono = host.monotonicNow();
     }
-    if (top === 'secondary' && watch.top !== 'secondary') this.#armDutyCheck(host.id);
-    if (top === 'takingOver' && watch.top !== 'takingOver' && context.takeoverMode === 'absence') {
+    if (top === NodeTag.watching && watch.top !== NodeTag.watching) this.#armDutyCheck(host.id);
+    if (top === NodeTag.takingOver && watch.top !== NodeTag.takingOver && context.takeoverMode === 'absence') {
+      this.#checkNoTakeoverBeforeDeadline(host, watch);
       this.#checkNoFalseFailover(host, context.epoch);
       this.#checkNoTakeoverWhilePaused(host, context.maintenance.enabled);
     }
@@ -201,8 +274,8 @@ export class PropertyMonitor {
     }
     watch.paused = context.maintenance.enabled;
     // Rule 10: every takeover needs a healthy application; handovers for health come a failover period apart.
-    if (top === 'takingOver' && watch.top !== 'takingOver') this.#checkTakeoverHealth(host, context);
-    if (top === 'handingOver' && watch.top !== 'handingOver' && context.reason === 'application unhealthy') this.#noteHealthHandover(host);
+    if (top === NodeTag.takingOver && watch.top !== NodeTag.takingOver) this.#checkTakeoverHealth(host, context);
+    if (top === NodeTag.handingOver && watch.top !== NodeTag.handingOver && context.reason === 'application unhealthy') this.#noteHealthHandover(host);
     watch.top = top;
     watch.epoch = context.epoch;
   }
@@ -214,7 +287,7 @@ export class PropertyMonitor {
   /** Called once a resumed node has run its overdue timers. */
   onResume(host: SimHost): void {
     const watch = this.#watch.get(host.id)!;
-    if (watch.top === 'primary') watch.primarySince = this.#kernel.now;
+    if (watch.top === NodeTag.holdsLease) watch.primarySince = this.#kernel.now;
   }
 
   /** A node crashed: if it was Primary and the other node watches, the other must take over in time. */
@@ -222,7 +295,7 @@ export class PropertyMonitor {
     this.checkEvents(host);
     const watch = this.#watch.get(host.id)!;
     const survivor = this.#other(host.id);
-    if (watch.top === 'primary' && survivor.live && this.#watch.get(survivor.id)!.top === 'secondary') {
+    if (watch.top === NodeTag.holdsLease && survivor.live && this.#watch.get(survivor.id)!.top === NodeTag.watching) {
       this.#duties.push({ victim: host.id, survivor: survivor.id, crashAt: this.#kernel.now });
       if (this.#checks.has('failoverHappens')) this.exercised.add('failoverHappens');
       this.#armDutyCheck(survivor.id);
@@ -248,15 +321,16 @@ export class PropertyMonitor {
    * The latest instant by which `survivor` must act as Primary. Measured from its last progress (a heartbeat, or
    * the first standby read after it became Secondary, which starts its measure of silence); a Secondary that has
    * not begun measuring yet (it stepped down from Primary and saw no heartbeat since) begins at its first standby
-   * read, one standby check and one DNS round trip after it became Secondary.
+   * read, one standby check and one DNS round trip after it became Secondary. Its absence deadline falls a failover
+   * period later on its clock; then a standby read under way may still be answered (it was sent before the
+   * deadline: one round trip), the confirming read (one) and the compare-and-swap (one), and 1 ms.
    */
   #deadline(survivor: SimHost): number {
     const watch = this.#watch.get(survivor.id)!;
     const { absenceMs, checkIntervalMs } = this.#timers;
     const roundTrip = 2 * this.#scenario.network.dnsDelayMs[1];
-    const checks = Math.ceil(absenceMs / checkIntervalMs) + 1;
     const measuringFrom = watch.lastProgressTrue ?? (watch.secondarySince ?? 0) + checkIntervalMs / survivor.rate + roundTrip;
-    const deadline = measuringFrom + (absenceMs + checkIntervalMs) / survivor.rate + checks * roundTrip + roundTrip + 1;
+    const deadline = measuringFrom + absenceMs / survivor.rate + 3 * roundTrip + 1;
     // Rule 9: a resumed Secondary checks at once (or finishes the check in flight), then takes over: two round trips.
     return watch.resumedAt === null ? deadline : Math.max(deadline, watch.resumedAt + 2 * roundTrip + 1);
   }
@@ -300,6 +374,24 @@ export class PropertyMonitor {
       }
       return false;
     });
+  }
+
+  /**
+   * Rule 1: a takeover for absence starts no earlier than the taker's deadline: the last progress it saw (or the
+   * start of its measure of silence) + allowed_absence_interval, on its own monotonic clock.
+   */
+  #checkNoTakeoverBeforeDeadline(host: SimHost, watch: NodeWatch): void {
+    if (!this.#checks.has('noTakeoverBeforeDeadline')) return;
+    this.exercised.add('noTakeoverBeforeDeadline');
+    const { absenceMs } = this.#timers;
+    const silence = watch.progressSeenMono === null ? null : host.monotonicNow() - watch.progressSeenMono;
+    // A thousandth of a millisecond absorbs floating-point rounding of the clocks' rates, nothing more.
+    if (silence !== null && silence >= absenceMs - 1e-3) return;
+    this.#fail(
+      'noTakeoverBeforeDeadline',
+      `${host.id} started a takeover for absence ${silence === null ? 'without having seen progress or begun measuring silence' : `after ${silence.toFixed(1)} ms of silence on its clock`}, before its deadline (allowed absence ${absenceMs} ms)`,
+      host.id,
+    );
   }
 
   /** Rule 9: a node that holds the maintenance flag on never starts a takeover for absence. */
@@ -382,7 +474,7 @@ export class PropertyMonitor {
     const primary = this.#hosts.get(fault.node)!;
     const secondary = this.#other(fault.node);
     const primaryWatch = this.#watch.get(primary.id)!;
-    if (!primary.live || !secondary.live || primaryWatch.primarySince === null || this.#watch.get(secondary.id)!.top !== 'secondary') return;
+    if (!primary.live || !secondary.live || primaryWatch.primarySince === null || this.#watch.get(secondary.id)!.top !== NodeTag.watching) return;
     // Rule 9: a paused group makes no automatic change of Primary, for health either.
     if (primaryWatch.paused) return;
     const now = this.#kernel.now;
@@ -416,10 +508,21 @@ export class PropertyMonitor {
 
   // ---- rule 2/4/5: DNS ----
 
+  /** A TXT value parsed; the last two are remembered (an update's `before` is the previous update's `after`). */
+  #parsed(txt: string | null): ReturnType<typeof parseHeartbeatRecord> {
+    if (txt === null) return null;
+    const hit = this.#parsedTxts.find((entry) => entry.txt === txt);
+    if (hit !== undefined) return hit.heartbeat;
+    const heartbeat = parseHeartbeatRecord(txt);
+    this.#parsedTxts.unshift({ txt, heartbeat });
+    this.#parsedTxts.length = Math.min(this.#parsedTxts.length, 2);
+    return heartbeat;
+  }
+
   /** Called at the instant the DNS server applies an update. */
   onDnsApplied(applied: DnsApplied): void {
-    const before = applied.before.txt === null ? null : parseHeartbeatRecord(applied.before.txt);
-    const after = applied.after.txt === null ? null : parseHeartbeatRecord(applied.after.txt);
+    const before = this.#parsed(applied.before.txt);
+    const after = this.#parsed(applied.after.txt);
     if (after === null) return;
     const writer = applied.writer.node?.nodeId ?? applied.writer.id;
     const restarted = applied.incarnation > 1;
@@ -452,7 +555,9 @@ export class PropertyMonitor {
 
   /** Runs after every happening, once its promises settled. */
   checkInstant(): void {
-    const live = [...this.#hosts.values()].filter((host) => host.live && host.node !== null && host.node.actor !== null);
+    const live = this.#live;
+    live.length = 0;
+    for (const host of this.#hosts.values()) if (host.live && host.node !== null && host.node.actor !== null) live.push(host);
     if (this.#checks.has('oneActingPrimary')) {
       this.exercised.add('oneActingPrimary');
       const acting = live.filter((host) => host.node!.isActingPrimary());
@@ -469,10 +574,34 @@ export class PropertyMonitor {
     if (this.#checks.has('convergence')) this.#checkConvergence(live);
   }
 
+  /**
+   * `getNodeState()` of a running node, computed again only when its machine snapshot (or the node) changed since the
+   * last call. Only the fields that are a function of the snapshot alone may be read from it (role, state, epoch,
+   * maintenance), never the lease fields, which depend on the instant: the checks run at every instant and most
+   * instants change no snapshot.
+   */
+  #stateOf(host: SimHost): NodeState {
+    const node = host.node!;
+    const snapshot = node.actor!.getSnapshot();
+    const cached = this.#states.get(host.id);
+    if (cached !== undefined && cached.node === node && cached.snapshot === snapshot) return cached.state;
+    const state = node.getNodeState();
+    this.#states.set(host.id, { node, snapshot, state });
+    return state;
+  }
+
+  /** Whether `host` announces primary now: by its state, or by the last NODE_ROLE_CHANGED a subscriber received. */
+  #announcesAnyPrimary(host: SimHost): boolean {
+    if (this.#stateOf(host).nodeRole === NodeRole.PRIMARY) return true;
+    const announcements = this.#announcements.get(host.id);
+    if (announcements === undefined || announcements.incarnation !== host.incarnation) return false;
+    return announcements.plain.at(-1)?.new === NodeRole.PRIMARY || announcements.throwing.at(-1)?.new === NodeRole.PRIMARY;
+  }
+
   /** Where `host` announces primary now: its state, and each subscriber whose last NODE_ROLE_CHANGED said so. */
   #announcesPrimary(host: SimHost): string[] {
     const sources: string[] = [];
-    if (host.node!.getNodeState().nodeRole === NodeRole.PRIMARY) sources.push('getNodeState()');
+    if (this.#stateOf(host).nodeRole === NodeRole.PRIMARY) sources.push('getNodeState()');
     const announcements = this.#announcements.get(host.id);
     if (announcements !== undefined && announcements.incarnation === host.incarnation) {
       if (announcements.plain.at(-1)?.new === NodeRole.PRIMARY) sources.push('plain subscriber');
@@ -483,6 +612,12 @@ export class PropertyMonitor {
 
   #checkAnnouncements(live: readonly SimHost[]): void {
     this.exercised.add('oneAnnouncedPrimary');
+    let count = 0;
+    for (const host of live) if (this.#announcesAnyPrimary(host)) count += 1;
+    if (count < 2) {
+      this.#twoAnnounced = false;
+      return;
+    }
     const announcing = live.map((host) => ({ host, sources: this.#announcesPrimary(host) })).filter(({ sources }) => sources.length > 0);
     if (announcing.length < 2) {
       this.#twoAnnounced = false;
@@ -501,6 +636,15 @@ export class PropertyMonitor {
     );
   }
 
+  /** The holder the TXT value names (parsed again only when the value changed). */
+  #holderOf(txt: string | null): string | null {
+    if (txt !== this.#holderTxt) {
+      this.#holderTxt = txt;
+      this.#holder = txt === null ? null : (parseHeartbeatRecord(txt)?.holder ?? null);
+    }
+    return this.#holder;
+  }
+
   #checkConvergence(live: readonly SimHost[]): void {
     const timing = this.#convergence;
     const now = this.#kernel.now;
@@ -516,22 +660,33 @@ export class PropertyMonitor {
   }
 
   #convergenceProblem(live: readonly SimHost[], timing: ConvergenceTiming, now: number): string | null {
-    const describe = (host: SimHost) => `${host.id} in ${host.node!.getNodeState().state}`;
+    let primary: SimHost | null = null;
+    let actingCount = 0;
+    for (const host of live) {
+      if (!host.node!.isActingPrimary()) continue;
+      primary = host;
+      actingCount += 1;
+    }
+    if (actingCount === 1 && primary !== null) return this.#convergedProblem(live, primary, timing, now);
+    const describe = (host: SimHost) => `${host.id} in ${this.#stateOf(host).state}`;
     const acting = live.filter((host) => host.node!.isActingPrimary());
     // Rule 9: a paused group whose Primary is gone stays without one: that is what pausing asks for.
-    if (acting.length === 0 && live.some((host) => host.node!.getNodeState().maintenance)) return null;
+    if (acting.length === 0 && live.some((host) => this.#stateOf(host).maintenance)) return null;
     if (acting.length === 0) return `no live node acts as Primary (${live.map(describe).join(', ') || 'none is up'})`;
-    if (acting.length > 1) return `${acting.map(describe).join(' and ')} all act as Primary`;
-    const primary = acting[0]!;
-    const primaryEpoch = primary.node!.getNodeState().epoch;
+    return `${acting.map(describe).join(' and ')} all act as Primary`;
+  }
+
+  /** The rest of `convergence` once exactly one live node, `primary`, acts as Primary: DNS names it, the other follows. */
+  #convergedProblem(live: readonly SimHost[], primary: SimHost, timing: ConvergenceTiming, now: number): string | null {
+    const primaryEpoch = this.#stateOf(primary).epoch;
     const records = this.#records();
-    const holder = records.txt === null ? null : (parseHeartbeatRecord(records.txt)?.holder ?? null);
+    const holder = this.#holderOf(records.txt);
     if (records.address !== primary.address || holder !== primary.id) {
       return `${primary.id} acts as Primary but DNS holds A=${records.address ?? '(none)'} TXT="${records.txt ?? ''}"`;
     }
     for (const other of live) {
       if (other === primary) continue;
-      const state = other.node!.getNodeState();
+      const state = this.#stateOf(other);
       if (state.nodeRole !== NodeRole.SECONDARY) return `${other.id} has role ${state.nodeRole} (state ${state.state}), not secondary`;
       const watch = this.#watch.get(other.id)!;
       if (watch.seen === null || watch.seen.epoch !== primaryEpoch) {

@@ -97,7 +97,7 @@ export class SimDns {
       const timer = clock.setTimeout(() => {
         if (settled) return;
         settled = true;
-        kernel.trace({ kind: 'dns', t: kernel.now, action: 'timeout', id, node, op });
+        if (kernel.traceAll) kernel.trace({ kind: 'dns', t: kernel.now, action: 'timeout', id, node, op });
         reject(new DnsUnreachableError(`Simulated DNS did not answer within ${this.#network.requestTimeoutMs} ms.`));
       }, this.#network.requestTimeoutMs);
       const settle = (finish: () => void) => {
@@ -106,35 +106,35 @@ export class SimDns {
         clock.clearTimeout(timer);
         finish();
       };
-      kernel.trace({ kind: 'dns', t: kernel.now, action: 'request', id, node, op });
+      if (kernel.traceAll) kernel.trace({ kind: 'dns', t: kernel.now, action: 'request', id, node, op });
       if (!this.#faults.dnsReachable(node, kernel.now)) {
-        kernel.trace({ kind: 'dns', t: kernel.now, action: 'lost', id, node, op, detail: 'no path to the server' });
+        if (kernel.traceAll) kernel.trace({ kind: 'dns', t: kernel.now, action: 'lost', id, node, op, detail: 'no path to the server' });
         return;
       }
       kernel.after(this.#delay(), () => {
         if (!this.#faults.dnsReachable(node, kernel.now)) {
-          kernel.trace({ kind: 'dns', t: kernel.now, action: 'lost', id, node, op, detail: 'server unreachable' });
+          if (kernel.traceAll) kernel.trace({ kind: 'dns', t: kernel.now, action: 'lost', id, node, op, detail: 'server unreachable' });
           return;
         }
         let outcome: { ok: true; value: T } | { ok: false; error: unknown };
         try {
           outcome = { ok: true, value: serve() };
-          kernel.trace({ kind: 'dns', t: kernel.now, action: 'served', id, node, op, records: this.server.peek(fqdn) });
+          if (kernel.traceAll) kernel.trace({ kind: 'dns', t: kernel.now, action: 'served', id, node, op, records: this.server.peek(fqdn) });
         } catch (error) {
           outcome = { ok: false, error };
-          kernel.trace({ kind: 'dns', t: kernel.now, action: 'refused', id, node, op, detail: (error as Error).message });
+          if (kernel.traceAll) kernel.trace({ kind: 'dns', t: kernel.now, action: 'refused', id, node, op, detail: (error as Error).message });
         }
         kernel.after(this.#delay(), () => {
           // The server acted; if the node's path is cut now, the node never learns how (an update may be applied).
           if (this.#faults.dnsPathCut(node, kernel.now)) {
-            kernel.trace({ kind: 'dns', t: kernel.now, action: 'answer-lost', id, node, op });
+            if (kernel.traceAll) kernel.trace({ kind: 'dns', t: kernel.now, action: 'answer-lost', id, node, op });
             return;
           }
           host.deliver(incarnation, () =>
             settle(() => {
               // A read's answer carries the records as the server read them: what the node learns.
               const records = op === 'read' && outcome.ok ? { records: outcome.value as GroupRecords } : {};
-              kernel.trace({ kind: 'dns', t: kernel.now, action: 'answer', id, node, op, ...records });
+              if (kernel.traceAll) kernel.trace({ kind: 'dns', t: kernel.now, action: 'answer', id, node, op, ...records });
               if (outcome.ok) resolve(outcome.value);
               else reject(outcome.error);
             }),

@@ -37,6 +37,7 @@ export class SimHost {
   readonly #kernel: SimKernel;
   readonly #clockSpec: ScenarioClock;
   #held: HeldWork[] = [];
+  #clock: { readonly incarnation: number; readonly clock: Clock } | null = null;
   status: HostStatus = 'running';
   incarnation = 1;
   node: AvailabilityNode | null = null;
@@ -122,8 +123,10 @@ export class SimHost {
    */
   clock(): Clock {
     const incarnation = this.incarnation;
+    // One clock per incarnation: the network and DNS ask for it at every request.
+    if (this.#clock?.incarnation === incarnation) return this.#clock.clock;
     const kernel = this.#kernel;
-    return {
+    const clock: Clock = {
       monotonicNow: () => this.monotonicNow(),
       wallNow: () => this.wallNow(),
       setTimeout: (callback: () => void, ms: number): TimerHandle => {
@@ -144,5 +147,7 @@ export class SimHost {
         if (timer.scheduled !== null) kernel.queue.cancel(timer.scheduled);
       },
     };
+    this.#clock = { incarnation, clock };
+    return clock;
   }
 }

@@ -1,7 +1,7 @@
 import { PeerUnreachableError } from '../../api/errors.js';
 import type { MemberAddress, PeerMessage, PeerReceiver, PeerReplyTo } from '../../peer/peerMessages.js';
 import type { PeerTransport } from '../../peer/peerTransport.js';
-import type { ScenarioNetwork, SimNodeId } from '../scenario.js';
+import { peerRequestTimeoutMs, type ScenarioNetwork, type SimNodeId } from '../scenario.js';
 import type { FaultConditions } from './faultConditions.js';
 import type { SimHost } from './simHost.js';
 import type { SimKernel } from './kernel.js';
@@ -15,7 +15,7 @@ interface Listener {
  * The simulated network between the nodes, one link per direction. Each message and each answer takes a random
  * delay (so messages reorder); partitions (also one-way), loss, duplication and slow links come from the fault
  * schedule. A message reaches a paused node when it resumes and never reaches a crashed one; a sender whose request
- * or answer is lost times out on its own clock, not knowing whether the message arrived.
+ * or answer is lost times out on its own clock (`peerRequestTimeoutMs`), not knowing whether the message arrived.
  */
 export class SimPeerNetwork {
   readonly #kernel: SimKernel;
@@ -77,23 +77,24 @@ export class SimPeerNetwork {
       }
       const entry = { kind: 'message' as const, id, from, to: target.id, type: message.type };
       let settled = false;
+      const timeoutMs = peerRequestTimeoutMs(this.#network, message.type);
       const timer = clock.setTimeout(() => {
         if (settled) return;
         settled = true;
-        kernel.trace({ ...entry, t: kernel.now, action: 'timeout' });
-        reject(new PeerUnreachableError(`No answer from ${target.id} within ${this.#network.requestTimeoutMs} ms.`));
-      }, this.#network.requestTimeoutMs);
+        if (kernel.traceAll) kernel.trace({ ...entry, t: kernel.now, action: 'timeout' });
+        reject(new PeerUnreachableError(`No answer from ${target.id} within ${timeoutMs} ms.`));
+      }, timeoutMs);
       const answer = (finish: () => void) =>
         sender.deliver(incarnation, () => {
           if (settled) return;
           settled = true;
           clock.clearTimeout(timer);
-          kernel.trace({ ...entry, t: kernel.now, action: 'answer' });
+          if (kernel.traceAll) kernel.trace({ ...entry, t: kernel.now, action: 'answer' });
           finish();
         });
-      kernel.trace({ ...entry, t: kernel.now, action: 'send' });
+      if (kernel.traceAll) kernel.trace({ ...entry, t: kernel.now, action: 'send' });
       if (this.#lost(from, target.id)) {
-        kernel.trace({ ...entry, t: kernel.now, action: 'drop' });
+        if (kernel.traceAll) kernel.trace({ ...entry, t: kernel.now, action: 'drop' });
         return;
       }
       const copies = kernel.rng.chance(this.#faults.link(from, target.id, kernel.now).duplicate) ? 2 : 1;
@@ -101,10 +102,10 @@ export class SimPeerNetwork {
         kernel.after(this.#delay(from, target.id), () => {
           const listener = this.#listeners.get(`${to.address}:${to.port}`);
           if (listener === undefined || listener.host !== target) {
-            kernel.trace({ ...entry, t: kernel.now, action: 'ignored', detail: 'nobody listening' });
+            if (kernel.traceAll) kernel.trace({ ...entry, t: kernel.now, action: 'ignored', detail: 'nobody listening' });
             return;
           }
-          kernel.trace({ ...entry, t: kernel.now, action: copy === 0 ? 'deliver' : 'duplicate' });
+          if (kernel.traceAll) kernel.trace({ ...entry, t: kernel.now, action: copy === 0 ? 'deliver' : 'duplicate' });
           target.deliver(target.incarnation, () => void this.#receive(listener, message, entry, answer, resolve, reject));
         });
       }
@@ -129,10 +130,10 @@ export class SimPeerNetwork {
     }
     const replyDetail = kernel.traceAll ? describeReply(outcome) : undefined;
     if (this.#lost(entry.to, entry.from)) {
-      kernel.trace({ ...entry, t: kernel.now, action: 'reply-drop', ...(replyDetail === undefined ? {} : { detail: replyDetail }) });
+      if (kernel.traceAll) kernel.trace({ ...entry, t: kernel.now, action: 'reply-drop', ...(replyDetail === undefined ? {} : { detail: replyDetail }) });
       return;
     }
-    kernel.trace({ ...entry, t: kernel.now, action: 'reply', ...(replyDetail === undefined ? {} : { detail: replyDetail }) });
+    if (kernel.traceAll) kernel.trace({ ...entry, t: kernel.now, action: 'reply', ...(replyDetail === undefined ? {} : { detail: replyDetail }) });
     kernel.after(this.#delay(entry.to, entry.from), () =>
       answer(() => (outcome.ok ? resolve(outcome.reply) : reject(outcome.error))),
     );

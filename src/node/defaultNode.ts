@@ -1,9 +1,9 @@
-import type { EventId } from './constants.js';
-import { NoDefaultNodeError } from './errors.js';
-import type { NodeState } from './nodeState.js';
-import type { AvailabilityNode, PrimaryWork } from '../node/createNode.js';
-import type { Subscriber } from '../node/subscriptions.js';
-import { assertEventId } from '../node/subscriptions.js';
+import type { EventId } from '../api/constants.js';
+import { NoDefaultNodeError } from '../api/errors.js';
+import type { NodeState } from '../api/nodeState.js';
+import type { AvailabilityNode, PrimaryWork } from './createNode.js';
+import type { Subscriber } from './subscriptions.js';
+import { assertEventId } from './subscriptions.js';
 
 interface PendingSubscription {
   readonly eventId: EventId;

@@ -1,6 +1,6 @@
-import type { AvailabilityNode } from '../node/createNode.js';
+import type { AvailabilityNode } from './createNode.js';
 import { GroupOperationError } from '../api/errors.js';
-import type { PrimaryLocator } from './apiRoutes.js';
+import type { PrimaryLocator } from '../dns/primaryLocator.js';
 
 /**
  * Joins the group `groupFqdn` as Secondary: finds the Primary through the group's A record (`locatePrimary`),

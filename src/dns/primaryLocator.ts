@@ -1,9 +1,11 @@
 import { randomInt } from 'node:crypto';
-import { DnsUnreachableError } from '../dns/errors.js';
-import { exchange, parseHostPort, type DnsServerAddress } from '../dns/dnsTransport.js';
-import { buildQueryMessage } from '../dns/updateMessage.js';
-import { RRType, Rcode, canonicalName, decodeA, decodeMessage, rcodeName } from '../dns/wireFormat.js';
-import type { PrimaryLocator } from './apiRoutes.js';
+import { DnsUnreachableError } from '../api/errors.js';
+import { exchange, parseHostPort, type DnsServerAddress } from './dnsTransport.js';
+import { buildQueryMessage } from './updateMessage.js';
+import { RRType, Rcode, canonicalName, decodeA, decodeMessage, rcodeName } from './wireFormat.js';
+
+/** Finds the address of a group's Primary by the group's FQDN: what `PUT /group/members` and `agctl start --join` use. */
+export type PrimaryLocator = (groupFqdn: string) => Promise<string>;
 
 /**
  * Reads the A record of `fqdn` straight from the authoritative server with a plain (unsigned) query: a node about

@@ -1,0 +1,83 @@
+/**
+ * The node's state as its callers see it, built from a machine snapshot through its tags (machines/nodeTags.ts) and
+ * its context, never from state names: {@link nodeStateOf} (the product's NodeState), {@link membersOf}, and the
+ * questions the node's operations wait on.
+ */
+import type { NodeSnapshot } from '../../machines/nodeReplies.js';
+import { leaseIsValidAt } from '../../machines/nodeRules.js';
+import { snapshotLabel } from '../../machines/stateLabel.js';
+import { NodeTag } from '../../machines/nodeTags.js';
+import { NodeRole } from '../api/constants.js';
+import type { GroupMembers, NodeState } from '../api/nodeState.js';
+import type { MemberAddress } from '../peer/peerMessages.js';
+import { formatWallTime } from './clock.js';
+
+/**
+ * The product's NodeState at monotonic instant `now`: `actingPrimary` checks the lease at that instant (rule 7).
+ *
+ * @example
+ * nodeStateOf(actor.getSnapshot(), clock.monotonicNow(), members).nodeRole; // 'secondary'
+ */
+export function nodeStateOf(snapshot: NodeSnapshot, now: number, members: GroupMembers): NodeState {
+  const { context } = snapshot;
+  const nodeRole = context.role ?? (snapshot.hasTag(NodeTag.inGroup) ? NodeRole.SECONDARY : NodeRole.NOT_IN_GROUP);
+  // The product's last_updated: the Secondary's last standby check "if applicable", so none on a Primary (which may
+  // have checked as a Secondary before) or outside a group.
+  const lastChecked = nodeRole === NodeRole.SECONDARY ? context.lastCheckedAtWall : null;
+  return {
+    nodeRole,
+    nodeDnsConnectionState: context.dnsConnection,
+    heartbeatMethod: context.lastHeartbeat?.method ?? null,
+    lastHeartbeatTime: context.lastHeartbeat === null ? null : formatWallTime(context.lastHeartbeat.sentAtWall),
+    lastUpdated: lastChecked === null ? null : formatWallTime(lastChecked),
+    nodeId: context.nodeId,
+    epoch: context.epoch,
+    actingPrimary: leaseIsValidAt(context, now),
+    leaseRemainingMs: context.role === NodeRole.PRIMARY && context.leaseExpiresAt !== null ? Math.max(0, context.leaseExpiresAt - now) : null,
+    state: snapshotLabel(snapshot),
+    members,
+    applicationHealth: context.applicationHealth,
+    maintenance: context.maintenance.enabled,
+  };
+}
+
+/**
+ * The group's members as the product lists them: this node (`self`) and the other member (`peer`) by role.
+ *
+ * @example
+ * membersOf(snapshot, self, peer); // { primary: self, secondary: peer } on the Primary
+ */
+export function membersOf(snapshot: NodeSnapshot | null, self: MemberAddress, peer: MemberAddress | null): GroupMembers {
+  if (snapshot === null || !snapshot.context.inGroup) return { primary: null, secondary: null };
+  return snapshot.context.role === NodeRole.PRIMARY ? { primary: self, secondary: peer } : { primary: peer, secondary: self };
+}
+
+/**
+ * The node knows its role: it no longer reads the records (rule 5) nor re-asserts itself from them.
+ *
+ * @example
+ * await settle(knowsItsRole); // after start()
+ */
+export function knowsItsRole(snapshot: NodeSnapshot): boolean {
+  return !snapshot.hasTag(NodeTag.resolving) && !snapshot.hasTag(NodeTag.reclaiming);
+}
+
+/**
+ * The node is outside any group (it may create or join one).
+ *
+ * @example
+ * if (!isOutsideGroup(snapshot)) throw new MembershipError('This node is already in a group.');
+ */
+export function isOutsideGroup(snapshot: NodeSnapshot): boolean {
+  return snapshot.hasTag(NodeTag.notInGroup);
+}
+
+/**
+ * The Primary acts again after a manual failover that did not complete: acting, not handing over, its lease set.
+ *
+ * @example
+ * await settleWithin(leaseMs, actsAgainAsPrimary);
+ */
+export function actsAgainAsPrimary(snapshot: NodeSnapshot): boolean {
+  return snapshot.hasTag(NodeTag.acting) && !snapshot.hasTag(NodeTag.handingOver) && snapshot.context.leaseExpiresAt !== null;
+}
