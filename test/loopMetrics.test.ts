@@ -4,6 +4,7 @@
  * with fixed sends, then a real two-node group of `agctl start` processes scraped over HTTP.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventLoopDelay } from '../src/node/eventLoopDelay.js';
 import { HeartbeatJitter } from '../src/node/heartbeatJitter.js';
 import { startCluster, waitFor, type TestCluster, type TestNode } from './support/processes.js';
 
@@ -50,6 +51,33 @@ function delayFigures(text: string, name: string): { p50: number; p99: number; m
   };
   return { p50: value(`${name}{quantile="0.5"}`), p99: value(`${name}{quantile="0.99"}`), max: value(`${name.replace(/_seconds$/, '_max_seconds')}`) };
 }
+
+describe('EventLoopDelay', () => {
+  it('reports how late the loop was, not the sampling interval: a loop blocked for 300 ms shows it, the rest under the resolution', async () => {
+    const resolutionMs = 100;
+    const delay = new EventLoopDelay(resolutionMs);
+    try {
+      // takeWindow resets the histogram (and the first sample after a reset is not recorded): read it only once
+      const started = performance.now();
+      await waitFor('three sampling intervals', () => performance.now() > started + 3 * resolutionMs, 5_000);
+      expect(delay.takeWindow()).not.toBeNull();
+      const reset = performance.now();
+      await waitFor('two sampling intervals after the reset', () => performance.now() > reset + 2 * resolutionMs, 5_000);
+      const blockedUntil = performance.now() + 300;
+      while (performance.now() < blockedUntil) {
+        // block the loop: the sample due during it fires late
+      }
+      // let about five more samples come in, on time, before the window is read
+      await waitFor('five sampling intervals after the block', () => performance.now() > blockedUntil + 5 * resolutionMs, 5_000);
+      const window = delay.takeWindow()!;
+      // Before the fix every sample counted its whole 100 ms wait, so even an idle loop showed p50 >= 0.1 s.
+      expect(window.p50).toBeLessThan(resolutionMs / 1000);
+      expect(window.max).toBeGreaterThanOrEqual(0.19);
+    } finally {
+      delay.stop();
+    }
+  });
+});
 
 describe('event loop delay and heartbeat jitter in /metrics of a running group', () => {
   const timers = { heartbeat: 0.2, check: 0.2, absence: 2 };

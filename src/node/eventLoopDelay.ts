@@ -19,19 +19,27 @@ export const EVENT_LOOP_DELAY_RESOLUTION_MS = 20;
  */
 export class EventLoopDelay {
   readonly #histogram: IntervalHistogram;
+  readonly #resolutionS: number;
   #last: DelayQuantiles | null = null;
 
   constructor(resolutionMs = EVENT_LOOP_DELAY_RESOLUTION_MS) {
+    this.#resolutionS = resolutionMs / 1000;
     this.#histogram = monitorEventLoopDelay({ resolution: resolutionMs });
     this.#histogram.enable();
   }
 
   /** The delays since the previous call (or since construction), seconds; null until the first sample. */
   takeWindow(): DelayQuantiles | null {
-    const window = delayQuantiles(this.#histogram);
+    const sampled = delayQuantiles(this.#histogram);
     this.#histogram.reset();
+    // perf_hooks records each sample's whole wait, the resolution included: an idle loop shows the resolution.
+    const window = sampled === null ? null : { ...sampled, p50: this.#lateBy(sampled.p50), p99: this.#lateBy(sampled.p99), max: this.#lateBy(sampled.max) };
     if (window !== null) this.#last = window;
     return this.#last;
+  }
+
+  #lateBy(waitS: number): number {
+    return Math.max(0, waitS - this.#resolutionS);
   }
 
   /** Stops sampling (its timer no longer runs). */
