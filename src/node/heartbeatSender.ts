@@ -33,7 +33,11 @@ export interface HeartbeatPaths {
  */
 export function heartbeatSender(paths: HeartbeatPaths) {
   return fromCallback<SendHeartbeatCommand, void>(({ sendBack, receive }) => {
-    const report = (event: HeartbeatOutcomeEvent) => sendBack(event);
+    let stopped = false;
+    // An outcome that settles after the Primary state ended belongs to no one: the machine has moved on.
+    const report = (event: HeartbeatOutcomeEvent) => {
+      if (!stopped) sendBack(event);
+    };
     let directBusy = false;
     let dnsBusy = false;
     receive((command) => {
@@ -58,6 +62,9 @@ export function heartbeatSender(paths: HeartbeatPaths) {
         });
       }
     });
+    return () => {
+      stopped = true;
+    };
   });
 }
 
