@@ -291,9 +291,9 @@ async function primaryRound(): Promise<PrimaryRound> {
     prototype._process = original;
   }
   const snapshot = actor.getSnapshot();
-  const healthy = snapshot.hasTag(NodeTag.acting) && snapshot.context.ownSeq === PRIMARY_WARMUP + PRIMARY_HEARTBEATS;
+  const healthy = snapshot.hasTag(NodeTag.acting) && snapshot.context.lease.ownSeq === PRIMARY_WARMUP + PRIMARY_HEARTBEATS;
   actor.stop();
-  if (!healthy) throw new Error(`the bench Primary did not stay healthy (seq ${snapshot.context.ownSeq}), so this would not measure its heartbeat`);
+  if (!healthy) throw new Error(`the bench Primary did not stay healthy (seq ${snapshot.context.lease.ownSeq}), so this would not measure its heartbeat`);
   const per = (n: number) => n / PRIMARY_HEARTBEATS;
   return {
     microsecondsPerHeartbeat: (insideMs * 1000) / PRIMARY_HEARTBEATS,
@@ -321,7 +321,7 @@ const perEvent = summarize(rounds.map((round) => round.microsecondsPerEvent));
 const cpuPerHeartbeat = summarize(rounds.map((round) => round.cpuMicrosecondsPerHeartbeat));
 const fixed = (figure: string, value: number): BenchRow => ({ figure, median: value.toFixed(2), spread: '(counted)', target: '-', ok: null });
 printTable(`The real machine as Primary, per heartbeat (${PRIMARY_HEARTBEATS} heartbeats/run, simulated clock, I/O answered at once in simulated time)`, [
-  fixed(`state nodes in the machine definition (primary: ${stateNodeCount(nodeMachine.root.states.primary!)})`, stateNodeCount(nodeMachine.root)),
+  fixed(`state nodes in the machine definition (primary: ${stateNodeCount(nodeMachine.root.states.member!.states.primary!)})`, stateNodeCount(nodeMachine.root)),
   fixed('microsteps per heartbeat (the machine)', first.microsteps),
   fixed('snapshots per heartbeat (the machine and its I/O actors)', first.snapshots),
   fixed('events raised inside the machine per heartbeat', first.raised),

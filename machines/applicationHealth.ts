@@ -6,7 +6,7 @@
  * in the check events' stamps.
  */
 import type { ApplicationHealth } from '../src/api/events.js';
-import type { HandoverAnswerBody, HandoverProbeAnswer, HeartbeatAck, NodeContext, Stamp } from './nodeMachine.types.js';
+import type { ApplicationHealthWatch, HandoverAnswerBody, HandoverProbeAnswer, HeartbeatAck, NodeContext, NodeContextPatch, Stamp } from './nodeMachine.types.js';
 
 /** What a node knows of application health before its checker reports: no check configured. */
 export const NO_APPLICATION_HEALTH = {
@@ -15,11 +15,11 @@ export const NO_APPLICATION_HEALTH = {
   healthFailureLimit: 1,
   peerApplicationHealth: null,
   healthHandoverAllowedFrom: null,
-} as const satisfies Partial<NodeContext>;
+} as const satisfies ApplicationHealthWatch;
 
 /** A checker started (`checked`) or stopped: the verdict starts again from `unknown` (or null: no check). */
-export function configureApplicationHealth(event: { checked: boolean; failuresToFail: number }): Partial<NodeContext> {
-  return { applicationHealth: event.checked ? 'unknown' : null, healthFailures: 0, healthFailureLimit: Math.max(1, event.failuresToFail) };
+export function configureApplicationHealth(event: { checked: boolean; failuresToFail: number }): NodeContextPatch {
+  return { health: { applicationHealth: event.checked ? 'unknown' : null, healthFailures: 0, healthFailureLimit: Math.max(1, event.failuresToFail) } };
 }
 
 /**
@@ -32,13 +32,13 @@ export function configureApplicationHealth(event: { checked: boolean; failuresTo
  */
 export function applicationHealthAfter(context: NodeContext, healthy: boolean): { health: ApplicationHealth; failures: number } {
   if (healthy) return { health: 'healthy', failures: 0 };
-  const failures = context.healthFailures + 1;
-  return { health: failures >= context.healthFailureLimit ? 'unhealthy' : (context.applicationHealth ?? 'unknown'), failures };
+  const failures = context.health.healthFailures + 1;
+  return { health: failures >= context.health.healthFailureLimit ? 'unhealthy' : (context.health.applicationHealth ?? 'unknown'), failures };
 }
 
 /** Whether a check result counts: a check reported after the checker was switched off (null) is ignored. */
 export function applicationHealthIsChecked(context: NodeContext): boolean {
-  return context.applicationHealth !== null;
+  return context.health.applicationHealth !== null;
 }
 
 /**
@@ -46,7 +46,7 @@ export function applicationHealthIsChecked(context: NodeContext): boolean {
  * `unknown` or `unhealthy` application never takes over, for absence or by an offer.
  */
 export function applicationCanServe(context: NodeContext): boolean {
-  return context.applicationHealth === null || context.applicationHealth === 'healthy';
+  return context.health.applicationHealth === null || context.health.applicationHealth === 'healthy';
 }
 
 /** Rule 1 and 10: the Primary is absent, but this node's application cannot serve: it keeps watching. */
@@ -56,7 +56,7 @@ export function absentButApplicationCannotServe(context: NodeContext, primaryIsA
 
 /** Why this node refuses to take over, in words. */
 function cannotServeBecause(context: NodeContext): string {
-  return `this node's application is ${context.applicationHealth ?? 'unknown'} (its health check must pass before it may take over)`;
+  return `this node's application is ${context.health.applicationHealth ?? 'unknown'} (its health check must pass before it may take over)`;
 }
 
 /** The probe answer of a Secondary whose application cannot serve. */
@@ -85,9 +85,9 @@ export function failoverRefusedForApplication(context: NodeContext): { outcome: 
 export function applicationCallsForHandover(context: NodeContext, check: { healthy: boolean; at: Stamp }): boolean {
   if (!applicationHealthIsChecked(context) || context.maintenance.enabled) return false;
   if (applicationHealthAfter(context, check.healthy).health !== 'unhealthy') return false;
-  if (context.peerApplicationHealth !== 'healthy') return false;
-  if (context.peerAcceptedAt === null || check.at.monotonic - context.peerAcceptedAt >= context.timers.absenceMs) return false;
-  return context.healthHandoverAllowedFrom !== null && check.at.monotonic >= context.healthHandoverAllowedFrom;
+  if (context.health.peerApplicationHealth !== 'healthy') return false;
+  if (context.lease.peerAcceptedAt === null || check.at.monotonic - context.lease.peerAcceptedAt >= context.timers.absenceMs) return false;
+  return context.health.healthHandoverAllowedFrom !== null && check.at.monotonic >= context.health.healthHandoverAllowedFrom;
 }
 
 /** Whether this check turns a checked application unhealthy (a node asking to take over then gives up). */
@@ -96,24 +96,29 @@ export function checkLeavesApplicationUnhealthy(context: NodeContext, check: { h
 }
 
 /** An acting Primary's first check starts its wait: no handover for health before a failover period has passed. */
-export function watchApplicationAsPrimary(context: NodeContext, check: { at: Stamp }): Partial<NodeContext> {
-  return context.healthHandoverAllowedFrom === null ? { healthHandoverAllowedFrom: check.at.monotonic + context.timers.absenceMs } : {};
+export function watchApplicationAsPrimary(context: NodeContext, check: { at: Stamp }): NodeContextPatch {
+  return context.health.healthHandoverAllowedFrom === null ? { health: { healthHandoverAllowedFrom: check.at.monotonic + context.timers.absenceMs } } : {};
 }
 
 /** A handover for health begins (it may yet be refused): the next one waits a failover period. */
-export function beginHealthHandover(context: NodeContext, check: { at: Stamp }): Partial<NodeContext> {
-  return { healthHandoverAllowedFrom: check.at.monotonic + context.timers.absenceMs };
+export function beginHealthHandover(context: NodeContext, check: { at: Stamp }): NodeContextPatch {
+  return { health: { healthHandoverAllowedFrom: check.at.monotonic + context.timers.absenceMs } };
 }
 
 /** What the Primary learns from an accepted acknowledgement: the Secondary's application health (absent: unknown). */
-export function peerApplicationHealthFrom(ack: HeartbeatAck): Partial<NodeContext> {
+export function peerApplicationHealthFrom(ack: HeartbeatAck): Partial<ApplicationHealthWatch> {
   return { peerApplicationHealth: ack.applicationHealth === undefined ? 'unknown' : ack.applicationHealth };
 }
 
 /** What a Primary forgets when it steps down: the next time it acts, its wait for a health handover starts anew. */
-export const HEALTH_HANDOVER_RESET = { healthHandoverAllowedFrom: null, peerApplicationHealth: null } as const satisfies Partial<NodeContext>;
+export const HEALTH_HANDOVER_RESET = { healthHandoverAllowedFrom: null, peerApplicationHealth: null } as const satisfies Partial<ApplicationHealthWatch>;
+
+/** Counts one check: the verdict and the failures in a row after it. */
+export function recordHealthCheck(verdict: { health: ApplicationHealth; failures: number }): NodeContextPatch {
+  return { health: { applicationHealth: verdict.health, healthFailures: verdict.failures } };
+}
 
 /** Why a Primary that probed its peer is handing over: a manual failover, or its application's health. */
 export function handoverReason(context: NodeContext): { reason: string } {
-  return { reason: context.failoverPending ? 'manual failover' : 'application unhealthy' };
+  return { reason: context.failover.failoverPending ? 'manual failover' : 'application unhealthy' };
 }

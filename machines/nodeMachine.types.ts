@@ -67,7 +67,102 @@ export interface NodeFailure {
   readonly message: string;
 }
 
-/** The machine's context: everything it knows. Monotonic fields are milliseconds on this node's clock. */
+/**
+ * Rule 1, what this node has seen of the Primary's heartbeats and when. Monotonic fields are milliseconds on this
+ * node's clock.
+ */
+export interface ProgressWatch {
+  /** The highest `(epoch, seq)` seen by either path (on a Primary: its own newest heartbeat). */
+  readonly seen: HeartbeatProgress | null;
+  /** Secondary side: when `seen` last rose, on the monotonic clock. */
+  readonly lastProgressAt: number | null;
+  /**
+   * The last monotonic time at which this node knew `epoch` was current: a DNS read that showed it, or its own
+   * confirmed heartbeat while it held it. A newer epoch began after this instant (heartbeat plausibility).
+   */
+  readonly epochKnownAt: number | null;
+  /** The newest heartbeat seen (or, on a Primary, confirmed), for display. */
+  readonly lastHeartbeat: HeartbeatObservation | null;
+  /** Wall-clock time of the last standby check or DNS read (`last_updated`). */
+  readonly lastCheckedAtWall: number | null;
+  /** The newest `(epoch, seq)` seen when the running standby check began (real silence only). */
+  readonly checkBaseline: HeartbeatProgress | null;
+  /**
+   * The monotonic time at which the absence deadline (`lastProgressAt` + failover period) was last armed: the stamp
+   * of the progress or read that armed it; null while it is not armed.
+   */
+  readonly absenceDeadlineArmedAt: number | null;
+}
+
+/** Rules 3 and 4, the Primary side: its own heartbeats and the lease they confirm. Monotonic fields in milliseconds. */
+export interface PrimaryLease {
+  /** Sequence number of the newest heartbeat this node sent. */
+  readonly ownSeq: number;
+  /** The TXT value this node last wrote, the expectation of its next write (rule 4). */
+  readonly ownRecord: string | null;
+  /** The send time of the newest confirmed heartbeat, monotonic (rule 3). */
+  readonly lastConfirmedSentAt: number | null;
+  /** When the peer last accepted a direct heartbeat, monotonic: is there a healthy peer to hand over to? */
+  readonly peerAcceptedAt: number | null;
+  /** Until when this node may act as Primary, monotonic (rules 3 and 7). */
+  readonly leaseExpiresAt: number | null;
+  /** The monotonic time at which the lease timer was last armed. */
+  readonly leaseArmedAt: number | null;
+}
+
+/** Rules 2 and 6, a takeover this node makes: how it was started and what its compare-and-swap expects. */
+export interface TakeoverInProgress {
+  readonly takeoverMode: TakeoverMode | null;
+  /** After a forced takeover: until when the old Primary's lease can still run, monotonic (rule 6). */
+  readonly oldLeaseEndsAt: number | null;
+  /** The monotonic time at which the wait for `oldLeaseEndsAt` was armed. */
+  readonly oldLeaseArmedAt: number | null;
+  /** The records a handover offer said the offerer left: the takeover's compare-and-swap expects exactly these. */
+  readonly offeredRecords: GroupRecords | null;
+  /** Who made the handover offer being taken, and how often its leftover write made the takeover retry. */
+  readonly offeredBy: string | null;
+  readonly offerRetries: number;
+}
+
+/** Rule 6, manual failover: a request asked on this node, and this node's answers to its peer's probe and offer. */
+export interface FailoverRequest {
+  /** Whether a manual failover asked on this node is still running. */
+  readonly failoverPending: boolean;
+  /**
+   * After a handover whose answer was lost, the epoch at which the records named the peer: the manual failover asked
+   * here answers `completed` only once a heartbeat of that epoch past the takeover's write shows the peer acts.
+   */
+  readonly newPrimaryToConfirm: number | null;
+  /** How the last manual failover asked on this node ended; null while one runs or before any. */
+  readonly failoverResult: FailoverResult | null;
+  /** Primary side: the node whose manual failover this node's handover answers (itself, or the requesting peer). */
+  readonly handoverAskedBy: string | null;
+  /** Whether the last handover probe found this node ready to take over (a fresh DNS read succeeded). */
+  readonly handoverReady: HandoverProbeAnswer | null;
+  /** The answer to the last handover offer this node received, once decided. */
+  readonly offerAnswer: HandoverAnswerBody | null;
+}
+
+/** Rule 10, application health (`health_command`/`health_url`) of this node and, as a Primary, of its peer. */
+export interface ApplicationHealthWatch {
+  /** This node's verdict; null while no check is configured, `unknown` until the first verdict. */
+  readonly applicationHealth: ApplicationHealth | null;
+  /** Failed application health checks in a row. */
+  readonly healthFailures: number;
+  /** Failed checks in a row that make the application unhealthy (`health_failures`). */
+  readonly healthFailureLimit: number;
+  /** Primary side: the Secondary's application health, as its last accepted heartbeat acknowledgement said; null: not heard. */
+  readonly peerApplicationHealth: ApplicationHealth | null;
+  /** Primary side: from when (monotonic) this node may hand over for application health; null until its first check while acting. */
+  readonly healthHandoverAllowedFrom: number | null;
+}
+
+/**
+ * The machine's context: everything it knows. Few top-level fields on purpose: XState copies the context with
+ * `Object.assign` on every `assign`, and V8 turns an object built that way with more than about 19 properties into a
+ * slow dictionary, which made every step (and every read of the context) several times slower. Related facts are
+ * grouped by the rule that owns them; `test/nodeContext.test.ts` keeps the context a fast object.
+ */
 export interface NodeContext {
   readonly nodeId: string;
   readonly address: string;
@@ -80,83 +175,30 @@ export interface NodeContext {
   readonly epoch: number;
   /** The node holding `epoch`, when known. */
   readonly holder: string | null;
-  /** Secondary side: the highest `(epoch, seq)` seen by either path (rule 1). */
-  readonly seen: HeartbeatProgress | null;
-  /** Secondary side: when `seen` last rose, on the monotonic clock (rule 1). */
-  readonly lastProgressAt: number | null;
-  /**
-   * The last monotonic time at which this node knew `epoch` was current: a DNS read that showed it, or its own
-   * confirmed heartbeat while it held it. A newer epoch began after this instant (heartbeat plausibility).
-   */
-  readonly epochKnownAt: number | null;
-  readonly lastHeartbeat: HeartbeatObservation | null;
-  /** Wall-clock time of the last standby check or DNS read (`last_updated`). */
-  readonly lastCheckedAtWall: number | null;
   /** The records as last read: what a takeover expects to find (rule 2). */
   readonly records: GroupRecords | null;
-  /** Primary side: sequence number of the newest heartbeat this node sent. */
-  readonly ownSeq: number;
-  /** Primary side: the TXT value this node last wrote, the expectation of its next write (rule 4). */
-  readonly ownRecord: string | null;
-  /** Primary side: the send time of the newest confirmed heartbeat, monotonic (rule 3). */
-  readonly lastConfirmedSentAt: number | null;
-  /** Primary side: when the peer last accepted a direct heartbeat, monotonic: is there a healthy peer to hand over to? */
-  readonly peerAcceptedAt: number | null;
-  /** Primary side: until when this node may act as Primary, monotonic (rule 3 and 7). */
-  readonly leaseExpiresAt: number | null;
-  /** Primary side: the monotonic time at which the lease timer was last armed. */
-  readonly leaseArmedAt: number | null;
-  readonly takeoverMode: TakeoverMode | null;
-  /** Secondary side: the newest `(epoch, seq)` seen when the running standby check began (rule 1: real silence only). */
-  readonly checkBaseline: HeartbeatProgress | null;
-  /**
-   * Secondary side: the monotonic time at which the absence deadline (`lastProgressAt` + failover period) was last
-   * armed: the stamp of the progress or read that armed it; null while it is not armed (rule 1).
-   */
-  readonly absenceDeadlineArmedAt: number | null;
-  /** After a forced takeover: until when the old Primary's lease can still run, monotonic (rule 6). */
-  readonly oldLeaseEndsAt: number | null;
-  /** The monotonic time at which the wait for `oldLeaseEndsAt` was armed. */
-  readonly oldLeaseArmedAt: number | null;
-  /** Primary side: the node whose manual failover this node's handover answers (itself, or the requesting peer). */
-  readonly handoverAskedBy: string | null;
-  /** The records a handover offer said the offerer left: the takeover's compare-and-swap expects exactly these. */
-  readonly offeredRecords: GroupRecords | null;
-  /** Who made the handover offer being taken, and how often its leftover write made the takeover retry. */
-  readonly offeredBy: string | null;
-  readonly offerRetries: number;
-  /** Whether the last handover probe found this node ready to take over (a fresh DNS read succeeded). */
-  readonly handoverReady: HandoverProbeAnswer | null;
-  /** The answer to the last handover offer this node received, once decided. */
-  readonly offerAnswer: HandoverAnswerBody | null;
-  /** Whether a manual failover asked on this node is still running. */
-  readonly failoverPending: boolean;
-  /**
-   * After a handover whose answer was lost, the epoch at which the records named the peer: the manual failover asked
-   * here answers `completed` only once a heartbeat of that epoch past the takeover's write shows the peer acts (rule 6).
-   */
-  readonly newPrimaryToConfirm: number | null;
-  /** How the last manual failover asked on this node ended; null while one runs or before any. */
-  readonly failoverResult: FailoverResult | null;
   /** The group's maintenance flag as this node knows it (rule 9): while enabled, no takeover for absence. */
   readonly maintenance: MaintenanceFlag;
   /** Why the next role change happens, in words; set by the transition that causes it. */
   readonly reason: string;
   readonly failure: NodeFailure | null;
-  /**
-   * Application health (`health_command`/`health_url`): this node's verdict; null while no check is configured,
-   * `unknown` until the first verdict (docs/design.md rule 10).
-   */
-  readonly applicationHealth: ApplicationHealth | null;
-  /** Failed application health checks in a row. */
-  readonly healthFailures: number;
-  /** Failed checks in a row that make the application unhealthy (`health_failures`). */
-  readonly healthFailureLimit: number;
-  /** Primary side: the Secondary's application health, as its last accepted heartbeat acknowledgement said; null: not heard. */
-  readonly peerApplicationHealth: ApplicationHealth | null;
-  /** Primary side: from when (monotonic) this node may hand over for application health; null until its first check while acting. */
-  readonly healthHandoverAllowedFrom: number | null;
+  readonly progress: ProgressWatch;
+  readonly lease: PrimaryLease;
+  readonly takeover: TakeoverInProgress;
+  readonly failover: FailoverRequest;
+  readonly health: ApplicationHealthWatch;
 }
+
+/** The context's fields that group several facts: a patch changes some facts of a group and keeps the others. */
+export type NodeContextGroup = 'progress' | 'lease' | 'takeover' | 'failover' | 'health';
+
+/**
+ * A change to the context, as the rules return it: top-level fields replaced, grouped fields changed one by one
+ * (see `patchContext`).
+ */
+export type NodeContextPatch = {
+  readonly [K in keyof NodeContext]?: K extends NodeContextGroup ? Partial<NodeContext[K]> : NodeContext[K];
+};
 
 /** The node asks the machine to form a new group with itself as Primary. */
 export interface CreateGroupEvent {

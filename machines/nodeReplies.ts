@@ -36,9 +36,9 @@ export function heartbeatAckFor(snapshot: NodeSnapshot, heartbeat: Heartbeat): H
     nodeId: context.nodeId,
     role: context.role ?? NodeRole.SECONDARY,
     epoch: context.epoch,
-    accepted: onlyWatches(snapshot) && heartbeat.epoch >= context.epoch && isSameHeartbeat(heartbeat, context.seen),
+    accepted: onlyWatches(snapshot) && heartbeat.epoch >= context.epoch && isSameHeartbeat(heartbeat, context.progress.seen),
     // Rule 10: the Primary hands over for its application's health only to a Secondary that reports a healthy one.
-    applicationHealth: context.applicationHealth,
+    applicationHealth: context.health.applicationHealth,
     // Rule 9: the acknowledgement carries the maintenance flag back, so a change asked on the Secondary reaches the Primary.
     ...maintenanceOnWire(context.maintenance),
   };
@@ -55,10 +55,10 @@ export function heartbeatAckFor(snapshot: NodeSnapshot, heartbeat: Heartbeat): H
  */
 export function heartbeatRefusalFor(snapshot: NodeSnapshot, heartbeat: Heartbeat): string | null {
   const { context } = snapshot;
-  if (isSameHeartbeat(heartbeat, context.seen) || heartbeat.epoch < context.epoch) return null;
+  if (isSameHeartbeat(heartbeat, context.progress.seen) || heartbeat.epoch < context.epoch) return null;
   if (snapshot.hasTag(NodeTag.resolving)) return 'this node has not yet resolved its role from DNS, so it cannot judge a heartbeat';
   if (heartbeat.epoch > context.epoch + 1) return `its epoch is more than one past epoch ${context.epoch}, the newest known`;
-  if (context.seen !== null && !isNewerHeartbeat(heartbeat, context.seen)) return `it is not newer than (epoch ${context.seen.epoch}, seq ${context.seen.seq}), already seen`;
+  if (context.progress.seen !== null && !isNewerHeartbeat(heartbeat, context.progress.seen)) return `it is not newer than (epoch ${context.progress.seen.epoch}, seq ${context.progress.seen.seq}), already seen`;
   if (onlyWatches(snapshot)) return 'its seq is further ahead than the time since the last progress allows';
   return null;
 }
@@ -91,10 +91,10 @@ export function stepDownReplyFor(before: NodeSnapshot, after: NodeSnapshot, requ
 
 /** The answer to a handover offer, once the takeover it started is decided (or the offer was refused at once). */
 export function handoverReplyFor(snapshot: NodeSnapshot): HandoverAnswerBody {
-  return snapshot.context.offerAnswer ?? { accepted: false, reason: 'the offer was not taken' };
+  return snapshot.context.failover.offerAnswer ?? { accepted: false, reason: 'the offer was not taken' };
 }
 
 /** The answer to a handover probe, once the probe's DNS read is done (or the probe was refused at once). */
 export function handoverProbeReplyFor(snapshot: NodeSnapshot): HandoverProbeAnswer {
-  return snapshot.context.handoverReady ?? { ready: false, reason: 'the probe was not answered' };
+  return snapshot.context.failover.handoverReady ?? { ready: false, reason: 'the probe was not answered' };
 }

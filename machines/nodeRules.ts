@@ -6,6 +6,7 @@
 import { HeartbeatMethod, NodeRole } from '../src/api/constants.js';
 import { DnsPrerequisiteFailedError, hasErrorCode, LeaseExpiredError } from '../src/api/errors.js';
 import { HEALTH_HANDOVER_RESET, NO_APPLICATION_HEALTH } from './applicationHealth.js';
+import { mergePatches } from './contextPatch.js';
 import { isNewerHeartbeat, type Heartbeat } from './heartbeat.js';
 import { isNewerMaintenance, maintenanceOnWire, type MaintenanceFlag, NO_MAINTENANCE } from './maintenance.js';
 import type {
@@ -19,12 +20,16 @@ import type {
   HeartbeatIntent,
   HeartbeatWritten,
   NodeContext,
+  NodeContextPatch,
   NodeMachineInput,
+  PrimaryLease,
+  ProgressWatch,
   RecordsRead,
   SendHeartbeatCommand,
   Stamp,
   StepDownAnswerBody,
   TakeOverInput,
+  TakeoverInProgress,
   WriteHeartbeatInput,
 } from './nodeMachine.types.js';
 
@@ -38,17 +43,16 @@ export function initialContext(input: NodeMachineInput): NodeContext {
     role: null,
     dnsConnection: 'not_applicable',
     epoch: input.epoch ?? 0,
-    ...NO_GROUP_KNOWLEDGE,
-    lastCheckedAtWall: null,
-    handoverReady: null,
-    offerAnswer: null,
-    failoverPending: false,
-    newPrimaryToConfirm: null,
-    failoverResult: null,
+    holder: null,
+    records: null,
     maintenance: input.maintenance ?? NO_MAINTENANCE,
     reason: 'node started',
     failure: null,
-    ...NO_APPLICATION_HEALTH,
+    progress: { ...NO_PROGRESS, lastCheckedAtWall: null },
+    lease: NO_LEASE,
+    takeover: NO_TAKEOVER,
+    failover: { failoverPending: false, newPrimaryToConfirm: null, failoverResult: null, handoverAskedBy: null, handoverReady: null, offerAnswer: null },
+    health: NO_APPLICATION_HEALTH,
   };
 }
 
@@ -56,12 +60,12 @@ export function initialContext(input: NodeMachineInput): NodeContext {
 
 /** Rule 1: the Primary is absent when the newest `(epoch, seq)` has not risen for the failover period. */
 export function primaryIsAbsent(context: NodeContext, now: Stamp): boolean {
-  return context.lastProgressAt !== null && now.monotonic - context.lastProgressAt >= context.timers.absenceMs;
+  return context.progress.lastProgressAt !== null && now.monotonic - context.progress.lastProgressAt >= context.timers.absenceMs;
 }
 
 /** How long the Primary has been silent, on this node's monotonic clock. */
 export function silenceAt(context: NodeContext, now: Stamp): number {
-  return context.lastProgressAt === null ? 0 : now.monotonic - context.lastProgressAt;
+  return context.progress.lastProgressAt === null ? 0 : now.monotonic - context.progress.lastProgressAt;
 }
 
 /** Rule 1: a heartbeat (from either path) that raises the newest `(epoch, seq)` is progress, seen at `at`. */
@@ -70,12 +74,10 @@ export function observeHeartbeat(
   heartbeat: Heartbeat,
   method: HeartbeatMethod,
   at: Stamp,
-): Partial<NodeContext> {
-  if (!isNewerHeartbeat(heartbeat, context.seen)) return {};
+): NodeContextPatch {
+  if (!isNewerHeartbeat(heartbeat, context.progress.seen)) return {};
   return {
-    seen: { epoch: heartbeat.epoch, seq: heartbeat.seq },
-    lastProgressAt: at.monotonic,
-    lastHeartbeat: { method, sentAtWall: heartbeat.sentAt },
+    progress: { seen: { epoch: heartbeat.epoch, seq: heartbeat.seq }, lastProgressAt: at.monotonic, lastHeartbeat: { method, sentAtWall: heartbeat.sentAt } },
     ...(heartbeat.epoch >= context.epoch ? { epoch: heartbeat.epoch, holder: heartbeat.holder } : {}),
   };
 }
@@ -85,15 +87,17 @@ export function observeHeartbeat(
  * the TXT heartbeat is newer. A node that has no measure of silence yet starts measuring at this read, so a
  * Secondary always gives the Primary one whole failover period.
  */
-export function observeRecords(context: NodeContext, read: RecordsRead): Partial<NodeContext> {
+export function observeRecords(context: NodeContext, read: RecordsRead): NodeContextPatch {
   const progress = read.heartbeat === null ? {} : observeHeartbeat(context, read.heartbeat, HeartbeatMethod.DNS, read.at);
-  return {
+  const learned: NodeContextPatch = {
     records: { address: read.address, txt: read.txt },
-    lastCheckedAtWall: read.at.wall,
-    epochKnownAt: read.at.monotonic,
-    ...(context.lastProgressAt === null ? { lastProgressAt: read.at.monotonic } : {}),
-    ...progress,
+    progress: {
+      lastCheckedAtWall: read.at.wall,
+      epochKnownAt: read.at.monotonic,
+      ...(context.progress.lastProgressAt === null ? { lastProgressAt: read.at.monotonic } : {}),
+    },
   };
+  return mergePatches(learned, progress);
 }
 
 /** The group's records are gone (or were never written): no role can be resolved from them. */
@@ -112,8 +116,8 @@ export function recordsNameThisNode(context: NodeContext, read: RecordsRead): bo
 }
 
 /** Rule 1: a standby check remembers the newest heartbeat seen as it begins. */
-export function beginCheck(context: NodeContext): Partial<NodeContext> {
-  return { checkBaseline: context.seen };
+export function beginCheck(context: NodeContext): NodeContextPatch {
+  return { progress: { checkBaseline: context.progress.seen } };
 }
 
 /**
@@ -121,7 +125,7 @@ export function beginCheck(context: NodeContext): Partial<NodeContext> {
  * check's own read showed, so there is nothing to suspect.
  */
 export function progressSinceCheckBegan(context: NodeContext): boolean {
-  return context.seen !== null && isNewerHeartbeat(context.seen, context.checkBaseline);
+  return context.progress.seen !== null && isNewerHeartbeat(context.progress.seen, context.progress.checkBaseline);
 }
 
 /** The id of a Secondary's absence deadline timer (a delayed event of the machine's own, cancelled on re-arming). */
@@ -132,7 +136,7 @@ export const ABSENCE_DEADLINE_TIMER = 'absenceDeadline';
  * of its measure of silence) + the failover period, on its monotonic clock; null while it has no measure.
  */
 export function absenceDeadlineAt(context: NodeContext): number | null {
-  return context.lastProgressAt === null ? null : context.lastProgressAt + context.timers.absenceMs;
+  return context.progress.lastProgressAt === null ? null : context.progress.lastProgressAt + context.timers.absenceMs;
 }
 
 /**
@@ -140,19 +144,24 @@ export function absenceDeadlineAt(context: NodeContext): number | null {
  * event being handled. Every progress re-arms it, and every standby read that did not find the Primary absent.
  */
 export function absenceDeadlineCanBeArmed(context: NodeContext, now: Stamp | null): now is Stamp {
-  return now !== null && context.lastProgressAt !== null;
+  return now !== null && context.progress.lastProgressAt !== null;
 }
 
 /** Rule 1: the absence deadline is armed at `now` (the stamp of the progress or read that re-arms it). */
-export function armAbsenceDeadline(now: Stamp): Partial<NodeContext> {
-  return { absenceDeadlineArmedAt: now.monotonic };
+export function armAbsenceDeadline(now: Stamp): NodeContextPatch {
+  return { progress: { absenceDeadlineArmedAt: now.monotonic } };
+}
+
+/** Rule 1: the absence deadline is not armed (this node stopped watching). */
+export function disarmAbsenceDeadline(): NodeContextPatch {
+  return { progress: { absenceDeadlineArmedAt: null } };
 }
 
 /** Milliseconds from when the absence deadline was armed until it falls; 0 when it had passed already. */
 export function absenceDeadlineRemainingMs(context: NodeContext): number {
   const deadline = absenceDeadlineAt(context);
-  if (deadline === null || context.absenceDeadlineArmedAt === null) return 0;
-  return Math.max(0, deadline - context.absenceDeadlineArmedAt);
+  if (deadline === null || context.progress.absenceDeadlineArmedAt === null) return 0;
+  return Math.max(0, deadline - context.progress.absenceDeadlineArmedAt);
 }
 
 /**
@@ -187,24 +196,24 @@ function heartbeatsPossibleIn(context: NodeContext, elapsedMs: number): number {
  */
 export function heartbeatIsPlausible(context: NodeContext, heartbeat: Heartbeat, at: Stamp): boolean {
   if (heartbeat.epoch > context.epoch + 1) return false;
-  const seen = context.seen;
+  const seen = context.progress.seen;
   if (seen !== null && heartbeat.epoch === seen.epoch) {
-    return context.lastProgressAt === null || heartbeat.seq <= seen.seq + heartbeatsPossibleIn(context, at.monotonic - context.lastProgressAt);
+    return context.progress.lastProgressAt === null || heartbeat.seq <= seen.seq + heartbeatsPossibleIn(context, at.monotonic - context.progress.lastProgressAt);
   }
   if (heartbeat.epoch > context.epoch || (seen !== null && heartbeat.epoch > seen.epoch)) {
-    return context.epochKnownAt === null || heartbeat.seq <= heartbeatsPossibleIn(context, at.monotonic - context.epochKnownAt);
+    return context.progress.epochKnownAt === null || heartbeat.seq <= heartbeatsPossibleIn(context, at.monotonic - context.progress.epochKnownAt);
   }
   return true;
 }
 
 /** Rule 1: a direct heartbeat is progress when it is newer than any seen and plausible. */
 export function heartbeatIsProgress(context: NodeContext, heartbeat: Heartbeat, at: Stamp): boolean {
-  return isNewerHeartbeat(heartbeat, context.seen) && heartbeatIsPlausible(context, heartbeat, at);
+  return isNewerHeartbeat(heartbeat, context.progress.seen) && heartbeatIsPlausible(context, heartbeat, at);
 }
 
 /** Rule 1: the TXT record shows a heartbeat newer than any seen. */
 export function dnsShowsNewerHeartbeat(context: NodeContext, read: RecordsRead): boolean {
-  return read.heartbeat !== null && isNewerHeartbeat(read.heartbeat, context.seen);
+  return read.heartbeat !== null && isNewerHeartbeat(read.heartbeat, context.progress.seen);
 }
 
 // ---- Rule 2: takeover ----
@@ -219,7 +228,7 @@ export function nextEpoch(context: NodeContext): number {
  * handover, exactly what the offerer said it left (its own last write), so nothing it wrote later can be overwritten.
  */
 export function takeoverInput(context: NodeContext): TakeOverInput {
-  const expected = context.takeoverMode === 'handover' && context.offeredRecords !== null ? context.offeredRecords : context.records;
+  const expected = context.takeover.takeoverMode === 'handover' && context.takeover.offeredRecords !== null ? context.takeover.offeredRecords : context.records;
   return {
     expected: expected ?? { address: null, txt: null },
     heartbeat: { holder: context.nodeId, epoch: nextEpoch(context), seq: 0 },
@@ -228,12 +237,16 @@ export function takeoverInput(context: NodeContext): TakeOverInput {
 
 /** Rule 6: what a handover offer says: the epoch given up, the records left behind, and on which node the failover was asked. */
 export function handoverOfferInput(context: NodeContext): HandoverOfferInput {
-  return { epoch: context.epoch, records: recordsLeftBehind(context), askedBy: context.handoverAskedBy ?? context.nodeId };
+  return { epoch: context.epoch, records: recordsLeftBehind(context), askedBy: context.failover.handoverAskedBy ?? context.nodeId };
 }
 
 /** Rule 6: a handover offer names the records its offerer left; the takeover expects exactly those. */
-export function acceptOffer(context: NodeContext, offer: { from: string; epoch: number; records: GroupRecords }): Partial<NodeContext> {
-  return { ...learnOfferedEpoch(context, offer.epoch), offeredRecords: offer.records, offeredBy: offer.from, offerRetries: 0, offerAnswer: null };
+export function acceptOffer(context: NodeContext, offer: { from: string; epoch: number; records: GroupRecords }): NodeContextPatch {
+  return {
+    ...learnOfferedEpoch(context, offer.epoch),
+    takeover: { offeredRecords: offer.records, offeredBy: offer.from, offerRetries: 0 },
+    failover: { offerAnswer: null },
+  };
 }
 
 /** How many leftover writes of the offerer a handover takeover retries against (the offerer writes one at a time). */
@@ -247,23 +260,23 @@ export const MAX_OFFER_RETRIES = 2;
  */
 export function recordsShowOffererLeftover(context: NodeContext, read: RecordsRead): boolean {
   return (
-    context.takeoverMode === 'handover' &&
-    context.offerRetries < MAX_OFFER_RETRIES &&
+    context.takeover.takeoverMode === 'handover' &&
+    context.takeover.offerRetries < MAX_OFFER_RETRIES &&
     read.heartbeat !== null &&
-    read.heartbeat.holder === context.offeredBy &&
+    read.heartbeat.holder === context.takeover.offeredBy &&
     read.heartbeat.epoch === context.epoch &&
-    read.address === context.offeredRecords?.address
+    read.address === context.takeover.offeredRecords?.address
   );
 }
 
 /** Rule 6: the takeover's next compare-and-swap expects the offerer's leftover record. */
-export function expectOffererLeftover(context: NodeContext, read: RecordsRead): Partial<NodeContext> {
-  return { offeredRecords: { address: read.address, txt: read.txt }, offerRetries: context.offerRetries + 1 };
+export function expectOffererLeftover(context: NodeContext, read: RecordsRead): NodeContextPatch {
+  return { takeover: { offeredRecords: { address: read.address, txt: read.txt }, offerRetries: context.takeover.offerRetries + 1 } };
 }
 
 /** Rule 6: the records a Primary leaves behind when it hands over: the expectation of its peer's takeover. */
 function recordsLeftBehind(context: NodeContext): GroupRecords {
-  return { address: context.address, txt: context.ownRecord };
+  return { address: context.address, txt: context.lease.ownRecord };
 }
 
 /** Rule 6: a step-down request from a node that knows an older epoch than this one comes from before a change. */
@@ -276,19 +289,19 @@ export function stepDownRequestIsCurrent(context: NodeContext, requesterEpoch: n
  * plus the lease bound (the lease times the drift factor): every heartbeat that confirmed that lease, by either
  * path, was seen by this node by then, since the takeover expected exactly the TXT value it read. Armed at `at`.
  */
-export function awaitOldLease(context: NodeContext, written: HeartbeatWritten): Partial<NodeContext> {
-  const from = context.lastProgressAt ?? written.sentAt.monotonic;
-  return { oldLeaseEndsAt: from + context.timers.leaseBoundMs, oldLeaseArmedAt: written.at.monotonic };
+export function awaitOldLease(context: NodeContext, written: HeartbeatWritten): NodeContextPatch {
+  const from = context.progress.lastProgressAt ?? written.sentAt.monotonic;
+  return { takeover: { oldLeaseEndsAt: from + context.timers.leaseBoundMs, oldLeaseArmedAt: written.at.monotonic } };
 }
 
 /** Milliseconds until the old Primary's lease has certainly ended, counted from when the wait was armed. */
 export function oldLeaseRemainingMs(context: NodeContext): number {
-  if (context.oldLeaseEndsAt === null || context.oldLeaseArmedAt === null) return 0;
-  return Math.max(0, context.oldLeaseEndsAt - context.oldLeaseArmedAt);
+  if (context.takeover.oldLeaseEndsAt === null || context.takeover.oldLeaseArmedAt === null) return 0;
+  return Math.max(0, context.takeover.oldLeaseEndsAt - context.takeover.oldLeaseArmedAt);
 }
 
 /** Rule 6: a handover offer (or a granted step-down) tells the epoch the Primary held; the taker knows at least that one. */
-function learnOfferedEpoch(context: NodeContext, offeredEpoch: number): Partial<NodeContext> {
+function learnOfferedEpoch(context: NodeContext, offeredEpoch: number): NodeContextPatch {
   return offeredEpoch > context.epoch ? { epoch: offeredEpoch } : {};
 }
 
@@ -314,26 +327,27 @@ export function isLeaseExpired(error: unknown): boolean {
  * creation, reclaim and takeover, all of which are confirmed heartbeats (TXT writes): so the write is also the
  * node's last heartbeat (`last_heartbeat_time`), not the previous epoch's one it may have read before.
  */
-export function holdEpoch(context: NodeContext, written: { heartbeat: Heartbeat; txt: string; sentAt: Stamp; at: Stamp }): Partial<NodeContext> {
-  return {
+export function holdEpoch(context: NodeContext, written: { heartbeat: Heartbeat; txt: string; sentAt: Stamp; at: Stamp }): NodeContextPatch {
+  const held: NodeContextPatch = {
     epoch: written.heartbeat.epoch,
     holder: context.nodeId,
-    ownSeq: written.heartbeat.seq,
-    ownRecord: written.txt,
     records: { address: context.address, txt: written.txt },
-    seen: { epoch: written.heartbeat.epoch, seq: written.heartbeat.seq },
-    ...confirmHeartbeat(context, confirmationBy(HeartbeatMethod.DNS, written)),
+    lease: { ownSeq: written.heartbeat.seq, ownRecord: written.txt },
+    progress: { seen: { epoch: written.heartbeat.epoch, seq: written.heartbeat.seq } },
   };
+  return mergePatches(held, confirmHeartbeat(context, confirmationBy(HeartbeatMethod.DNS, written)));
 }
 
 /** Rule 3: a confirmed heartbeat extends the lease to its send time plus the lease duration, never shortens it. */
-export function leaseFrom(context: NodeContext, sentAt: Stamp, at: Stamp): Partial<NodeContext> {
+export function leaseFrom(context: NodeContext, sentAt: Stamp, at: Stamp): NodeContextPatch {
   const expiresAt = sentAt.monotonic + context.timers.leaseMs;
   return {
-    epochKnownAt: at.monotonic,
-    lastConfirmedSentAt: Math.max(context.lastConfirmedSentAt ?? -Infinity, sentAt.monotonic),
-    leaseExpiresAt: Math.max(context.leaseExpiresAt ?? -Infinity, expiresAt),
-    leaseArmedAt: at.monotonic,
+    progress: { epochKnownAt: at.monotonic },
+    lease: {
+      lastConfirmedSentAt: Math.max(context.lease.lastConfirmedSentAt ?? -Infinity, sentAt.monotonic),
+      leaseExpiresAt: Math.max(context.lease.leaseExpiresAt ?? -Infinity, expiresAt),
+      leaseArmedAt: at.monotonic,
+    },
   };
 }
 
@@ -343,30 +357,28 @@ export function leaseFrom(context: NodeContext, sentAt: Stamp, at: Stamp): Parti
  * direct path confirms them (the peer accepted one within the last two heartbeat intervals), `dns` otherwise; so a
  * TXT write that answers before the peer does not flip it.
  */
-export function confirmHeartbeat(context: NodeContext, confirmed: HeartbeatConfirmation): Partial<NodeContext> {
+export function confirmHeartbeat(context: NodeContext, confirmed: HeartbeatConfirmation): NodeContextPatch {
   const directConfirms =
     confirmed.method === HeartbeatMethod.DIRECT ||
-    (context.peerAcceptedAt !== null && confirmed.at.monotonic - context.peerAcceptedAt <= 2 * context.timers.heartbeatIntervalMs);
-  return {
-    ...leaseFrom(context, confirmed.sentAt, confirmed.at),
-    lastHeartbeat: { method: directConfirms ? HeartbeatMethod.DIRECT : HeartbeatMethod.DNS, sentAtWall: confirmed.sentAtWall },
-  };
+    (context.lease.peerAcceptedAt !== null && confirmed.at.monotonic - context.lease.peerAcceptedAt <= 2 * context.timers.heartbeatIntervalMs);
+  const shown = { method: directConfirms ? HeartbeatMethod.DIRECT : HeartbeatMethod.DNS, sentAtWall: confirmed.sentAtWall };
+  return mergePatches(leaseFrom(context, confirmed.sentAt, confirmed.at), { progress: { lastHeartbeat: shown } });
 }
 
 /** Whether the peer accepted a direct heartbeat within the last failover period: a handover would find it. */
 export function peerIsHealthyAt(context: NodeContext, nowMonotonic: number): boolean {
-  return context.peerAcceptedAt !== null && nowMonotonic - context.peerAcceptedAt < context.timers.absenceMs;
+  return context.lease.peerAcceptedAt !== null && nowMonotonic - context.lease.peerAcceptedAt < context.timers.absenceMs;
 }
 
 /** Whether a confirmation is for a heartbeat sent after the newest one already confirmed. */
 export function confirmsNewerSend(context: NodeContext, sentAt: Stamp): boolean {
-  return context.lastConfirmedSentAt === null || sentAt.monotonic > context.lastConfirmedSentAt;
+  return context.lease.lastConfirmedSentAt === null || sentAt.monotonic > context.lease.lastConfirmedSentAt;
 }
 
 /** Milliseconds until the lease runs out, counted from when the lease timer was armed. */
 export function leaseRemainingMs(context: NodeContext): number {
-  if (context.leaseExpiresAt === null || context.leaseArmedAt === null) return 0;
-  return Math.max(0, context.leaseExpiresAt - context.leaseArmedAt);
+  if (context.lease.leaseExpiresAt === null || context.lease.leaseArmedAt === null) return 0;
+  return Math.max(0, context.lease.leaseExpiresAt - context.lease.leaseArmedAt);
 }
 
 /**
@@ -374,12 +386,12 @@ export function leaseRemainingMs(context: NodeContext): number {
  * by `getNodeState()`, `isActingPrimary()` and the workflow guard.
  */
 export function leaseIsValidAt(context: NodeContext, nowMonotonic: number): boolean {
-  return context.role === NodeRole.PRIMARY && context.leaseExpiresAt !== null && nowMonotonic < context.leaseExpiresAt;
+  return context.role === NodeRole.PRIMARY && context.lease.leaseExpiresAt !== null && nowMonotonic < context.lease.leaseExpiresAt;
 }
 
 /** The Primary's next heartbeat, with the new sequence number. */
 export function nextHeartbeat(context: NodeContext): HeartbeatIntent {
-  return { holder: context.nodeId, epoch: context.epoch, seq: context.ownSeq, ...maintenanceOnWire(context.maintenance) };
+  return { holder: context.nodeId, epoch: context.epoch, seq: context.lease.ownSeq, ...maintenanceOnWire(context.maintenance) };
 }
 
 /**
@@ -390,7 +402,7 @@ export function nextHeartbeat(context: NodeContext): HeartbeatIntent {
  * heartbeatCommand(context) // { type: 'SEND_HEARTBEAT', heartbeat: { holder: 'a', epoch: 3, seq: 12 }, expectedTxt: 'ag1 node=a epoch=3 seq=11 ...', leaseExpiresAt: 81250 }
  */
 export function heartbeatCommand(context: NodeContext): SendHeartbeatCommand {
-  return { type: 'SEND_HEARTBEAT', heartbeat: nextHeartbeat(context), expectedTxt: context.ownRecord ?? '', leaseExpiresAt: context.leaseExpiresAt };
+  return { type: 'SEND_HEARTBEAT', heartbeat: nextHeartbeat(context), expectedTxt: context.lease.ownRecord ?? '', leaseExpiresAt: context.lease.leaseExpiresAt };
 }
 
 /**
@@ -423,17 +435,12 @@ export function reclaimInput(context: NodeContext): WriteHeartbeatInput {
 }
 
 /** What a node that stops acting as Primary knows afterwards: its own last heartbeat is the newest it has seen. */
-export function stepDown(context: NodeContext): Partial<NodeContext> {
+export function stepDown(context: NodeContext): NodeContextPatch {
   return {
-    leaseExpiresAt: null,
-    leaseArmedAt: null,
-    lastConfirmedSentAt: null,
-    seen: { epoch: context.epoch, seq: context.ownSeq },
-    lastProgressAt: null,
-    takeoverMode: null,
-    oldLeaseEndsAt: null,
-    oldLeaseArmedAt: null,
-    ...HEALTH_HANDOVER_RESET,
+    lease: { leaseExpiresAt: null, leaseArmedAt: null, lastConfirmedSentAt: null },
+    progress: { seen: { epoch: context.epoch, seq: context.lease.ownSeq }, lastProgressAt: null },
+    takeover: { takeoverMode: null, oldLeaseEndsAt: null, oldLeaseArmedAt: null },
+    health: HEALTH_HANDOVER_RESET,
   };
 }
 
@@ -450,13 +457,23 @@ export function recordsShowOwnWrite(context: NodeContext, read: RecordsRead): bo
     read.heartbeat !== null &&
     read.heartbeat.holder === context.nodeId &&
     read.heartbeat.epoch === context.epoch &&
-    read.heartbeat.seq <= context.ownSeq
+    read.heartbeat.seq <= context.lease.ownSeq
   );
 }
 
 /** Rule 4: the Primary's next write expects the record its own late write left. */
-export function adoptOwnRecord(context: NodeContext, read: RecordsRead): Partial<NodeContext> {
-  return { ownRecord: read.txt, records: { address: context.address, txt: read.txt }, lastCheckedAtWall: read.at.wall };
+export function adoptOwnRecord(context: NodeContext, read: RecordsRead): NodeContextPatch {
+  return { lease: { ownRecord: read.txt }, records: { address: context.address, txt: read.txt }, progress: { lastCheckedAtWall: read.at.wall } };
+}
+
+/** Rule 4: the Primary's TXT write landed: its next write expects this value. */
+export function recordOwnWrite(context: NodeContext, written: { txt: string }): NodeContextPatch {
+  return { lease: { ownRecord: written.txt }, records: { address: context.address, txt: written.txt } };
+}
+
+/** Rule 3: the Primary's next heartbeat gets the next sequence number. */
+export function advanceHeartbeat(context: NodeContext): NodeContextPatch {
+  return { lease: { ownSeq: context.lease.ownSeq + 1 } };
 }
 
 /** Rule 4: a plausible heartbeat from a higher epoch means another node took over. */
@@ -464,41 +481,46 @@ export function isFromNewerEpoch(context: NodeContext, heartbeat: Heartbeat, at:
   return heartbeat.epoch > context.epoch && heartbeatIsPlausible(context, heartbeat, at);
 }
 
-/** What a node knows of a group, before it has heard anything: everything but the epoch, which never goes back. */
-const NO_GROUP_KNOWLEDGE = {
-  holder: null,
+/** Rule 1: nothing seen of a Primary yet (the display time of the last read aside). */
+const NO_PROGRESS = {
   seen: null,
   lastProgressAt: null,
   epochKnownAt: null,
   lastHeartbeat: null,
-  records: null,
+  checkBaseline: null,
+  absenceDeadlineArmedAt: null,
+} as const satisfies Partial<ProgressWatch>;
+
+/** Rules 3 and 4: no heartbeat of its own sent, no lease. */
+const NO_LEASE = {
   ownSeq: 0,
   ownRecord: null,
   lastConfirmedSentAt: null,
   peerAcceptedAt: null,
   leaseExpiresAt: null,
   leaseArmedAt: null,
+} as const satisfies PrimaryLease;
+
+/** Rules 2 and 6: no takeover under way. */
+const NO_TAKEOVER = {
   takeoverMode: null,
-  checkBaseline: null,
-  absenceDeadlineArmedAt: null,
   oldLeaseEndsAt: null,
   oldLeaseArmedAt: null,
   offeredRecords: null,
   offeredBy: null,
   offerRetries: 0,
-  handoverAskedBy: null,
-} as const satisfies Partial<NodeContext>;
+} as const satisfies TakeoverInProgress;
 
 /** What a node forgets when it leaves its group (the epoch stays: epochs never go back). */
-export function leaveGroup(): Partial<NodeContext> {
-  return { inGroup: false, ...NO_GROUP_KNOWLEDGE };
+export function leaveGroup(): NodeContextPatch {
+  return { inGroup: false, holder: null, records: null, progress: NO_PROGRESS, lease: NO_LEASE, takeover: NO_TAKEOVER, failover: { handoverAskedBy: null } };
 }
 
 // ---- Rule 6: manual failover ----
 
 /** Rule 6: a manual failover asked on this node begins; its result comes later. */
-export function beginFailoverRequest(): Partial<NodeContext> {
-  return { failoverPending: true, failoverResult: null };
+export function beginFailoverRequest(): NodeContextPatch {
+  return { failover: { failoverPending: true, failoverResult: null } };
 }
 
 /** Rule 6: a step-down request the Primary refused, as the requester's failover result. */
@@ -521,7 +543,7 @@ export function failoverOvertakenBy(context: NodeContext, offer: { from: string 
 
 /** Rule 6: a failover asked while this node already hands over (asked on its peer): refused, naming the new Primary. */
 export function failoverAlreadyUnderWay(context: NodeContext): FailoverResult {
-  const asker = context.handoverAskedBy ?? 'the Secondary';
+  const asker = context.failover.handoverAskedBy ?? 'the Secondary';
   return { outcome: 'refused', code: 'in_progress', reason: `a failover asked on ${asker} is already under way; ${asker === context.nodeId ? 'the Secondary' : asker} becomes Primary` };
 }
 
@@ -546,16 +568,16 @@ export function handoverUnconfirmedBecause(answer: HandoverAnswerBody): string {
 }
 
 /** Rule 6: how the running manual failover ended; nothing when none runs (a later step cannot rewrite a result). */
-export function settleFailover(context: NodeContext, result: FailoverResult): Partial<NodeContext> {
-  return context.failoverPending ? { failoverPending: false, failoverResult: result } : {};
+export function settleFailover(context: NodeContext, result: FailoverResult): NodeContextPatch {
+  return context.failover.failoverPending ? { failover: { failoverPending: false, failoverResult: result } } : {};
 }
 
 /**
  * Rule 6: the records name the peer after a handover whose answer was lost, so it took over; but its update may be
  * applied before it heard so and acts. The failover asked here waits for proof (`newPrimaryShowsItActs`).
  */
-export function awaitNewPrimary(context: NodeContext): Partial<NodeContext> {
-  return context.failoverPending ? { newPrimaryToConfirm: context.epoch } : {};
+export function awaitNewPrimary(context: NodeContext): NodeContextPatch {
+  return context.failover.failoverPending ? { failover: { newPrimaryToConfirm: context.epoch } } : {};
 }
 
 /**
@@ -564,32 +586,31 @@ export function awaitNewPrimary(context: NodeContext): Partial<NodeContext> {
  * once its compare-and-swap was answered and it entered `primary`.
  */
 export function newPrimaryShowsItActs(context: NodeContext): boolean {
-  const epoch = context.newPrimaryToConfirm;
-  return epoch !== null && context.seen !== null && context.seen.epoch >= epoch && context.seen.seq >= 1;
+  const epoch = context.failover.newPrimaryToConfirm;
+  return epoch !== null && context.progress.seen !== null && context.progress.seen.epoch >= epoch && context.progress.seen.seq >= 1;
 }
 
 /** Rule 6: a failover asked here still waits for proof that the peer named by the records acts. */
 export function awaitsNewPrimary(context: NodeContext): boolean {
-  return context.newPrimaryToConfirm !== null;
+  return context.failover.newPrimaryToConfirm !== null;
 }
 
 /** Rule 6: the proof came; the failover asked here completed. */
-export function confirmNewPrimary(context: NodeContext): Partial<NodeContext> {
-  const heartbeat = context.seen === null ? '' : ` (its heartbeat of epoch ${context.seen.epoch}, seq ${context.seen.seq} arrived)`;
-  return { newPrimaryToConfirm: null, ...settleFailover(context, { outcome: 'completed', code: 'completed', reason: `the Secondary took over and acts as Primary${heartbeat}` }) };
+export function confirmNewPrimary(context: NodeContext): NodeContextPatch {
+  const heartbeat = context.progress.seen === null ? '' : ` (its heartbeat of epoch ${context.progress.seen.epoch}, seq ${context.progress.seen.seq} arrived)`;
+  const settled = settleFailover(context, { outcome: 'completed', code: 'completed', reason: `the Secondary took over and acts as Primary${heartbeat}` });
+  return mergePatches({ failover: { newPrimaryToConfirm: null } }, settled);
 }
 
 /** Rule 6: no proof within a failover period, or this node stopped watching first: the records decide. */
-export function giveUpOnNewPrimary(context: NodeContext): Partial<NodeContext> {
-  if (context.newPrimaryToConfirm === null) return {};
-  return {
-    newPrimaryToConfirm: null,
-    ...settleFailover(context, {
-      outcome: 'unconfirmed',
-      code: 'peer_unreachable',
-      reason: `the records name the Secondary at epoch ${context.newPrimaryToConfirm}, but no heartbeat of it showed that it acts; the records decide which node is Primary`,
-    }),
-  };
+export function giveUpOnNewPrimary(context: NodeContext): NodeContextPatch {
+  if (context.failover.newPrimaryToConfirm === null) return {};
+  const settled = settleFailover(context, {
+    outcome: 'unconfirmed',
+    code: 'peer_unreachable',
+    reason: `the records name the Secondary at epoch ${context.failover.newPrimaryToConfirm}, but no heartbeat of it showed that it acts; the records decide which node is Primary`,
+  });
+  return mergePatches({ failover: { newPrimaryToConfirm: null } }, settled);
 }
 
 /** Rules 3 and 8: whether this node announced primary and has not stepped down: only then is a lost lease LEASE_LOST. */

@@ -241,7 +241,7 @@ describe('suspicion only on real silence', () => {
       g.dns.holdReads = true;
       await g.clock.advanceUntil(() => g.b.node.getNodeState().state === 'secondary.checking', 3_000, 1);
       if (heartbeat) {
-        const seen = g.b.node.actor!.getSnapshot().context.seen!;
+        const seen = g.b.node.actor!.getSnapshot().context.progress.seen!;
         const at = { monotonic: g.clock.monotonicNow(), wall: g.clock.wallNow() };
         g.b.node.actor!.send({ type: 'HEARTBEAT_RECEIVED', heartbeat: { holder: 'a', epoch: seen.epoch, seq: seen.seq + 1, sentAt: at.wall }, at });
       }

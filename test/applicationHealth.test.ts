@@ -305,13 +305,13 @@ describe('rule 10: application health decides too', () => {
     const g = await settledGroup(probes);
     probes.b.healthy = false;
     // The Primary learns it from the Secondary's next accepted acknowledgement.
-    await g.clock.advanceUntil(() => g.a.node.actor!.getSnapshot().context.peerApplicationHealth === 'unhealthy', (K + 2) * INTERVAL_MS);
+    await g.clock.advanceUntil(() => g.a.node.actor!.getSnapshot().context.health.peerApplicationHealth === 'unhealthy', (K + 2) * INTERVAL_MS);
     probes.a.healthy = false;
     await g.clock.advance(3 * ABSENCE_MS);
     expect(g.a.node.getNodeState().applicationHealth).toBe('unhealthy');
     expect(g.a.node.isActingPrimary()).toBe(true);
     expect(g.b.node.getNodeState().applicationHealth).toBe('unhealthy');
-    expect(g.a.node.actor!.getSnapshot().context.peerApplicationHealth).toBe('unhealthy');
+    expect(g.a.node.actor!.getSnapshot().context.health.peerApplicationHealth).toBe('unhealthy');
     expect(eventsOf(g.b.events, EventId.TAKEOVER_STARTED)).toHaveLength(0);
 
     await g.stopAll();
@@ -321,7 +321,7 @@ describe('rule 10: application health decides too', () => {
     lonely.healthy = false;
     await unchecked.clock.advance(3 * ABSENCE_MS);
     expect(unchecked.a.node.getNodeState().applicationHealth).toBe('unhealthy');
-    expect(unchecked.a.node.actor!.getSnapshot().context.peerApplicationHealth).toBeNull();
+    expect(unchecked.a.node.actor!.getSnapshot().context.health.peerApplicationHealth).toBeNull();
     expect(unchecked.a.node.isActingPrimary()).toBe(true);
   });
 

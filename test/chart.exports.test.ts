@@ -8,7 +8,7 @@ import { toDot } from '../src/inspect/dot.js';
 import { mermaidId, toMermaid } from '../src/inspect/mermaid.js';
 import { renderChartSvg, stateElementId } from '../src/inspect/svg.js';
 import { layoutChart } from '../src/inspect/chartLayout.js';
-import { foldLabel } from '../src/inspect/chartEdges.js';
+import { foldLabel, shortLine } from '../src/inspect/chartEdges.js';
 
 const model = chartModel();
 const states = allStates(model).filter((state) => state.id !== '');
@@ -20,7 +20,7 @@ describe('mermaid', () => {
     for (const state of states) expect(text).toContain(`as ${mermaidId(state.id)}`);
     const arrows = text.split('\n').filter((line) => /^\s*\S+ --> \S+ : /.test(line));
     expect(arrows).toHaveLength(withTargets.reduce((n, t) => n + t.targets.length, 0));
-    expect(text).toContain('secondary_checking --> takingOver : done#58; readGroupRecords [primaryIsAbsent]');
+    expect(text).toContain('member_following_secondary_checking --> member_following_takingOver : done#58; readGroupRecords [primaryIsAbsent]');
     expect(text).toContain('  --\n'); // the parallel state's region separator
   });
   it('has no colon in a label that would cut it short', () => {
@@ -39,7 +39,7 @@ describe('dot', () => {
     const edges = text.split('\n').filter((line) => line.includes(' -> ') && line.includes('label='));
     expect(edges).toHaveLength(withTargets.reduce((n, t) => n + t.targets.length, 0));
     // Between compound states, an edge runs from anchor to anchor, clipped at both clusters.
-    expect(text).toContain(`"secondary::anchor" -> "requestingStepDown::anchor" [label="FAILOVER_REQUESTED", ltail="cluster_secondary", lhead="cluster_requestingStepDown"]`);
+    expect(text).toContain(`"member.following.secondary::anchor" -> "member.following.requestingStepDown::anchor" [label="FAILOVER_REQUESTED", ltail="cluster_member.following.secondary", lhead="cluster_member.following.requestingStepDown"]`);
   });
 });
 
@@ -88,6 +88,41 @@ describe('layout', () => {
   });
 });
 
+describe('layout: edges', () => {
+  it('draws every edge as one orthogonal polyline from its source box to its target box, through the borders it crosses', async () => {
+    const layout = await layoutChart(model);
+    const boxes = new Map(layout.states.map((laid) => [laid.state.id, laid]));
+    // How far a point is from a state's box (0: on or inside it).
+    const gap = (point: { x: number; y: number }, stateId: string): number => {
+      const box = boxes.get(stateId)!;
+      return Math.hypot(Math.max(box.x - point.x, 0, point.x - (box.x + box.width)), Math.max(box.y - point.y, 0, point.y - (box.y + box.height)));
+    };
+    const drawn = layout.edges.filter((edge) => !edge.initial);
+    // Some edges leave or enter a compound state (joined from pieces laid out in different graphs).
+    expect(drawn.some((edge) => edge.source.split('.').length !== edge.target.split('.').length)).toBe(true);
+    for (const edge of drawn) {
+      const name = `${edge.source} -> ${edge.target}`;
+      edge.points.slice(1).forEach((end, index) => {
+        const start = edge.points[index]!;
+        expect(Math.abs(start.x - end.x) < 0.5 || Math.abs(start.y - end.y) < 0.5, `${name}: segment ${index} is not horizontal or vertical`).toBe(true);
+      });
+      expect(gap(edge.points[0]!, edge.source), `${name} starts on its source`).toBeLessThan(0.5);
+      expect(gap(edge.points.at(-1)!, edge.target), `${name} ends on its target`).toBeLessThan(0.5);
+    }
+  });
+
+  it('has no edge running across the chart (over half its width and height, or three quarters of either)', async () => {
+    const layout = await layoutChart(model);
+    for (const edge of layout.edges) {
+      const xs = edge.points.map((point) => point.x);
+      const ys = edge.points.map((point) => point.y);
+      const wide = (Math.max(...xs) - Math.min(...xs)) / layout.width;
+      const tall = (Math.max(...ys) - Math.min(...ys)) / layout.height;
+      expect((wide <= 0.5 || tall <= 0.5) && wide <= 0.75 && tall <= 0.75, `${edge.source} -> ${edge.target} spans ${wide.toFixed(2)} x ${tall.toFixed(2)} of the chart`).toBe(true);
+    }
+  });
+});
+
 describe('foldLabel', () => {
   const t = (trigger: ChartTransition['trigger'], guard: string | null): ChartTransition => ({ id: 'x', source: 'a', targets: ['b'], trigger, guard, actions: [], reenter: false });
   it('puts the guards of one trigger together, joins done and error of one actor, and wraps long lines', () => {
@@ -97,5 +132,14 @@ describe('foldLabel', () => {
     expect(foldLabel([t(done, 'isNewer'), t(done, null), t(error, null)])).toEqual(['done: readGroupRecords [isNewer |', '  else]', 'error: readGroupRecords']);
     expect(foldLabel([t(done, 'isNewer'), t(done, null)], false)).toEqual(['done: readGroupRecords […]']);
     expect(foldLabel([t({ kind: 'event', event: 'GO' }, 'a'), t({ kind: 'event', event: 'GO' }, 'b')])).toEqual(['GO [a | b]']);
+  });
+  it('shortens an actor outcome to a mark for the picture, and leaves other lines alone', () => {
+    expect(['done|error: probeHandover', 'done: readGroupRecords […]', '  error: takeOverRecords', 'after standbyCheckInterval', 'GO [a |'].map(shortLine)).toEqual([
+      '✓✗ probeHandover',
+      '✓ readGroupRecords […]',
+      '  ✗ takeOverRecords',
+      'after standbyCheckInterval',
+      'GO [a |',
+    ]);
   });
 });

@@ -36,7 +36,7 @@ describe('impossible heartbeats are refused and change nothing', () => {
     await g.clock.advance(2 * ABSENCE_MS);
     expect(g.a.node.isActingPrimary()).toBe(true);
     expect(eventsOf(g.b.events, EventId.TAKEOVER_STARTED)).toEqual([]);
-    expect(g.b.node.actor!.getSnapshot().context.seen!.seq).toBeLessThan(100);
+    expect(g.b.node.actor!.getSnapshot().context.progress.seen!.seq).toBeLessThan(100);
   });
 
   it('refuses an epoch of 10^12: no node moves to it, nothing persisted', async () => {
@@ -63,7 +63,7 @@ describe('impossible heartbeats are refused and change nothing', () => {
     const { epoch, seq } = parseHeartbeatRecord(g.dns.records().txt!)!;
     await g.clock.advance(3_000);
     // Three seconds at a one-second heartbeat: a few heartbeats ahead of the last one seen is possible.
-    const seen = g.b.node.actor!.getSnapshot().context.seen!;
+    const seen = g.b.node.actor!.getSnapshot().context.progress.seen!;
     await expect(g.b.node.receivePeerMessage(heartbeatMessage(g, epoch, seen.seq + 2))).resolves.toMatchObject({ accepted: true });
     expect(seq).toBeLessThan(seen.seq + 2);
   });

@@ -40,13 +40,13 @@ describe.skipIf(!existsSync(CHROMIUM))('inspector page in a headless browser', (
     try {
       await page.goto(`${base}/ag/inspect?token=${TEST_TOKEN}`);
       await page.waitForSelector('body[data-top-state="secondary"]', { timeout: 20_000 });
-      expect(await page.locator('#state-secondary').getAttribute('class')).toContain('active');
-      expect(await page.locator('#state-primary').getAttribute('class')).not.toContain('active');
+      expect(await page.locator('[id="state-member.following.secondary"]').getAttribute('class')).toContain('active');
+      expect(await page.locator('[id="state-member.primary"]').getAttribute('class')).not.toContain('active');
 
       await nodes.a.stop({ handOver: false });
-      await page.waitForSelector('#state-primary.active', { state: 'attached', timeout: 30_000 });
+      await page.waitForSelector('[id="state-member.primary"].active', { state: 'attached', timeout: 30_000 });
       await page.waitForSelector('body[data-top-state="primary"]', { timeout: 10_000 });
-      expect(await page.locator('#state-secondary').getAttribute('class')).not.toContain('active');
+      expect(await page.locator('[id="state-member.following.secondary"]').getAttribute('class')).not.toContain('active');
       expect(await page.locator('#entries').innerText()).toContain('takingOver');
       expect(await page.locator('#fields').innerText()).toMatch(/nodeRole\s+primary/);
       await page.screenshot({ path: new URL('inspector-live.png', SHOTS).pathname });
@@ -76,7 +76,7 @@ describe.skipIf(!existsSync(CHROMIUM))('inspector page in a headless browser', (
       for (let i = last; i > takeover; i -= 1) await replay.keyboard.press('ArrowLeft');
       await replay.waitForSelector(`body[data-step="${takeover}"]`, { timeout: 5_000 });
       expect(await replay.getAttribute('body', 'data-top-state')).toBe('takingOver');
-      expect(await replay.locator('#state-takingOver').getAttribute('class')).toContain('active');
+      expect(await replay.locator('[id="state-member.following.takingOver"]').getAttribute('class')).toContain('active');
       await replay.screenshot({ path: new URL('inspector-replay.png', SHOTS).pathname });
     } finally {
       await replay.close();
@@ -87,8 +87,8 @@ describe.skipIf(!existsSync(CHROMIUM))('inspector page in a headless browser', (
 
 /**
  * The group inspector at a laptop's window (1,400 × 900) and "fit" zoom: the chart is legible (a state's title at
- * least 9 px high, every state box inside the window), both nodes have a swimlane, the jump buttons move the replay
- * cursor to the next role change, and the notes fit their panel. A screenshot goes to .tmp/ always, and to
+ * least 9 px high, every edge label's text at least 8 px, every state box inside the window), both nodes have a
+ * swimlane, the jump buttons move the replay cursor to the next role change, and the notes fit their panel. A screenshot goes to .tmp/ always, and to
  * docs/inspector-group.png (the README's picture) with AG_DOCS_SCREENSHOT=1.
  */
 describe.skipIf(!existsSync(CHROMIUM))('group inspector at 1400 x 900', () => {
@@ -107,23 +107,43 @@ describe.skipIf(!existsSync(CHROMIUM))('group inspector at 1400 x 900', () => {
     await browser?.close();
   });
 
-  /** The chart at "fit": the smallest state title's height and the state boxes that stick out of the window. */
-  async function chartLegibility(page: Page): Promise<{ titleHeight: number; fontPx: number; outside: string[]; states: number }> {
+  /**
+   * The chart at "fit": the smallest state title's height, the smallest edge label (drawn on an edge, or listed in its
+   * source's box) as font size in screen pixels and as box height, and the state boxes that stick out of the window.
+   */
+  async function chartLegibility(page: Page): Promise<{ titleHeight: number; fontPx: number; labelFontPx: number; labelHeight: number; labels: number; outside: string[]; states: number }> {
     await page.click('button[data-zoom="fit"]');
     // Run in the page (the project's TypeScript has no DOM types, so the function is given as text).
     return page.evaluate(`(() => {
+      const screenFont = (text) => parseFloat(getComputedStyle(text).fontSize) * (text.getScreenCTM()?.a ?? 0);
       const titles = [...document.querySelectorAll('#chart .state .title')];
       const heights = titles.map((title) => title.getBoundingClientRect().height);
-      const first = titles[0];
-      const fontPx = parseFloat(getComputedStyle(first).fontSize) * (first.getScreenCTM()?.a ?? 0);
+      const labels = [...document.querySelectorAll('#chart .edge .label, #chart .edge.listed text')];
       const outside = [...document.querySelectorAll('#chart .state')]
         .filter((state) => {
           const box = state.querySelector('rect').getBoundingClientRect();
           return box.left < 0 || box.top < 0 || box.right > window.innerWidth || box.bottom > window.innerHeight || box.width === 0;
         })
         .map((state) => state.getAttribute('data-state') ?? '?');
-      return { titleHeight: Math.min(...heights), fontPx, outside, states: titles.length };
+      return {
+        titleHeight: Math.min(...heights),
+        fontPx: Math.min(...titles.map(screenFont)),
+        labelFontPx: Math.min(...labels.map(screenFont)),
+        labelHeight: Math.min(...labels.map((label) => label.getBoundingClientRect().height)),
+        labels: labels.length,
+        outside,
+        states: titles.length,
+      };
     })()`);
+  }
+
+  /** The legibility floor at "fit" in a 1,400 × 900 window: state titles at least 9 px high, edge labels' text 8 px. */
+  function expectLegible(legibility: Awaited<ReturnType<typeof chartLegibility>>): void {
+    expect(legibility.states).toBeGreaterThan(5);
+    expect(legibility.labels).toBeGreaterThan(10);
+    expect(legibility.outside, 'state boxes outside the 1400 x 900 window').toEqual([]);
+    expect(legibility.titleHeight, `a state title is ${legibility.titleHeight} px high (font ${legibility.fontPx} px)`).toBeGreaterThanOrEqual(9);
+    expect(legibility.labelFontPx, `an edge label's text is ${legibility.labelFontPx} px (box ${legibility.labelHeight} px high)`).toBeGreaterThanOrEqual(8);
   }
 
   it('shows both nodes, jumps to role changes, and keeps the chart and notes legible', async () => {
@@ -139,10 +159,7 @@ describe.skipIf(!existsSync(CHROMIUM))('group inspector at 1400 x 900', () => {
       // The Secondary's countdown to takeover, fed by the stream's watch messages.
       await live.waitForSelector('#countdown:not([hidden])', { timeout: 10_000 });
       expect(await live.locator('#countdown').innerText()).toMatch(/Primary silent \d+\.\d s of 3\.0 s/);
-      const legibility = await chartLegibility(live);
-      expect(legibility.states).toBeGreaterThan(5);
-      expect(legibility.outside, 'state boxes outside the 1400 x 900 window').toEqual([]);
-      expect(legibility.titleHeight, `a state title is ${legibility.titleHeight} px high (font ${legibility.fontPx} px)`).toBeGreaterThanOrEqual(9);
+      expectLegible(await chartLegibility(live));
       await live.screenshot({ path: new URL('inspector-live-1400.png', SHOTS).pathname });
       await nodes.a.stop({ handOver: false });
       // Takeover after allowed_absence_interval (3 s) and a standby check; generous deadline for a loaded machine.
@@ -205,11 +222,12 @@ describe.skipIf(!existsSync(CHROMIUM))('group inspector at 1400 x 900', () => {
       for (let jumps = changes.indexOf(takeover) + 1; jumps > 0; jumps -= 1) await page.click('#next-role');
       await page.waitForSelector(`body[data-step="${takeover}"]`, { timeout: 5_000 });
       const legibility = await chartLegibility(page);
-      expect(legibility.outside, 'state boxes outside the 1400 x 900 window').toEqual([]);
-      expect(legibility.titleHeight, `a state title is ${legibility.titleHeight} px high (font ${legibility.fontPx} px)`).toBeGreaterThanOrEqual(9);
+      expectLegible(legibility);
       const shot = await page.screenshot({ path: new URL('inspector-group.png', SHOTS).pathname });
       if (process.env.AG_DOCS_SCREENSHOT === '1') await writeFile(new URL('../docs/inspector-group.png', import.meta.url), shot);
-      console.log(`group inspector at 1400x900, fit: smallest state title ${legibility.titleHeight.toFixed(1)} px high, title font ${legibility.fontPx.toFixed(1)} px`);
+      console.log(
+        `group inspector at 1400x900, fit: smallest state title ${legibility.titleHeight.toFixed(1)} px high (font ${legibility.fontPx.toFixed(1)} px), smallest edge label font ${legibility.labelFontPx.toFixed(1)} px (${legibility.labelHeight.toFixed(1)} px high), ${legibility.labels} label lines`,
+      );
     } finally {
       await page.close();
       await served.close();

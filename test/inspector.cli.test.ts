@@ -53,7 +53,7 @@ describe('agctl inspect', () => {
       await waitFor(`the URL on stdout (stderr: ${stderr})`, () => stdout.includes('http://127.0.0.1:19470/ag/inspect'), 30_000);
       expect(stdout).toContain('1 transitions of n1');
       const trace = (await (await fetch('http://127.0.0.1:19470/ag/inspect/trace.json')).json()) as { steps: unknown[] };
-      expect(trace.steps[0]).toMatchObject({ node: 'n1', state: 'secondary.watching', activeIds: ['secondary', 'secondary.watching'] });
+      expect(trace.steps[0]).toMatchObject({ node: 'n1', state: 'secondary.watching', activeIds: ['member', 'member.following', 'member.following.secondary', 'member.following.secondary.watching'] });
       expect((await fetch('http://127.0.0.1:19470/ag/inspect')).headers.get('content-type')).toMatch(/^text\/html/);
     } finally {
       child.kill('SIGINT');

@@ -101,7 +101,7 @@ describe('readReplayTrace', () => {
       { kind: 'transition', t: 0, node: 'a', incarnation: 1, state: 'notInGroup', event: 'xstate.init', role: 'not_in_group', epoch: 0, seq: null, dnsConnection: 'not_applicable', monotonic: 5 },
       { kind: 'message', t: 1, action: 'send', id: 1, from: 'a', to: 'b', type: 'heartbeat' },
       { kind: 'fault', t: 2, action: 'start', fault: 'crash a', node: 'a' },
-      { kind: 'transition', t: 3, node: 'b', incarnation: 1, state: 'secondary.checking', event: 'xstate.after.standbyCheckInterval.agNode.secondary.watching', role: 'secondary', epoch: 1, seq: 4, dnsConnection: 'connected', monotonic: 9 },
+      { kind: 'transition', t: 3, node: 'b', incarnation: 1, state: 'secondary.checking', event: 'xstate.after.standbyCheckInterval.agNode.member.following.secondary.watching', role: 'secondary', epoch: 1, seq: 4, dnsConnection: 'connected', monotonic: 9 },
       { kind: 'violation', t: 4, property: 'one acting primary', message: 'a and b both act', node: 'b' },
     ],
   };
@@ -114,7 +114,8 @@ describe('readReplayTrace', () => {
       ['a', 'notInGroup', 'xstate.init'],
       ['b', 'secondary.checking', 'after standbyCheckInterval'],
     ]);
-    expect(trace.steps[1]!.activeIds).toEqual(['secondary', 'secondary.checking']);
+    // The label leaves out the grouping parents; the chart ids keep them.
+    expect(trace.steps[1]!.activeIds).toEqual(['member', 'member.following', 'member.following.secondary', 'member.following.secondary.checking']);
     expect(trace.notes.map((note) => note.kind)).toEqual(['fault', 'violation']);
     expect(trace.notes[1]!.text).toContain('one acting primary');
   });

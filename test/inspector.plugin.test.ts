@@ -47,7 +47,7 @@ describe('inspectorPlugin', () => {
   it('serves the page with the chart inline and nothing from elsewhere', async () => {
     const page = await app.inject({ url: `/ag/inspect?token=${TEST_TOKEN}` });
     expect(page.headers['content-type']).toMatch(/^text\/html/);
-    expect(page.body).toContain('id="state-secondary.watching"');
+    expect(page.body).toContain('id="state-member.following.secondary.watching"');
     expect(page.body).not.toMatch(/<script[^>]+src=|<link[^>]+href="http|@import/);
   });
 
@@ -55,7 +55,7 @@ describe('inspectorPlugin', () => {
     const view = (await app.inject({ url: `/ag/inspect/state.json?token=${TEST_TOKEN}` })).json() as LiveView;
     expect(view.node).toBe('b');
     expect(view.state).toMatch(/^secondary\./);
-    expect(view.activeIds).toContain('secondary');
+    expect(view.activeIds).toContain('member.following.secondary');
     expect(view.nodeState?.nodeRole).toBe('secondary');
     const states = view.entries.map((entry) => entry.state);
     expect(states[0]).toBe('notInGroup');

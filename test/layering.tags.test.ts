@@ -85,7 +85,7 @@ function scan(probe: VirtualFile): Finding[] {
     const context = type.getProperty('context');
     if (context === undefined) return false;
     const contextType = checker.getTypeOfSymbolAtLocation(context, node);
-    return contextType.getProperty('nodeId') !== undefined && contextType.getProperty('epoch') !== undefined && contextType.getProperty('leaseExpiresAt') !== undefined;
+    return contextType.getProperty('nodeId') !== undefined && contextType.getProperty('epoch') !== undefined && contextType.getProperty('lease') !== undefined;
   };
   const isPlainString = (node: ts.Expression): boolean => {
     const type = checker.getTypeAtLocation(node);

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { enqueueActions } from 'xstate';
 import { nodeMachine, type NodeMachine } from '../machines/nodeMachine.js';
 import { stepDown } from '../machines/nodeRules.js';
+import { patchContext } from '../machines/contextPatch.js';
 import { EventId } from '../src/api/constants.js';
 import { healthyScenario, runSimulation, type Scenario } from '../src/testing/index.js';
 
@@ -32,7 +33,7 @@ function leaseLostWithoutTenure(): NodeMachine {
   return nodeMachine.provide({
     actions: {
       loseLease: enqueueActions(({ context, enqueue }, params: { reason: string }) => {
-        enqueue.assign({ ...stepDown(context), reason: params.reason });
+        enqueue.assign(patchContext(context, { ...stepDown(context), reason: params.reason }));
         enqueue.emit({ type: EventId.LEASE_LOST, reason: params.reason, epoch: context.epoch });
       }),
     },

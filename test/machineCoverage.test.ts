@@ -457,7 +457,7 @@ describe('node machine coverage', () => {
     const { epoch, seq } = currentHeartbeat(group);
     const before = group.a.node.actor!.getSnapshot().context;
     // The acknowledgement of a heartbeat sent before the newest confirmed one (its TXT write answered first).
-    const sentAt = { monotonic: before.lastConfirmedSentAt! - 1, wall: group.clock.wallNow() - 1 };
+    const sentAt = { monotonic: before.lease.lastConfirmedSentAt! - 1, wall: group.clock.wallNow() - 1 };
     const at = { monotonic: group.clock.monotonicNow(), wall: group.clock.wallNow() };
     group.a.node.actor!.send({
       type: 'DIRECT_HEARTBEAT_ACKED',
@@ -467,8 +467,8 @@ describe('node machine coverage', () => {
       at,
     });
     const after = group.a.node.actor!.getSnapshot().context;
-    expect(after.leaseExpiresAt).toBe(before.leaseExpiresAt);
-    expect(after.peerAcceptedAt).toBe(at.monotonic);
+    expect(after.lease.leaseExpiresAt).toBe(before.lease.leaseExpiresAt);
+    expect(after.lease.peerAcceptedAt).toBe(at.monotonic);
     expect(group.a.node.isActingPrimary()).toBe(true);
   });
 
@@ -568,7 +568,7 @@ describe('node machine coverage', () => {
     const epoch = a.getSnapshot().context.epoch;
     a.send({ type: 'HANDOVER_PROBED', from: 'b', epoch, at: now() });
     a.send({ type: 'HANDOVER_OFFERED', from: 'b', epoch, records: { address: null, txt: null }, askedBy: 'b', at: now() });
-    expect(a.getSnapshot().context.offerAnswer?.accepted).toBe(false);
+    expect(a.getSnapshot().context.failover.offerAnswer?.accepted).toBe(false);
     // The application turns unhealthy while a failover asked on the Secondary waits for DNS: it gives up.
     probes.a.healthy = true;
     await group.clock.advanceUntil(() => group.a.node.getNodeState().applicationHealth === 'healthy', ABSENCE_MS);

@@ -8,6 +8,7 @@ import { assign } from 'xstate';
 import { nodeMachine, type NodeMachine } from '../machines/nodeMachine.js';
 import type { RecordsRead } from '../machines/nodeMachine.types.js';
 import { observeRecords } from '../machines/nodeRules.js';
+import { patchContext } from '../machines/contextPatch.js';
 import { healthyScenario, runSimulation, type BrokenVariant, type Fault, type Scenario } from '../src/testing/index.js';
 import { FaultConditions } from '../src/testing/internal/faultConditions.js';
 
@@ -55,7 +56,7 @@ const directOnly: BrokenVariant = {
   machine: () =>
     nodeMachine.provide({
       guards: { dnsShowsNewerHeartbeat: () => false },
-      actions: { recordRecordsRead: assign(({ context }, read: RecordsRead) => observeRecords(context, { ...read, heartbeat: null })) },
+      actions: { recordRecordsRead: assign(({ context }, read: RecordsRead) => patchContext(context, observeRecords(context, { ...read, heartbeat: null }))) },
     }) as NodeMachine,
 };
 

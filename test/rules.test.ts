@@ -262,7 +262,7 @@ describe('rule 7: acting as Primary means a lease valid at the instant of the ca
   it('sends no heartbeat from a process resumed past its lease, even when its heartbeat timer fires first', async () => {
     group = new TwoNodes();
     await group.formGroup();
-    const seenBefore = group.b.node.actor!.getSnapshot().context.seen!;
+    const seenBefore = group.b.node.actor!.getSnapshot().context.progress.seen!;
     const sent: number[] = [];
     group.network.intercept = (message) => {
       if (message.type === 'heartbeat') sent.push(message.heartbeat.seq);
@@ -272,7 +272,7 @@ describe('rule 7: acting as Primary means a lease valid at the instant of the ca
     expect(sent).toEqual([]);
     expect(group.a.node.getNodeState().nodeRole).toBe(NodeRole.SECONDARY);
     // The Secondary saw no stale progress, so its failover period still counts from before the pause.
-    expect(group.b.node.actor!.getSnapshot().context.seen).toEqual(seenBefore);
+    expect(group.b.node.actor!.getSnapshot().context.progress.seen).toEqual(seenBefore);
   });
 
   it('aborts the signal of running Primary-only work when the lease is lost', async () => {

@@ -121,7 +121,7 @@ export class NodeMetrics {
       registers,
       collect() {
         const ctx = context();
-        const since = ctx === null ? null : ctx.role === NodeRole.PRIMARY ? ctx.lastConfirmedSentAt : ctx.lastProgressAt;
+        const since = ctx === null ? null : ctx.role === NodeRole.PRIMARY ? ctx.lease.lastConfirmedSentAt : ctx.progress.lastProgressAt;
         this.set(since === null ? Number.NaN : (now() - since) / 1000);
       },
     });
@@ -131,7 +131,7 @@ export class NodeMetrics {
       registers,
       collect() {
         const ctx = context();
-        this.set(ctx?.role === NodeRole.PRIMARY && ctx.leaseExpiresAt !== null ? Math.max(0, (ctx.leaseExpiresAt - now()) / 1000) : 0);
+        this.set(ctx?.role === NodeRole.PRIMARY && ctx.lease.leaseExpiresAt !== null ? Math.max(0, (ctx.lease.leaseExpiresAt - now()) / 1000) : 0);
       },
     });
     new Gauge({
@@ -141,7 +141,7 @@ export class NodeMetrics {
       registers,
       collect() {
         this.reset();
-        const health = context()?.applicationHealth ?? null;
+        const health = context()?.health.applicationHealth ?? null;
         const check = node.settings.applicationHealth;
         if (health !== null && check !== null) this.set({ check: check.command !== undefined ? 'command' : 'url' }, health === 'healthy' ? 1 : 0);
       },

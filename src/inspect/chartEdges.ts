@@ -25,7 +25,7 @@ export const LABEL_WRAP = 28;
  * separately), in document order of their first transition.
  *
  * @example
- * chartEdges(chartModel()).find((edge) => edge.source === 'secondary.watching' && edge.target === 'secondary.checking')!.lines
+ * chartEdges(chartModel()).find((edge) => edge.source === 'member.following.secondary.watching' && edge.target === 'member.following.secondary.checking')!.lines
  * // ['MAINTENANCE_REQUESTED [resumesGroup]', 'after standbyCheckInterval']
  */
 export function chartEdges(model: ChartModel, options: { guards?: boolean } = {}): ChartEdge[] {
@@ -73,6 +73,20 @@ export function foldLabel(transitions: readonly ChartTransition[], guards = true
   }
   return folded.flatMap((entry) => (guards ? wrapGuards(entry.trigger, entry.guards) : [entry.guards.length > 0 ? `${entry.trigger} […]` : entry.trigger]));
 }
+
+/**
+ * A label line as the SVG picture draws it, shorter: an invoked actor's outcome is a mark before the actor's name,
+ * `✓` for done, `✗` for error, `✓✗` for both (`done: readGroupRecords […]` becomes `✓ readGroupRecords […]`). Other
+ * lines come back unchanged; the picture's tooltips keep the full text.
+ *
+ * @example
+ * shortLine('done|error: probeHandover') // '✓✗ probeHandover'
+ */
+export function shortLine(line: string): string {
+  return line.replace(/^(\s*)(done\|error|done|error): /, (_match, indent: string, kind: string) => `${indent}${OUTCOME_MARKS[kind]} `);
+}
+
+const OUTCOME_MARKS: Record<string, string> = { 'done|error': '✓✗', done: '✓', error: '✗' };
 
 function wrapGuards(trigger: string, guards: readonly string[]): string[] {
   if (guards.length === 0) return [trigger];

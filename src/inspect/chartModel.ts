@@ -4,6 +4,7 @@
  */
 import type { AnyStateMachine, AnyStateNode, StateValue } from 'xstate';
 import { nodeMachine } from '../../machines/nodeMachine.js';
+import { labelPath } from '../../machines/stateLabel.js';
 
 /** What starts a transition. */
 export type ChartTrigger =
@@ -13,7 +14,7 @@ export type ChartTrigger =
   | { readonly kind: 'done'; readonly src: string }
   | { readonly kind: 'error'; readonly src: string };
 
-/** One transition of the machine, in document order. State ids are paths without the machine id (`secondary.watching`). */
+/** One transition of the machine, in document order. State ids are paths without the machine id (`member.following.secondary.watching`). */
 export interface ChartTransition {
   /** Unique within the model: `t0`, `t1`, ... in document order. */
   readonly id: string;
@@ -103,6 +104,41 @@ export function activeStateIds(value: StateValue, prefix = ''): string[] {
 }
 
 /**
+ * The chart ids of every active state in a value read back from a state label (`parseStateLabel`), ancestors
+ * included. Labels leave out the parents that only group states (machines/stateLabel.ts); the chart keeps them, so
+ * each id is looked up in the model. A name the model does not know is kept as it is.
+ *
+ * @example
+ * activeStateIdsOfLabel(chartModel(), { secondary: 'watching' })
+ * // ['member', 'member.following', 'member.following.secondary', 'member.following.secondary.watching']
+ */
+export function activeStateIdsOfLabel(model: ChartModel, value: StateValue): string[] {
+  const byLabel = labelPaths(model);
+  const ids = new Set<string>();
+  for (const id of activeStateIds(value)) {
+    const keys = (byLabel.get(id) ?? id).split('.');
+    for (let length = 1; length <= keys.length; length++) ids.add(keys.slice(0, length).join('.'));
+  }
+  return [...ids];
+}
+
+const labelPathsCache = new WeakMap<ChartModel, Map<string, string>>();
+
+/** Label path → chart id, for every state a label can name (not the machine, not a grouping parent). */
+function labelPaths(model: ChartModel): Map<string, string> {
+  let paths = labelPathsCache.get(model);
+  if (paths === undefined) {
+    paths = new Map(
+      allStates(model)
+        .filter((state) => labelPath(state.id) !== '')
+        .map((state) => [labelPath(state.id), state.id] as const),
+    );
+    labelPathsCache.set(model, paths);
+  }
+  return paths;
+}
+
+/**
  * A trigger as people read it: the event type, `after <delay>`, `always`, `done: <actor>`, `error: <actor>`.
  *
  * @example
@@ -135,7 +171,7 @@ export function transitionLabel(transition: ChartTransition): string {
  * state.
  *
  * @example
- * stateDetails(model, 'disconnected') // ['entry / assumeRole, noteDnsConnection', 'HEARTBEAT_RECEIVED [heartbeatIsProgress] / recordDirectHeartbeat']
+ * stateDetails(model, 'member.following') // ['HEARTBEAT_RECEIVED [heartbeatIsProgress] / recordDirectHeartbeat']
  */
 export function stateDetails(model: ChartModel, stateId: string): string[] {
   const state = stateId === '' ? model.root : allStates(model).find((candidate) => candidate.id === stateId);
@@ -160,11 +196,11 @@ export function hasAnyStateTransitions(model: ChartModel): boolean {
 
 /**
  * A runtime event type as people read it, using the model to name invoked actors and delays:
- * `xstate.after.standbyCheckInterval.agNode.secondary.watching` becomes `after standbyCheckInterval`,
- * `xstate.done.actor.0.agNode.resolving` becomes `done: readGroupRecords`. Other types come back unchanged.
+ * `xstate.after.standbyCheckInterval.agNode.member.following.secondary.watching` becomes `after standbyCheckInterval`,
+ * `xstate.done.actor.0.agNode.member.resolving` becomes `done: readGroupRecords`. Other types come back unchanged.
  *
  * @example
- * eventLabel(chartModel(), 'xstate.done.actor.0.agNode.resolving') // 'done: readGroupRecords'
+ * eventLabel(chartModel(), 'xstate.done.actor.0.agNode.member.resolving') // 'done: readGroupRecords'
  */
 export function eventLabel(model: ChartModel, eventType: string): string {
   const after = /^xstate\.after\.([^.]+)\./.exec(eventType);

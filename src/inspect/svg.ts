@@ -5,7 +5,7 @@
 import { chartModel, transitionLabel, type ChartModel } from './chartModel.js';
 import { ANY_STATE_ID, CHART_FONT, layoutChart, type ChartLayout, type LaidOutEdge, type LaidOutState } from './chartLayout.js';
 
-/** The element id of a state's group in the SVG (`state-secondary.watching`). */
+/** The element id of a state's group in the SVG (`state-member.following.secondary.watching`). */
 export function stateElementId(stateId: string): string {
   return `state-${stateId}`;
 }
@@ -37,7 +37,7 @@ text{font-family:"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:${CHART_F
  *
  * @example
  * const svg = await renderChartSvg();
- * svg.includes('id="state-secondary.watching"') // true
+ * svg.includes('id="state-member.following.secondary.watching"') // true
  */
 export async function renderChartSvg(model: ChartModel = chartModel()): Promise<string> {
   const layout = await layoutChart(model);
@@ -55,7 +55,7 @@ export function svgFromLayout(model: ChartModel, layout: ChartLayout): string {
     `<style>${STYLE}</style>`,
     '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#7b8794"/></marker></defs>',
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
-    `<text class="chart-title" x="${margin}" y="${margin + 11}">${escapeXml(model.machineId)} statechart (generated from the machine definition; hover a state or edge for its actions and guards; […] marks a guarded trigger)</text>`,
+    `<text class="chart-title" x="${margin}" y="${margin + 11}">${escapeXml(model.machineId)} statechart (generated from the machine definition; […] marks a guarded trigger, ✓ and ✗ an invoked actor's done and error; hover a state or edge for its actions and guards)</text>`,
     `<g transform="translate(${margin},${margin + titleHeight})">`,
   ];
   // Parents come before children in layout order, so nested boxes are drawn on top of their containers.

@@ -1,4 +1,5 @@
 import type { InspectionEvent } from 'xstate';
+import type { NodeContext } from '../../machines/nodeMachine.types.js';
 import { EventId } from '../api/constants.js';
 import type { TakeoverMode } from '../api/events.js';
 import type { AvailabilityNode } from './createNode.js';
@@ -7,10 +8,7 @@ import type { HistoryLog, NewHistoryEntry } from './historyLog.js';
 import type { RoleChangeHookRun } from './roleChangeHooks.js';
 
 /** The slice of the statechart's context the recorder reads to follow a manual failover asked on this node. */
-interface FailoverContext {
-  readonly epoch: number;
-  readonly failoverResult: { readonly outcome: string; readonly code: string; readonly reason: string } | null;
-}
+type FailoverContext = Pick<NodeContext, 'epoch' | 'failover'>;
 
 /** Characters of a failed hook's stderr kept in its history entry (the log has more). */
 const HOOK_STDERR_CHARS = 200;
@@ -36,7 +34,7 @@ export class HistoryRecorder {
   readonly #unsubscribe: Array<() => void> = [];
   #takeover: { mode: TakeoverMode; epoch: number; startedAt: number } | null = null;
   /** The result of the last manual failover recorded as ended. */
-  #failoverResult: FailoverContext['failoverResult'] = null;
+  #failoverResult: FailoverContext['failover']['failoverResult'] = null;
 
   /** `now`: the monotonic clock takeovers are timed on (default `performance.now`). */
   constructor(node: AvailabilityNode, log: HistoryLog, now: () => number = () => performance.now()) {
@@ -85,7 +83,7 @@ export class HistoryRecorder {
     }
     if (event.type !== '@xstate.snapshot') return;
     const context = (event.snapshot as { context?: FailoverContext }).context;
-    const result = context?.failoverResult ?? null;
+    const result = context?.failover.failoverResult ?? null;
     // Each failover asked here ends with a new result object (a refusal may end it in the step that took it).
     if (context === undefined || result === null || result === this.#failoverResult) return;
     this.#failoverResult = result;

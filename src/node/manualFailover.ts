@@ -37,8 +37,8 @@ export class ManualFailover {
       const wasPrimary = before.context.role === NodeRole.PRIMARY;
       core.send({ type: 'FAILOVER_REQUESTED', at: stampOf(core.clock) });
       // The machine settles every request: completed only once the new Primary acts (rule 6).
-      const settled = await core.settle((s) => !s.context.failoverPending);
-      const result = settled.context.failoverResult ?? { outcome: 'failed', code: 'unknown', reason: 'the failover ended without a result' };
+      const settled = await core.settle((s) => !s.context.failover.failoverPending);
+      const result = settled.context.failover.failoverResult ?? { outcome: 'failed', code: 'unknown', reason: 'the failover ended without a result' };
       if (result.outcome === 'completed') return;
       // A failover that did not complete leaves the group as it was: a Primary answers once it acts again.
       if (wasPrimary) await core.settleWithin(core.settings.timers.leaseMs, actsAgainAsPrimary);

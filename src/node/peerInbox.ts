@@ -54,7 +54,7 @@ export class PeerInbox {
         const after = core.snapshot();
         const refusal = heartbeatRefusalFor(after, message.heartbeat);
         if (refusal !== null) {
-          core.logger.warn({ heartbeat: message.heartbeat, seen: after.context.seen, epoch: after.context.epoch }, `direct heartbeat refused: ${refusal}`);
+          core.logger.warn({ heartbeat: message.heartbeat, seen: after.context.progress.seen, epoch: after.context.epoch }, `direct heartbeat refused: ${refusal}`);
           throw new HeartbeatRefusedError(`Heartbeat (epoch ${message.heartbeat.epoch}, seq ${message.heartbeat.seq}) refused: ${refusal}.`);
         }
         return { ...heartbeatAckFor(after, message.heartbeat), groupSettings: groupSettingsFingerprint(core.settings.record) } as PeerReplyTo<M>;

@@ -20,25 +20,36 @@ import { formatWallTime } from './clock.js';
  */
 export function nodeStateOf(snapshot: NodeSnapshot, now: number, members: GroupMembers): NodeState {
   const { context } = snapshot;
-  const nodeRole = context.role ?? (snapshot.hasTag(NodeTag.inGroup) ? NodeRole.SECONDARY : NodeRole.NOT_IN_GROUP);
+  const nodeRole = nodeRoleOf(snapshot);
   // The product's last_updated: the Secondary's last standby check "if applicable", so none on a Primary (which may
   // have checked as a Secondary before) or outside a group.
-  const lastChecked = nodeRole === NodeRole.SECONDARY ? context.lastCheckedAtWall : null;
+  const lastChecked = nodeRole === NodeRole.SECONDARY ? context.progress.lastCheckedAtWall : null;
   return {
     nodeRole,
     nodeDnsConnectionState: context.dnsConnection,
-    heartbeatMethod: context.lastHeartbeat?.method ?? null,
-    lastHeartbeatTime: context.lastHeartbeat === null ? null : formatWallTime(context.lastHeartbeat.sentAtWall),
+    heartbeatMethod: context.progress.lastHeartbeat?.method ?? null,
+    lastHeartbeatTime: context.progress.lastHeartbeat === null ? null : formatWallTime(context.progress.lastHeartbeat.sentAtWall),
     lastUpdated: lastChecked === null ? null : formatWallTime(lastChecked),
     nodeId: context.nodeId,
     epoch: context.epoch,
     actingPrimary: leaseIsValidAt(context, now),
-    leaseRemainingMs: context.role === NodeRole.PRIMARY && context.leaseExpiresAt !== null ? Math.max(0, context.leaseExpiresAt - now) : null,
+    leaseRemainingMs: context.role === NodeRole.PRIMARY && context.lease.leaseExpiresAt !== null ? Math.max(0, context.lease.leaseExpiresAt - now) : null,
     state: snapshotLabel(snapshot),
     members,
-    applicationHealth: context.applicationHealth,
+    applicationHealth: context.health.applicationHealth,
     maintenance: context.maintenance.enabled,
   };
+}
+
+/**
+ * The role `getNodeState()` reports (`node_role`): the one last announced, or, before the first announcement after
+ * start, secondary in a group and not-in-group outside one.
+ *
+ * @example
+ * nodeRoleOf(actor.getSnapshot()) // 'primary'
+ */
+export function nodeRoleOf(snapshot: NodeSnapshot): NodeRole {
+  return snapshot.context.role ?? (snapshot.hasTag(NodeTag.inGroup) ? NodeRole.SECONDARY : NodeRole.NOT_IN_GROUP);
 }
 
 /**
@@ -79,5 +90,5 @@ export function isOutsideGroup(snapshot: NodeSnapshot): boolean {
  * await settleWithin(leaseMs, actsAgainAsPrimary);
  */
 export function actsAgainAsPrimary(snapshot: NodeSnapshot): boolean {
-  return snapshot.hasTag(NodeTag.acting) && !snapshot.hasTag(NodeTag.handingOver) && snapshot.context.leaseExpiresAt !== null;
+  return snapshot.hasTag(NodeTag.acting) && !snapshot.hasTag(NodeTag.handingOver) && snapshot.context.lease.leaseExpiresAt !== null;
 }

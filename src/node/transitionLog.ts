@@ -32,7 +32,7 @@ export function transitionOf(snapshot: { readonly value: StateValue; readonly co
     state: snapshotLabel(snapshot),
     role: context.role,
     epoch: context.epoch,
-    seq: context.role === NodeRole.PRIMARY ? context.ownSeq : (context.seen?.seq ?? null),
+    seq: context.role === NodeRole.PRIMARY ? context.lease.ownSeq : (context.progress.seen?.seq ?? null),
     dnsConnection: context.dnsConnection,
   };
 }

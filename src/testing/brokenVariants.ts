@@ -8,6 +8,7 @@ import { assign, enqueueActions } from 'xstate';
 import { nodeMachine, type NodeMachine, type NodeEmitted } from '../../machines/nodeMachine.js';
 import type { HeartbeatConfirmation, HeartbeatWritten, NodeContext, RecordsRead } from '../../machines/nodeMachine.types.js';
 import { absenceDeadlineRemainingMs, holdEpoch, leaseFrom, primaryIsAbsent } from '../../machines/nodeRules.js';
+import { mergePatches, patchContext } from '../../machines/contextPatch.js';
 import { EventId, NodeRole } from '../api/constants.js';
 import type { DnsVariantHook } from './internal/simDns.js';
 import type { PropertyName } from './properties.js';
@@ -43,17 +44,18 @@ const NEVER = Number.POSITIVE_INFINITY;
 
 /** Rule 3 without its deadline: the lease never runs out, so a Primary cut off from everyone keeps acting. */
 function leaseWithoutDeadline(context: NodeContext, written: HeartbeatWritten): Partial<NodeContext> {
-  return { ...holdEpoch(context, written), leaseExpiresAt: NEVER };
+  return patchContext(context, mergePatches(holdEpoch(context, written), { lease: { leaseExpiresAt: NEVER } }));
 }
 
 function leaseExtendedForever(context: NodeContext, confirmed: HeartbeatConfirmation): Partial<NodeContext> {
-  return { ...leaseFrom(context, confirmed.sentAt, confirmed.at), leaseExpiresAt: NEVER, lastHeartbeat: { method: confirmed.method, sentAtWall: confirmed.sentAtWall } };
+  const forever = { lease: { leaseExpiresAt: NEVER }, progress: { lastHeartbeat: { method: confirmed.method, sentAtWall: confirmed.sentAtWall } } };
+  return patchContext(context, mergePatches(leaseFrom(context, confirmed.sentAt, confirmed.at), forever));
 }
 
 /** Rule 1 broken: silence measured as own wall clock minus the Primary's wall-clock send time (needs NTP). */
 function absentByWallClock(context: NodeContext, read: RecordsRead): boolean {
-  if (context.lastHeartbeat === null) return primaryIsAbsent(context, read.sentAt);
-  return read.at.wall - context.lastHeartbeat.sentAtWall >= context.timers.absenceMs;
+  if (context.progress.lastHeartbeat === null) return primaryIsAbsent(context, read.sentAt);
+  return read.at.wall - context.progress.lastHeartbeat.sentAtWall >= context.timers.absenceMs;
 }
 
 /** How early the `takeoverBeforeDeadline` variant decides: at this share of the failover period. */

@@ -256,7 +256,7 @@ class Simulation {
     const lease = this.#nodeTrace(host.id);
     const monotonic = host.monotonicNow();
     const acting = leaseIsValidAt(context, monotonic);
-    const expiresAt = context.role === NodeRole.PRIMARY ? context.leaseExpiresAt : null;
+    const expiresAt = context.role === NodeRole.PRIMARY ? context.lease.leaseExpiresAt : null;
     const leaseUntil = expiresAt === null ? null : now + (expiresAt - monotonic) / host.rate;
     if (expiresAt !== lease.expiresAt) {
       if (lease.ranOut !== null) this.#kernel.queue.cancel(lease.ranOut);
@@ -320,12 +320,12 @@ class Simulation {
   /** A node outside the primary state whose newest seen (epoch, seq) changed: its progress, for the trace. */
   #traceProgress(host: SimHost, incarnation: number, snapshot: NodeSnapshot): void {
     const lease = this.#nodeTrace(host.id);
-    const { seen } = snapshot.context;
+    const { seen } = snapshot.context.progress;
     if (seen === lease.seen || (seen !== null && lease.seen !== null && seen.epoch === lease.seen.epoch && seen.seq === lease.seen.seq)) return;
     lease.seen = seen;
     if (seen === null || snapshot.hasTag(NodeTag.holdsLease)) return;
     const { context } = snapshot;
-    const via = context.holder === context.nodeId ? null : (context.lastHeartbeat?.method ?? null);
+    const via = context.holder === context.nodeId ? null : (context.progress.lastHeartbeat?.method ?? null);
     this.#kernel.trace({ kind: 'progress', t: this.#kernel.now, node: host.id, incarnation, epoch: seen.epoch, seq: seen.seq, via });
   }
 

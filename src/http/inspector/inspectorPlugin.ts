@@ -162,8 +162,8 @@ export function liveView(node: AvailabilityNode, log: NodeEventLog, clock: Clock
  */
 export function watchOf(node: AvailabilityNode, clock: Clock = systemClock): WatchView | null {
   const context = node.actor?.getSnapshot().context;
-  if (context === undefined || context.role !== NodeRole.SECONDARY || context.lastProgressAt === null) return null;
-  return { silenceMs: Math.max(0, Math.round((clock.monotonicNow() - context.lastProgressAt) * 10) / 10), allowedAbsenceMs: context.timers.absenceMs };
+  if (context === undefined || context.role !== NodeRole.SECONDARY || context.progress.lastProgressAt === null) return null;
+  return { silenceMs: Math.max(0, Math.round((clock.monotonicNow() - context.progress.lastProgressAt) * 10) / 10), allowedAbsenceMs: context.timers.absenceMs };
 }
 
 function nodeStateOf(node: AvailabilityNode): NodeState | null {

@@ -176,7 +176,7 @@ export class NodeEventLog {
     const { context } = snapshot;
     const maintenance = context.maintenance?.enabled === true;
     // Rule 10: a change of the application health verdict is recorded too (the page's application badge).
-    const applicationHealth = context.applicationHealth ?? null;
+    const applicationHealth = context.health.applicationHealth ?? null;
     if (label === this.#lastLabel && maintenance === this.#lastMaintenance && applicationHealth === this.#lastApplicationHealth) return;
     this.#lastMaintenance = maintenance;
     this.#lastApplicationHealth = applicationHealth;

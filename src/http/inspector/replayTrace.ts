@@ -6,7 +6,7 @@
 import type { z } from 'zod';
 import { TraceFormatError } from '../../api/errors.js';
 import { lazySchema } from '../../api/lazyZod.js';
-import { activeStateIds, chartModel, eventLabel, type ChartModel } from '../../inspect/chartModel.js';
+import { activeStateIdsOfLabel, chartModel, eventLabel, type ChartModel } from '../../inspect/chartModel.js';
 import { parseStateLabel } from '../../inspect/parseStateLabel.js';
 import { NODE_LOG_FORMAT, type NodeLogEntry } from './nodeEventLog.js';
 
@@ -151,7 +151,7 @@ function toStep(entry: z.infer<ReturnType<typeof schemas>['simTransition']>, mod
   const { t, node, state, event, role, epoch, seq, dnsConnection } = entry;
   let activeIds: string[];
   try {
-    activeIds = activeStateIds(parseStateLabel(state));
+    activeIds = activeStateIdsOfLabel(model, parseStateLabel(state));
   } catch (error) {
     throw new TraceFormatError(`${where}: ${(error as Error).message}`);
   }

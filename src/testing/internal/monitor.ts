@@ -7,6 +7,7 @@ import { EventId, NodeRole } from '../../api/constants.js';
 import type { NodeRoleChanged } from '../../api/events.js';
 import { parseHeartbeatRecord } from '../../dns/heartbeatRecord.js';
 import type { AvailabilityNode } from '../../node/createNode.js';
+import { nodeRoleOf } from '../../node/stateView.js';
 import type { NodeState } from '../../api/nodeState.js';
 import { convergenceTiming, FASTEST_RATE, healthHandoverDeadline, PROPERTY_NAMES, SLOWEST_RATE, type ConvergenceTiming, type PropertyName, type Violation } from '../properties.js';
 import { faultEnd, type Fault, type Scenario, type SimNodeId } from '../scenario.js';
@@ -244,8 +245,8 @@ export class PropertyMonitor {
     if (top === NodeTag.holdsLease && watch.top !== NodeTag.holdsLease) watch.primarySince = host.live ? now : null;
     if (top !== NodeTag.holdsLease) watch.primarySince = null;
     if (top === NodeTag.watching && watch.top !== NodeTag.watching) watch.secondarySince = now;
-    if (context.lastProgressAt !== watch.lastProgressMono) {
-      if (context.lastProgressAt === null) {
+    if (context.progress.lastProgressAt !== watch.lastProgressMono) {
+      if (context.progress.lastProgressAt === null) {
         // The node stopped measuring silence (it stepped down, or it left the group).
         watch.watchingSince = null;
         watch.lastProgressTrue = null;
@@ -254,16 +255,16 @@ export class PropertyMonitor {
         watch.lastProgressTrue = now;
         watch.progressSeenMono = host.monotonicNow();
       }
-      watch.lastProgressMono = context.lastProgressAt;
+      watch.lastProgressMono = context.progress.lastProgressAt;
       this.#armDutyCheck(host.id);
     }
-    if (context.seen?.epoch !== watch.seen?.epoch || context.seen?.seq !== watch.seen?.seq) {
-      watch.seen = context.seen;
+    if (context.progress.seen?.epoch !== watch.seen?.epoch || context.progress.seen?.seq !== watch.seen?.seq) {
+      watch.seen = context.progress.seen;
       watch.seenChangedAt = now;
       watch.progressSeenMono = host.monotonicNow();
     }
     if (top === NodeTag.watching && watch.top !== NodeTag.watching) this.#armDutyCheck(host.id);
-    if (top === NodeTag.takingOver && watch.top !== NodeTag.takingOver && context.takeoverMode === 'absence') {
+    if (top === NodeTag.takingOver && watch.top !== NodeTag.takingOver && context.takeover.takeoverMode === 'absence') {
       this.#checkNoTakeoverBeforeDeadline(host, watch);
       this.#checkNoFalseFailover(host, context.epoch);
       this.#checkNoTakeoverWhilePaused(host, context.maintenance.enabled);
@@ -442,12 +443,12 @@ export class PropertyMonitor {
 
   /** A node starts a takeover: its own application verdict must be healthy (or unchecked). */
   #checkTakeoverHealth(host: SimHost, context: NodeContext): void {
-    if (!this.#checks.has('unhealthyNeverTakesOver') || context.applicationHealth === null) return;
+    if (!this.#checks.has('unhealthyNeverTakesOver') || context.health.applicationHealth === null) return;
     this.exercised.add('unhealthyNeverTakesOver');
-    if (context.applicationHealth === 'healthy') return;
+    if (context.health.applicationHealth === 'healthy') return;
     this.#fail(
       'unhealthyNeverTakesOver',
-      `${host.id} started a takeover (${context.takeoverMode ?? 'unknown mode'}) while its application is ${context.applicationHealth}${this.#faults.applicationUnhealthy(host.id, this.#kernel.now) ? ' (its application fault is active)' : ''}`,
+      `${host.id} started a takeover (${context.takeover.takeoverMode ?? 'unknown mode'}) while its application is ${context.health.applicationHealth}${this.#faults.applicationUnhealthy(host.id, this.#kernel.now) ? ' (its application fault is active)' : ''}`,
       host.id,
     );
   }
@@ -590,9 +591,17 @@ export class PropertyMonitor {
     return state;
   }
 
+  /**
+   * The role `host`'s getNodeState() reports now, computed as getNodeState() computes it (nodeRoleOf), without the
+   * rest of the state view: checked at every instant, it is the simulator's hottest question.
+   */
+  #roleOf(host: SimHost): NodeRole {
+    return nodeRoleOf(host.node!.actor!.getSnapshot());
+  }
+
   /** Whether `host` announces primary now: by its state, or by the last NODE_ROLE_CHANGED a subscriber received. */
   #announcesAnyPrimary(host: SimHost): boolean {
-    if (this.#stateOf(host).nodeRole === NodeRole.PRIMARY) return true;
+    if (this.#roleOf(host) === NodeRole.PRIMARY) return true;
     const announcements = this.#announcements.get(host.id);
     if (announcements === undefined || announcements.incarnation !== host.incarnation) return false;
     return announcements.plain.at(-1)?.new === NodeRole.PRIMARY || announcements.throwing.at(-1)?.new === NodeRole.PRIMARY;
@@ -678,7 +687,7 @@ export class PropertyMonitor {
 
   /** The rest of `convergence` once exactly one live node, `primary`, acts as Primary: DNS names it, the other follows. */
   #convergedProblem(live: readonly SimHost[], primary: SimHost, timing: ConvergenceTiming, now: number): string | null {
-    const primaryEpoch = this.#stateOf(primary).epoch;
+    const primaryEpoch = primary.node!.actor!.getSnapshot().context.epoch;
     const records = this.#records();
     const holder = this.#holderOf(records.txt);
     if (records.address !== primary.address || holder !== primary.id) {
@@ -686,14 +695,14 @@ export class PropertyMonitor {
     }
     for (const other of live) {
       if (other === primary) continue;
-      const state = this.#stateOf(other);
-      if (state.nodeRole !== NodeRole.SECONDARY) return `${other.id} has role ${state.nodeRole} (state ${state.state}), not secondary`;
+      const role = this.#roleOf(other);
+      if (role !== NodeRole.SECONDARY) return `${other.id} has role ${role} (state ${this.#stateOf(other).state}), not secondary`;
       const watch = this.#watch.get(other.id)!;
       if (watch.seen === null || watch.seen.epoch !== primaryEpoch) {
-        return `${other.id} (state ${state.state}) has seen ${progressText(watch.seen)}, no heartbeat of ${primary.id}'s epoch ${primaryEpoch}`;
+        return `${other.id} (state ${this.#stateOf(other).state}) has seen ${progressText(watch.seen)}, no heartbeat of ${primary.id}'s epoch ${primaryEpoch}`;
       }
       if (watch.seenChangedAt === null || now - watch.seenChangedAt > timing.progressWindowMs) {
-        return `${other.id} (state ${state.state}) has seen ${progressText(watch.seen)} since ${watch.seenChangedAt?.toFixed(1) ?? '?'} ms: no rise within the progress window of ${timing.progressWindowMs.toFixed(1)} ms`;
+        return `${other.id} (state ${this.#stateOf(other).state}) has seen ${progressText(watch.seen)} since ${watch.seenChangedAt?.toFixed(1) ?? '?'} ms: no rise within the progress window of ${timing.progressWindowMs.toFixed(1)} ms`;
       }
     }
     return null;
