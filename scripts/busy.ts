@@ -1,5 +1,5 @@
 /**
- * `npm run test:busy -- [--minutes M] [--timings 0.05/0.05/0.15] [--hogs N] [--retain-mb R] [--nice P]`: no false failover on
+ * `npm run test:busy -- [--minutes M] [--timings 0.05/0.05/0.15] [--hogs N] [--retain-mb R] [--nice P] [--log-dir D]`: no false failover on
  * a busy machine. Starts the embedded DNS server and two `agctl start` processes (a on 127.0.0.2 creates the group
  * and runs a workflow that allocates heavily, b on 127.0.0.3 joins), then N CPU-bound processes (default 2, each
  * `node -e 'for(;;){}'`), and watches the group for M minutes (default 10): every role change either node logs
@@ -8,7 +8,9 @@
  * delay p50/p99/max and heartbeat send jitter p50/p99/max per node, and each node's peak RSS. Exits 1 if any
  * takeover or role change happened, 2 on a bad argument, 3 when the run itself failed (a node died, the group did not
  * form). `--nice P` gives the nodes and the DNS server the scheduling priority P (as systemd's `Nice=P`; below 0
- * needs root), the hogs keep 0.
+ * needs root), the hogs keep 0. `--log-dir D` runs the nodes at log level debug with a probe that logs each GC
+ * over 5 ms and each event loop stall over 40 ms, and writes every line each node printed during the watch to
+ * D/a.jsonl and D/b.jsonl (with `received`, this script's wall time).
  *
  * The workflow (GC pressure): every 10 ms it builds a batch of 1000 small objects, strings and arrays (about 0.35 MB,
  * 35 MB/s) and keeps the newest batches in a ring of R MB (default 64), dropping the oldest, so that the young
@@ -17,16 +19,16 @@
  * end: the figures mean what they say only when nothing else runs beside the hogs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { readdirSync } from 'node:fs';
-import { cpus, loadavg, setPriority } from 'node:os';
+import { cpus, loadavg, setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseTimings } from '../test/chaos/suite.js';
 import { startCluster, type TestNode } from '../test/support/processes.js';
 import { peakRssMb, rssMb } from '../test/support/procStats.js';
 
-let values: Record<string, string | undefined>;
+let values: Record<string, string | boolean | undefined>;
 try {
   values = parseArgs({
     args: process.argv.slice(2),
@@ -36,16 +38,36 @@ try {
       hogs: { type: 'string', default: '2' },
       'retain-mb': { type: 'string', default: '64' },
       nice: { type: 'string' },
+      'log-dir': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
     strict: true,
-  }).values as Record<string, string | undefined>;
+  }).values;
 } catch (error) {
   console.error(`busy: ${(error as Error).message}`);
   process.exit(2);
 }
+if (values.help) {
+  console.log(`Usage: npm run test:busy -- [options]
+
+No false failover on a busy machine: the embedded DNS server, node a (creates the group, runs a workflow that
+allocates about 35 MB/s) and node b (joins), N CPU-bound processes beside them; watches every role change and epoch.
+Exits 0 with no takeover and no role change, 1 otherwise, 2 on a bad argument, 3 when the run itself failed.
+
+  --minutes M        how long to watch (default 10)
+  --timings H/C/A    heartbeat / standby check / allowed absence in seconds (default 0.05/0.05/0.15)
+  --hogs N           CPU-bound processes, each \`node -e 'for(;;){}'\` (default 2)
+  --retain-mb R      MB the workflow keeps live (default 64)
+  --nice P           scheduling priority of the nodes and the DNS server, as systemd's Nice= (below 0 needs root)
+  --log-dir D        nodes log at debug with a GC and event-loop-stall probe; each node's lines go to D/<node>.jsonl
+  -h, --help         this text
+
+The figures mean what they say only when nothing else runs beside the hogs: the load average is printed.`);
+  process.exit(0);
+}
 let timers;
 try {
-  timers = parseTimings(values.timings!);
+  timers = parseTimings(String(values.timings));
 } catch (error) {
   console.error(`busy: ${(error as Error).message}`);
   process.exit(2);
@@ -54,6 +76,7 @@ const minutes = Number(values.minutes);
 const hogs = Number(values.hogs);
 const retainMb = Number(values['retain-mb']);
 const nice = values.nice === undefined ? null : Number(values.nice);
+const logDir = typeof values['log-dir'] === 'string' ? values['log-dir'] : null;
 if (!(minutes > 0) || !Number.isInteger(hogs) || hogs < 0 || !(retainMb >= 0) || (nice !== null && !(Number.isInteger(nice) && nice >= -20 && nice <= 19))) {
   console.error('busy: --minutes must be a number > 0, --hogs a whole number >= 0, --retain-mb a number >= 0, --nice a whole number from -20 to 19');
   process.exit(2);
@@ -89,7 +112,29 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     interrupted = true;
   });
 }
-const cluster = await startCluster('embedded', timers);
+/**
+ * With --log-dir, preloaded into each node (`--require`): a line for every garbage collection over 5 ms and every
+ * event loop stall over 40 ms (a 10 ms interval that ran late), with wall times, beside the node's own log lines.
+ */
+const PROBE = `
+const { PerformanceObserver, performance } = require('node:perf_hooks');
+const wall = (t) => Math.round(performance.timeOrigin + t);
+const line = (fields) => process.stdout.write(JSON.stringify({ msg: 'probe', ...fields }) + '\\n');
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) if (entry.duration >= 5) line({ probe: 'gc', start: wall(entry.startTime), ms: +entry.duration.toFixed(1), kind: entry.detail?.kind });
+}).observe({ entryTypes: ['gc'] });
+let last = performance.now();
+setInterval(() => {
+  const now = performance.now();
+  if (now - last > 50) line({ probe: 'stall', start: wall(last + 10), ms: +(now - last - 10).toFixed(1) });
+  last = now;
+}, 10).unref();
+`;
+const probeFile = join(tmpdir(), `busy-probe-${process.pid}.cjs`);
+if (logDir !== null) await writeFile(probeFile, PROBE);
+// With --log-dir the nodes log at debug with the probe above; every line is kept for the files.
+const cluster = await startCluster('embedded', timers, logDir === null ? {} : { nodeEnv: { AG_LOG_LEVEL: 'debug', NODE_OPTIONS: `--require ${probeFile}` } });
+const received: Record<string, string[]> = { a: [], b: [] };
 const hogProcesses: ChildProcess[] = [];
 let exitCode = 0;
 try {
@@ -109,6 +154,7 @@ try {
   const roleChanges: string[] = [];
   const stops = nodes.map((node) =>
     node.process!.onLog((line) => {
+      if (logDir !== null) received[node.id]!.push(JSON.stringify({ received: Date.now(), ...line }));
       if (line.msg !== 'NODE_ROLE_CHANGED') return;
       const event = line.event as { previous?: string; new?: string; reason?: string; epoch?: number };
       const text = `${node.id}: ${event.previous} -> ${event.new} (epoch ${event.epoch ?? '?'}): ${event.reason ?? ''}`;
@@ -142,6 +188,11 @@ try {
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   for (const stop of stops) stop();
+  if (logDir !== null) {
+    await mkdir(logDir, { recursive: true });
+    for (const node of nodes) await writeFile(join(logDir, `${node.id}.jsonl`), received[node.id]!.map((line) => `${line}\n`).join(''));
+    log(`logs of the watch written to ${logDir}/a.jsonl and b.jsonl (each line with \`received\`, this script's wall time)`);
+  }
 
   const figures = await Promise.all(nodes.map(async (node) => ({ node, text: await scrape(node), peak: peakRssMb(node.process!.pid) })));
   const takeovers = maxEpoch - epoch0;

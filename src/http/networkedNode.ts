@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
+import { createRequire } from 'node:module';
 import { fastify, type FastifyInstance } from 'fastify';
 import type { InspectionEvent } from 'xstate';
 import { SettingsError, type SettingsIssue } from '../api/errors.js';
@@ -116,6 +116,14 @@ function warnIfUnresolvable(dnsServer: string, logger: Logger): void {
   );
 }
 
+/**
+ * Node's bundled CA certificates, read only for an https node: an ES `import` of node:tls reads them all (about 200
+ * KB of heap) into every node, also the plain http ones.
+ */
+function rootCertificates(): readonly string[] {
+  return (createRequire(import.meta.url)('node:tls') as typeof import('node:tls')).rootCertificates;
+}
+
 /** `partial` without the keys whose value is undefined, so that spreading it keeps what it would hide. */
 function definedOnly<T extends object>(partial: Partial<T>): Partial<T> {
   return Object.fromEntries(Object.entries(partial).filter(([, value]) => value !== undefined)) as Partial<T>;
@@ -173,7 +181,7 @@ export async function startNetworkedNode(input: ConfigFileInput, options: Networ
     timeoutMs: (message) => peerTimeoutMs(current(), message),
     logger: logger.child({ component: 'peer' }),
     // The peer's certificate: signed by a public CA, by the private CA of tls_ca_file, or the same as this node's.
-    ...(tls === null ? {} : { tls: { ca: [...rootCertificates, tls.cert, ...tls.ca] } }),
+    ...(tls === null ? {} : { tls: { ca: [...rootCertificates(), tls.cert, ...tls.ca] } }),
     ...(options.isPeerPathCut === undefined ? {} : { isPathCut: options.isPeerPathCut }),
     ...(options.peerPathCut === undefined ? {} : { pathCut: options.peerPathCut }),
   });

@@ -56,7 +56,6 @@ export class ApplicationHealthChecker {
 
   async #checkOnce(): Promise<void> {
     const { probe, clock, intervalMs, timeoutMs, logger } = this.#options;
-    const startedAt = clock.monotonicNow();
     const abort = new AbortController();
     this.#abort = abort;
     let timeout: TimerHandle | null = null;
@@ -67,6 +66,8 @@ export class ApplicationHealthChecker {
       }, timeoutMs);
     });
     let result: ApplicationHealthResult;
+    // The next check starts an interval after this one's probe was called.
+    const startedAt = clock.monotonicNow();
     try {
       // A probe that ignores the abort still counts as failed at the timeout.
       result = await Promise.race([probe.check(abort.signal), timedOut]);

@@ -1,4 +1,5 @@
 import type { Stamp } from '../../machines/nodeMachine.types.js';
+import { clearTimerAfterPendingIo, setTimerAfterPendingIo, type TimerAfterPendingIo } from './timerAfterPendingIo.js';
 
 /** A handle for a scheduled callback, as returned by `Clock.setTimeout`. */
 export type TimerHandle = unknown;
@@ -17,7 +18,10 @@ export interface Clock {
 }
 
 /**
- * The real clock: `performance.now()` (monotonic), `Date.now()` (wall) and Node's timers.
+ * The real clock: `performance.now()` (monotonic), `Date.now()` (wall) and Node's timers, each of which runs after
+ * the I/O that was waiting when it fell due ({@link setTimerAfterPendingIo}): after a stall of the process, a
+ * Secondary reads the heartbeat waiting in its socket before its absence deadline, and a Primary the confirmation
+ * waiting in its socket before its lease timer.
  *
  * @example
  * const node = createNode(settings, { ...inMemoryPorts(), clock: systemClock });
@@ -25,8 +29,11 @@ export interface Clock {
 export const systemClock: Clock = {
   monotonicNow: () => performance.now(),
   wallNow: () => Date.now(),
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  setTimeout: (callback, ms) => setTimerAfterPendingIo(callback, ms),
+  clearTimeout: (handle) => {
+    // As Node's clearTimeout, nothing to cancel is no error.
+    if (handle !== null && handle !== undefined) clearTimerAfterPendingIo(handle as TimerAfterPendingIo);
+  },
 };
 
 /** Reads both clocks at once. */

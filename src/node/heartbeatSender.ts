@@ -20,13 +20,23 @@ export interface HeartbeatPaths {
 }
 
 /**
+ * How many direct heartbeats may be under way at once: as many as a peer exchange's timeout (at least 100 ms) spans
+ * at a 50 ms heartbeat interval, and few enough that a peer that does not answer gathers no queue.
+ */
+export const DIRECT_SENDS_IN_FLIGHT = 3;
+
+/**
  * The Primary's heartbeat I/O as one long-lived actor (the machine invokes it while Primary as `heartbeatSender`).
  * Each `SEND_HEARTBEAT` it is told goes out on both paths, and each path's outcome comes back as one event:
  * `DIRECT_HEARTBEAT_ACKED` or `DIRECT_HEARTBEAT_FAILED`; `DNS_HEARTBEAT_WRITTEN`, `DNS_HEARTBEAT_CONTESTED` (the
  * write failed its prerequisite: the records as read right after it) or `DNS_HEARTBEAT_FAILED`. It decides nothing:
- * the machine's rules judge every outcome. One send per path at a time: a heartbeat due while a path's previous one
- * is still under way is not sent on that path (the next TXT write must expect the value the previous one left).
- * Stopped with the Primary state, it reports nothing more.
+ * the machine's rules judge every outcome. On the DNS path one send at a time: a heartbeat due while the previous
+ * write is still under way is not written (the next TXT write must expect the value the previous one left). On the
+ * direct path up to {@link DIRECT_SENDS_IN_FLIGHT} at a time: each direct heartbeat is judged on its own `(epoch, seq)`
+ * by the Secondary and the lease counts only the confirmation of a newer send, so a slow round trip need not hold
+ * back the next heartbeat (skipping it doubled the gap between confirmations whenever one round trip took longer
+ * than the heartbeat interval, and cost the lease on a busy machine). Stopped with the Primary state, it reports
+ * nothing more.
  *
  * @example
  * const machine = nodeMachine.provide({ actors: { heartbeatSender: heartbeatSender(paths) } });
@@ -38,18 +48,18 @@ export function heartbeatSender(paths: HeartbeatPaths) {
     const report = (event: HeartbeatOutcomeEvent) => {
       if (!stopped) sendBack(event);
     };
-    let directBusy = false;
+    let directInFlight = 0;
     let dnsBusy = false;
     receive((command) => {
-      if (!directBusy) {
-        directBusy = true;
+      if (directInFlight < DIRECT_SENDS_IN_FLIGHT) {
+        directInFlight += 1;
         paths.sendDirect(command).then(
           (acked) => {
-            directBusy = false;
+            directInFlight -= 1;
             report({ type: 'DIRECT_HEARTBEAT_ACKED', ...acked });
           },
           (error: unknown) => {
-            directBusy = false;
+            directInFlight -= 1;
             report({ type: 'DIRECT_HEARTBEAT_FAILED', error });
           },
         );
