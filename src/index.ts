@@ -61,7 +61,8 @@ export {
 export { systemClock, formatWallTime, type Clock } from './node/clock.js';
 export { createLogger, silentLogger, type Logger, type LogFn } from './api/logger.js';
 export { InMemoryNodeStore, FileNodeStore, type NodeStore, type PersistedNode } from './node/nodeStore.js';
-export type { DnsAuthority, RecordsExpectation, RecordsReplacement, UpdateOptions } from './dns/dnsAuthority.js';
+export type { GroupAuthority, RecordsExpectation, RecordsReplacement, UpdateOptions } from './coordination/groupAuthority.js';
+export type { DnsAuthority } from './dns/dnsAuthority.js';
 export { InMemoryDnsAuthority } from './dns/inMemoryDnsAuthority.js';
 export {
   DnsError,

@@ -7,7 +7,7 @@ import type { NodeMachine } from '../../machines/nodeMachine.js';
 import type { MaintenanceFlag } from '../../machines/maintenance.js';
 import type { EventId as EventIdType } from '../api/constants.js';
 import type { GroupMembers, NodeState } from '../api/nodeState.js';
-import type { DnsAuthority } from '../dns/dnsAuthority.js';
+import type { GroupAuthority } from '../coordination/groupAuthority.js';
 import type { PeerMessage, PeerReplyTo } from '../peer/peerMessages.js';
 import type { PeerTransport } from '../peer/peerTransport.js';
 import type { ApplicationHealthProbe } from './applicationHealthProbe.js';
@@ -19,14 +19,17 @@ import type { Subscriber } from './subscriptions.js';
 
 /**
  * The ports a node runs on. `dns` and `peer` have no in-memory default: pass them (`inMemoryPorts()` for a node
- * inside this process), or let the settings build them (`dns_server` and the TSIG key give the real DNS client;
- * the signed HTTP peer transport needs an HTTP server, which `startNetworkedNode` runs).
+ * inside this process), or let the settings build them (`dns_server` and the TSIG key give the real DNS client,
+ * `coordination: etcd` with `etcd_endpoints` the etcd client; the signed HTTP peer transport needs an HTTP server, which `startNetworkedNode` runs).
  */
 export interface NodePorts {
   /** Monotonic and wall clocks and timers; default: the system clock. */
   readonly clock?: Clock;
-  /** The group's DNS authority; default: the RFC 2136 + TSIG client of `dns_server` and the TSIG key in the settings. */
-  readonly dns?: DnsAuthority;
+  /**
+   * The group's authority (named `dns` since the product's authority is DNS); default, from the settings: the RFC 2136
+   * + TSIG client of `dns_server` and the TSIG key, or with `coordination: etcd` the etcd client of `etcd_endpoints`.
+   */
+  readonly dns?: GroupAuthority;
   /** The direct path to the peer; required (`inMemoryPorts().peer`, or the HTTP transport of `startNetworkedNode`). */
   readonly peer?: PeerTransport;
   /** Where settings and membership persist; default: in memory. */

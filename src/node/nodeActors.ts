@@ -18,7 +18,7 @@ import type {
   WriteHeartbeatInput,
 } from '../../machines/nodeMachine.types.js';
 import { LeaseExpiredError, PeerUnreachableError } from '../api/errors.js';
-import type { DnsAuthority, RecordsExpectation, RecordsReplacement } from '../dns/dnsAuthority.js';
+import type { GroupAuthority, RecordsExpectation, RecordsReplacement } from '../coordination/groupAuthority.js';
 import { formatHeartbeatRecord, parseHeartbeatRecord } from '../dns/heartbeatRecord.js';
 import type { MemberAddress } from '../peer/peerMessages.js';
 import type { PeerTransport } from '../peer/peerTransport.js';
@@ -28,7 +28,7 @@ import { heartbeatSender } from './heartbeatSender.js';
 /** What the I/O actors need to know about their node, read at each call (settings can change after a join). */
 export interface NodeActorContext {
   readonly clock: Clock;
-  readonly dns: DnsAuthority;
+  readonly dns: GroupAuthority;
   readonly peer: PeerTransport;
   readonly logger: Logger;
   /** The group's FQDN. */
