@@ -106,3 +106,28 @@ describe('a group of three (coordination etcd)', () => {
     await expect(group.nodes[2]!.node.joinGroup({ address: group.nodes[0]!.address })).rejects.toThrow(/already has two members/);
   });
 });
+
+describe("the Primary's lease in a group of three (rule 3 generalised)", () => {
+  it('rests on the direct path while every member accepts: a DNS outage keeps the Primary acting', async () => {
+    group = new ManyNodes({ priorities: [100, 100, 100] });
+    await group.formGroup();
+    group.dns.setReachable(false);
+    // Ten failover periods of DNS outage: every heartbeat is confirmed by both Secondaries.
+    await group.clock.advanceWatching(50_000, 250, () => expect(group!.actingPrimaries()).toEqual(['a']));
+  });
+
+  it('needs every member: with one Secondary cut off the lease rests on the TXT write, and ends in a DNS outage', async () => {
+    group = new ManyNodes({ priorities: [100, 100, 100] });
+    await group.formGroup();
+    group.network.cut('a', 'c');
+    // DNS answers: the TXT writes confirm the lease; c still sees the heartbeats in the TXT record.
+    await group.clock.advanceWatching(20_000, 250, () => expect(group!.actingPrimaries()).toEqual(['a']));
+    expect(group.get('c').node.getNodeState().nodeRole).toBe('secondary');
+    group.dns.setReachable(false);
+    const leaseMs = group.get('a').node.settings.timers.leaseMs;
+    // b still accepts every heartbeat, but c does not answer: no confirmation, so the lease ends.
+    await group.clock.advance(leaseMs + 10);
+    expect(group.actingPrimaries()).toEqual([]);
+    expect(group.get('b').node.getNodeState().nodeRole).toBe('secondary');
+  });
+});
