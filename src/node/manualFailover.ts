@@ -41,8 +41,9 @@ export class ManualFailover {
     }
     if (to !== undefined && isPrimary && to === core.nodeId) throw new MembershipError(`${to} is the Primary already: name a Secondary to hand over to.`);
     if (to !== undefined && !isPrimary && to !== core.nodeId) {
-      const primary = core.primaryMember()?.nodeId ?? 'the Primary';
-      throw new MembershipError(`A failover to ${to} is asked on the Primary (${primary}) or on ${to} itself; ${core.nodeId} is a Secondary.`);
+      const primary = core.primaryMember()?.nodeId;
+      const where = primary === undefined ? 'the Primary (not known here yet)' : `the Primary (${primary})`;
+      throw new MembershipError(`A failover to ${to} is asked on ${where} or on ${to} itself; ${core.nodeId} is a Secondary.`);
     }
     if (this.#running) throw new FailoverError('refused', 'in_progress', 'Manual failover refused: one asked on this node is still running.', core.isActingPrimary());
     this.#running = true;
