@@ -10,6 +10,9 @@ import type { GroupRecords } from '../machines/nodeMachine.types.js';
 import { waitFor } from '../src/cli/agctlProcess.js';
 import { formatHeartbeatRecord } from '../src/dns/heartbeatRecord.js';
 import { EtcdAuthority } from '../src/etcd/etcdAuthority.js';
+import { createNode, type AvailabilityNode } from '../src/node/createNode.js';
+import { parseHeartbeatRecord } from '../src/dns/heartbeatRecord.js';
+import { InMemoryPeerNetwork } from '../src/peer/inMemoryPeerNetwork.js';
 import { ETCD_TEST_TIMING, startEtcdCluster, type EtcdCluster } from './support/etcdCluster.js';
 import { etcdUnavailableReason, startEtcd, type EtcdServer } from './support/etcdServer.js';
 
@@ -133,6 +136,44 @@ describe.skipIf(etcdMissing !== null)(`etcd watch${etcdMissing === null ? '' : `
       committed.push({ address: '127.0.0.2', txt: after });
       await watch.until('the change after the resume', () => watch.told.at(-1)?.txt === after);
       expectCommittedInOrder(watch.told, committed);
+    });
+
+    it('a Secondary on etcd learns of the Primary’s heartbeat writes as they are committed, with the direct path cut', async () => {
+      const network = new InMemoryPeerNetwork();
+      // Heartbeat 0.25 s; standby check and failover period 3 s: without the watch, no read before 3 s of silence.
+      const group = { coordination: 'etcd' as const, etcd_endpoints: [etcd.endpoint], etcd_prefix: prefix, health_report_interval: 0.25, health_check_interval: 3, allowed_absence_interval: 3 };
+      const fqdn = freshName();
+      const nodes: AvailabilityNode[] = [
+        createNode({ node_id: 'a', external_ipv4_address: '127.0.0.2', group_fqdn: fqdn, ...group }, { peer: network.transport() }),
+        createNode({ node_id: 'b', external_ipv4_address: '127.0.0.3', ...group }, { peer: network.transport() }),
+      ];
+      const [a, b] = nodes as [AvailabilityNode, AvailabilityNode];
+      const reader = client([etcd.endpoint]);
+      try {
+        await a.start();
+        await b.start();
+        await a.createGroup();
+        await b.joinGroup({ address: '127.0.0.2' });
+        await waitFor('b watching', () => b.getNodeState().state === 'secondary.watching', TOLD_WITHIN_MS);
+        network.cut('a', 'b');
+        network.cut('b', 'a');
+        const cutAt = performance.now();
+        const seen = new Set<number>();
+        // Before the first standby check could run (3 s after the last direct heartbeat), b follows etcd's heartbeat.
+        while (performance.now() - cutAt < 2_000) {
+          const { txt } = await reader.read(fqdn);
+          const inEtcd = parseHeartbeatRecord(txt!)!.seq;
+          await waitFor(`b to see seq ${inEtcd}`, () => (b.actor!.getSnapshot().context.progress.seen?.seq ?? -1) >= inEtcd, 1_000, 5);
+          seen.add(inEtcd);
+          await new Promise((resolve) => setTimeout(resolve, 250));
+        }
+        expect(seen.size).toBeGreaterThanOrEqual(4);
+        expect(b.getNodeState().heartbeatMethod).toBe('dns');
+        expect(b.getNodeState().nodeRole).toBe('secondary');
+        expect(a.isActingPrimary()).toBe(true);
+      } finally {
+        for (const node of nodes) await node.stop({ handOver: false });
+      }
     });
 
     it('stops cleanly: nothing told after stop, and close ends every watch at once', async () => {
