@@ -10,6 +10,7 @@ import type { GroupRecords } from '../machines/nodeMachine.types.js';
 import { waitFor } from '../src/cli/agctlProcess.js';
 import { formatHeartbeatRecord } from '../src/dns/heartbeatRecord.js';
 import { EtcdAuthority } from '../src/etcd/etcdAuthority.js';
+import { SettingsEtcdAuthority, type EtcdClientSettings } from '../src/etcd/settingsEtcdAuthority.js';
 import { createNode, type AvailabilityNode } from '../src/node/createNode.js';
 import { parseHeartbeatRecord } from '../src/dns/heartbeatRecord.js';
 import { InMemoryPeerNetwork } from '../src/peer/inMemoryPeerNetwork.js';
@@ -173,6 +174,37 @@ describe.skipIf(etcdMissing !== null)(`etcd watch${etcdMissing === null ? '' : `
         expect(a.isActingPrimary()).toBe(true);
       } finally {
         for (const node of nodes) await node.stop({ handOver: false });
+      }
+    });
+
+    it('through the settings: waits for etcd to be configured, and moves to each new client without telling a value twice', async () => {
+      const name = freshName();
+      const writer = client([etcd.endpoint]);
+      let settings: EtcdClientSettings = { etcdEndpoints: undefined, etcdPrefix: prefix, timers: { heartbeatIntervalMs: 500 } };
+      const authority = new SettingsEtcdAuthority({ settings: () => settings });
+      try {
+        const told: GroupRecords[] = [];
+        const errors: unknown[] = [];
+        const stop = authority.watch(name, (records) => told.push(records), (error) => errors.push(error));
+        // No endpoints yet: the watch says why, and waits.
+        expect(errors).toHaveLength(1);
+        expect(String((errors[0] as Error).message)).toMatch(/etcd_endpoints/);
+        settings = { ...settings, etcdEndpoints: [etcd.endpoint] };
+        await authority.read(name);
+        await waitFor('the values as they are', () => told.length === 1, TOLD_WITHIN_MS);
+        const first = heartbeat();
+        await writer.compareAndSwap(name, { address: null, txt: null }, { address: '127.0.0.2', txt: first }, TTL);
+        await waitFor('the group created', () => told.at(-1)?.txt === first, TOLD_WITHIN_MS);
+        // Another heartbeat interval: another timeout, so a new client; its watch begins with the same values.
+        settings = { ...settings, timers: { heartbeatIntervalMs: 400 } };
+        await authority.read(name);
+        const second = heartbeat();
+        await writer.compareAndSwap(name, { txt: first }, { txt: second }, TTL);
+        await waitFor('the change on the new client', () => told.at(-1)?.txt === second, TOLD_WITHIN_MS);
+        expect(told.map((records) => records.txt)).toEqual([null, first, second]);
+        stop();
+      } finally {
+        await authority.close();
       }
     });
 
