@@ -11,6 +11,8 @@ import { NodeRole } from '../src/api/constants.js';
 import type { GroupRecordsListener } from '../src/coordination/groupAuthority.js';
 import { parseHeartbeatRecord } from '../src/dns/heartbeatRecord.js';
 import { InMemoryDnsAuthority } from '../src/dns/inMemoryDnsAuthority.js';
+import { DnsUnreachableError } from '../src/dns/errors.js';
+import { capturingLogger } from './support/capturingLogger.js';
 import { settle } from './support/manualClock.js';
 import { FQDN, HookedDns, TwoNodes } from './support/twoNodes.js';
 
@@ -162,5 +164,31 @@ describe('a Secondary watching the authority (rule 1)', () => {
     expect(dns.active).toBe(1);
     await group.a.node.stop({ handOver: false });
     expect(dns.active).toBe(0);
+  });
+
+  it('logs a failing watch at warn, at most once a minute, with its code and reason and the count of those left out', async () => {
+    const { logger, lines } = capturingLogger();
+    const failures: Array<(error: unknown) => void> = [];
+    class FailingWatchDns extends WatchedDns {
+      override watch(fqdn: string, listener: GroupRecordsListener, onError?: (error: unknown) => void): () => void {
+        if (onError !== undefined) failures.push(onError);
+        return super.watch(fqdn, listener, onError);
+      }
+    }
+    const dns = new FailingWatchDns();
+    const group = new TwoNodes({ group: LONG_CHECK, nodes: { a: { ports: { dns, logger } }, b: { ports: { dns } } } });
+    groups.push(group);
+    await group.formGroup();
+    const fail = failures[0]!;
+    fail(new DnsUnreachableError('etcd watch of app.example.test at 127.0.0.1:2379 failed: connection refused', { rcode: 'ETCD_UNREACHABLE' }));
+    fail(new DnsUnreachableError('etcd watch of app.example.test at 127.0.0.1:2379 failed: connection refused', { rcode: 'ETCD_UNREACHABLE' }));
+    await group.clock.advance(61_000);
+    fail(new DnsUnreachableError('etcd watch of app.example.test at 127.0.0.1:2379 failed: deadline', { rcode: 'ETCD_UNREACHABLE' }));
+    const warnings = lines.filter((line) => line.level === 40 && String(line.msg).startsWith('the watch of the group'));
+    expect(warnings.map((line) => [line.code, line.reason, line.suppressed])).toEqual([
+      ['AG_DNS_UNREACHABLE', 'etcd watch of app.example.test at 127.0.0.1:2379 failed: connection refused', 0],
+      ['AG_DNS_UNREACHABLE', 'etcd watch of app.example.test at 127.0.0.1:2379 failed: deadline', 1],
+    ]);
+    expect(warnings.every((line) => line.fqdn === FQDN && line.node === 'a')).toBe(true);
   });
 });
