@@ -121,6 +121,8 @@ export class EtcdAuthority implements DnsAuthority {
   readonly #clients: readonly Etcd3[];
   readonly #known = new Map<string, KnownHeartbeat>();
   readonly #watches = new Set<EtcdGroupWatch>();
+  /** Watches stopped whose cancellation etcd has not confirmed yet: `close` waits for them too. */
+  readonly #stopping = new Set<Promise<void>>();
   readonly #watchHost: EtcdWatchHost;
   /** The endpoint that answered last: the first one tried next time. */
   #preferred = 0;
@@ -205,8 +207,9 @@ export class EtcdAuthority implements DnsAuthority {
     this.#watches.add(watch);
     watch.start();
     return () => {
-      this.#watches.delete(watch);
-      void watch.stop();
+      if (!this.#watches.delete(watch)) return;
+      const stopping = watch.stop().finally(() => this.#stopping.delete(stopping));
+      this.#stopping.add(stopping);
     };
   }
 
@@ -262,7 +265,7 @@ export class EtcdAuthority implements DnsAuthority {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const stopping = [...this.#watches].map((watch) => watch.stop());
+    const stopping = [...this.#watches].map((watch) => watch.stop()).concat([...this.#stopping]);
     this.#watches.clear();
     if (stopping.length > 0) {
       let timer: NodeJS.Timeout | undefined;
