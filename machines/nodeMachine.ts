@@ -109,6 +109,8 @@ import {
   newPrimaryShowsItActs,
   takeoverLapsedBeforeActing,
 } from './nodeRules.js';
+import { recordsReportedBy } from './nodeRules.js';
+import type { AuthorityChangedEvent } from './nodeMachine.types.js';
 import {
   absentButApplicationCannotServe,
   applicationCallsForHandover,
@@ -251,6 +253,8 @@ export const nodeMachine = setup({
     // Rule 1
     heartbeatIsProgress: ({ context }, received: { heartbeat: Heartbeat; at: Stamp }) => heartbeatIsProgress(context, received.heartbeat, received.at),
     dnsShowsNewerHeartbeat: ({ context }, read: RecordsRead) => dnsShowsNewerHeartbeat(context, read),
+    // The authority's watch reports a heartbeat newer than any seen: progress, as a standby read's answer would show it.
+    authorityShowsNewerHeartbeat: ({ context }, change: AuthorityChangedEvent) => dnsShowsNewerHeartbeat(context, recordsReportedBy(change)),
     // Silence as of when the read was sent: what the records can speak for (rule 1).
     primaryIsAbsent: ({ context }, read: RecordsRead) => primaryIsAbsent(context, read.sentAt),
     // Rule 9: the Primary is absent, but an operator paused automatic takeover (here or on the peer).
@@ -337,6 +341,8 @@ export const nodeMachine = setup({
     // Rule 9: the Secondary's acknowledgement carries its flag back to the Primary.
     adoptPeerMaintenance: enqueueActions(({ context, enqueue }, ack: HeartbeatAck) => adoptMaintenance(context, enqueue, ack.maintenance)),
     recordRecordsRead: assign(({ context }, read: RecordsRead) => patchContext(context, observeRecords(context, read))),
+    /** Rule 1: what the authority's watch reported, learned as a standby read's answer is: progress, and the records a takeover expects. */
+    recordAuthorityChange: assign(({ context }, change: AuthorityChangedEvent) => patchContext(context, observeRecords(context, recordsReportedBy(change)))),
     beginCheck: assign(({ context }) => patchContext(context, beginCheck(context))),
     /**
      * Rule 1: the decision is armed at the last progress seen + the failover period, re-armed by every progress and
@@ -586,6 +592,18 @@ export const nodeMachine = setup({
                         { type: 'rearmAbsenceDeadline', params: ({ event }) => event.at },
                       ],
                     },
+                    // Rule 1: progress the authority's watch reports counts as a standby check's answer that found it: the
+                    // deadline is re-armed and the next check comes one interval later. Absence is still found only by a read.
+                    AUTHORITY_CHANGED: {
+                      guard: { type: 'authorityShowsNewerHeartbeat', params: ({ event }) => event },
+                      target: 'watching',
+                      reenter: true,
+                      actions: [
+                        { type: 'recordAuthorityChange', params: ({ event }) => event },
+                        { type: 'rearmAbsenceDeadline', params: ({ event }) => event.at },
+                        { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.CONNECTED, reason: 'the authority reported a change' } },
+                      ],
+                    },
                     // Rule 9: resuming runs the standby check at once, so a Primary that died while paused is replaced promptly.
                     MAINTENANCE_REQUESTED: {
                       guard: { type: 'resumesGroup', params: ({ event }) => event },
@@ -721,6 +739,15 @@ export const nodeMachine = setup({
                   actions: [
                     { type: 'recordDirectHeartbeat', params: ({ event }) => event },
                     { type: 'rearmAbsenceDeadline', params: ({ event }) => event.at },
+                  ],
+                },
+                // Rule 1: so does progress the authority's watch reports (while a standby check or a probe reads, too).
+                AUTHORITY_CHANGED: {
+                  guard: { type: 'authorityShowsNewerHeartbeat', params: ({ event }) => event },
+                  actions: [
+                    { type: 'recordAuthorityChange', params: ({ event }) => event },
+                    { type: 'rearmAbsenceDeadline', params: ({ event }) => event.at },
+                    { type: 'noteDnsConnection', params: { state: NodeDnsConnectionState.CONNECTED, reason: 'the authority reported a change' } },
                   ],
                 },
                 FAILOVER_REQUESTED: [

@@ -244,6 +244,20 @@ export interface HeartbeatReceivedEvent {
   readonly heartbeat: Heartbeat;
   readonly at: Stamp;
 }
+/** The group's records as the authority reported them, with the heartbeat parsed from the TXT value (null if none/invalid). */
+export interface ReportedRecords extends GroupRecords {
+  readonly heartbeat: Heartbeat | null;
+}
+/**
+ * The authority reported the group's records (its watch: as it began, or after a committed change). It may lag
+ * behind the authority, so it counts as progress only (rule 1), never as the read that confirms an absence.
+ */
+export interface AuthorityChangedEvent {
+  readonly type: 'AUTHORITY_CHANGED';
+  readonly records: ReportedRecords;
+  /** When the node received the report. */
+  readonly at: Stamp;
+}
 /**
  * How a manual failover asked on this node ended (rule 6). `completed`: the new Primary acts. Otherwise the group
  * is as it was, or (`unconfirmed`) a DNS update went unanswered and the records decide.
@@ -327,6 +341,7 @@ export type NodeMachineEvent =
   | TakeoverOrderChangedEvent
   | LeaveGroupEvent
   | HeartbeatReceivedEvent
+  | AuthorityChangedEvent
   | FailoverRequestedEvent
   | HandoverOfferedEvent
   | HandoverProbedEvent

@@ -33,6 +33,7 @@ import type {
   TakeoverInProgress,
   WriteHeartbeatInput,
 } from './nodeMachine.types.js';
+import type { AuthorityChangedEvent } from './nodeMachine.types.js';
 
 /** The context a node starts with. */
 export function initialContext(input: NodeMachineInput): NodeContext {
@@ -229,6 +230,14 @@ export function heartbeatIsPlausible(context: NodeContext, heartbeat: Heartbeat,
 /** Rule 1: a direct heartbeat is progress when it is newer than any seen and plausible. */
 export function heartbeatIsProgress(context: NodeContext, heartbeat: Heartbeat, at: Stamp): boolean {
   return isNewerHeartbeat(heartbeat, context.progress.seen) && heartbeatIsPlausible(context, heartbeat, at);
+}
+
+/**
+ * Rule 1: what an authority's report teaches, as a read answered the instant it arrived: the same progress and
+ * records a standby read's answer would (it is not used to find the Primary absent: a watch may lag).
+ */
+export function recordsReportedBy(change: AuthorityChangedEvent): RecordsRead {
+  return { ...change.records, sentAt: change.at, at: change.at };
 }
 
 /** Rule 1: the TXT record shows a heartbeat newer than any seen. */

@@ -601,6 +601,26 @@ describe('node machine coverage', () => {
     await group.clock.advanceUntil(() => group.b.node.isActingPrimary(), ABSENCE_MS);
   });
 
+  it('counts progress the authority reports (its watch), while watching and while a check reads', async () => {
+    const group = await formedGroup();
+    const { epoch, seq } = currentHeartbeat(group);
+    const reported = (next: number) => {
+      const heartbeat = { holder: 'a', epoch, seq: next, sentAt: group.clock.wallNow() };
+      const records = { address: group.a.address, txt: formatHeartbeatRecord(heartbeat), heartbeat };
+      return { type: 'AUTHORITY_CHANGED' as const, records, at: { monotonic: group.clock.monotonicNow(), wall: group.clock.wallNow() } };
+    };
+    group.cutDirectPath();
+    group.b.node.actor!.send(reported(seq + 1));
+    group.dns.holdReads = true;
+    await group.clock.advance(1_200);
+    expect(group.b.node.getNodeState().state).toBe('secondary.checking');
+    group.b.node.actor!.send(reported(seq + 2));
+    expect(group.b.node.actor!.getSnapshot().context.progress.seen).toEqual({ epoch, seq: seq + 2 });
+    group.dns.release();
+    await group.clock.advance(100);
+    expect(group.b.node.getNodeState().nodeRole).toBe(NodeRole.SECONDARY);
+  });
+
   it('takes every state and every transition of the machine definition', () => {
     for (const group of groups) group.transitions.forEach(record);
     const states = getStateNodes(nodeMachine.root).map((stateNode) => stateNode.id);

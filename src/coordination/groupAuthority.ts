@@ -40,9 +40,17 @@ export interface UpdateOptions {
  *   instant; otherwise it changes nothing and rejects with `DnsPrerequisiteFailedError`. Other failures reject with
  *   the other `DnsError` types (not authorised, clock skew, not in zone, unreachable). An unreachable outcome may
  *   still have been applied: the caller's next compare-and-swap tells.
+ * - `watch` (optional: etcd and the in-memory authority have it, DNS does not) tells `listener` the group's values
+ *   as they are when the watch starts, then after every committed change, in commit order. Changes may be coalesced
+ *   (several commits told as the values after the last of them), a value is never told twice in a row, and nothing
+ *   is told that was not committed. It may lag behind the authority (a reconnecting client, a member cut off from
+ *   its cluster), so `read` stays the only linearizable truth: a watch tells a reader early that something changed,
+ *   never that nothing did. `onError` hears of each failure (the watch goes on by itself, catching up on what it
+ *   missed); the returned function stops the watch, after which the listener is not called again.
  *
  * @example
  * await authority.compareAndSwap('app.example.test', { address: null, txt: null }, { address: '127.0.0.2', txt: hb }, { ttl: 30 });
+ * const stop = authority.watch?.('app.example.test', (records) => console.log(records.txt));
  */
 export interface GroupAuthority {
   read(fqdn: string): Promise<GroupRecords>;
@@ -52,4 +60,8 @@ export interface GroupAuthority {
     replacement: RecordsReplacement,
     options: UpdateOptions,
   ): Promise<void>;
+  watch?(fqdn: string, listener: GroupRecordsListener, onError?: (error: unknown) => void): () => void;
 }
+
+/** Told the group's values by {@link GroupAuthority.watch}: as the watch starts, then after each committed change. */
+export type GroupRecordsListener = (records: GroupRecords) => void;

@@ -1,6 +1,14 @@
 import type { GroupRecords } from '../../machines/nodeMachine.types.js';
+import type { GroupRecordsListener } from '../coordination/groupAuthority.js';
 import type { DnsAuthority, RecordsExpectation, RecordsReplacement, UpdateOptions } from './dnsAuthority.js';
 import { DnsPrerequisiteFailedError, DnsUnreachableError } from './errors.js';
+
+/** One watch of a name: its listener, and the values it was told last. */
+interface InMemoryWatch {
+  readonly listener: GroupRecordsListener;
+  readonly onError: ((error: unknown) => void) | undefined;
+  told: GroupRecords | null;
+}
 
 /** One name's records in the in-memory authority. */
 interface StoredRecords {
@@ -12,7 +20,9 @@ interface StoredRecords {
 /**
  * A DNS authority held in memory, with the RFC 2136 semantics the nodes rely on: reads see the last committed update,
  * a compare-and-swap is atomic and checks every expectation first. Several nodes of one process share one instance.
- * `setReachable(false)` makes every call reject with `DnsUnreachableError`, to test outages.
+ * `setReachable(false)` makes every call reject with `DnsUnreachableError`, to test outages. `watch` tells a listener
+ * the records as they are (in a microtask), then after each committed compare-and-swap that changed them (each in its
+ * own microtask, in commit order); with no watch, nothing is scheduled.
  *
  * @example
  * const dns = new InMemoryDnsAuthority();
@@ -20,6 +30,8 @@ interface StoredRecords {
  */
 export class InMemoryDnsAuthority implements DnsAuthority {
   readonly #names = new Map<string, StoredRecords>();
+  /** The watches of each name, and the values each was last told. */
+  readonly #watches = new Map<string, Set<InMemoryWatch>>();
   #reachable = true;
   /** Number of committed updates, like a zone's SOA serial. */
   serial = 0;
@@ -42,6 +54,26 @@ export class InMemoryDnsAuthority implements DnsAuthority {
   ): Promise<void> {
     this.#assertReachable();
     this.apply(fqdn, expectation, replacement, options);
+  }
+
+  /**
+   * Tells `listener` the records of `fqdn` now, then after each committed change, each in a microtask of its own
+   * (never synchronously inside the compare-and-swap). Returns the function that stops it.
+   *
+   * @example
+   * const stop = dns.watch('app.example.test', (records) => console.log(records.txt));
+   */
+  watch(fqdn: string, listener: GroupRecordsListener, onError?: (error: unknown) => void): () => void {
+    const name = canonicalName(fqdn);
+    const watch: InMemoryWatch = { listener, onError, told: null };
+    let watches = this.#watches.get(name);
+    if (watches === undefined) this.#watches.set(name, (watches = new Set()));
+    watches.add(watch);
+    this.#tell(name, watch, this.peek(name));
+    return () => {
+      watches.delete(watch);
+      if (watches.size === 0 && this.#watches.get(name) === watches) this.#watches.delete(name);
+    };
   }
 
   /** Reads without the reachability check: for tests and observers, not for nodes. */
@@ -72,6 +104,23 @@ export class InMemoryDnsAuthority implements DnsAuthority {
     if (next.address === null && next.txt === null) this.#names.delete(name);
     else this.#names.set(name, next);
     this.serial += 1;
+    const watches = this.#watches.get(name);
+    if (watches !== undefined) for (const watch of watches) this.#tell(name, watch, { address: next.address, txt: next.txt });
+  }
+
+  /** Tells one watch `records` in a microtask, unless it stopped or was told the same values last. */
+  #tell(name: string, watch: InMemoryWatch, records: GroupRecords): void {
+    queueMicrotask(() => {
+      if (!(this.#watches.get(name)?.has(watch) ?? false)) return;
+      if (watch.told !== null && watch.told.address === records.address && watch.told.txt === records.txt) return;
+      watch.told = records;
+      try {
+        watch.listener(records);
+      } catch (error) {
+        if (watch.onError === undefined) throw error;
+        watch.onError(error);
+      }
+    });
   }
 
   #assertReachable(): void {

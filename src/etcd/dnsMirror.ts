@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { GroupRecords } from '../../machines/nodeMachine.types.js';
 import type { Logger } from '../api/logger.js';
+import type { GroupAuthority } from '../coordination/groupAuthority.js';
 import type { DnsAuthority, RecordsExpectation, RecordsReplacement, UpdateOptions } from '../dns/dnsAuthority.js';
 
 /** Options of {@link DnsMirror}. */
@@ -38,7 +39,8 @@ const canonical = (fqdn: string) => fqdn.toLowerCase().replace(/\.$/, '');
  * with its outcome. After a successful compare-and-swap that writes `address` (create, takeover), the A record is
  * replaced on DNS (no prerequisite); a failed DNS write is tried again after each later successful heartbeat write
  * until one succeeds. A write that deletes the address leaves DNS alone. DNS writes start after the authority's
- * answer and never delay or fail it; at most one is in flight; failures are logged at warn, rate-limited.
+ * answer and never delay or fail it; at most one is in flight; failures are logged at warn, rate-limited. It has
+ * `watch` when the authority has it (the authority's watch, as it is).
  *
  * @example
  * const authority = new DnsMirror({ authority: etcd, dns: new SettingsDnsAuthority({ settings }), logger });
@@ -53,9 +55,13 @@ export class DnsMirror implements DnsAuthority {
   #lastWarnAt = Number.NEGATIVE_INFINITY;
   #suppressed = 0;
   #failing = false;
+  /** The authority's watch, when it has one: DNS plays no part in it. */
+  readonly watch?: GroupAuthority['watch'];
 
   constructor(options: DnsMirrorOptions) {
     this.#options = options;
+    const { authority } = options;
+    if (authority.watch !== undefined) this.watch = (fqdn, listener, onError) => authority.watch!(fqdn, listener, onError);
   }
 
   read(fqdn: string): Promise<GroupRecords> {

@@ -6,8 +6,10 @@ import { createRequire } from 'node:module';
 import type { Etcd3, ICompare, IKeyValue, IOptions, IRequestOp, ITxnResponse } from 'etcd3';
 import type { Logger } from '../api/logger.js';
 import type { GroupRecords } from '../../machines/nodeMachine.types.js';
+import type { GroupRecordsListener } from '../coordination/groupAuthority.js';
 import type { DnsAuthority, RecordsExpectation, RecordsReplacement, UpdateOptions } from '../dns/dnsAuthority.js';
 import { DnsNotAuthorizedError, DnsPrerequisiteFailedError, DnsUnreachableError } from '../dns/errors.js';
+import { EtcdGroupWatch, type EtcdWatchHost, type GroupKeys, type GroupSnapshot } from './etcdGroupWatch.js';
 
 /** Options of an {@link EtcdAuthority}. */
 export interface EtcdAuthorityOptions {
@@ -37,6 +39,8 @@ interface KnownHeartbeat {
 interface RunOutcome<T> {
   readonly answer: T;
   readonly uncertain: boolean;
+  /** The endpoint that answered. */
+  readonly endpoint: number;
 }
 
 type Etcd3Module = typeof import('etcd3');
@@ -95,6 +99,12 @@ export function normaliseFqdn(fqdn: string): string {
  * - As with DNS, an unreachable outcome of a compare-and-swap may still have been applied: the caller's next
  *   compare-and-swap tells. After such an outcome this client forgets the heartbeat's revision and compares values.
  * - The keys carry no etcd lease, and `ttl` is ignored: takeover is decided by the rules on the monotonic clock.
+ * - `watch` reads the group's keys once (linearizable) and tells their values, then watches the key prefix from the
+ *   next revision and tells the values after each batch of events (a transaction's writes arrive together). When
+ *   the stream breaks it reports the error and watches again, on the next endpoint, from the revision after the last
+ *   one seen (etcd replays what was missed, in order); when etcd cancels it (compacted revision) it begins again
+ *   with a read. A watch can lag (a member cut off from its cluster tells nothing new): `read` stays the truth.
+ *   `close` stops every watch.
  *
  * @example
  * const etcd = new EtcdAuthority({ endpoints: ['127.0.0.1:2379'], prefix: '/availability-group', timeoutMs: 1000 });
@@ -110,6 +120,10 @@ export class EtcdAuthority implements DnsAuthority {
   readonly #password: string | undefined;
   readonly #clients: readonly Etcd3[];
   readonly #known = new Map<string, KnownHeartbeat>();
+  readonly #watches = new Set<EtcdGroupWatch>();
+  /** Watches stopped whose cancellation etcd has not confirmed yet: `close` waits for them too. */
+  readonly #stopping = new Set<Promise<void>>();
+  readonly #watchHost: EtcdWatchHost;
   /** The endpoint that answered last: the first one tried next time. */
   #preferred = 0;
   #closed = false;
@@ -162,21 +176,41 @@ export class EtcdAuthority implements DnsAuthority {
           },
         }),
     );
+    const maxRetryMs = Math.max(1000, timeoutMs);
+    this.#watchHost = {
+      endpointCount: this.#clients.length,
+      snapshot: (name) => this.#readGroup('watch', name),
+      client: (endpoint) => this.#clients[endpoint]!,
+      keys: (name) => this.#keys(name),
+      learn: (name, heartbeat, revision) => this.#learn(name, heartbeat, revision),
+      failure: (name, endpoint, error) => this.#watchFailure(name, endpoint, error),
+      retryDelayMs: (failures) => Math.min(maxRetryMs, 100 * 2 ** Math.min(failures - 1, 10)),
+    };
   }
 
   async read(fqdn: string): Promise<GroupRecords> {
+    const { records } = await this.#readGroup('read', normaliseFqdn(fqdn));
+    return records;
+  }
+
+  /**
+   * Tells `listener` the group's values now, then after every committed change (see the class); `onError` hears of
+   * each failure of the watch, which goes on by itself. The returned function stops it.
+   */
+  watch(fqdn: string, listener: GroupRecordsListener, onError?: (error: unknown) => void): () => void {
     const name = normaliseFqdn(fqdn);
-    const keys = this.#keys(name);
-    const groupPrefix = Buffer.from(`${this.#prefix}/groups/${name}/`);
-    const rangeEnd = Buffer.from(groupPrefix);
-    rangeEnd[rangeEnd.length - 1]! += 1; // the prefix ends with "/": its successor "0" cannot overflow
-    const { answer } = await this.#run('read', name, (client, callOptions) =>
-      client.kv.range({ key: groupPrefix, range_end: rangeEnd }, callOptions),
-    );
-    const address = answer.kvs.find((kv) => kv.key.equals(keys.address)) ?? null;
-    const heartbeat = answer.kvs.find((kv) => kv.key.equals(keys.heartbeat)) ?? null;
-    this.#learn(name, heartbeat, answer.header.revision);
-    return { address: address === null ? null : address.value.toString('utf8'), txt: heartbeat === null ? null : heartbeat.value.toString('utf8') };
+    if (this.#closed) {
+      onError?.(new DnsUnreachableError(`etcd client for ${this.#endpoints.join(', ')} is closed.`));
+      return () => undefined;
+    }
+    const watch = new EtcdGroupWatch(this.#watchHost, name, listener, onError);
+    this.#watches.add(watch);
+    watch.start();
+    return () => {
+      if (!this.#watches.delete(watch)) return;
+      const stopping = watch.stop().finally(() => this.#stopping.delete(stopping));
+      this.#stopping.add(stopping);
+    };
   }
 
   /** `options.ttl` is ignored: etcd keys carry no TTL here (see the class). */
@@ -224,16 +258,50 @@ export class EtcdAuthority implements DnsAuthority {
     throw new DnsPrerequisiteFailedError('ETCD_COMPARE_FAILED', `etcd compare failed for ${name}: the records changed.`);
   }
 
-  /** Closes the clients; later calls reject with `DnsUnreachableError`. */
+  /**
+   * Stops every watch (waiting up to `timeoutMs` for etcd to confirm), then closes the clients; later calls reject
+   * with `DnsUnreachableError`.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    const stopping = [...this.#watches].map((watch) => watch.stop()).concat([...this.#stopping]);
+    this.#watches.clear();
+    if (stopping.length > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all(stopping), new Promise((resolve) => (timer = setTimeout(resolve, this.#timeoutMs)))]);
+      clearTimeout(timer);
+    }
     for (const client of this.#clients) client.close();
   }
 
-  #keys(name: string): { readonly address: Buffer; readonly heartbeat: Buffer } {
+  /** One linearizable range request over the group's prefix: both values, and the store revision they are from. */
+  async #readGroup(operation: string, name: string): Promise<GroupSnapshot> {
+    const keys = this.#keys(name);
+    const rangeEnd = Buffer.from(keys.prefix);
+    rangeEnd[rangeEnd.length - 1]! += 1; // the prefix ends with "/": its successor "0" cannot overflow
+    const { answer, endpoint } = await this.#run(operation, name, (client, callOptions) =>
+      client.kv.range({ key: keys.prefix, range_end: rangeEnd }, callOptions),
+    );
+    const address = answer.kvs.find((kv) => kv.key.equals(keys.address)) ?? null;
+    const heartbeat = answer.kvs.find((kv) => kv.key.equals(keys.heartbeat)) ?? null;
+    this.#learn(name, heartbeat, answer.header.revision);
+    return {
+      records: { address: address === null ? null : address.value.toString('utf8'), txt: heartbeat === null ? null : heartbeat.value.toString('utf8') },
+      revision: BigInt(answer.header.revision),
+      endpoint,
+    };
+  }
+
+  #keys(name: string): GroupKeys {
     const base = `${this.#prefix}/groups/${name}`;
-    return { address: Buffer.from(`${base}/address`), heartbeat: Buffer.from(`${base}/heartbeat`) };
+    return { address: Buffer.from(`${base}/address`), heartbeat: Buffer.from(`${base}/heartbeat`), prefix: Buffer.from(`${base}/`) };
+  }
+
+  /** A failed watch stream as the port's errors: not authorised, or unreachable (the message without the password). */
+  #watchFailure(name: string, endpoint: number, error: unknown): Error {
+    if (isAuthFailure(error)) return this.#notAuthorized(`watch of ${name}`, this.#endpoints[endpoint]!, error);
+    return new DnsUnreachableError(`etcd watch of ${name} at ${this.#endpoints[endpoint]} failed: ${this.#scrub(messageOf(error))}`, { rcode: 'ETCD_UNREACHABLE' });
   }
 
   #compare(key: Buffer, expected: string | null, known: KnownHeartbeat | undefined): ICompare {
@@ -294,7 +362,7 @@ export class EtcdAuthority implements DnsAuthority {
         if (answer === EXPIRED) break;
         this.#preferred = index;
         this.#logger?.debug({ fqdn: name, operation, endpoint: this.#endpoints[index], attempts, ms: performance.now() - started }, 'etcd answered');
-        return { answer, uncertain: attempts > 1 };
+        return { answer, uncertain: attempts > 1, endpoint: index };
       }
     } finally {
       clearTimeout(timer);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../api/logger.js';
 import type { GroupRecords } from '../../machines/nodeMachine.types.js';
+import type { GroupRecordsListener } from '../coordination/groupAuthority.js';
 import type { DnsAuthority, RecordsExpectation, RecordsReplacement, UpdateOptions } from '../dns/dnsAuthority.js';
 import { DnsNotConfiguredError } from '../dns/errors.js';
 import { dnsBudgetMs } from '../dns/settingsDnsAuthority.js';
@@ -39,6 +40,18 @@ export function etcdTimeoutMs(settings: Pick<EtcdClientSettings, 'timers'>): num
   return dnsBudgetMs({ dnsServer: undefined, tsigName: undefined, tsigSecret: undefined, tsigAlgorithm: 'hmac-sha256', timers: settings.timers });
 }
 
+/** One watch through a {@link SettingsEtcdAuthority}: on the client in force, moved to each new client. */
+interface SettingsWatch {
+  readonly fqdn: string;
+  readonly listener: GroupRecordsListener;
+  readonly onError: ((error: unknown) => void) | undefined;
+  /** The values told last (a new client's watch begins with the values as they are: told only if they differ). */
+  told: GroupRecords | null;
+  /** The client it watches on, and how to stop that watch; null while it has none (etcd not configured yet). */
+  client: EtcdAuthority | null;
+  stop: (() => void) | null;
+}
+
 /** Reads one PEM or password file; a file that cannot be read fails naming the setting and the path, never content. */
 function readSettingFile(field: string, path: string): Buffer {
   try {
@@ -52,7 +65,9 @@ function readSettingFile(field: string, path: string): Buffer {
  * The etcd authority of a networked node: an {@link EtcdAuthority} for the `etcd_endpoints`, `etcd_prefix`, TLS
  * files and user in the settings in force, rebuilt (its files read again) when one of them changes or the heartbeat
  * interval changes the timeout. Without endpoints every call rejects with `DnsNotConfiguredError`; so does a TLS
- * or password file that cannot be read (the message names the setting).
+ * or password file that cannot be read (the message names the setting). A watch moves to each new client (the new
+ * one begins with the values as they are, told only when they differ from the last told); while there is no client
+ * it waits, its `onError` told why.
  *
  * @example
  * const authority = new SettingsEtcdAuthority({ settings: () => node.settings, logger });
@@ -63,6 +78,7 @@ export class SettingsEtcdAuthority implements DnsAuthority {
   readonly #options: SettingsEtcdAuthorityOptions;
   #client: EtcdAuthority | null = null;
   #clientKey = '';
+  readonly #watches = new Set<SettingsWatch>();
 
   constructor(options: SettingsEtcdAuthorityOptions) {
     this.#options = options;
@@ -76,8 +92,35 @@ export class SettingsEtcdAuthority implements DnsAuthority {
     return this.#observe(() => this.#current().compareAndSwap(fqdn, expectation, replacement, options));
   }
 
-  /** Closes the client; later calls build a new one. */
+  /**
+   * Watches the group on the client in force (see the class); the returned function stops it.
+   *
+   * @example
+   * const stop = authority.watch('app.example.test', (records) => console.log(records.txt));
+   */
+  watch(fqdn: string, listener: GroupRecordsListener, onError?: (error: unknown) => void): () => void {
+    const watch: SettingsWatch = { fqdn, listener, onError, told: null, client: null, stop: null };
+    this.#watches.add(watch);
+    try {
+      this.#current();
+    } catch (error) {
+      onError?.(error);
+    }
+    return () => {
+      this.#watches.delete(watch);
+      watch.stop?.();
+      watch.stop = null;
+      watch.client = null;
+    };
+  }
+
+  /** Closes the client and stops its watches (a later call builds a new client, and moves the watches to it). */
   async close(): Promise<void> {
+    for (const watch of this.#watches) {
+      watch.stop?.();
+      watch.stop = null;
+      watch.client = null;
+    }
     const client = this.#client;
     this.#client = null;
     this.#clientKey = '';
@@ -100,7 +143,7 @@ export class SettingsEtcdAuthority implements DnsAuthority {
     const timeoutMs = etcdTimeoutMs(settings);
     const { etcdPrefix, etcdCaFile, etcdCertFile, etcdKeyFile, etcdUsername, etcdPasswordFile } = settings;
     const key = JSON.stringify([endpoints, etcdPrefix, etcdCaFile, etcdCertFile, etcdKeyFile, etcdUsername, etcdPasswordFile, timeoutMs]);
-    if (this.#client !== null && key === this.#clientKey) return this.#client;
+    if (this.#client !== null && key === this.#clientKey) return this.#attachWatches(this.#client);
     const old = this.#client;
     this.#client = null;
     this.#clientKey = '';
@@ -124,6 +167,27 @@ export class SettingsEtcdAuthority implements DnsAuthority {
       ...(this.#options.logger === undefined ? {} : { logger: this.#options.logger }),
     });
     this.#clientKey = key;
-    return this.#client;
+    return this.#attachWatches(this.#client);
+  }
+
+  /** Moves every watch not yet on `client` to it. */
+  #attachWatches(client: EtcdAuthority): EtcdAuthority {
+    for (const watch of this.#watches) {
+      if (watch.client === client) continue;
+      watch.stop?.();
+      watch.client = client;
+      watch.stop = client.watch(
+        watch.fqdn,
+        (records) => {
+          if (watch.client !== client || (watch.told !== null && watch.told.address === records.address && watch.told.txt === records.txt)) return;
+          watch.told = records;
+          watch.listener(records);
+        },
+        (error) => {
+          if (watch.client === client) watch.onError?.(error);
+        },
+      );
+    }
+    return client;
   }
 }

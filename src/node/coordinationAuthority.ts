@@ -1,5 +1,6 @@
 import type { GroupRecords } from '../../machines/nodeMachine.types.js';
 import type { Logger } from '../api/logger.js';
+import type { GroupAuthority } from '../coordination/groupAuthority.js';
 import type { DnsAuthority, RecordsExpectation, RecordsReplacement, UpdateOptions } from '../dns/dnsAuthority.js';
 import { SettingsDnsAuthority } from '../dns/settingsDnsAuthority.js';
 import { DnsMirror } from '../etcd/dnsMirror.js';
@@ -21,7 +22,8 @@ export interface CoordinationAuthorityOptions {
  * client of `etcd_endpoints` ({@link SettingsEtcdAuthority}), wrapped in a {@link DnsMirror} that keeps the DNS A
  * record of the group name on the acting Primary whenever `dns_server` and the TSIG key are set too. The choice is
  * made at each call from the settings in force, so a node that joins takes the group's coordination from its
- * Primary; each client is built on first use. `close()` closes what was built.
+ * Primary; each client is built on first use. `close()` closes what was built. `watch` is there while the
+ * authority in force has one (etcd: yes; DNS: no), read at each access.
  *
  * @example
  * const authority = new CoordinationAuthority({ settings: () => node.settings, logger });
@@ -38,6 +40,13 @@ export class CoordinationAuthority implements DnsAuthority {
 
   read(fqdn: string): Promise<GroupRecords> {
     return this.#observe(() => this.#current().read(fqdn));
+  }
+
+  /** The watch of the authority in force (see {@link GroupAuthority.watch}), or undefined when it has none. */
+  get watch(): GroupAuthority['watch'] {
+    const current = this.#current();
+    const watch = current.watch;
+    return watch === undefined ? undefined : (fqdn, listener, onError) => watch.call(current, fqdn, listener, onError);
   }
 
   compareAndSwap(fqdn: string, expectation: RecordsExpectation, replacement: RecordsReplacement, options: UpdateOptions): Promise<void> {

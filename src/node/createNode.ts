@@ -22,6 +22,7 @@ import { silentLogger } from './logger.js';
 import { ManualFailover } from './manualFailover.js';
 import { Membership } from './membership.js';
 import { CoordinationAuthority } from './coordinationAuthority.js';
+import { AuthorityWatch } from './authorityWatch.js';
 import { createNodeActors } from './nodeActors.js';
 import { NodeCore } from './nodeCore.js';
 import { InMemoryNodeStore, persistedMembers } from './nodeStore.js';
@@ -74,6 +75,8 @@ class Node implements AvailabilityNode {
   readonly #healthCheck: HealthCheckRunner;
   readonly #transitions: TransitionLog;
   readonly #failover: ManualFailover;
+  /** The watch of the group on the authority, when it has one (etcd): the Secondary sees progress as it is committed. */
+  readonly #authorityWatch: AuthorityWatch;
   #stopListening: (() => Promise<void>) | null = null;
   #live: LiveInspection | null = null;
 
@@ -97,6 +100,7 @@ class Node implements AvailabilityNode {
     core.onSettingsRun = () => this.#healthCheck.configure(false);
     this.#transitions = new TransitionLog(logger);
     this.#failover = new ManualFailover(core);
+    this.#authorityWatch = new AuthorityWatch(core, this.#dns);
   }
 
   get nodeId(): string {
@@ -146,11 +150,13 @@ class Node implements AvailabilityNode {
       next: (snapshot) => {
         core.persistChanges(snapshot);
         core.tellTakeoverOrder();
+        this.#authorityWatch.sync();
       },
       error: (error) => core.logger.fatal({ err: error }, 'node statechart failed'),
     });
     this.#stopListening = await core.peer.listen(core.self(), (message) => this.receivePeerMessage(message));
     actor.start();
+    this.#authorityWatch.sync();
     this.#healthCheck.configure(true);
     core.logger.info({ state: snapshotLabel(actor.getSnapshot()), inGroup }, 'node started');
     await core.settle(knowsItsRole);
@@ -175,6 +181,7 @@ class Node implements AvailabilityNode {
     core.actor = null;
     await this.#stopListening?.();
     this.#stopListening = null;
+    this.#authorityWatch.stop();
     await this.#ownDns?.close();
     core.logger.info('node stopped');
   }
