@@ -232,6 +232,23 @@ export const openApiDocument = {
             properties: { primary: { type: ['string', 'null'], format: 'ipv4' }, secondary: { type: ['string', 'null'], format: 'ipv4' } },
           },
           member_details: { type: 'object', description: "This project's: each member's details.", properties: { primary: ref('MemberDetails'), secondary: ref('MemberDetails') } },
+          all_members: {
+            type: 'array',
+            description:
+              "This project's: every member of the group as this node knows it, the Primary first, then the Secondaries in the takeover order (priority high to low, then node id); empty outside a group.",
+            items: {
+              type: 'object',
+              required: ['node_id', 'address', 'port', 'scheme', 'priority', 'role'],
+              properties: {
+                node_id: { type: 'string' },
+                address: { type: 'string', format: 'ipv4' },
+                port: { type: 'integer' },
+                scheme: { type: 'string', enum: ['http', 'https'] },
+                priority: { type: 'integer', minimum: 0, maximum: 1000 },
+                role: { type: 'string', enum: ['primary', 'secondary'] },
+              },
+            },
+          },
           state: ref('State'),
         },
       },

@@ -6,7 +6,7 @@ import type { Actor, InspectionEvent } from 'xstate';
 import type { NodeMachine } from '../../machines/nodeMachine.js';
 import type { MaintenanceFlag } from '../../machines/maintenance.js';
 import type { EventId as EventIdType } from '../api/constants.js';
-import type { GroupMembers, NodeState } from '../api/nodeState.js';
+import type { GroupMember, GroupMembers, NodeState } from '../api/nodeState.js';
 import type { GroupAuthority } from '../coordination/groupAuthority.js';
 import type { PeerMessage, PeerReplyTo } from '../peer/peerMessages.js';
 import type { PeerTransport } from '../peer/peerTransport.js';
@@ -159,8 +159,13 @@ export interface AvailabilityNode {
   setMaintenance(enabled: boolean): Promise<MaintenanceFlag>;
   /** Answers a message from the peer; the peer transport calls this. Throws `PeerMessageRejectedError` for another group. */
   receivePeerMessage<M extends PeerMessage>(message: M): Promise<PeerReplyTo<M>>;
-  /** The group's members, as the product lists them. */
+  /** The group's members, as the product lists them: the Primary and the first Secondary in the takeover order. */
   members(): GroupMembers;
+  /**
+   * Every member of the group with its role (`all_members` of `GET /group`): the Primary first, then the Secondaries
+   * in the takeover order (priority high to low, then node id). Empty outside a group.
+   */
+  allMembers(): readonly GroupMember[];
   /** The running actor, for inspection; null before start. */
   readonly actor: Actor<NodeMachine> | null;
 }

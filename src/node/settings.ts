@@ -94,6 +94,16 @@ const commandSetting = (example: string) =>
 /** The role-change hook: run on every NODE_ROLE_CHANGED. */
 const roleChangeCommand = () => commandSetting('["/usr/local/bin/on-role-change", "--verbose"]');
 
+/** The coordination authorities: DNS (RFC 2136, two members) or etcd (up to {@link MEMBER_LIMIT}.etcd members). */
+export const COORDINATIONS = ['dns', 'etcd'] as const;
+export type Coordination = (typeof COORDINATIONS)[number];
+
+/** How many members a group may have, by coordination authority: the product's two with DNS, up to seven with etcd. */
+export const MEMBER_LIMIT: Readonly<Record<Coordination, number>> = { dns: 2, etcd: 7 };
+
+/** A node's takeover priority when `priority` is not set: higher takes over first. */
+export const DEFAULT_PRIORITY = 100;
+
 /** Application health check defaults (seconds): a check every 2 s, each allowed 1 s. */
 const DEFAULT_HEALTH_INTERVAL_S = 2;
 const DEFAULT_HEALTH_TIMEOUT_S = 1;
@@ -157,6 +167,14 @@ export const settingsSchema = lazySchema((z) =>
       .max(1000, { error: 'must be at most 1000' })
       .default(3),
     health_timeout: seconds(DEFAULT_HEALTH_TIMEOUT_S),
+    // N members: the coordination authority (a group setting) and this node's takeover priority (node-local).
+    coordination: z.enum(COORDINATIONS, { error: 'must be "dns" or "etcd"' }).default('dns'),
+    priority: z
+      .number({ error: 'must be a whole number from 0 to 1000' })
+      .int({ error: 'must be a whole number from 0 to 1000' })
+      .min(0, { error: 'must be from 0 to 1000' })
+      .max(1000, { error: 'must be from 0 to 1000' })
+      .default(DEFAULT_PRIORITY),
   }).strict(),
 );
 
@@ -207,6 +225,10 @@ export interface Settings {
   readonly onRoleChangeTimeout: number;
   /** The application health check (`health_command` or `health_url`), or null when none is configured (node-local). */
   readonly applicationHealth: ApplicationHealthSettings | null;
+  /** `coordination`: the group's authority (group setting); it sets the member limit ({@link MEMBER_LIMIT}). */
+  readonly coordination: Coordination;
+  /** `priority` (node-local, 0..1000): among Secondaries, a higher one takes over first (the takeover order). */
+  readonly priority: number;
   readonly timers: NodeTimers;
   /** The snake_case record these settings came from (what is persisted and served). */
   readonly record: SettingsRecord;
@@ -349,6 +371,8 @@ function toSettings(record: SettingsRecord, leaseDuration: number): Settings {
     onRoleChange: record.on_role_change,
     onRoleChangeTimeout: record.on_role_change_timeout,
     applicationHealth: applicationHealthOf(record),
+    coordination: record.coordination,
+    priority: record.priority,
     timers: {
       heartbeatIntervalMs: record.health_report_interval * 1000,
       checkIntervalMs: record.health_check_interval * 1000,
@@ -372,6 +396,7 @@ export const GROUP_SETTING_FIELDS = [
   'tsig_name',
   'tsig_secret',
   'external_scheme',
+  'coordination',
 ] as const satisfies readonly (keyof SettingsRecord)[];
 
 /**

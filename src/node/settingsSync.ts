@@ -5,6 +5,7 @@
  */
 import { NodeRole } from '../api/constants.js';
 import { GroupOperationError, MembershipError, PeerMessageRejectedError, SettingsError } from '../api/errors.js';
+import type { MemberAddress } from '../peer/peerMessages.js';
 import type { GroupSettingsChangeMessage, GroupSettingsChangeReply, GroupSettingsMessage, GroupSettingsReply } from '../peer/peerMessages.js';
 import type { SettingsUpdate } from './availabilityNode.js';
 import { stampOf } from './clock.js';
@@ -41,6 +42,7 @@ const NODE_FIELDS = [
   'health_interval',
   'health_failures',
   'health_timeout',
+  'priority',
 ] as const satisfies readonly (keyof SettingsRecord)[];
 
 /**
@@ -92,7 +94,7 @@ export class SettingsSync {
   async changeOnPrimary(changes: Partial<SettingsInput>): Promise<SettingsUpdate> {
     const core = this.#core;
     const { context } = core.snapshot();
-    const primary = core.peerMember;
+    const primary = core.primaryMember();
     if (!context.inGroup || context.role === NodeRole.PRIMARY || primary === null) {
       throw new MembershipError('Group settings are forwarded to the Primary by a Secondary that knows its Primary; this node is not one.');
     }
@@ -174,7 +176,7 @@ export class SettingsSync {
     if (context === undefined || context.role !== NodeRole.PRIMARY) return;
     const repair = { at: now, inFlight: true };
     this.#repair = repair;
-    core.logger.info({ peer: core.peerMember?.nodeId }, 'the Secondary runs other group settings; pushing the current ones');
+    core.logger.info({ peer: core.peerMember?.nodeId }, 'a Secondary runs other group settings; pushing the current ones');
     void this.#push().finally(() => (repair.inFlight = false));
   }
 
@@ -188,14 +190,23 @@ export class SettingsSync {
     return push;
   }
 
-  /** Sends the group settings in force now, with the epoch known now. */
+  /**
+   * Sends the group settings in force now, with the epoch known now, to every Secondary at once: `updated` when each
+   * took them, else the first that did not.
+   */
   async #sendGroupSettings(): Promise<SettingsUpdate> {
     const core = this.#core;
-    const peer = core.peerMember;
     const context = core.currentSnapshot()?.context;
-    if (peer === null || context === undefined) return { secondary: 'none' };
+    if (core.members.length === 0 || context === undefined) return { secondary: 'none' };
     const settings = core.settings;
     const message: GroupSettingsMessage = { type: 'group-settings', group: settings.groupFqdn ?? '', from: core.nodeId, epoch: context.epoch, groupSettings: groupSettingsOf(settings.record) };
+    const updates = await Promise.all(core.members.map((peer) => this.#sendGroupSettingsTo(peer, message)));
+    return updates.find((update) => update.secondary !== 'updated') ?? updates[0]!;
+  }
+
+  /** Sends `message` to the Secondary `peer`; never rejects. */
+  async #sendGroupSettingsTo(peer: MemberAddress, message: GroupSettingsMessage): Promise<SettingsUpdate> {
+    const core = this.#core;
     try {
       const reply = await core.peer.send(peer, message);
       if (reply.accepted) return { secondary: 'updated' };
