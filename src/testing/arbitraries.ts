@@ -128,6 +128,11 @@ export interface FaultMix {
   readonly kinds?: readonly Fault['kind'][];
   /** Partitions cut one direction only (default: one-way or two-way, equally likely). */
   readonly oneWay?: boolean;
+  /**
+   * Share (0 to 1) of the partitions that also cut their sending node off the authority for the same span (a DNS
+   * cut): a Primary that then reaches only some of its members must step down (default 0).
+   */
+  readonly partitionCutsAuthority?: number;
 }
 
 /** Preset fault mixes. */
@@ -183,7 +188,7 @@ export function faultScheduleArbitrary(options: { absenceMs: number; durationMs:
       .record({ node, at, restartAfter: fc.option(fc.integer({ min: Math.round(absenceMs / 10), max: Math.round(4 * absenceMs) }), { nil: null, freq: 4 }) })
       .map((f) => [{ kind: 'crash' as const, ...f }]),
     pause: fc.record({ node, at, duration }).map((f) => [{ kind: 'pause' as const, ...f }]),
-    partition: members === 2 ? pairPartition : fc.oneof(pairPartition, isolation),
+    partition: withAuthorityCut(members === 2 ? pairPartition : fc.oneof(pairPartition, isolation), mix.partitionCutsAuthority ?? 0),
     lossy: fc
       .record({ direction, at, duration, loss: fc.double({ min: 0, max: 0.9, noNaN: true }), duplicate: fc.double({ min: 0, max: 0.5, noNaN: true }) })
       .map(({ direction: [from, to], ...f }) => [{ kind: 'lossy' as const, from, to, ...f }]),
@@ -198,6 +203,16 @@ export function faultScheduleArbitrary(options: { absenceMs: number; durationMs:
   return fc
     .array(fc.oneof(...kinds.map((kind) => byKind[kind])), { maxLength: mix.maxFaults })
     .map((groups) => groups.flat().sort((x, y) => x.at - y.at));
+}
+
+/** `partitions`, and for `share` of them a DNS cut of the first one's sending node for the same span. */
+function withAuthorityCut(partitions: fc.Arbitrary<Fault[]>, share: number): fc.Arbitrary<Fault[]> {
+  if (share <= 0) return partitions;
+  return fc.tuple(partitions, fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true })).map(([faults, draw]) => {
+    const first = faults[0];
+    if (draw >= share || first === undefined || first.kind !== 'partition') return faults;
+    return [...faults, { kind: 'dnsCut' as const, node: first.from, at: first.at, duration: first.duration }];
+  });
 }
 
 /**

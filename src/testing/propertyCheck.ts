@@ -100,6 +100,9 @@ function countedViolation(result: SimulationResult, properties: readonly Propert
  */
 export async function checkSimulationProperties(options: PropertyCheckOptions): Promise<PropertyCheckReport> {
   const properties = options.properties;
+  // A variant whose broken rule needs more members (BrokenVariant.members) runs with them unless told otherwise.
+  const members = options.members ?? (options.shape instanceof fc.Arbitrary ? undefined : options.variant?.members);
+  options = members === undefined ? options : { ...options, members };
   const source = describeSource(options.shape, options.members);
   const exercised = Object.fromEntries(PROPERTY_NAMES.map((name) => [name, 0])) as Record<PropertyName, number>;
   let last: { scenario: Scenario; result: SimulationResult; violation: Violation } | null = null;

@@ -13,7 +13,7 @@ import type { NodeEvent } from '../api/events.js';
 import { createNode, type AvailabilityNode } from '../node/createNode.js';
 import { transitionOf } from '../node/transitionLog.js';
 import { silentLogger } from '../api/logger.js';
-import { loadSettings, type SettingsInput } from '../node/settings.js';
+import { isGroupSettingField, loadSettings, type SettingsInput } from '../node/settings.js';
 import type { BrokenVariant } from './brokenVariants.js';
 import type { Scheduled } from './internal/eventQueue.js';
 import { FaultConditions } from './internal/faultConditions.js';
@@ -235,12 +235,12 @@ class Simulation {
       ...(health === undefined
         ? {}
         : { health_command: ['simulated-check'], health_interval: health.intervalMs / 1000, health_timeout: health.timeoutMs / 1000, health_failures: health.failures }),
-      // `priority` is the N-member core's setting: written only when a scenario sets it.
-      ...(priority === undefined ? {} : ({ priority } as Partial<SettingsInput>)),
+      ...(priority === undefined ? {} : { priority }),
     };
     if (id !== 'a') return own;
-    // `coordination` and `etcd_endpoints` are the etcd authority's group settings: written only for more than two.
-    const coordination = this.#ids.length > 2 ? ({ coordination: 'etcd', etcd_endpoints: [...SIM_ETCD_ENDPOINTS] } as Partial<SettingsInput>) : {};
+    // More than two: the etcd authority's group settings (`etcd_endpoints` once the settings have it).
+    const coordination: Partial<SettingsInput> =
+      this.#ids.length > 2 ? { coordination: 'etcd', ...(isGroupSettingField('etcd_endpoints') ? ({ etcd_endpoints: [...SIM_ETCD_ENDPOINTS] } as Partial<SettingsInput>) : {}) } : {};
     return { ...own, group_fqdn: SIM_GROUP_FQDN, tsig_name: 'ag-key.sim.test', tsig_secret: SIM_TSIG_SECRET, ...coordination, ...this.#scenario.group };
   }
 
@@ -250,7 +250,7 @@ class Simulation {
     const node = createNode(this.#settingsFor(host.id), {
       clock: host.clock(),
       dns: this.#dns.port(host, this.#variant?.dns ?? null, this.#memory.get(host.id)!),
-      peer: this.#network.transport(host),
+      peer: this.#variant?.peer === undefined ? this.#network.transport(host) : this.#variant.peer.transport(host, this.#network.transport(host)),
       store: host.store,
       logger: this.#logger,
       inspect: (event) => this.#onInspection(host, incarnation, event),

@@ -115,11 +115,12 @@ export async function runSimCommand(argv: readonly string[], program = 'npm run 
   if (seed !== undefined && (values.seed!.trim() === '' || !Number.isSafeInteger(seed) || seed < SEED_RANGE[0] || seed > SEED_RANGE[1])) {
     return usage(`--seed must be a whole number from ${SEED_RANGE[0]} to ${SEED_RANGE[1]}, not "${values.seed}"`);
   }
-  const members = values.members === undefined ? undefined : Number(values.members);
-  if (members !== undefined && (values.members!.trim() === '' || !Number.isInteger(members) || members < SIM_MEMBERS_RANGE[0] || members > SIM_MEMBERS_RANGE[1])) {
+  // A variant whose broken rule needs more members (BrokenVariant.members) runs with them unless told otherwise.
+  const members = values.members === undefined ? (values.scenario === undefined ? variant?.members : undefined) : Number(values.members);
+  if (values.members !== undefined && (values.members.trim() === '' || !Number.isInteger(members) || members! < SIM_MEMBERS_RANGE[0] || members! > SIM_MEMBERS_RANGE[1])) {
     return usage(`--members must be a whole number from ${SIM_MEMBERS_RANGE[0]} to ${SIM_MEMBERS_RANGE[1]}, not "${values.members}"`);
   }
-  if (members !== undefined && values.scenario !== undefined) return usage('--members does not go with --scenario: the scenario says how many members it has');
+  if (values.members !== undefined && values.scenario !== undefined) return usage('--members does not go with --scenario: the scenario says how many members it has');
   const timeline = values.timeline || values.full ? { quiet: !values.full } : null;
   if (values.path !== undefined) {
     if (seed === undefined) return usage('--path needs the --seed it was printed with');
