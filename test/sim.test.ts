@@ -10,6 +10,7 @@ import { SettingsError } from '../src/api/errors.js';
 import { loadSettings } from '../src/node/settings.js';
 import {
   SCENARIO_SHAPES,
+  checkScenario,
   groupSettingsArbitrary,
   healthyScenario,
   runSimulation,
@@ -17,7 +18,6 @@ import {
   settingsInputArbitrary,
   type Scenario,
 } from '../src/testing/index.js';
-import { checkScenario } from '../src/testing/scenario.js';
 import { readReplayTrace } from '../src/http/inspector/replayTrace.js';
 import { runSimCommand } from '../src/testing/cli/simCommand.js';
 import { SIM_TSIG_SECRET } from '../src/testing/simulation.js';
