@@ -70,6 +70,18 @@ describe('a group of three (coordination etcd)', () => {
     expect(c.allMembers().map((m) => m.nodeId)).toEqual(['a', 'c']);
   });
 
+  it('takes pushed group settings only from the Primary of its epoch, not from another Secondary', async () => {
+    group = new ManyNodes({ priorities: [100, 100, 100] });
+    await group.formGroup();
+    const c = group.get('c').node;
+    const epoch = c.getNodeState().epoch;
+    const push = { type: 'group-settings' as const, group: FQDN, epoch, groupSettings: { ...c.settings.record, group_fqdn_ttl: 45 } };
+    expect(await c.receivePeerMessage({ ...push, from: 'b' })).toEqual({ accepted: false, reason: `b is not the Primary of epoch ${epoch} (a is)` });
+    expect(c.settings.groupFqdnTtl).toBe(30);
+    expect(await c.receivePeerMessage({ ...push, from: 'a' })).toEqual({ accepted: true });
+    expect(c.settings.groupFqdnTtl).toBe(45);
+  });
+
   it('a removed member is dropped on every member; a Secondary that leaves too', async () => {
     group = new ManyNodes({ priorities: [100, 100, 100, 100] });
     await group.formGroup();

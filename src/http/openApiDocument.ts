@@ -129,7 +129,12 @@ export const openApiDocument = {
     },
     '/failover': {
       put: {
-        summary: 'Manual failover: on the Primary it hands over to the Secondary; on the Secondary it takes over.',
+        summary:
+          "Manual failover: on the Primary it hands over to the Secondary (with several, the first in the takeover order: priority, then node id); on the Secondary it takes over. This project's optional body `{\"to\": \"<node id>\"}` names the new Primary: asked on the Primary it hands over to that member, asked on that member it takes over; elsewhere 409 naming the Primary, 404 for no such member.",
+        requestBody: {
+          required: false,
+          content: json({ type: 'object', additionalProperties: false, properties: { to: { type: 'string', description: "The node id of the member that becomes Primary." } } }),
+        },
         responses: { '200': message(ApiMessage.FailoverCompleted), ...authErrors, '409': error('Refused, the group as it was (details.outcome "refused", details.reason: in_progress, not_ready, peer_refused, stale, lost_race, records_missing, application_unhealthy), or not in a group, or no Secondary.'), '503': error('Something did not answer (details.outcome "failed": nothing written, the group as it was; "unconfirmed": a DNS update went unanswered, the records decide).') },
       },
     },

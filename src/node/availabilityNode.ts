@@ -127,8 +127,14 @@ export interface AvailabilityNode {
    * Manual failover (rule 6): a Primary hands over, a Secondary takes over. Resolves once the new Primary acts.
    * Rejects with `FailoverError` when it did not complete (the group is then as it was: a Primary rejects only once
    * it acts again; or, for `unconfirmed`, the DNS records decide), with `MembershipError` when there is no peer.
+   * `to` names the member that becomes Primary: asked on the Primary, it hands over to that member; asked on that
+   * member, it takes over; elsewhere `MembershipError` naming the Primary (`NoSuchMemberError` for no member).
+   * Without `to`, a Primary hands over to the first Secondary in the takeover order (priority, then node id).
+   *
+   * @example
+   * await primary.failover({ to: 'c' });
    */
-  failover(): Promise<void>;
+  failover(options?: { to?: string }): Promise<void>;
   /**
    * Changes settings: validated as a whole, persisted, timers applied. In a group, group settings change on the
    * Primary only; it pushes them to the Secondary (and again whenever the Secondary's heartbeat acknowledgement

@@ -215,8 +215,8 @@ class Node implements AvailabilityNode {
     return this.#membership.remove(nodeId);
   }
 
-  failover(): Promise<void> {
-    return this.#failover.run();
+  failover(options: { to?: string } = {}): Promise<void> {
+    return this.#failover.run(options);
   }
 
   updateSettings(changes: Partial<SettingsInput>): Promise<SettingsUpdate> {

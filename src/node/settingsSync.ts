@@ -146,6 +146,10 @@ export class SettingsSync {
     if (!context.inGroup) return { accepted: false, reason: 'this node is not in a group' };
     if (context.role === NodeRole.PRIMARY) return { accepted: false, reason: 'this node is the Primary' };
     if (message.epoch < context.epoch) return { accepted: false, reason: `epoch ${message.epoch} is older than epoch ${context.epoch}, which this node knows` };
+    // With more than two members another Secondary holds the peer secret too: only the holder of the epoch pushes.
+    if (message.epoch === context.epoch && context.holder !== null && context.holder !== message.from && context.holder !== core.nodeId) {
+      return { accepted: false, reason: `${message.from} is not the Primary of epoch ${context.epoch} (${context.holder} is)` };
+    }
     let next: Settings;
     try {
       // Only the pushed values count: a group setting the Primary left unset falls back to its default here too.
