@@ -16,7 +16,7 @@ import {
 } from '../src/testing/index.js';
 
 const MEMBERS = 3;
-/** Runs per shape: about 35 s of CPU for the whole file (measured with `time`; the wall time on a loaded machine is more). */
+/** Runs per shape: about 40 s of CPU for the whole file (measured with `time`; the wall time on a loaded machine is more). */
 const RUNS: Readonly<Record<ScenarioShapeName, number>> = {
   mixed: 6,
   heavy: 5,
