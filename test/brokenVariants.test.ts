@@ -21,6 +21,10 @@ const SEARCH: Readonly<Record<BrokenVariantName, { shape: ScenarioShapeName; num
   ignoresMaintenance: { shape: 'maintenance', numRuns: 40 },
   // The Primary must crash (or go silent) for a takeover for absence to begin.
   takeoverBeforeDeadline: { shape: 'crashes', numRuns: 20 },
+  // Three members (the variant's): the Primary must lose the authority and one Secondary while it reaches another.
+  oneAcknowledgementConfirms: { shape: 'partialPartitions', numRuns: 40 },
+  // Three members: the Primary must crash for the second in line to take over too early.
+  ignoresTakeoverOrder: { shape: 'crashes', numRuns: 30 },
 };
 
 describe('broken variants are caught by the right property', () => {
@@ -32,6 +36,9 @@ describe('broken variants are caught by the right property', () => {
       const report = await checkSimulationProperties({ shape, seed: 1, numRuns, variant, shrink: false, properties: [variant.expected] });
       expect(report.failed, `no counterexample in ${report.runs} runs of shape ${shape}`).toBe(true);
       expect(report.violation?.property, report.message).toBe(variant.expected);
+      // A variant that needs more members is searched with them, and its replay command says so.
+      expect(report.counterexample?.members ?? 2).toBe(variant.members ?? 2);
+      if ((variant.members ?? 2) > 2) expect(report.replay).toContain(`--members ${variant.members}`);
     });
   }
 });

@@ -18,7 +18,7 @@ import {
 } from '../src/testing/index.js';
 
 /** Runs per shape: the whole file stays around a minute on two cores. */
-const RUNS: Readonly<Record<ScenarioShapeName, number>> = { mixed: 20, heavy: 12, crashes: 25, healthyPaths: 20, dnsOutages: 15, handovers: 25, applicationHealth: 15, maintenance: 20 };
+const RUNS: Readonly<Record<ScenarioShapeName, number>> = { mixed: 20, heavy: 12, crashes: 25, healthyPaths: 20, dnsOutages: 15, handovers: 25, applicationHealth: 15, maintenance: 20, partialPartitions: 12 };
 const SEED = 20_260_101;
 
 describe('the failover properties hold for the real machine', () => {

@@ -3,13 +3,18 @@
  * during a pause, dropped work after a crash, DNS answers lost after the update applied), the trace keeps secrets
  * out, and the command line replays a seed.
  */
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
+import { SettingsError } from '../src/api/errors.js';
 import { loadSettings } from '../src/node/settings.js';
 import {
+  SCENARIO_SHAPES,
+  checkScenario,
   groupSettingsArbitrary,
   healthyScenario,
   runSimulation,
+  scenarioArbitrary,
   settingsInputArbitrary,
   type Scenario,
 } from '../src/testing/index.js';
@@ -134,6 +139,70 @@ describe('the simulator', () => {
   });
 });
 
+describe('scenarios of N members', () => {
+  it('refuse what the simulator cannot run, naming the field and the rule', async () => {
+    const issues = (scenario: Scenario) => {
+      try {
+        checkScenario(scenario);
+        return [];
+      } catch (error) {
+        expect(error).toBeInstanceOf(SettingsError);
+        return (error as SettingsError).issues.map((issue) => `${issue.field}: ${issue.rule}`);
+      }
+    };
+    expect(issues(healthy)).toEqual([]);
+    expect(issues({ ...healthy, members: 8 })).toEqual(['members: must be a whole number from 2 to 7, not 8']);
+    expect(issues({ ...healthy, members: 1 })).toEqual(['members: must be a whole number from 2 to 7, not 1']);
+    expect(issues({ ...healthy, members: 3 })).toEqual(['clocks.c: is required: the scenario has 3 members (a, b, c)']);
+    expect(issues({ ...healthy, faults: [{ kind: 'crash', node: 'c', at: 1_000, restartAfter: null }] })).toEqual([
+      'faults[0].node: must name one of the scenario\'s nodes (a, b), not "c"',
+    ]);
+    expect(issues({ ...healthy, workload: [{ kind: 'failover', node: 'd', at: 1_000 }] })).toEqual(['workload[0].node: must name one of the scenario\'s nodes (a, b), not "d"']);
+    await expect(runSimulation({ ...healthy, members: 9 })).rejects.toThrow('members: must be a whole number from 2 to 7, not 9');
+  });
+
+  it('draw two-member scenarios exactly as before groups could have more (fixed seed, same JSON)', () => {
+    const digest = (name: keyof typeof SCENARIO_SHAPES) =>
+      createHash('sha256').update(JSON.stringify(fc.sample(scenarioArbitrary(SCENARIO_SHAPES[name]), { seed: 11, numRuns: 30 }))).digest('hex').slice(0, 16);
+    expect(digest('mixed')).toBe('4e63ca64d72479e0');
+    expect(digest('heavy')).toBe('c3f5c7e7a58c0bde');
+    expect(digest('maintenance')).toBe('1bd5b7b98187b652');
+    expect(healthyScenario({ seed: 1, durationMs: 1_000 })).not.toHaveProperty('members');
+  });
+
+  it('draw faults, operator actions and clocks for every node of the group, and only those', () => {
+    const scenarios = fc.sample(scenarioArbitrary({ ...SCENARIO_SHAPES.heavy, maintenance: true, maxOps: 5, members: 4 }), { seed: 12, numRuns: 60 });
+    const named = new Set<string>();
+    for (const scenario of scenarios) {
+      expect(scenario.members).toBe(4);
+      expect(Object.keys(scenario.clocks)).toEqual(['a', 'b', 'c', 'd']);
+      expect(() => checkScenario(scenario)).not.toThrow();
+      for (const fault of scenario.faults) for (const id of 'node' in fault ? [fault.node] : 'from' in fault ? [fault.from, fault.to] : []) named.add(id);
+      for (const op of scenario.workload) if ('node' in op) named.add(op.node);
+    }
+    expect([...named].sort()).toEqual(['a', 'b', 'c', 'd']);
+    // With more than two, some partitions cut one node off from all the others at once.
+    const isolations = scenarios.flatMap((scenario) => scenario.faults).filter((fault, index, all) => fault.kind === 'partition' && all.filter((other) => other.kind === 'partition' && other.at === fault.at && other.from === fault.from).length === 3);
+    expect(isolations.length).toBeGreaterThan(0);
+  });
+
+  it('run three members as a group: a creates it, b and c join, one Primary and two Secondaries', async () => {
+    const result = await runSimulation(healthyScenario({ seed: 5, durationMs: 15_000, members: 3 }));
+    expect(result.violations).toEqual([]);
+    expect(result.trace.nodes).toEqual({ a: { address: '127.0.0.2' }, b: { address: '127.0.0.3' }, c: { address: '127.0.0.4' } });
+    const joins = result.trace.entries.filter((entry) => entry.kind === 'workload' && entry.action === 'start + join group' && entry.outcome === 'done');
+    expect(joins.map((entry) => ('node' in entry ? entry.node : null))).toEqual(['b', 'c']);
+    const last = (node: 'a' | 'b' | 'c') => result.trace.entries.filter((entry) => entry.kind === 'transition' && entry.node === node).at(-1);
+    expect(last('a')).toMatchObject({ role: 'primary', epoch: 1 });
+    expect(last('b')).toMatchObject({ role: 'secondary', epoch: 1 });
+    expect(last('c')).toMatchObject({ role: 'secondary', epoch: 1 });
+    // The Primary's heartbeat fans out to both Secondaries.
+    const delivered = (to: string) => result.trace.entries.filter((entry) => entry.kind === 'message' && entry.type === 'heartbeat' && entry.to === to && entry.action === 'deliver').length;
+    expect(delivered('b')).toBeGreaterThan(10);
+    expect(delivered('c')).toBeGreaterThan(10);
+  });
+});
+
 describe('the arbitraries', () => {
   it('draw settings that loadSettings accepts', () => {
     fc.assert(
@@ -177,6 +246,21 @@ describe('npm run sim', () => {
     const withTimeline = await run(['--seed', '3', '--faults', 'heavy', '--duration', '20', '--timeline']);
     expect(withTimeline.out.startsWith(first.out.split('(--timeline')[0]!)).toBe(true);
     expect(withTimeline.out).toMatch(/FAULT start|workload start \+ create group/);
+  });
+
+  it('runs a group of --members nodes, and refuses a count out of range or beside --scenario', async () => {
+    const three = await run(['--seed', '3', '--members', '3', '--duration', '20']);
+    expect(three.code, three.out + three.err).toBe(0);
+    expect(three.out).toMatch(/^Members: 3 \(a, b, c; a created the group, the others joined in turn\), coordination etcd$/m);
+    expect(three.out).toMatch(/Role changes of c \(\d+\)/);
+    expect(three.out).toContain('"members":3');
+    for (const bad of ['1', '8', '2.5', 'x']) {
+      const refused = await run(['--seed', '3', '--members', bad]);
+      expect(refused.code, bad).toBe(2);
+      expect(refused.err).toContain(`sim: --members must be a whole number from 2 to 7, not "${bad}"`);
+    }
+    expect((await run(['--scenario', 'x.json', '--members', '3'])).err).toContain('--members does not go with --scenario');
+    expect((await run(['--help'])).out).toContain('--members <n>');
   });
 
   it('refuses bad options with a usage error', async () => {

@@ -6,8 +6,9 @@ import fc from 'fast-check';
 import { MAX_CLOCK_RATE_DRIFT, HEARTBEATS_PER_LEASE, DEFAULT_LEASE_FRACTION, type SettingsInput } from '../node/settings.js';
 import { convergenceTiming, quietFrom } from './properties.js';
 import {
-  SIM_NODE_IDS,
+  SIM_MEMBERS_RANGE,
   faultEnd,
+  memberIds,
   type Fault,
   type Scenario,
   type ScenarioApplicationHealth,
@@ -109,8 +110,16 @@ export function networkArbitrary(heartbeatMs: number): fc.Arbitrary<ScenarioNetw
   }));
 }
 
-const nodeArbitrary = fc.constantFrom<SimNodeId>(...SIM_NODE_IDS);
-const directionArbitrary = fc.constantFrom<[SimNodeId, SimNodeId]>(['a', 'b'], ['b', 'a']);
+/** One of the first `members` nodes, equally likely. */
+function nodeArbitrary(members: number): fc.Arbitrary<SimNodeId> {
+  return fc.constantFrom<SimNodeId>(...memberIds(members));
+}
+
+/** A direction between two of the first `members` nodes: every ordered pair equally likely. */
+function directionArbitrary(members: number): fc.Arbitrary<[SimNodeId, SimNodeId]> {
+  const ids = memberIds(members);
+  return fc.constantFrom<[SimNodeId, SimNodeId]>(...ids.flatMap((from) => ids.filter((to) => to !== from).map((to): [SimNodeId, SimNodeId] => [from, to])));
+}
 
 /** How heavy a fault schedule is: the most faults, and the kinds to draw from. */
 export interface FaultMix {
@@ -119,6 +128,11 @@ export interface FaultMix {
   readonly kinds?: readonly Fault['kind'][];
   /** Partitions cut one direction only (default: one-way or two-way, equally likely). */
   readonly oneWay?: boolean;
+  /**
+   * Share (0 to 1) of the partitions that also cut their sending node off the authority for the same span (a DNS
+   * cut): a Primary that then reaches only some of its members must step down (default 0).
+   */
+  readonly partitionCutsAuthority?: number;
 }
 
 /** Preset fault mixes. */
@@ -135,13 +149,20 @@ export const FAULT_MIXES = {
  * two-way (one-way only with `mix.oneWay`); a crash restarts after a tenth of a failover period to four of them,
  * or (one in four) never. A slow link or slow DNS adds 1 ms to half a failover period; given `requestTimeoutMs`,
  * half of them add at most a fifth of it instead, so that the path still delivers within the request timeout
- * (what `noFalseFailover` counts as healthy).
+ * (what `noFalseFailover` counts as healthy). Faults name the first `members` nodes (default 2), every node and
+ * every direction between two of them equally likely; with more than two, half the partitions instead cut one
+ * node off from all the others (both ways, or one way only with `mix.oneWay`), while it may still reach the
+ * authority.
  *
  * @example
  * const faults = fc.sample(faultScheduleArbitrary({ absenceMs: 3000, durationMs: 60_000, mix: FAULT_MIXES.heavy }), 1)[0];
+ * const forThree = fc.sample(faultScheduleArbitrary({ absenceMs: 3000, durationMs: 60_000, members: 3 }), 1)[0];
  */
-export function faultScheduleArbitrary(options: { absenceMs: number; durationMs: number; mix?: FaultMix; requestTimeoutMs?: number }): fc.Arbitrary<Fault[]> {
+export function faultScheduleArbitrary(options: { absenceMs: number; durationMs: number; mix?: FaultMix; requestTimeoutMs?: number; members?: number }): fc.Arbitrary<Fault[]> {
   const { absenceMs, durationMs } = options;
+  const members = options.members ?? SIM_MEMBERS_RANGE[0];
+  const node = nodeArbitrary(members);
+  const direction = directionArbitrary(members);
   const mix: FaultMix = options.mix ?? FAULT_MIXES.light;
   if (mix.maxFaults === 0) return fc.constant([]);
   const at = fc.integer({ min: Math.round(2 * absenceMs), max: Math.max(Math.round(2 * absenceMs), Math.round(durationMs - absenceMs)) });
@@ -149,23 +170,33 @@ export function faultScheduleArbitrary(options: { absenceMs: number; durationMs:
   const large = fc.integer({ min: 1, max: Math.max(1, Math.round(absenceMs / 2)) });
   const extra = options.requestTimeoutMs === undefined ? large : fc.oneof(large, fc.integer({ min: 1, max: Math.max(1, Math.floor(options.requestTimeoutMs / 5)) }));
   const both = mix.oneWay === true ? fc.constant(false) : fc.boolean();
+  const pairPartition = fc.record({ direction, both, at, duration }).map(({ direction: [from, to], both, at: start, duration: length }) => [
+    { kind: 'partition' as const, from, to, at: start, duration: length },
+    ...(both ? [{ kind: 'partition' as const, from: to, to: from, at: start, duration: length }] : []),
+  ]);
+  // A node cut off from every other node (its links out, and unless one-way its links in), not from the authority.
+  const isolation = fc.record({ node, both, at, duration }).map(({ node: cut, both, at: start, duration: length }) =>
+    memberIds(members)
+      .filter((other) => other !== cut)
+      .flatMap((other) => [
+        { kind: 'partition' as const, from: cut, to: other, at: start, duration: length },
+        ...(both ? [{ kind: 'partition' as const, from: other, to: cut, at: start, duration: length }] : []),
+      ]),
+  );
   const byKind: Record<Fault['kind'], fc.Arbitrary<Fault[]>> = {
     crash: fc
-      .record({ node: nodeArbitrary, at, restartAfter: fc.option(fc.integer({ min: Math.round(absenceMs / 10), max: Math.round(4 * absenceMs) }), { nil: null, freq: 4 }) })
+      .record({ node, at, restartAfter: fc.option(fc.integer({ min: Math.round(absenceMs / 10), max: Math.round(4 * absenceMs) }), { nil: null, freq: 4 }) })
       .map((f) => [{ kind: 'crash' as const, ...f }]),
-    pause: fc.record({ node: nodeArbitrary, at, duration }).map((f) => [{ kind: 'pause' as const, ...f }]),
-    partition: fc.record({ direction: directionArbitrary, both, at, duration }).map(({ direction: [from, to], both, at: start, duration: length }) => [
-      { kind: 'partition' as const, from, to, at: start, duration: length },
-      ...(both ? [{ kind: 'partition' as const, from: to, to: from, at: start, duration: length }] : []),
-    ]),
+    pause: fc.record({ node, at, duration }).map((f) => [{ kind: 'pause' as const, ...f }]),
+    partition: withAuthorityCut(members === 2 ? pairPartition : fc.oneof(pairPartition, isolation), mix.partitionCutsAuthority ?? 0),
     lossy: fc
-      .record({ direction: directionArbitrary, at, duration, loss: fc.double({ min: 0, max: 0.9, noNaN: true }), duplicate: fc.double({ min: 0, max: 0.5, noNaN: true }) })
+      .record({ direction, at, duration, loss: fc.double({ min: 0, max: 0.9, noNaN: true }), duplicate: fc.double({ min: 0, max: 0.5, noNaN: true }) })
       .map(({ direction: [from, to], ...f }) => [{ kind: 'lossy' as const, from, to, ...f }]),
-    slowLink: fc.record({ direction: directionArbitrary, at, duration, extraMs: extra }).map(({ direction: [from, to], ...f }) => [{ kind: 'slowLink' as const, from, to, ...f }]),
+    slowLink: fc.record({ direction, at, duration, extraMs: extra }).map(({ direction: [from, to], ...f }) => [{ kind: 'slowLink' as const, from, to, ...f }]),
     dnsOutage: fc.record({ at, duration }).map((f) => [{ kind: 'dnsOutage' as const, ...f }]),
     dnsSlow: fc.record({ at, duration, extraMs: extra }).map((f) => [{ kind: 'dnsSlow' as const, ...f }]),
-    dnsCut: fc.record({ node: nodeArbitrary, at, duration }).map((f) => [{ kind: 'dnsCut' as const, ...f }]),
-    appUnhealthy: fc.record({ node: nodeArbitrary, at, duration }).map((f) => [{ kind: 'appUnhealthy' as const, ...f }]),
+    dnsCut: fc.record({ node, at, duration }).map((f) => [{ kind: 'dnsCut' as const, ...f }]),
+    appUnhealthy: fc.record({ node, at, duration }).map((f) => [{ kind: 'appUnhealthy' as const, ...f }]),
   };
   // An application fault means something only in a scenario with application health checks: drawn when named.
   const kinds = mix.kinds ?? ((Object.keys(byKind) as Fault['kind'][]).filter((kind) => kind !== 'appUnhealthy'));
@@ -174,13 +205,23 @@ export function faultScheduleArbitrary(options: { absenceMs: number; durationMs:
     .map((groups) => groups.flat().sort((x, y) => x.at - y.at));
 }
 
+/** `partitions`, and for `share` of them a DNS cut of the first one's sending node for the same span. */
+function withAuthorityCut(partitions: fc.Arbitrary<Fault[]>, share: number): fc.Arbitrary<Fault[]> {
+  if (share <= 0) return partitions;
+  return fc.tuple(partitions, fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true })).map(([faults, draw]) => {
+    const first = faults[0];
+    if (draw >= share || first === undefined || first.kind !== 'partition') return faults;
+    return [...faults, { kind: 'dnsCut' as const, node: first.from, at: first.at, duration: first.duration }];
+  });
+}
+
 /**
- * Operator actions: up to `maxOps` (default 2) manual failovers, three in four on one node (either, equally
- * likely), one in four on both at the same instant, each at a whole millisecond in [2 × absenceMs, durationMs −
+ * Operator actions: up to `maxOps` (default 2) manual failovers, three in four on one node (any of the first
+ * `members`, default 2, equally likely), one in four on every node (both, for two) at the same instant, each at a whole millisecond in [2 × absenceMs, durationMs −
  * absenceMs]. Given `during` (a fault schedule) and `duringShare`, that share of them instead falls while one of
  * those faults is active: at a uniformly drawn point of a drawn fault's span (a crash's up to its restart, or one
  * failover period if it never restarts). With `maintenance`, two in three actions instead pause or resume the group's
- * automatic takeover on one node (either, equally likely; pause and resume equally likely).
+ * automatic takeover on one node (any, equally likely; pause and resume equally likely).
  */
 export function workloadArbitrary(options: {
   absenceMs: number;
@@ -189,7 +230,9 @@ export function workloadArbitrary(options: {
   during?: readonly Fault[];
   duringShare?: number;
   maintenance?: boolean;
+  members?: number;
 }): fc.Arbitrary<WorkloadOp[]> {
+  const node = nodeArbitrary(options.members ?? SIM_MEMBERS_RANGE[0]);
   const free = fc.integer({ min: Math.round(2 * options.absenceMs), max: Math.max(Math.round(2 * options.absenceMs), Math.round(options.durationMs - options.absenceMs)) });
   const faults = options.during ?? [];
   const share = faults.length === 0 ? 0 : Math.min(1, Math.max(0, options.duringShare ?? 0));
@@ -201,10 +244,10 @@ export function workloadArbitrary(options: {
   const at =
     share === 0 ? free : share === 1 ? inFault : fc.oneof({ weight: Math.round((1 - share) * 100), arbitrary: free }, { weight: Math.round(share * 100), arbitrary: inFault });
   const failover = fc.oneof(
-    { weight: 3, arbitrary: fc.record({ node: nodeArbitrary, at }).map((o): WorkloadOp => ({ kind: 'failover' as const, ...o })) },
+    { weight: 3, arbitrary: fc.record({ node, at }).map((o): WorkloadOp => ({ kind: 'failover' as const, ...o })) },
     { weight: 1, arbitrary: at.map((time): WorkloadOp => ({ kind: 'failoverBoth' as const, at: time })) },
   );
-  const maintenance = fc.record({ node: nodeArbitrary, at, enabled: fc.boolean() }).map((o): WorkloadOp => ({ kind: 'maintenance' as const, ...o }));
+  const maintenance = fc.record({ node, at, enabled: fc.boolean() }).map((o): WorkloadOp => ({ kind: 'maintenance' as const, ...o }));
   const op = options.maintenance === true ? fc.oneof({ weight: 1, arbitrary: failover }, { weight: 2, arbitrary: maintenance }) : failover;
   return fc.array(op, { maxLength: options.maxOps ?? 2 }).map((ops) => ops.sort((x, y) => x.at - y.at));
 }
@@ -233,8 +276,13 @@ export interface ScenarioShape {
   readonly minAbsenceMs?: number;
   readonly maxAbsenceMs?: number;
   readonly maxSkewMs?: number;
-  /** Both nodes check their application (rule 10): see {@link applicationHealthArbitrary} (default false). */
+  /** Every node checks its application (rule 10): see {@link applicationHealthArbitrary} (default false). */
   readonly applicationHealth?: boolean;
+  /**
+   * How many nodes form the group, 2 to 7 (default 2): faults and operator actions name any of them, each has its
+   * own clock; more than two run with `coordination: 'etcd'` (Scenario.members).
+   */
+  readonly members?: number;
 }
 
 /**
@@ -264,6 +312,10 @@ export function scenarioArbitrary(shape: ScenarioShape = {}): fc.Arbitrary<Scena
   const [minPeriods, maxPeriods] = shape.periods ?? [10, 25];
   const tailShare = Math.min(1, Math.max(0, shape.quietTail ?? 0.8));
   const clock = clockArbitrary(shape.maxSkewMs === undefined ? {} : { maxSkewMs: shape.maxSkewMs });
+  const members = shape.members ?? SIM_MEMBERS_RANGE[0];
+  const clocks = fc.record(Object.fromEntries(memberIds(members).map((id) => [id, clock]))) as unknown as fc.Arbitrary<Scenario['clocks']>;
+  // Two members leave `members` out, so their scenarios are those drawn before groups could have more.
+  const size: { members?: fc.Arbitrary<number> } = members === SIM_MEMBERS_RANGE[0] ? {} : { members: fc.constant(members) };
   return groupSettingsArbitrary({
     ...(shape.minAbsenceMs === undefined ? {} : { minAbsenceMs: shape.minAbsenceMs }),
     ...(shape.maxAbsenceMs === undefined ? {} : { maxAbsenceMs: shape.maxAbsenceMs }),
@@ -273,19 +325,21 @@ export function scenarioArbitrary(shape: ScenarioShape = {}): fc.Arbitrary<Scena
       .record({ periods: fc.integer({ min: minPeriods, max: maxPeriods }), network: networkArbitrary(group.health_report_interval * 1000) })
       .chain(({ periods, network }) => {
         const durationMs = periods * absenceMs;
-        const faults = faultScheduleArbitrary({ absenceMs, durationMs, requestTimeoutMs: network.requestTimeoutMs, ...(shape.mix === undefined ? {} : { mix: shape.mix }) });
+        const faults = faultScheduleArbitrary({ absenceMs, durationMs, requestTimeoutMs: network.requestTimeoutMs, members, ...(shape.mix === undefined ? {} : { mix: shape.mix }) });
         return faults.chain((drawnFaults) =>
           fc.record({
             seed: fc.integer({ min: 0, max: 0x7fffffff }),
             durationMs: fc.constant(durationMs),
+            ...size,
             group: fc.constant(group),
-            clocks: fc.record({ a: clock, b: clock }),
+            clocks,
             network: fc.constant(network),
             faults: fc.constant(drawnFaults),
             ...(shape.applicationHealth === true ? { applicationHealth: applicationHealthArbitrary(group.health_report_interval * 1000) } : {}),
             workload: workloadArbitrary({
               absenceMs,
               durationMs,
+              members,
               during: drawnFaults,
               ...(shape.maxOps === undefined ? {} : { maxOps: shape.maxOps }),
               ...(shape.opsDuringFaults === undefined ? {} : { duringShare: shape.opsDuringFaults }),

@@ -10,12 +10,15 @@ import type { HeartbeatConfirmation, HeartbeatWritten, NodeContext, RecordsRead 
 import { absenceDeadlineRemainingMs, holdEpoch, leaseFrom, primaryIsAbsent } from '../../machines/nodeRules.js';
 import { mergePatches, patchContext } from '../../machines/contextPatch.js';
 import { EventId, NodeRole } from '../api/constants.js';
+import type { PeerMessage, PeerReplyTo, HeartbeatReply } from '../peer/peerMessages.js';
+import type { PeerTransport } from '../peer/peerTransport.js';
 import type { DnsVariantHook } from './internal/simDns.js';
+import type { PeerVariantHook } from './internal/simPeerNetwork.js';
 import type { PropertyName } from './properties.js';
 
 /**
- * A broken variant: a machine factory (called once per node start) and/or a change to the node's DNS port. QA may
- * build their own (any name); `npm run sim -- --variant` knows the built-in ones, BROKEN_VARIANTS.
+ * A broken variant: a machine factory (called once per node start) and/or a change to the node's DNS port or peer
+ * transport. QA may build their own (any name); `npm run sim -- --variant` knows the built-in ones, BROKEN_VARIANTS.
  */
 export interface BrokenVariant {
   /** The key in BROKEN_VARIANTS for a built-in variant; any name for one of your own. */
@@ -26,6 +29,9 @@ export interface BrokenVariant {
   readonly expected: PropertyName;
   readonly machine?: () => NodeMachine;
   readonly dns?: DnsVariantHook;
+  readonly peer?: PeerVariantHook;
+  /** The fewest members a group needs for the broken rule to show (default 2); its search runs with that many. */
+  readonly members?: number;
 }
 
 export type BrokenVariantName =
@@ -37,7 +43,9 @@ export type BrokenVariantName =
   | 'lateRoleAnnouncement'
   | 'takeoverWhileUnhealthy'
   | 'ignoresMaintenance'
-  | 'takeoverBeforeDeadline';
+  | 'takeoverBeforeDeadline'
+  | 'oneAcknowledgementConfirms'
+  | 'ignoresTakeoverOrder';
 
 /** Never: a lease that does not run out. */
 const NEVER = Number.POSITIVE_INFINITY;
@@ -107,6 +115,36 @@ function deferredRoleAnnouncements(): NodeMachine {
  */
 function lateStepDownAnnouncement(): NodeMachine {
   return nodeMachine.provide({ actions: { announceSteppingDown: () => {} } }) as NodeMachine;
+}
+
+/** How many heartbeats' accepted acknowledgements `oneAcknowledgementConfirms` remembers. */
+const REMEMBERED_HEARTBEATS = 8;
+
+/**
+ * Rule 3 generalised, broken: a Primary of more than two members counts its direct heartbeat confirmed when one
+ * member accepted it. Its transport answers a heartbeat that got no answer from a member (lost, timed out) with
+ * another member's accepted acknowledgement of the same heartbeat, so every member seems to have accepted it.
+ */
+function oneAcknowledgementConfirms(_host: unknown, transport: PeerTransport): PeerTransport {
+  const accepted = new Map<string, HeartbeatReply>();
+  const send = async <M extends PeerMessage>(to: Parameters<PeerTransport['send']>[0], message: M): Promise<PeerReplyTo<M>> => {
+    if (message.type !== 'heartbeat') return transport.send(to, message);
+    const { heartbeat } = message as Extract<PeerMessage, { type: 'heartbeat' }>;
+    const key = `${heartbeat.epoch}:${heartbeat.seq}`;
+    try {
+      const reply = (await transport.send(to, message)) as HeartbeatReply;
+      if (reply.accepted && !accepted.has(key)) {
+        accepted.set(key, reply);
+        if (accepted.size > REMEMBERED_HEARTBEATS) accepted.delete(accepted.keys().next().value!);
+      }
+      return reply as PeerReplyTo<M>;
+    } catch (error) {
+      const other = accepted.get(key);
+      if (other === undefined) throw error;
+      return { ...other, nodeId: to.nodeId } as PeerReplyTo<M>;
+    }
+  };
+  return { send, listen: (self, receiver) => transport.listen(self, receiver) };
 }
 
 /**
@@ -180,6 +218,20 @@ export const BROKEN_VARIANTS: Readonly<Record<BrokenVariantName, BrokenVariant>>
     breaks: 'rule 1: the Secondary arms its absence deadline and judges absence at 0.8 of the failover period, so it takes over before its deadline',
     expected: 'noTakeoverBeforeDeadline',
     machine: takeoverBeforeDeadline,
+  },
+  oneAcknowledgementConfirms: {
+    name: 'oneAcknowledgementConfirms',
+    breaks: 'rule 3 with more than two members: one member\'s acknowledgement of a direct heartbeat confirms the lease, so a Primary cut off from the authority and from a Secondary that takes over keeps acting',
+    expected: 'oneActingPrimary',
+    peer: { transport: oneAcknowledgementConfirms },
+    members: 3,
+  },
+  ignoresTakeoverOrder: {
+    name: 'ignoresTakeoverOrder',
+    breaks: 'rule 1 with more than two members: a Secondary ignores its rank in the takeover order and takes over a failover period after the last progress, like the first in line',
+    expected: 'noTakeoverBeforeDeadline',
+    machine: () => nodeMachine.provide({ actions: { takeTakeoverOrder: () => {} } }) as NodeMachine,
+    members: 3,
   },
   lateRoleAnnouncement: {
     name: 'lateRoleAnnouncement',

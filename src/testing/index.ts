@@ -4,14 +4,20 @@
  *
  * Needs `fast-check` (the arbitraries are fast-check arbitraries): install it next to this package.
  */
-export { runSimulation, describeFault, SIM_ADDRESSES, SIM_GROUP_FQDN, type SimulationOptions, type SimulationResult } from './simulation.js';
+export { runSimulation, describeFault, SIM_ADDRESSES, SIM_ETCD_ENDPOINTS, SIM_GROUP_FQDN, type SimulationOptions, type SimulationResult } from './simulation.js';
 export {
   SIM_NODE_IDS,
+  SIM_MEMBERS_RANGE,
+  checkScenario,
   faultEnd,
   healthyScenario,
+  memberIds,
+  scenarioMembers,
+  scenarioNodeIds,
   type Fault,
   type Scenario,
   type ScenarioClock,
+  type ScenarioClocks,
   type ScenarioGroupSettings,
   type ScenarioNetwork,
   type SimNodeId,
@@ -44,6 +50,7 @@ export { checkSimulationProperties, scenarioFor, type PropertyCheckOptions, type
 export { formatSummary, formatVerdict } from './summary.js';
 export { BROKEN_VARIANTS, type BrokenVariant, type BrokenVariantName } from './brokenVariants.js';
 export type { DnsVariantHook, DnsReadMemory } from './internal/simDns.js';
+export type { PeerVariantHook } from './internal/simPeerNetwork.js';
 export { formatTimeline, formatTimelineLine } from './timeline.js';
 export {
   TRACE_FORMAT,

@@ -5,7 +5,7 @@
  */
 import type { NodeTimers } from '../../machines/nodeMachine.types.js';
 import { loadSettings, MAX_CLOCK_RATE_DRIFT } from '../node/settings.js';
-import { faultEnd, type Scenario } from './scenario.js';
+import { faultEnd, scenarioMembers, type Scenario } from './scenario.js';
 
 export const PROPERTY_DESCRIPTIONS = {
   oneActingPrimary: 'at no instant do two running, unpaused nodes act as Primary (role primary and a lease valid on their own clock)',
@@ -14,13 +14,13 @@ export const PROPERTY_DESCRIPTIONS = {
   dnsNamesNewestEpoch:
     'every DNS update leaves the A record naming the holder of the TXT heartbeat, never lowers the epoch, and never gives one epoch to two holders',
   failoverHappens:
-    'when the Primary crashes and the Secondary (watching, unpaused, DNS healthy, no operator failover) stays so, it acts as Primary within allowed_absence_interval (on its clock) of its last progress, or of when it began measuring silence if it saw none since it became Secondary, plus three DNS round trips (a standby read under way at the deadline, the confirming read, the compare-and-swap) and 1 ms; while it holds the maintenance flag on it waits, and once resumed it acts by the later of that deadline and its resume + two DNS round trips + 1 ms',
+    'when the Primary crashes and a Secondary (watching, unpaused, DNS healthy, no operator failover) stays so, it or another node acts as Primary within allowed_absence_interval (+ (N − 2) × health_check_interval in a group of N > 2, the takeover order\'s rank delay; all on its clock) of its last progress, or of when it began measuring silence if it saw none since it became Secondary, plus three DNS round trips (a standby read under way at the deadline, the confirming read, the compare-and-swap) and 1 ms; while it holds the maintenance flag on it waits, and once resumed it acts by the later of that deadline and its resume + two DNS round trips + 1 ms',
   noTakeoverWhilePaused:
     "no node starts a takeover for absence while it holds the group's maintenance flag on (rule 9); the deadline of failoverHappens waits while the survivor is paused and is then at least its resume + two DNS round trips + 1 ms, and convergence does not require a Primary while a live node is paused",
   noFalseFailover:
-    'the Secondary never starts a takeover for absence while the other node has been Primary for a whole failover period (on the fastest clock) and one heartbeat path delivered within its bound in that period: the direct path from the Primary to the Secondary, or DNS for both nodes',
+    'a Secondary never starts a takeover for absence while another node has been Primary for a whole failover period (on the fastest clock) and one heartbeat path delivered within its bound in that period: the direct path from the Primary to the Secondary, or DNS for both nodes',
   noTakeoverBeforeDeadline:
-    'a node never starts a takeover for absence before its deadline: the last progress it saw (its seen (epoch, seq) rose) or the start of its measure of silence, + allowed_absence_interval on its own monotonic clock',
+    'a node never starts a takeover for absence before its deadline: the last progress it saw (its seen (epoch, seq) rose) or the start of its measure of silence, + allowed_absence_interval on its own monotonic clock; in a group of more than two, + its rank × health_check_interval (rank: how many other members, not the absent Primary, come before it by priority desc, node id asc)',
   eventsTellTruth:
     "each subscriber's NODE_ROLE_CHANGED events start with previous = null, chain (previous = the last new), never repeat a role, and end at the role getNodeState() reports",
   leaseLostOnlyInTenure:
@@ -28,7 +28,7 @@ export const PROPERTY_DESCRIPTIONS = {
   restartSafety:
     'a restarted node only writes itself into DNS over a record naming itself at the same epoch (a reclaim) or with a higher epoch than the record it replaces (a takeover)',
   convergence:
-    'from convergenceTiming().boundMs after the last fault ended and the last operator action was issued to the end of the run, exactly one live node acts as Primary, the A record and the TXT holder name it, and the other live node (if any) has role secondary and sees its (epoch, seq) rise at least once per progress window',
+    'from convergenceTiming().boundMs after the last fault ended and the last operator action was issued to the end of the run, exactly one live node acts as Primary, the A record and the TXT holder name it, and every other live node has role secondary and sees its (epoch, seq) rise at least once per progress window',
   determinism: 'the same scenario and seed give the same trace, entry for entry',
   unhealthyNeverTakesOver:
     "a node whose application health check is configured never starts a takeover (for absence, by a handover offer, or forced) while its own verdict is not healthy (rule 10)",
@@ -86,12 +86,15 @@ export interface ConvergenceTiming {
  * / r (the longest a node waits for an answer), n = ⌈allowed_absence_interval / health_check_interval⌉ + 1 (standby
  * checks in one failover period, each adding a DNS round trip, as in `failoverHappens`), the bound is
  *
- *     B = (lease + allowed_absence_interval + health_check_interval + health_report_interval) / r + (n + 3) × D + 2 × O + P
+ *     B = (lease + allowed_absence_interval + (N − 2) × health_check_interval + health_check_interval + health_report_interval) / r
+ *         + (n + 3) × D + 2 × O + P
  *
- * because once no fault is left, the slowest way to one Primary is: a node that acts on a lease confirmed before
- * the quiet time goes on acting until it runs out (lease / r) without being able to extend it (it lost its records);
- * the other node then measures one failover period of silence after its last heartbeat, checking DNS every standby
- * check ((absence + check) / r + n × D); it takes over (a confirming read and the compare-and-swap, 2 × D) and the
+ * for a group of N members, because once no fault is left, the slowest way to one Primary is: a node that acts on a
+ * lease confirmed before the quiet time goes on acting until it runs out (lease / r) without being able to extend it
+ * (it lost its records); another node then measures one failover period of silence after its last heartbeat, and in
+ * a group of more than two up to N − 2 standby checks more for its rank in the takeover order (the Secondaries ahead
+ * of it may be the ones that cannot act), checking DNS every standby check ((absence + rank delay + check) / r + n ×
+ * D); it takes over (a confirming read and the compare-and-swap, 2 × D) and the
  * loser of any race reads the records again (D); a manual failover issued at the quiet time costs at most a
  * request's answer or timeout each way (2 × O + P; a forced takeover's wait for the old lease is a failover period,
  * which the sum already holds); and the new Primary's first heartbeat reaches the Secondary (health_report_interval
@@ -110,12 +113,15 @@ export function convergenceTiming(scenario: Scenario, timers: NodeTimers = scena
   // timeout cover a check under way and the next one); only then may an unhealthy Secondary take over.
   const health = scenario.applicationHealth;
   const healthMs = health === undefined ? 0 : (2 * health.intervalMs + health.timeoutMs) / SLOWEST_RATE;
-  const boundMs = (leaseMs + absenceMs + checkIntervalMs + heartbeatIntervalMs) / SLOWEST_RATE + healthMs + (checks + 3) * dnsRoundTrip + 2 * timeout + peerRoundTrip;
+  // Takeover order: in a group of N > 2 the last Secondary in line waits (N − 2) standby checks more (rank delay).
+  const members = scenarioMembers(scenario);
+  const rankDelayMs = (members - 2) * checkIntervalMs;
+  const boundMs = (leaseMs + absenceMs + rankDelayMs + checkIntervalMs + heartbeatIntervalMs) / SLOWEST_RATE + healthMs + (checks + 3) * dnsRoundTrip + 2 * timeout + peerRoundTrip;
   const progressWindowMs = heartbeatIntervalMs / SLOWEST_RATE + scenario.network.peerDelayMs[1] + 1;
   const quietFromMs = quietFrom(scenario);
   const checkedFromMs = quietFromMs + boundMs;
   const downForGood = new Set(scenario.faults.flatMap((fault) => (fault.kind === 'crash' && fault.restartAfter === null ? [fault.node] : [])));
-  return { quietFromMs, boundMs, checkedFromMs, progressWindowMs, checked: checkedFromMs <= scenario.durationMs && downForGood.size < 2 };
+  return { quietFromMs, boundMs, checkedFromMs, progressWindowMs, checked: checkedFromMs <= scenario.durationMs && downForGood.size < members };
 }
 
 /**

@@ -7,7 +7,8 @@ import fc from 'fast-check';
 import { scenarioArbitrary, type ScenarioShape } from './arbitraries.js';
 import { BROKEN_VARIANTS, type BrokenVariant } from './brokenVariants.js';
 import { PROPERTY_NAMES, type PropertyName, type Violation } from './properties.js';
-import type { Scenario } from './scenario.js';
+import { SettingsError } from '../api/errors.js';
+import { SIM_MEMBERS_RANGE, memberIds, type Scenario } from './scenario.js';
 import { SCENARIO_SHAPES, type ScenarioShapeName } from './scenarioShapes.js';
 import { runSimulation, type SimulationResult } from './simulation.js';
 
@@ -20,6 +21,11 @@ export type ScenarioSource = ScenarioShapeName | ScenarioShape | fc.Arbitrary<Sc
 /** How to run a property check. */
 export interface PropertyCheckOptions {
   readonly shape: ScenarioSource;
+  /**
+   * How many nodes form the group, 2 to 7 (default: the shape's, 2 unless it says): for a named shape or a shape
+   * object; a custom arbitrary draws its scenarios' `members` itself.
+   */
+  readonly members?: number;
   /** fast-check seed; fixed in CI, random in the soak run. */
   readonly seed: number;
   readonly numRuns: number;
@@ -61,14 +67,21 @@ export interface PropertyCheckReport {
 }
 
 /** A source's name for messages and, for a named shape, the `npm run sim` options that draw from it. */
-function describeSource(source: ScenarioSource): { label: string; named: ScenarioShapeName | null } {
-  if (typeof source === 'string') return { label: `shape ${source}`, named: source };
-  return { label: source instanceof fc.Arbitrary ? 'a custom arbitrary' : `shape ${JSON.stringify(source)}`, named: null };
+function describeSource(source: ScenarioSource, members: number | undefined): { label: string; named: ScenarioShapeName | null } {
+  const size = members === undefined || members === SIM_MEMBERS_RANGE[0] ? '' : ` with ${members} members`;
+  if (typeof source === 'string') return { label: `shape ${source}${size}`, named: source };
+  return { label: source instanceof fc.Arbitrary ? 'a custom arbitrary' : `shape ${JSON.stringify(source)}${size}`, named: null };
 }
 
-function arbitraryOf(source: ScenarioSource): fc.Arbitrary<Scenario> {
-  if (typeof source === 'string') return scenarioArbitrary(SCENARIO_SHAPES[source]);
-  return source instanceof fc.Arbitrary ? source : scenarioArbitrary(source);
+/** The scenarios a source draws, with `members` nodes when given (a SettingsError for a custom arbitrary). */
+function arbitraryOf(source: ScenarioSource, members?: number): fc.Arbitrary<Scenario> {
+  if (members !== undefined) memberIds(members);
+  if (source instanceof fc.Arbitrary) {
+    if (members !== undefined) throw new SettingsError([{ field: 'members', rule: 'applies to a named shape or a shape object; a custom arbitrary draws its own' }]);
+    return source;
+  }
+  const shape = typeof source === 'string' ? SCENARIO_SHAPES[source] : source;
+  return scenarioArbitrary(members === undefined ? shape : { ...shape, members });
 }
 
 /** Whether a run's violations include one that counts. */
@@ -87,12 +100,15 @@ function countedViolation(result: SimulationResult, properties: readonly Propert
  */
 export async function checkSimulationProperties(options: PropertyCheckOptions): Promise<PropertyCheckReport> {
   const properties = options.properties;
-  const source = describeSource(options.shape);
+  // A variant whose broken rule needs more members (BrokenVariant.members) runs with them unless told otherwise.
+  const members = options.members ?? (options.shape instanceof fc.Arbitrary ? undefined : options.variant?.members);
+  options = members === undefined ? options : { ...options, members };
+  const source = describeSource(options.shape, options.members);
   const exercised = Object.fromEntries(PROPERTY_NAMES.map((name) => [name, 0])) as Record<PropertyName, number>;
   let last: { scenario: Scenario; result: SimulationResult; violation: Violation } | null = null;
   let firstFailureAt: number | null = null;
   let shrinkCut = false;
-  const property = fc.asyncProperty(arbitraryOf(options.shape), async (scenario) => {
+  const property = fc.asyncProperty(arbitraryOf(options.shape, options.members), async (scenario) => {
     // Past the shrink budget every further candidate counts as passing: fast-check keeps the last failing one.
     if (firstFailureAt !== null && options.shrinkTimeLimitMs !== undefined && performance.now() - firstFailureAt > options.shrinkTimeLimitMs) {
       shrinkCut = true;
@@ -156,7 +172,8 @@ function replayCommand(options: PropertyCheckOptions, named: ScenarioShapeName |
   }
   const variantOption = variant === null ? '' : ` --variant ${variant.name}`;
   if (named === null) return `npm run sim -- --scenario counterexample.json${variantOption}   (counterexample.json: the scenario below)`;
-  return `npm run sim -- --shape ${named} --seed ${options.seed} --path ${path}${variantOption}`;
+  const membersOption = options.members === undefined || options.members === SIM_MEMBERS_RANGE[0] ? '' : ` --members ${options.members}`;
+  return `npm run sim -- --shape ${named} --seed ${options.seed} --path ${path}${membersOption}${variantOption}`;
 }
 
 async function rerun(scenario: Scenario, options: PropertyCheckOptions): Promise<{ result: SimulationResult; violation: Violation | null }> {
@@ -171,12 +188,15 @@ async function rerun(scenario: Scenario, options: PropertyCheckOptions): Promise
  * arbitrary draws a simulator seed of its own, which the property checks keep; a failure's `--path` is replayed by
  * {@link checkSimulationProperties} with that path instead.)
  *
+ * `members` (2 to 7) draws from the shape with that many nodes.
+ *
  * @example
  * const scenario = scenarioFor('mixed', 42);
  * scenario.seed // 42
+ * scenarioFor('crashes', 42, 3).members // 3
  */
-export function scenarioFor(shape: ScenarioSource, seed: number): Scenario {
-  const [scenario] = fc.sample(arbitraryOf(shape), { seed, numRuns: 1 });
+export function scenarioFor(shape: ScenarioSource, seed: number, members?: number): Scenario {
+  const [scenario] = fc.sample(arbitraryOf(shape, members), { seed, numRuns: 1 });
   if (scenario === undefined) throw new Error(`No scenario for seed ${seed}.`);
   return { ...scenario, seed };
 }

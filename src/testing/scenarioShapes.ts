@@ -2,8 +2,9 @@ import { FAULT_MIXES, type ScenarioShape } from './arbitraries.js';
 
 /**
  * Named scenario shapes: the property suites draw scenarios from these, and `npm run sim -- --shape <name> --seed S
- * --path P` replays a fast-check case from one of them. Every shape draws the group's timers with
- * `groupSettingsArbitrary` (failover period 0.3 s to 60 s), both nodes' clocks with `clockArbitrary`, the network
+ * --path P [--members N]` replays a fast-check case from one of them. Each draws for two nodes, or for `members`
+ * (scenarioArbitrary's shape option, `--members`): faults and operator actions then name any of them. Every shape
+ * draws the group's timers with `groupSettingsArbitrary` (failover period 0.3 s to 60 s), each node's clock with `clockArbitrary`, the network
  * with `networkArbitrary`, 10 to 25 failover periods in which faults and operator actions start (each after the
  * first two periods and at least one period before the end of that part), and, for four scenarios in five, a quiet
  * tail after the last fault and operator action long enough for `convergence` to be checked for one to two
@@ -26,9 +27,13 @@ import { FAULT_MIXES, type ScenarioShape } from './arbitraries.js';
  *   the others failovers, half of them during a fault.
  * - `handovers`: up to 3 one-way partitions of the peer path (either direction), no other fault; up to 4 operator
  *   actions (on either node or on both at once), half of them during a partition.
- * - `applicationHealth`: both nodes check their application (docs/design.md rule 10: a check every heartbeat
+ * - `applicationHealth`: every node checks its application (docs/design.md rule 10: a check every heartbeat
  *   interval, 1 to 3 failures in a row); up to 4 faults, each an application turning unhealthy (three times as
  *   likely) or a crash; up to 1 operator action.
+ * - `partialPartitions`: up to 4 faults, each a partition (twice as likely: between two nodes, one- or two-way, or
+ *   with more than two members for half of them one node cut off from all the others) or a DNS cut of one node;
+ *   half of the partitions also cut their sending node off the authority for the same span, so a Primary may reach
+ *   some members but not the authority (the rule that every member must acknowledge); no operator actions.
  */
 export const SCENARIO_SHAPES = {
   mixed: { mix: FAULT_MIXES.light, maxOps: 2 },
@@ -39,6 +44,7 @@ export const SCENARIO_SHAPES = {
   handovers: { mix: { maxFaults: 3, kinds: ['partition'], oneWay: true }, maxOps: 4, opsDuringFaults: 0.5 },
   maintenance: { mix: { maxFaults: 3, kinds: ['crash', 'crash', 'lossy', 'slowLink'] }, maxOps: 5, opsDuringFaults: 0.5, maintenance: true },
   applicationHealth: { mix: { maxFaults: 4, kinds: ['appUnhealthy', 'appUnhealthy', 'appUnhealthy', 'crash'] }, maxOps: 1, applicationHealth: true },
+  partialPartitions: { mix: { maxFaults: 4, kinds: ['partition', 'partition', 'dnsCut'], partitionCutsAuthority: 0.5 }, maxOps: 0 },
 } as const satisfies Record<string, ScenarioShape>;
 
 export type ScenarioShapeName = keyof typeof SCENARIO_SHAPES;

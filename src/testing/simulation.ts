@@ -1,6 +1,7 @@
 /**
- * The deterministic simulator: two real nodes (`createNode` running the real statechart through the real I/O
- * actors) on simulated clocks, a simulated network and a simulated DNS server, driven by one seeded event queue.
+ * The deterministic simulator: two to seven real nodes (`createNode` running the real statechart through the real
+ * I/O actors) on simulated clocks, a simulated network and a simulated authority (DNS, or etcd for more than two
+ * members), driven by one seeded event queue.
  */
 import type { InspectionEvent } from 'xstate';
 import type { HeartbeatProgress } from '../../machines/heartbeat.js';
@@ -12,7 +13,7 @@ import type { NodeEvent } from '../api/events.js';
 import { createNode, type AvailabilityNode } from '../node/createNode.js';
 import { transitionOf } from '../node/transitionLog.js';
 import { silentLogger } from '../api/logger.js';
-import { loadSettings, type SettingsInput } from '../node/settings.js';
+import { isGroupSettingField, loadSettings, type SettingsInput } from '../node/settings.js';
 import type { BrokenVariant } from './brokenVariants.js';
 import type { Scheduled } from './internal/eventQueue.js';
 import { FaultConditions } from './internal/faultConditions.js';
@@ -22,15 +23,28 @@ import { SimDns, type DnsReadMemory } from './internal/simDns.js';
 import { SimHost } from './internal/simHost.js';
 import { SimPeerNetwork } from './internal/simPeerNetwork.js';
 import type { ConvergenceTiming, PropertyName, Violation } from './properties.js';
-import { SIM_NODE_IDS, type Fault, type Scenario, type SimNodeId, type WorkloadOp } from './scenario.js';
+import { checkScenario, scenarioNodeIds, type Fault, type Scenario, type SimNodeId, type WorkloadOp } from './scenario.js';
 import { formatTimeline } from './timeline.js';
 import { TRACE_FORMAT, TRACE_VERSION, type TraceDocument, type TransitionEntry } from './trace.js';
 
 /** The group's name in every simulation. */
 export const SIM_GROUP_FQDN = 'app.sim.test';
-/** Each node's address (only ever a string in the A record: the simulator sends no packets). */
-export const SIM_ADDRESSES: Readonly<Record<SimNodeId, string>> = { a: '127.0.0.2', b: '127.0.0.3' };
+/** Each node's address (only ever a string in the A record: the simulator sends no packets): a 127.0.0.2, b .3, ... */
+export const SIM_ADDRESSES: Readonly<Record<SimNodeId, string>> = {
+  a: '127.0.0.2',
+  b: '127.0.0.3',
+  c: '127.0.0.4',
+  d: '127.0.0.5',
+  e: '127.0.0.6',
+  f: '127.0.0.7',
+  g: '127.0.0.8',
+};
 const SIM_PORT = 8080;
+/**
+ * The etcd endpoints of a group of more than two members: never dialled, since the simulated authority is the node's
+ * authority port (`createNode`'s `ports.dns`), so no etcd client is built.
+ */
+export const SIM_ETCD_ENDPOINTS: readonly string[] = ['127.0.0.1:2379'];
 /** A TSIG secret in the group settings, so tests can check that it never reaches a trace. */
 export const SIM_TSIG_SECRET = 'c2ltdWxhdGVkLXRzaWctc2VjcmV0LWRvLW5vdC1sb2c=';
 
@@ -121,6 +135,8 @@ export async function runSimulation(scenario: Scenario, options: SimulationOptio
 
 class Simulation {
   readonly #scenario: Scenario;
+  /** The scenario's node ids, `a` first. */
+  readonly #ids: readonly SimNodeId[];
   readonly #variant: BrokenVariant | null;
   readonly #stopOnViolation: boolean;
   readonly #kernel: SimKernel;
@@ -135,12 +151,14 @@ class Simulation {
   readonly #logger = silentLogger();
 
   constructor(scenario: Scenario, options: SimulationOptions) {
+    checkScenario(scenario);
     this.#scenario = scenario;
+    this.#ids = scenarioNodeIds(scenario);
     this.#variant = options.variant ?? null;
     this.#stopOnViolation = options.stopOnViolation ?? true;
     this.#kernel = new SimKernel(scenario.seed, options.trace ?? true);
     this.#faults = new FaultConditions(scenario.faults);
-    this.#hosts = new Map(SIM_NODE_IDS.map((id) => [id, new SimHost(id, SIM_ADDRESSES[id], scenario.clocks[id], this.#kernel)]));
+    this.#hosts = new Map(this.#ids.map((id) => [id, new SimHost(id, SIM_ADDRESSES[id], scenario.clocks[id]!, this.#kernel)]));
     const timers = loadSettings(this.#settingsFor('a')).timers;
     this.#dns = new SimDns(this.#kernel, scenario.network, this.#faults, (applied) => this.#monitor.onDnsApplied(applied));
     this.#monitor = new PropertyMonitor({
@@ -153,7 +171,7 @@ class Simulation {
       properties: options.properties,
     });
     this.#network = new SimPeerNetwork(this.#kernel, scenario.network, this.#faults, [...this.#hosts.values()], SIM_PORT);
-    for (const id of SIM_NODE_IDS) this.#memory.set(id, { lastKnown: null });
+    for (const id of this.#ids) this.#memory.set(id, { lastKnown: null });
   }
 
   async run(): Promise<SimulationResult> {
@@ -187,7 +205,7 @@ class Simulation {
       version: TRACE_VERSION,
       scenario: this.#scenario,
       variant: this.#variant?.name ?? null,
-      nodes: { a: { address: SIM_ADDRESSES.a }, b: { address: SIM_ADDRESSES.b } },
+      nodes: Object.fromEntries(this.#ids.map((id) => [id, { address: SIM_ADDRESSES[id] }])) as TraceDocument['nodes'],
       entries: kernel.entries,
     };
     return {
@@ -203,8 +221,13 @@ class Simulation {
     };
   }
 
+  /**
+   * A node's settings: its own, and on `a` the group's. A group of more than two runs with `coordination: 'etcd'`
+   * (SIM_ETCD_ENDPOINTS, never dialled); a scenario's `priorities` set `priority`.
+   */
   #settingsFor(id: SimNodeId): SettingsInput {
     const health = this.#scenario.applicationHealth;
+    const priority = this.#scenario.priorities?.[id];
     const own = {
       node_id: id,
       external_ipv4_address: SIM_ADDRESSES[id],
@@ -212,9 +235,13 @@ class Simulation {
       ...(health === undefined
         ? {}
         : { health_command: ['simulated-check'], health_interval: health.intervalMs / 1000, health_timeout: health.timeoutMs / 1000, health_failures: health.failures }),
+      ...(priority === undefined ? {} : { priority }),
     };
     if (id !== 'a') return own;
-    return { ...own, group_fqdn: SIM_GROUP_FQDN, tsig_name: 'ag-key.sim.test', tsig_secret: SIM_TSIG_SECRET, ...this.#scenario.group };
+    // More than two: the etcd authority's group settings (`etcd_endpoints` once the settings have it).
+    const coordination: Partial<SettingsInput> =
+      this.#ids.length > 2 ? { coordination: 'etcd', ...(isGroupSettingField('etcd_endpoints') ? ({ etcd_endpoints: [...SIM_ETCD_ENDPOINTS] } as Partial<SettingsInput>) : {}) } : {};
+    return { ...own, group_fqdn: SIM_GROUP_FQDN, tsig_name: 'ag-key.sim.test', tsig_secret: SIM_TSIG_SECRET, ...coordination, ...this.#scenario.group };
   }
 
   /** Starts a process for `host`'s current incarnation: the real node over the simulated ports. */
@@ -223,7 +250,7 @@ class Simulation {
     const node = createNode(this.#settingsFor(host.id), {
       clock: host.clock(),
       dns: this.#dns.port(host, this.#variant?.dns ?? null, this.#memory.get(host.id)!),
-      peer: this.#network.transport(host),
+      peer: this.#variant?.peer === undefined ? this.#network.transport(host) : this.#variant.peer.transport(host, this.#network.transport(host)),
       store: host.store,
       logger: this.#logger,
       inspect: (event) => this.#onInspection(host, incarnation, event),
@@ -331,19 +358,24 @@ class Simulation {
 
   // ---- workload ----
 
+  /** At time 0: every node starts; `a` creates the group; once it has, `b`, `c`, ... join it one after another. */
   #formGroup(): void {
-    const a = this.#hosts.get('a')!;
-    const b = this.#hosts.get('b')!;
-    const nodeA = this.#boot(a);
-    const nodeB = this.#boot(b);
-    void this.#step(a, 'start + create group', async () => {
-      await nodeA.start();
-      await nodeA.createGroup();
-    }).then((created) => {
-      if (created) void this.#step(b, 'start + join group', async () => {
-        await nodeB.start();
-        await nodeB.joinGroup({ address: SIM_ADDRESSES.a, port: SIM_PORT });
-      });
+    const hosts = this.#ids.map((id) => this.#hosts.get(id)!);
+    const nodes = hosts.map((host) => this.#boot(host));
+    const [a, ...joiners] = hosts;
+    const [nodeA, ...joining] = nodes;
+    void this.#step(a!, 'start + create group', async () => {
+      await nodeA!.start();
+      await nodeA!.createGroup();
+    }).then(async (created) => {
+      if (!created) return;
+      for (const [index, host] of joiners.entries()) {
+        const node = joining[index]!;
+        await this.#step(host, 'start + join group', async () => {
+          await node.start();
+          await node.joinGroup({ address: SIM_ADDRESSES.a, port: SIM_PORT });
+        });
+      }
     });
   }
 
@@ -360,7 +392,7 @@ class Simulation {
       void this.#step(host, action, async () => void (await node.setMaintenance(op.enabled)));
       return;
     }
-    const targets = op.kind === 'failoverBoth' ? SIM_NODE_IDS : [op.node];
+    const targets = op.kind === 'failoverBoth' ? this.#ids : [op.node];
     this.#monitor.onOperatorAction(op.kind === 'failoverBoth' ? 'both' : op.node);
     for (const id of targets) {
       const host = this.#hosts.get(id)!;

@@ -5,7 +5,7 @@
  */
 import { parseHeartbeatRecord } from '../dns/heartbeatRecord.js';
 import { PROPERTY_NAMES } from './properties.js';
-import { SIM_NODE_IDS, faultEnd } from './scenario.js';
+import { faultEnd, scenarioNodeIds } from './scenario.js';
 import type { SimulationResult } from './simulation.js';
 import { describeFault } from './simulation.js';
 import type { TraceEntry } from './trace.js';
@@ -47,18 +47,20 @@ export function formatSummary(result: SimulationResult): string {
   const entries = trace.entries;
   const group = scenario.group;
   const network = scenario.network;
+  const ids = scenarioNodeIds(scenario);
   const lines: string[] = [];
   lines.push(
     `Run: seed ${scenario.seed}, ${seconds(result.simulatedMs)} of ${seconds(scenario.durationMs)} simulated, ${result.events} happenings${trace.variant === null ? '' : `, broken variant ${trace.variant}`}`,
   );
   lines.push(
-    `Timers: heartbeat ${group.health_report_interval * 1000} ms, standby check ${group.health_check_interval * 1000} ms, failover period ${group.allowed_absence_interval * 1000} ms${group.lease_duration === undefined ? '' : `, lease ${group.lease_duration * 1000} ms`}; delays peer ${range(network.peerDelayMs)}, DNS ${range(network.dnsDelayMs)}, request timeout ${network.requestTimeoutMs.toFixed(1)} ms; clock rates a ${scenario.clocks.a.rate.toFixed(4)}, b ${scenario.clocks.b.rate.toFixed(4)}`,
+    `Timers: heartbeat ${group.health_report_interval * 1000} ms, standby check ${group.health_check_interval * 1000} ms, failover period ${group.allowed_absence_interval * 1000} ms${group.lease_duration === undefined ? '' : `, lease ${group.lease_duration * 1000} ms`}; delays peer ${range(network.peerDelayMs)}, DNS ${range(network.dnsDelayMs)}, request timeout ${network.requestTimeoutMs.toFixed(1)} ms; clock rates ${ids.map((id) => `${id} ${scenario.clocks[id]!.rate.toFixed(4)}`).join(', ')}`,
   );
+  if (ids.length > 2) lines.push(`Members: ${ids.length} (${ids.join(', ')}; a created the group, the others joined in turn), coordination etcd${scenario.priorities === undefined ? '' : `, priorities ${ids.map((id) => `${id} ${scenario.priorities![id] ?? 100}`).join(', ')}`}`);
   lines.push(`Faults (${scenario.faults.length}): ${list(scenario.faults.map((fault) => `${seconds(fault.at)}${Number.isFinite(faultEnd(fault)) ? `-${seconds(faultEnd(fault))}` : ''} ${describeFault(fault)}`))}`);
-  lines.push(`Operators (${scenario.workload.length}): ${list(scenario.workload.map((op) => `${seconds(op.at)} ${op.kind === 'maintenance' ? `${op.enabled ? 'pause' : 'resume'} on ${op.node}` : `failover ${op.kind === 'failoverBoth' ? 'on both' : `on ${op.node}`}`}`))}`);
+  lines.push(`Operators (${scenario.workload.length}): ${list(scenario.workload.map((op) => `${seconds(op.at)} ${op.kind === 'maintenance' ? `${op.enabled ? 'pause' : 'resume'} on ${op.node}` : `failover ${op.kind === 'failoverBoth' ? (ids.length === 2 ? 'on both' : 'on every node') : `on ${op.node}`}`}`))}`);
   const takeovers = takeoversOf(entries);
   lines.push(`Takeovers (${takeovers.length}): ${list(takeovers)}`);
-  for (const node of SIM_NODE_IDS) {
+  for (const node of ids) {
     const changes = entries.flatMap((entry) =>
       entry.kind === 'emitted' && entry.node === node && entry.eventId === 'NODE_ROLE_CHANGED' ? [`${String(entry.detail.new)} ${seconds(entry.t)}`] : [],
     );

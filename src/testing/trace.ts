@@ -133,7 +133,7 @@ export interface TraceDocument {
   readonly scenario: Scenario;
   /** The broken variant the run used, or null for the real machine. */
   readonly variant: string | null;
-  /** Node addresses, for reading DNS records in the trace. */
-  readonly nodes: Readonly<Record<SimNodeId, { readonly address: string }>>;
+  /** The scenario's nodes (`a`, `b`, ... as many as its `members`) and their addresses, for reading DNS records. */
+  readonly nodes: Readonly<Partial<Record<SimNodeId, { readonly address: string }>>>;
   readonly entries: readonly TraceEntry[];
 }

@@ -57,20 +57,27 @@ interface NodeWatch {
   resumedAt: number | null;
 }
 
-/** A crashed Primary whose survivor must take over in time (property failoverHappens). */
+/**
+ * A crashed Primary some survivor must replace in time (property failoverHappens): the Secondaries that watched it
+ * when it crashed, each until its own deadline passed (or it was excused).
+ */
 interface FailoverDuty {
   readonly victim: SimNodeId;
-  readonly survivor: SimNodeId;
+  /** The survivors whose deadline has not passed yet (one, the other node, in a group of two). */
+  survivors: SimNodeId[];
   readonly crashAt: number;
 }
 
-/** A Primary whose application turned unhealthy: its healthy Secondary must take over in time (rule 10). */
+/** A Primary whose application turned unhealthy: a healthy Secondary must take over in time (rule 10). */
 interface HealthHandoverDuty {
   readonly primary: SimNodeId;
-  readonly secondary: SimNodeId;
+  readonly secondaries: readonly SimNodeId[];
   readonly faultAt: number;
   readonly deadline: number;
 }
+
+/** The `priority` a node has when the scenario sets none (the N-member core's default). */
+const DEFAULT_PRIORITY = 100;
 
 /** The NODE_ROLE_CHANGED events one node incarnation's two subscribers received. */
 interface Announcements {
@@ -182,9 +189,41 @@ export class PropertyMonitor {
     this.#kernel.trace({ kind: 'violation', t: this.#kernel.now, property, message, ...(node === undefined ? {} : { node }) });
   }
 
-  #other(id: SimNodeId): SimHost {
-    for (const [other, host] of this.#hosts) if (other !== id) return host;
-    throw new Error('the simulation runs two nodes');
+  /** Every node but `id`, in id order. */
+  #others(id: SimNodeId): SimHost[] {
+    const others: SimHost[] = [];
+    for (const [other, host] of this.#hosts) if (other !== id) others.push(host);
+    return others;
+  }
+
+  /** Whether some live node other than `except` acts as Primary now. */
+  #someoneElseActs(except: SimNodeId): boolean {
+    for (const [id, host] of this.#hosts) if (id !== except && host.live && host.node?.isActingPrimary() === true) return true;
+    return false;
+  }
+
+  /**
+   * Rule 1 with takeover order: how much later than the failover period `host` may start a takeover for absence of
+   * `absent` (ms on its own clock): rank × health_check_interval, its rank being how many other members, not
+   * `absent`, come before it by (priority desc, node id asc). Zero in a group of two, or when it follows no other
+   * node (then the rank is not defined).
+   */
+  #rankDelayMs(host: SimHost, absent: string | null): number {
+    if (this.#hosts.size <= 2 || absent === null || absent === host.id || !this.#hosts.has(absent as SimNodeId)) return 0;
+    const priorities = this.#scenario.priorities ?? {};
+    const own = priorities[host.id] ?? DEFAULT_PRIORITY;
+    let rank = 0;
+    for (const id of this.#hosts.keys()) {
+      if (id === host.id || id === absent) continue;
+      const priority = priorities[id] ?? DEFAULT_PRIORITY;
+      if (priority > own || (priority === own && id < host.id)) rank += 1;
+    }
+    return rank * this.#timers.checkIntervalMs;
+  }
+
+  /** The largest rank delay (ms on a node's clock): (members − 2) × health_check_interval; zero for two. */
+  get #maxRankDelayMs(): number {
+    return (this.#hosts.size - 2) * this.#timers.checkIntervalMs;
   }
 
   // ---- subscribers ----
@@ -265,7 +304,7 @@ export class PropertyMonitor {
     }
     if (top === NodeTag.watching && watch.top !== NodeTag.watching) this.#armDutyCheck(host.id);
     if (top === NodeTag.takingOver && watch.top !== NodeTag.takingOver && context.takeover.takeoverMode === 'absence') {
-      this.#checkNoTakeoverBeforeDeadline(host, watch);
+      this.#checkNoTakeoverBeforeDeadline(host, watch, context.holder);
       this.#checkNoFalseFailover(host, context.epoch);
       this.#checkNoTakeoverWhilePaused(host, context.maintenance.enabled);
     }
@@ -291,15 +330,15 @@ export class PropertyMonitor {
     if (watch.top === NodeTag.holdsLease) watch.primarySince = this.#kernel.now;
   }
 
-  /** A node crashed: if it was Primary and the other node watches, the other must take over in time. */
+  /** A node crashed: if it was Primary and other nodes watch, one of them must take over in time. */
   onCrash(host: SimHost): void {
     this.checkEvents(host);
     const watch = this.#watch.get(host.id)!;
-    const survivor = this.#other(host.id);
-    if (watch.top === NodeTag.holdsLease && survivor.live && this.#watch.get(survivor.id)!.top === NodeTag.watching) {
-      this.#duties.push({ victim: host.id, survivor: survivor.id, crashAt: this.#kernel.now });
+    const survivors = this.#others(host.id).filter((other) => other.live && this.#watch.get(other.id)!.top === NodeTag.watching);
+    if (watch.top === NodeTag.holdsLease && survivors.length > 0) {
+      this.#duties.push({ victim: host.id, survivors: survivors.map((survivor) => survivor.id), crashAt: this.#kernel.now });
       if (this.#checks.has('failoverHappens')) this.exercised.add('failoverHappens');
-      this.#armDutyCheck(survivor.id);
+      for (const survivor of survivors) this.#armDutyCheck(survivor.id);
     }
     // A dead process knows nothing: its next incarnation starts from scratch.
     this.#watch.set(host.id, unwatched());
@@ -311,9 +350,9 @@ export class PropertyMonitor {
     this.#duties = this.#duties.filter((duty) => duty.victim !== host.id);
   }
 
-  /** An operator asked `node` (or both) for a failover: its takeover timing is no longer the absence path's. */
+  /** An operator asked `node` (or every node) for a failover: its takeover timing is no longer the absence path's. */
   onOperatorAction(node: SimNodeId | 'both'): void {
-    this.#duties = this.#duties.filter((duty) => node !== 'both' && duty.survivor !== node);
+    this.#duties = this.#duties.filter((duty) => node !== 'both' && !duty.survivors.includes(node));
   }
 
   // ---- rule 1: failover happens / no false failover ----
@@ -323,21 +362,22 @@ export class PropertyMonitor {
    * the first standby read after it became Secondary, which starts its measure of silence); a Secondary that has
    * not begun measuring yet (it stepped down from Primary and saw no heartbeat since) begins at its first standby
    * read, one standby check and one DNS round trip after it became Secondary. Its absence deadline falls a failover
-   * period later on its clock; then a standby read under way may still be answered (it was sent before the
-   * deadline: one round trip), the confirming read (one) and the compare-and-swap (one), and 1 ms.
+   * period later on its clock, and in a group of N > 2 up to (N − 2) standby checks later still (its rank in the
+   * takeover order); then a standby read under way may still be answered (it was sent before the deadline: one
+   * round trip), the confirming read (one) and the compare-and-swap (one), and 1 ms.
    */
   #deadline(survivor: SimHost): number {
     const watch = this.#watch.get(survivor.id)!;
     const { absenceMs, checkIntervalMs } = this.#timers;
     const roundTrip = 2 * this.#scenario.network.dnsDelayMs[1];
     const measuringFrom = watch.lastProgressTrue ?? (watch.secondarySince ?? 0) + checkIntervalMs / survivor.rate + roundTrip;
-    const deadline = measuringFrom + absenceMs / survivor.rate + 3 * roundTrip + 1;
+    const deadline = measuringFrom + (absenceMs + this.#maxRankDelayMs) / survivor.rate + 3 * roundTrip + 1;
     // Rule 9: a resumed Secondary checks at once (or finishes the check in flight), then takes over: two round trips.
     return watch.resumedAt === null ? deadline : Math.max(deadline, watch.resumedAt + 2 * roundTrip + 1);
   }
 
   #armDutyCheck(survivor: SimNodeId): void {
-    if (!this.#duties.some((duty) => duty.survivor === survivor)) return;
+    if (!this.#duties.some((duty) => duty.survivors.includes(survivor))) return;
     // An empty happening at the deadline makes the monitor look at that instant even if nothing else happens.
     this.#kernel.at(this.#deadline(this.#hosts.get(survivor)!), () => undefined);
   }
@@ -346,51 +386,62 @@ export class PropertyMonitor {
     if (this.#duties.length === 0) return;
     const now = this.#kernel.now;
     this.#duties = this.#duties.filter((duty) => {
-      const survivor = this.#hosts.get(duty.survivor)!;
-      if (survivor.live && survivor.node?.isActingPrimary() === true) {
+      if (this.#someoneElseActs(duty.victim)) {
         this.failoverTimes.push(now - duty.crashAt);
         return false;
       }
-      const deadline = this.#deadline(survivor);
-      if (now <= deadline) return true;
-      // Rule 9: a paused survivor must not take over; its deadline counts from when it is resumed.
-      if (survivor.live && this.#watch.get(duty.survivor)!.paused) return true;
-      // Rule 10: a survivor whose application was unhealthy (or just recovered: one check later) may not take over.
-      const healthCheckMs = (this.#scenario.applicationHealth?.intervalMs ?? 0) / SLOWEST_RATE;
-      const excused =
-        this.#faults.dnsPathFaulty([duty.survivor], duty.crashAt - this.#scenario.network.requestTimeoutMs, now) ||
-        this.#faults.nodeFaulty(duty.survivor, duty.crashAt, now) ||
-        this.#faults.anyDuring(duty.crashAt - 2 * healthCheckMs, now, (fault) => fault.kind === 'appUnhealthy' && fault.node === duty.survivor);
-      if (!excused) {
-        const watch = this.#watch.get(duty.survivor)!;
-        const since =
-          watch.lastProgressTrue === null
-            ? `since it became Secondary at ${(watch.secondarySince ?? 0).toFixed(1)} ms (it had not begun measuring silence)`
-            : `after its last progress at ${watch.lastProgressTrue.toFixed(1)} ms`;
-        this.#fail(
-          'failoverHappens',
-          `${duty.victim} crashed at ${duty.crashAt.toFixed(1)} ms as Primary; ${duty.survivor} still does not act as Primary ${since} (deadline ${deadline.toFixed(1)} ms), state ${survivor.node?.getNodeState().state ?? 'down'}`,
-          duty.survivor,
-        );
-      }
-      return false;
+      let failed = false;
+      duty.survivors = duty.survivors.filter((id) => {
+        if (failed) return false;
+        const survivor = this.#hosts.get(id)!;
+        const deadline = this.#deadline(survivor);
+        if (now <= deadline) return true;
+        // Rule 9: a paused survivor must not take over; its deadline counts from when it is resumed.
+        if (survivor.live && this.#watch.get(id)!.paused) return true;
+        // Rule 10: a survivor whose application was unhealthy (or just recovered: one check later) may not take over.
+        const healthCheckMs = (this.#scenario.applicationHealth?.intervalMs ?? 0) / SLOWEST_RATE;
+        const excused =
+          this.#faults.dnsPathFaulty([id], duty.crashAt - this.#scenario.network.requestTimeoutMs, now) ||
+          this.#faults.nodeFaulty(id, duty.crashAt, now) ||
+          this.#faults.anyDuring(duty.crashAt - 2 * healthCheckMs, now, (fault) => fault.kind === 'appUnhealthy' && fault.node === id);
+        if (!excused) {
+          const watch = this.#watch.get(id)!;
+          const since =
+            watch.lastProgressTrue === null
+              ? `since it became Secondary at ${(watch.secondarySince ?? 0).toFixed(1)} ms (it had not begun measuring silence)`
+              : `after its last progress at ${watch.lastProgressTrue.toFixed(1)} ms`;
+          const noneElse = this.#hosts.size > 2 ? ', and no other node does' : '';
+          this.#fail(
+            'failoverHappens',
+            `${duty.victim} crashed at ${duty.crashAt.toFixed(1)} ms as Primary; ${id} still does not act as Primary ${since} (deadline ${deadline.toFixed(1)} ms), state ${survivor.node?.getNodeState().state ?? 'down'}${noneElse}`,
+            id,
+          );
+          failed = true;
+        }
+        return false;
+      });
+      return !failed && duty.survivors.length > 0;
     });
   }
 
   /**
    * Rule 1: a takeover for absence starts no earlier than the taker's deadline: the last progress it saw (or the
-   * start of its measure of silence) + allowed_absence_interval, on its own monotonic clock.
+   * start of its measure of silence) + allowed_absence_interval, on its own monotonic clock; in a group of more
+   * than two, + its rank in the takeover order × health_check_interval (`#rankDelayMs`, the absent Primary being
+   * the holder it followed).
    */
-  #checkNoTakeoverBeforeDeadline(host: SimHost, watch: NodeWatch): void {
+  #checkNoTakeoverBeforeDeadline(host: SimHost, watch: NodeWatch, absent: string | null): void {
     if (!this.#checks.has('noTakeoverBeforeDeadline')) return;
     this.exercised.add('noTakeoverBeforeDeadline');
     const { absenceMs } = this.#timers;
+    const rankDelayMs = this.#rankDelayMs(host, absent);
     const silence = watch.progressSeenMono === null ? null : host.monotonicNow() - watch.progressSeenMono;
     // A thousandth of a millisecond absorbs floating-point rounding of the clocks' rates, nothing more.
-    if (silence !== null && silence >= absenceMs - 1e-3) return;
+    if (silence !== null && silence >= absenceMs + rankDelayMs - 1e-3) return;
+    const rank = rankDelayMs === 0 ? '' : ` + rank ${rankDelayMs / this.#timers.checkIntervalMs} × standby check ${this.#timers.checkIntervalMs} ms, ${absent} being absent`;
     this.#fail(
       'noTakeoverBeforeDeadline',
-      `${host.id} started a takeover for absence ${silence === null ? 'without having seen progress or begun measuring silence' : `after ${silence.toFixed(1)} ms of silence on its clock`}, before its deadline (allowed absence ${absenceMs} ms)`,
+      `${host.id} started a takeover for absence ${silence === null ? 'without having seen progress or begun measuring silence' : `after ${silence.toFixed(1)} ms of silence on its clock`}, before its deadline (allowed absence ${absenceMs} ms${rank})`,
       host.id,
     );
   }
@@ -418,25 +469,32 @@ export class PropertyMonitor {
     if (!this.#checks.has('noFalseFailover')) return;
     this.exercised.add('noFalseFailover');
     const now = this.#kernel.now;
-    const other = this.#other(host.id);
-    const otherWatch = this.#watch.get(other.id)!;
     // The fastest legal clock measures a failover period in the least true time. A node that began measuring
     // silence less than a period ago cannot have measured a whole one, whatever the paths did.
     const period = this.#timers.absenceMs / FASTEST_RATE;
     const start = Math.max(now - period, this.#watch.get(host.id)!.watchingSince ?? now);
-    if (otherWatch.primarySince === null || otherWatch.primarySince > start || otherWatch.epoch < epochBefore) return;
+    // The nodes that were Primary (running, unpaused) all that time, at the taker's epoch or later: one at most,
+    // save a stale Primary whose lease ran out while paused.
+    const primaries = this.#others(host.id).filter((other) => {
+      const otherWatch = this.#watch.get(other.id)!;
+      return otherWatch.primarySince !== null && otherWatch.primarySince <= start && otherWatch.epoch >= epochBefore;
+    });
+    if (primaries.length === 0) return;
     if (this.#faults.nodeFaulty(host.id, start, now)) return;
     const { peerDelayMs, dnsDelayMs, requestTimeoutMs } = this.#scenario.network;
     // The node gives up on a request after its timeout on its own clock: at least this much true time.
     const timeout = requestTimeoutMs / FASTEST_RATE;
-    const directHealthy = this.#faults.linkDelivers(other.id, host.id, start, now, peerDelayMs[1], timeout);
-    const dnsHealthy = this.#faults.dnsDelivers([host.id, other.id], start, now, dnsDelayMs[1], timeout);
-    if (!directHealthy && !dnsHealthy) return;
-    this.#fail(
-      'noFalseFailover',
-      `${host.id} started a takeover for absence while ${other.id} had been Primary since ${otherWatch.primarySince.toFixed(1)} ms and the ${directHealthy ? `direct path ${other.id}->${host.id}` : 'DNS path'} delivered within its bound since ${start.toFixed(1)} ms (failover period ${this.#timers.absenceMs} ms)`,
-      host.id,
-    );
+    for (const other of primaries) {
+      const directHealthy = this.#faults.linkDelivers(other.id, host.id, start, now, peerDelayMs[1], timeout);
+      const dnsHealthy = this.#faults.dnsDelivers([host.id, other.id], start, now, dnsDelayMs[1], timeout);
+      if (!directHealthy && !dnsHealthy) continue;
+      this.#fail(
+        'noFalseFailover',
+        `${host.id} started a takeover for absence while ${other.id} had been Primary since ${this.#watch.get(other.id)!.primarySince!.toFixed(1)} ms and the ${directHealthy ? `direct path ${other.id}->${host.id}` : 'DNS path'} delivered within its bound since ${start.toFixed(1)} ms (failover period ${this.#timers.absenceMs} ms)`,
+        host.id,
+      );
+      return;
+    }
   }
 
   // ---- rule 10: application health ----
@@ -466,16 +524,17 @@ export class PropertyMonitor {
   }
 
   /**
-   * An application fault begins. If it hits the Primary while the Secondary is live, healthy and watching, and the
-   * run has no other fault and no operator action from two check intervals before the Primary's tenure began to the
-   * deadline (and the fault lasts past it), the Secondary must act as Primary by `healthHandoverDeadline`.
+   * An application fault begins. If it hits the Primary while every Secondary is live, healthy and watching, and
+   * the run has no other fault and no operator action from two check intervals before the Primary's tenure began to
+   * the deadline (and the fault lasts past it), a Secondary must act as Primary by `healthHandoverDeadline`.
    */
   onApplicationFault(fault: Extract<Fault, { kind: 'appUnhealthy' }>): void {
     if (!this.#checks.has('healthHandoverHappens') || this.#scenario.applicationHealth === undefined) return;
     const primary = this.#hosts.get(fault.node)!;
-    const secondary = this.#other(fault.node);
+    const secondaries = this.#others(fault.node);
     const primaryWatch = this.#watch.get(primary.id)!;
-    if (!primary.live || !secondary.live || primaryWatch.primarySince === null || this.#watch.get(secondary.id)!.top !== NodeTag.watching) return;
+    if (!primary.live || primaryWatch.primarySince === null) return;
+    if (secondaries.some((secondary) => !secondary.live || this.#watch.get(secondary.id)!.top !== NodeTag.watching)) return;
     // Rule 9: a paused group makes no automatic change of Primary, for health either.
     if (primaryWatch.paused) return;
     const now = this.#kernel.now;
@@ -484,7 +543,7 @@ export class PropertyMonitor {
     if (faultEnd(fault) <= deadline) return;
     if (this.#faults.anyDuring(quietFrom, deadline, (other) => other !== fault)) return;
     if (this.#scenario.workload.some((op) => op.at >= quietFrom && op.at <= deadline)) return;
-    this.#healthDuties.push({ primary: primary.id, secondary: secondary.id, faultAt: now, deadline });
+    this.#healthDuties.push({ primary: primary.id, secondaries: secondaries.map((secondary) => secondary.id), faultAt: now, deadline });
     this.#kernel.at(deadline, () => undefined);
   }
 
@@ -492,16 +551,19 @@ export class PropertyMonitor {
     if (this.#healthDuties.length === 0) return;
     const now = this.#kernel.now;
     this.#healthDuties = this.#healthDuties.filter((duty) => {
-      const secondary = this.#hosts.get(duty.secondary)!;
-      if (secondary.live && secondary.node?.isActingPrimary() === true) {
+      if (this.#someoneElseActs(duty.primary)) {
         this.exercised.add('healthHandoverHappens');
         return false;
       }
       if (now <= duty.deadline) return true;
+      const states = duty.secondaries.map((id) => `${id} in ${this.#hosts.get(id)!.node?.getNodeState().state ?? 'down'}`).join(', ');
+      const who = duty.secondaries.length === 1 ? `${duty.secondaries[0]} still does not act` : 'no Secondary acts';
       this.#fail(
         'healthHandoverHappens',
-        `${duty.primary}'s application turned unhealthy at ${duty.faultAt.toFixed(1)} ms; ${duty.secondary} still does not act as Primary at its deadline ${duty.deadline.toFixed(1)} ms (state ${secondary.node?.getNodeState().state ?? 'down'}, ${duty.primary} in ${this.#hosts.get(duty.primary)!.node?.getNodeState().state ?? 'down'})`,
-        duty.secondary,
+        duty.secondaries.length === 1
+          ? `${duty.primary}'s application turned unhealthy at ${duty.faultAt.toFixed(1)} ms; ${who} as Primary at its deadline ${duty.deadline.toFixed(1)} ms (state ${this.#hosts.get(duty.secondaries[0]!)!.node?.getNodeState().state ?? 'down'}, ${duty.primary} in ${this.#hosts.get(duty.primary)!.node?.getNodeState().state ?? 'down'})`
+          : `${duty.primary}'s application turned unhealthy at ${duty.faultAt.toFixed(1)} ms; ${who} as Primary at the deadline ${duty.deadline.toFixed(1)} ms (${states}, ${duty.primary} in ${this.#hosts.get(duty.primary)!.node?.getNodeState().state ?? 'down'})`,
+        duty.secondaries.length === 1 ? duty.secondaries[0] : undefined,
       );
       return false;
     });
@@ -565,7 +627,7 @@ export class PropertyMonitor {
       if (acting.length > 1) {
         this.#fail(
           'oneActingPrimary',
-          `${acting.map((host) => `${host.id} (epoch ${host.node!.getNodeState().epoch}, lease ${host.node!.getNodeState().leaseRemainingMs?.toFixed(1)} ms left)`).join(' and ')} both act as Primary`,
+          `${acting.map((host) => `${host.id} (epoch ${host.node!.getNodeState().epoch}, lease ${host.node!.getNodeState().leaseRemainingMs?.toFixed(1)} ms left)`).join(' and ')} ${acting.length === 2 ? 'both' : 'all'} act as Primary`,
         );
       }
     }
@@ -641,7 +703,7 @@ export class PropertyMonitor {
           const state = host.node!.getNodeState();
           return `${host.id} (${sources.join(', ')}; state ${state.state}, epoch ${state.epoch}, ${state.actingPrimary ? 'acting' : 'not acting'})`;
         })
-        .join(' and ')} both announce primary`,
+        .join(' and ')} ${announcing.length === 2 ? 'both' : 'all'} announce primary`,
     );
   }
 

@@ -6,6 +6,14 @@ import type { FaultConditions } from './faultConditions.js';
 import type { SimHost } from './simHost.js';
 import type { SimKernel } from './kernel.js';
 
+/**
+ * A broken variant's change to one node's peer transport (see brokenVariants.ts): it wraps what the node sends and
+ * receives. The real node uses none.
+ */
+export interface PeerVariantHook {
+  transport(host: SimHost, transport: PeerTransport): PeerTransport;
+}
+
 interface Listener {
   readonly host: SimHost;
   readonly receiver: PeerReceiver;
