@@ -43,8 +43,10 @@ describe('agctl demo --coordination etcd', () => {
     expect(run.stdout).toMatch(/a {6}event NODE_ROLE_CHANGED not_in_group -> primary \(epoch 1, created the group\)/);
     expect(run.stdout).toMatch(/etcd: \/availability-group\/groups\/app\.demo\.test\/address = 127\.0\.0\.2\n/);
     expect(run.stdout).toMatch(/kill -9 node a \(pid \d+\), the Primary/);
-    // b comes first among the Secondaries (node id order), so b takes over; the story and the summary say so.
-    expect(run.stdout).toMatch(/b {6}event NODE_ROLE_CHANGED secondary -> primary \(epoch \d+, primary absent\)/);
+    // b comes first among the Secondaries (node id order), so b takes over; the story and the summary say so. (On a
+    // busy machine the takeover's write may time out and be found applied afterwards: then b takes the role as
+    // "records still name this node".)
+    expect(run.stdout).toMatch(/b {6}event NODE_ROLE_CHANGED secondary -> primary \(epoch \d+, (primary absent|records still name this node)\)/);
     expect(run.stdout).toMatch(/etcd: \/availability-group\/groups\/app\.demo\.test\/address = 127\.0\.0\.3: b took over \d+ ms after the kill/);
     expect(run.stdout).toMatch(/a is back as Secondary, receiving b's heartbeats \(\d+ ms after its restart\); etcd still names 127\.0\.0\.3/);
     expect(run.stdout).toMatch(/^Failover: \d+ ms from kill -9 of the Primary to etcd naming b \(127\.0\.0\.3\): b took over as Primary$/m);
