@@ -12,7 +12,7 @@
  */
 import { spawn, spawnSync, execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,11 +23,12 @@ import { freePort } from './agctlProcess.js';
 export const ETCD_LOCAL_PORTS = { from: 19600, to: 19999 } as const;
 
 /**
- * Raft timing of the local clusters, in ms. etcd's defaults are 100/1000; these are 5x faster and stayed stable on
- * a 2-core machine with both cores busy (`yes >/dev/null` twice). The election timeout must be at least 5x the
- * heartbeat interval (etcd's own rule of thumb).
+ * Raft timing of the local clusters, in ms (etcd's defaults are 100/1000). Measured on a 2-core machine with both
+ * cores busy (`yes >/dev/null` twice), 3 idle members for 20 s: 10/100 had a needless re-election in 1 of 2 runs,
+ * 20/200 none in 5 runs but 70-110 "leader failed to send out heartbeat on time" warnings per run, 50/500 none and
+ * 5 warnings. The election timeout should be at least 5x the heartbeat interval (etcd's rule of thumb).
  */
-export const ETCD_LOCAL_TIMING = { heartbeatIntervalMs: 20, electionTimeoutMs: 200 } as const;
+export const ETCD_LOCAL_TIMING = { heartbeatIntervalMs: 50, electionTimeoutMs: 500 } as const;
 
 /** One member of a local cluster. */
 export interface EtcdMember {
@@ -44,8 +45,12 @@ export interface EtcdMember {
   readonly logFile: string;
   /** The pid of the running process (of the latest one after {@link restart}); null while killed. */
   readonly pid: number | null;
-  /** Freezes the member (SIGSTOP): it answers nothing and takes no part in raft until {@link resume}. */
-  pause(): void;
+  /**
+   * Freezes the member (SIGSTOP): it answers nothing and takes no part in raft until {@link resume}. Resolves once
+   * every thread of the process is stopped (read from /proc; at once where there is none): the signal only asks,
+   * and on a busy machine a member can still answer for some milliseconds after it was sent.
+   */
+  pause(): Promise<void>;
   /** Lets a paused member run again (SIGCONT). */
   resume(): void;
   /** Kills the member at once (SIGKILL) and waits for it to exit. Its data dir stays for {@link restart}. */
@@ -67,6 +72,11 @@ export interface EtcdCluster {
    * throws naming the unhealthy endpoints and the last etcdctl output after `deadlineMs`.
    */
   waitHealthy(deadlineMs: number): Promise<void>;
+  /**
+   * Waits until EVERY member answers a linearizable read (after a resume or restart: the member has caught up and
+   * knows the current leader); throws naming the unhealthy members after `deadlineMs`.
+   */
+  waitAllHealthy(deadlineMs: number): Promise<void>;
   /** Resumes paused members, kills all members, waits for them to exit and removes the temp dir. Idempotent. */
   stop(): Promise<void>;
 }
@@ -98,7 +108,7 @@ export function etcdUnavailableReason(): string | null {
 
 /** The error for a missing `etcd` or `etcdctl` (both named when both are missing), or null when both are there. */
 export function etcdMissingError(): ProgramMissingError | null {
-  const missing = (['etcd', 'etcdctl'] as const).filter((binary) => findBinary(binary) === null);
+  const missing = (['etcd', 'etcdctl'] as const).filter((binary) => findEtcdBinary(binary) === null);
   return missing.length === 0 ? null : new ProgramMissingError(missing.join(' and '), ETCD_INSTALL);
 }
 
@@ -129,7 +139,7 @@ function installExitHandler(): void {
  * @example
  * const cluster = await startEtcdCluster({ members: 3 });
  * try {
- *   cluster.members[2]!.pause();
+ *   await cluster.members[2]!.pause();
  *   await cluster.waitHealthy(5_000);
  * } finally {
  *   await cluster.stop();
@@ -140,10 +150,23 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
   if (!Number.isInteger(count) || count < 1 || count > 7) throw new Error(`members: must be an integer 1..7, got ${count}`);
   const missing = etcdMissingError();
   if (missing !== null) throw missing;
-  const etcd = findBinary('etcd')!;
-  const etcdctl = findBinary('etcdctl')!;
   installExitHandler();
+  // A port found free may be taken by another suite before etcd binds it: then start again on other ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(count, options);
+    } catch (error) {
+      if (!(error instanceof PortTakenError) || attempt >= 3) throw error;
+    }
+  }
+}
 
+/** A member could not bind its port (taken after it was found free). */
+class PortTakenError extends Error {}
+
+async function startOnce(count: number, options: EtcdClusterOptions): Promise<EtcdCluster> {
+  const etcd = findEtcdBinary('etcd')!;
+  const etcdctl = findEtcdBinary('etcdctl')!;
   const dir = await mkdtemp(join(tmpdir(), 'ag-etcd-'));
   liveDirs.add(dir);
   const ports = await distinctFreePorts(2 * count, options.ports ?? ETCD_LOCAL_PORTS);
@@ -164,7 +187,7 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
   const timing = options.timing ?? ETCD_LOCAL_TIMING;
   const initialCluster = specs.map((spec) => `${spec.name}=${spec.peerUrl}`).join(',');
 
-  const members: (EtcdMember & { stopMember(): Promise<void> })[] = specs.map((spec) => {
+  const members: (EtcdMember & { firstRunExited: Promise<string>; stopMember(): Promise<void> })[] = specs.map((spec) => {
     let child: ChildProcess | null = null;
     let exited: Promise<void> = Promise.resolve();
     let paused = false;
@@ -192,14 +215,17 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
       process.kill(child.pid, name);
     };
     start('new');
+    const firstRunExited = exited.then(() => spec.name);
     return {
+      firstRunExited,
       ...spec,
       get pid() {
         return child?.pid ?? null;
       },
-      pause() {
+      async pause() {
         signal('SIGSTOP');
         paused = true;
+        await waitStopped(child!.pid!, spec.name);
       },
       resume() {
         signal('SIGCONT');
@@ -238,6 +264,7 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
     members,
     dir,
     waitHealthy: (deadlineMs) => waitQuorumHealthy(etcdctl, members, deadlineMs),
+    waitAllHealthy: (deadlineMs) => waitAllHealthy(etcdctl, members, deadlineMs),
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -246,12 +273,24 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
       liveDirs.delete(dir);
     },
   };
+  let settled = false;
   try {
-    await waitAllHealthy(etcdctl, members, options.startTimeoutMs ?? 30_000);
+    const exitedEarly = Promise.race(members.map((member) => member.firstRunExited)).then((name) => {
+      if (!settled) throw new Error(`etcd member ${name} exited while the cluster started`);
+    });
+    const healthy = waitAllHealthy(etcdctl, members, options.startTimeoutMs ?? 30_000, () => settled);
+    exitedEarly.catch(() => undefined);
+    healthy.catch(() => undefined);
+    try {
+      await Promise.race([healthy, exitedEarly]);
+    } finally {
+      settled = true;
+    }
   } catch (error) {
     const logs = members.map((member) => `--- ${member.name} ---\n${member.log().slice(-2000)}`).join('\n');
     await cluster.stop();
-    throw new Error(`${(error as Error).message}\n${logs}`);
+    const message = `${(error as Error).message}\n${logs}`;
+    throw /address already in use/.test(logs) ? new PortTakenError(message) : new Error(message);
   }
   return cluster;
 }
@@ -302,10 +341,18 @@ async function healthRound(etcdctl: string, members: readonly EtcdMember[], time
   return { healthy, output: `${stdout}${stderr}`.trim().slice(-1500) };
 }
 
-async function waitHealthyCount(etcdctl: string, members: readonly EtcdMember[], needed: number, deadlineMs: number, what: string): Promise<void> {
+async function waitHealthyCount(
+  etcdctl: string,
+  members: readonly EtcdMember[],
+  needed: number,
+  deadlineMs: number,
+  what: string,
+  cancelled: () => boolean = () => false,
+): Promise<void> {
   const deadline = performance.now() + deadlineMs;
   let last = { healthy: new Set<string>(), output: '' };
   for (;;) {
+    if (cancelled()) throw new Error(`etcd cluster: waiting for ${what} cancelled`);
     const remaining = deadline - performance.now();
     last = await healthRound(etcdctl, members, Math.max(100, Math.min(1_000, Math.round(remaining))));
     if (last.healthy.size >= needed) return;
@@ -321,8 +368,30 @@ function waitQuorumHealthy(etcdctl: string, members: readonly EtcdMember[], dead
   return waitHealthyCount(etcdctl, members, quorum, deadlineMs, `a quorum (${quorum} of ${members.length}) answering linearizable reads`);
 }
 
-function waitAllHealthy(etcdctl: string, members: readonly EtcdMember[], deadlineMs: number): Promise<void> {
-  return waitHealthyCount(etcdctl, members, members.length, deadlineMs, `all ${members.length} members answering linearizable reads`);
+function waitAllHealthy(etcdctl: string, members: readonly EtcdMember[], deadlineMs: number, cancelled?: () => boolean): Promise<void> {
+  return waitHealthyCount(etcdctl, members, members.length, deadlineMs, `all ${members.length} members answering linearizable reads`, cancelled);
+}
+
+/** Resolves once every thread of `pid` is in state T (stopped); throws after 5 s. Without /proc it returns at once. */
+async function waitStopped(pid: number, name: string): Promise<void> {
+  const tasks = `/proc/${pid}/task`;
+  if (!existsSync(tasks)) return;
+  const deadline = performance.now() + 5_000;
+  for (;;) {
+    let allStopped = true;
+    try {
+      for (const task of readdirSync(tasks)) {
+        const stat = readFileSync(join(tasks, task, 'stat'), 'utf8');
+        // The state follows the parenthesised command name, which may itself contain parentheses.
+        if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'T') allStopped = false;
+      }
+    } catch {
+      return; // the process is gone: nothing answers either
+    }
+    if (allStopped) return;
+    if (performance.now() >= deadline) throw new Error(`etcd member ${name} (pid ${pid}) not stopped 5 s after SIGSTOP`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
 }
 
 /** `count` distinct free ports on 127.0.0.1 from `range`. */
@@ -335,15 +404,15 @@ async function distinctFreePorts(count: number, range: { readonly from: number; 
   return [...ports];
 }
 
-/** The environment variables that name another `etcd` or `etcdctl` (or a missing one, to see the message without it). */
-export const ETCD_BINARY_ENV = { etcd: 'AG_ETCD', etcdctl: 'AG_ETCDCTL' } as const;
-
 /**
  * The path of `binary` (`etcd` or `etcdctl`): the file `AG_ETCD`/`AG_ETCDCTL` names when set (null when it does not
- * exist), else the one in /usr/bin, /usr/local/bin or on PATH; null when missing.
+ * exist: to see what happens without it), else the one in /usr/bin, /usr/local/bin or on PATH; null when missing.
+ *
+ * @example
+ * findEtcdBinary('etcd') // '/usr/bin/etcd', or null
  */
-function findBinary(binary: 'etcd' | 'etcdctl'): string | null {
-  const configured = process.env[ETCD_BINARY_ENV[binary]];
+export function findEtcdBinary(binary: 'etcd' | 'etcdctl'): string | null {
+  const configured = binary === 'etcd' ? process.env.AG_ETCD : process.env.AG_ETCDCTL;
   if (configured !== undefined && configured !== '') return existsSync(configured) ? configured : null;
   for (const directory of ['/usr/bin', '/usr/local/bin']) if (existsSync(join(directory, binary))) return join(directory, binary);
   const which = spawnSync('sh', ['-c', `command -v ${binary}`], { encoding: 'utf8' });
