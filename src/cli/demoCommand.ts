@@ -64,7 +64,7 @@ Examples:
 /** `agctl demo`. */
 export const demoCommand: CliCommand = {
   name: 'demo',
-  summary: 'run a failover demo and print its timeline (the main job: npm start; --coordination etcd: on etcd)',
+  summary: 'run a failover demo and print its timeline (the main job: npm start; also on etcd)',
   run: (argv) =>
     runCli('demo', async () => {
       const { values } = parseCli(argv, {
