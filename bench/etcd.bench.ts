@@ -27,7 +27,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgctlProcess } from '../src/cli/agctlProcess.js';
 import { DEMO_ZONE, startDnsDemoAuthority, type DemoAuthority, type DemoAuthorityContext, type DnsDemoAuthority } from '../src/cli/demoAuthority.js';
-import { etcdUnavailableReason } from '../src/cli/etcdCluster.js';
+import { etcdUnavailableReason, findEtcdBinary } from '../src/cli/etcdCluster.js';
 import { startEtcdDemoAuthority, type EtcdDemoAuthority } from '../src/cli/etcdDemoAuthority.js';
 import { Timeline } from '../src/cli/timeline.js';
 import { pollAuthorityAddress } from './internal/authorityAddressPoll.js';
@@ -80,7 +80,7 @@ const context: DemoAuthorityContext = {
 };
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => process.exit(130));
 
-const etcdVersion = spawnSync('etcd', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]?.trim() ?? 'etcd';
+const etcdVersion = spawnSync(findEtcdBinary('etcd')!, ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]?.trim() ?? 'etcd';
 const loadAtStart = loadavg()[0]!;
 console.log(`${options.runs} runs per figure, seed ${options.seed}; ${etcdVersion}, 3 members; load average ${loadAtStart.toFixed(1)} at the start`);
 
