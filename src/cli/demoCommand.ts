@@ -7,6 +7,7 @@ import { silentLogger } from '../api/logger.js';
 import { CliUsageError, parseCli, runCli } from './cliConfig.js';
 import type { CliCommand } from './command.js';
 import { waitFor } from './agctlProcess.js';
+import { MEMBER_LIMIT } from '../node/settings.js';
 import { etcdMissingError } from './etcdCluster.js';
 import { runProcessDemo } from './processDemo.js';
 import { Timeline } from './timeline.js';
@@ -44,7 +45,7 @@ Options:
   --group-fqdn <fqdn>     the group's name (default app.demo.test with the embedded server)
   --coordination <c>      the group authority: dns (default) or etcd (a local 3-member etcd cluster)
   --members <n>           with --coordination etcd: how many node processes form the group, 2 to 7
-                          (default 2; more than 2 needs a build with N-member groups)
+                          (default 2)
   --in-memory             run both nodes, the DNS authority and the network in this process instead
   -h, --help              show this help
 
@@ -134,11 +135,6 @@ export const demoCommand: CliCommand = {
 /** The most node processes the demo starts (a to g). */
 const MAX_DEMO_MEMBERS = 7;
 
-/** How many members a group of this build takes with `coordination` (MEMBERS-PENDING: the members feature's limit). */
-function groupMemberLimit(_coordination: 'dns' | 'etcd'): number {
-  return 2;
-}
-
 /** `--coordination` and `--members`, checked: etcd takes 2 to {@link MAX_DEMO_MEMBERS}, dns only 2. */
 function demoShape(coordinationFlag: string, membersFlag: string | undefined): { coordination: 'dns' | 'etcd'; members: number } {
   if (coordinationFlag !== 'dns' && coordinationFlag !== 'etcd') throw new CliUsageError(`--coordination must be dns or etcd, got ${JSON.stringify(coordinationFlag)}`);
@@ -147,8 +143,7 @@ function demoShape(coordinationFlag: string, membersFlag: string | undefined): {
   const members = Number(membersFlag);
   if (!Number.isInteger(members) || members < 2 || members > MAX_DEMO_MEMBERS) throw new CliUsageError(`--members must be a whole number from 2 to ${MAX_DEMO_MEMBERS}, got ${membersFlag}`);
   if (coordination === 'dns' && members !== 2) throw new CliUsageError('--members above 2 needs --coordination etcd: a DNS group has two members');
-  const limit = groupMemberLimit('etcd');
-  if (members > limit) throw new CliUsageError(`--members ${members} needs the members feature (groups of up to 7 with coordination etcd); this build's groups have at most ${limit} members: use --members ${limit}`);
+  if (members > MEMBER_LIMIT.etcd) throw new CliUsageError(`--members ${members} is more than a group with coordination etcd takes (${MEMBER_LIMIT.etcd})`);
   return { coordination, members };
 }
 

@@ -14,8 +14,8 @@ import { captureCli } from '../support/networkedGroup.js';
 const etcdMissing = etcdUnavailableReason();
 if (etcdMissing !== null && process.env.CI) throw new Error(`The etcd demo must run in CI: ${etcdMissing}`);
 
-/** The demo's group size: 3 where groups take more than two members, else 2. */
-const MEMBERS = 2;
+/** The demo's group size: three nodes, a creates the group, b and c join. */
+const MEMBERS = 3;
 
 /** Runs agctl with `args` to its end (at most `deadlineMs`); resolves with its exit code and output. */
 function runAgctl(args: readonly string[], deadlineMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -50,6 +50,10 @@ describe('agctl demo --coordination etcd', () => {
     expect(run.stdout).toMatch(/etcd: \/availability-group\/groups\/app\.demo\.test\/address = 127\.0\.0\.3: b took over \d+ ms after the kill/);
     expect(run.stdout).toMatch(/a is back as Secondary, receiving b's heartbeats \(\d+ ms after its restart\); etcd still names 127\.0\.0\.3/);
     expect(run.stdout).toMatch(/^Failover: \d+ ms from kill -9 of the Primary to etcd naming b \(127\.0\.0\.3\): b took over as Primary$/m);
+    // c, the third member, joined and follows the new Primary.
+    expect(run.stdout).toMatch(/c {6}event NODE_ROLE_CHANGED not_in_group -> secondary \(epoch 0, joined the group\)/);
+    expect(run.stdout).toMatch(/demo {3}c follows b: Secondary, receiving its direct heartbeats/);
+    expect(run.stdout).toMatch(/^Followers: c follows b as Secondary\.$/m);
     expect(run.stdout).not.toMatch(/DNS server|dns-server/);
   });
 
