@@ -1,26 +1,33 @@
 /**
- * A group of three networked nodes (coordination etcd: the member limit; the authority here is the embedded DNS
- * server) over the real signed HTTP peer channel: the member list reaches every member, GET /group lists them all,
+ * A group of three networked nodes on a real etcd (coordination etcd: up to seven members) over the real signed HTTP
+ * peer channel: the member list reaches every member, GET /group lists them all,
  * and a failover to a named member works through the API and `agctl failover --to`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../src/cli/agctlProcess.js';
 import { failoverCommand } from '../src/cli/failoverCommand.js';
 import { captureCli, NETWORKED_TIMERS, startNetworkedGroup, type NetworkedGroup } from './support/networkedGroup.js';
+import { etcdUnavailableReason, startEtcd, type EtcdServer } from './support/etcdServer.js';
+
+const etcdMissing = etcdUnavailableReason();
+if (etcdMissing !== null && process.env.CI) throw new Error(`The etcd suites must run in CI: ${etcdMissing}`);
 
 /** Deadlines: a few failover periods of the test group. */
 const PERIODS_MS = 5 * NETWORKED_TIMERS.allowed_absence_interval * 1000;
 
-describe('three networked nodes', () => {
+describe.skipIf(etcdMissing !== null)(`three networked nodes on etcd${etcdMissing ? ` (skipped: ${etcdMissing})` : ''}`, () => {
   let net: NetworkedGroup;
+  let etcd: EtcdServer;
   beforeAll(async () => {
-    net = await startNetworkedGroup(['a', 'b', 'c'], { coordination: 'etcd' });
+    etcd = await startEtcd();
+    net = await startNetworkedGroup(['a', 'b', 'c'], { coordination: 'etcd', etcd_endpoints: [etcd.endpoint] });
     expect((await net.api('a', 'POST', '/group', net.createBody)).status).toBe(201);
     expect((await net.api('b', 'PUT', '/group/members', {})).status).toBe(200);
     expect((await net.api('c', 'PUT', '/group/members', {})).status).toBe(200);
   }, 60_000);
   afterAll(async () => {
     await net?.stop();
+    await etcd?.stop();
   });
 
   it('every member lists all three, and both Secondaries see direct heartbeats', async () => {

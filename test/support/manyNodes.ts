@@ -39,7 +39,7 @@ export class ManyNodes {
   constructor(options: { priorities: readonly number[]; group?: Partial<SettingsInput> }) {
     this.nodes = options.priorities.map((priority, index) => {
       const id = String.fromCharCode(97 + index);
-      const group = index === 0 ? { group_fqdn: FQDN, ...GROUP_TIMERS, coordination: 'etcd' as const, ...options.group } : {};
+      const group = index === 0 ? { group_fqdn: FQDN, ...GROUP_TIMERS, coordination: 'etcd' as const, etcd_endpoints: ['127.0.0.1:2379'], ...options.group } : {};
       return this.#makeNode(id, `127.0.0.${index + 2}`, { priority, ...group });
     });
   }
