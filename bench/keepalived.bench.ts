@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { bindUnavailableReason } from '../test/support/bind.js';
 import { startCachingResolver } from './internal/cachingResolver.js';
 import { printGrid } from './internal/grid.js';
-import { parseKeepalivedBenchOptions, type KeepalivedBenchOptions } from './internal/keepalivedBenchOptions.js';
+import { parseBenchOptions, type BenchOptions } from './internal/benchOptions.js';
 import { KeepalivedPair, BACKUP_PRIORITY, MASTER_PRIORITY } from './internal/keepalivedPair.js';
 import { findKeepalived, keepalivedUnavailableReason } from './internal/keepalivedPrerequisites.js';
 import { OurGroup, QUERY_EVERY_MS, TakeoverBeforeKill, type DnsVantage } from './internal/ourGroup.js';
@@ -35,9 +35,9 @@ const TTLS_S = [0, 1, 5];
 /** Every run waits this long once both sides are ready, then a random part of one interval (the kill phase). */
 const SETTLE_MS = 1000;
 
-let options: KeepalivedBenchOptions;
+let options: BenchOptions;
 try {
-  options = parseKeepalivedBenchOptions(process.argv.slice(2));
+  options = parseBenchOptions(process.argv.slice(2), 'keepalived');
 } catch (error) {
   console.error((error as Error).message);
   process.exit(2);

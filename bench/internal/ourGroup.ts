@@ -8,20 +8,14 @@
 import type { DnsServerAddress } from '../../src/dns/dnsTransport.js';
 import { startCluster, waitFor, type TestCluster, type TestNode, type TestTimers } from '../../test/support/processes.js';
 import { pollDnsAddress } from './dnsAddressPoll.js';
-import { sleep } from './sleep.js';
+import { measureFailover } from './measureFailover.js';
+
+export { TakeoverBeforeKill } from './measureFailover.js';
 
 /** Where the bench watches the group's A record: the authority itself, or a caching resolver (RD set). */
 export interface DnsVantage {
   readonly server: DnsServerAddress;
   readonly recursion: boolean;
-}
-
-/** DNS named the Secondary while its Primary still ran: a takeover nobody caused (the run is not measured). */
-export class TakeoverBeforeKill extends Error {
-  constructor(readonly secondaryId: string) {
-    super(`DNS named the Secondary ${secondaryId} before its Primary was killed: a takeover without a failure.`);
-    this.name = 'TakeoverBeforeKill';
-  }
 }
 
 /** Milliseconds between the queries of the loop. */
@@ -85,23 +79,11 @@ export class OurGroup {
    */
   async failover(beforeKillMs: number, vantages: readonly DnsVantage[]): Promise<number[]> {
     const { primary, secondary } = await this.#roles();
-    const deadlineMs = beforeKillMs + 30_000;
-    const polls = vantages.map((vantage) => pollDnsAddress({ ...vantage, fqdn: this.cluster.groupFqdn, expected: secondary.address, everyMs: QUERY_EVERY_MS, deadlineMs }));
-    const allSeen = Promise.all(polls.map((poll) => poll.seen));
-    allSeen.catch(() => undefined); // awaited below; a failure during the wait must not go unhandled
-    try {
-      const firstSeen = Promise.race(polls.map((poll) => poll.seen)).then(() => 'seen' as const);
-      const waited = await Promise.race([sleep(beforeKillMs).then(() => 'waited' as const), firstSeen]);
-      if (waited === 'seen') throw new TakeoverBeforeKill(secondary.id);
-      const killedAt = performance.now();
-      await primary.process!.kill('SIGKILL');
-      const seenAt = await allSeen;
-      if (seenAt.some((at) => at < killedAt)) throw new TakeoverBeforeKill(secondary.id);
-      await primary.start();
-      return seenAt.map((at) => at - killedAt);
-    } finally {
-      for (const poll of polls) poll.stop();
-    }
+    return measureFailover(
+      { killPrimary: () => primary.process!.kill('SIGKILL'), restartPrimary: () => primary.start(), secondary },
+      beforeKillMs,
+      (address, deadlineMs) => vantages.map((vantage) => pollDnsAddress({ ...vantage, fqdn: this.cluster.groupFqdn, expected: address, everyMs: QUERY_EVERY_MS, deadlineMs })),
+    );
   }
 
   stop(): Promise<void> {

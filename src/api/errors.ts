@@ -149,6 +149,19 @@ export class OptionalDependencyMissingError extends AvailabilityGroupError {
   }
 }
 
+/**
+ * A command needs a program that is not installed on this machine (`agctl demo --coordination etcd` needs `etcd`
+ * and `etcdctl`). The message names the program and the command that installs it.
+ */
+export class ProgramMissingError extends AvailabilityGroupError {
+  static override readonly code = 'AG_PROGRAM_MISSING';
+  readonly program: string;
+  constructor(program: string, install: string) {
+    super(ProgramMissingError.code, `${program} ${program.includes(' and ') ? 'are' : 'is'} not installed: ${install}`);
+    this.program = program;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // The Primary's lease, membership, group operations
 // ---------------------------------------------------------------------------------------------------------------

@@ -7,14 +7,17 @@ import { silentLogger } from '../api/logger.js';
 import { CliUsageError, parseCli, runCli } from './cliConfig.js';
 import type { CliCommand } from './command.js';
 import { waitFor } from './agctlProcess.js';
+import { MEMBER_LIMIT } from '../node/settings.js';
+import { etcdMissingError } from './etcdCluster.js';
 import { runProcessDemo } from './processDemo.js';
 import { Timeline } from './timeline.js';
 
-const HELP = `agctl demo: a two-node group whose Primary fails, printed as a timeline (npm start)
+const HELP = `agctl demo: a group whose Primary fails, printed as a timeline (npm start)
 
 Usage: agctl demo [--heartbeat <s>] [--check <s>] [--absence <s>]
                   [--dns-server <host:port> --tsig-name <name> --tsig-secret <base64> [--tsig-algorithm <alg>]
                    --group-fqdn <fqdn>]
+       agctl demo --coordination etcd [--members <n>] [--heartbeat <s>] [--check <s>] [--absence <s>]
        agctl demo --in-memory [--heartbeat <s>] [--check <s>] [--absence <s>]
 
 By default it starts the embedded DNS server (agctl dns-server) and two node processes (agctl start) on
@@ -23,6 +26,12 @@ state as it changes, kills the Primary with SIGKILL, shows the Secondary take ov
 change (queried over DNS), restarts the old Primary and shows it come back as Secondary, then prints the
 measured failover time. Everything runs in a temp directory that is removed at the end; every child process is
 stopped, also on failure or Ctrl-C. No DNS server needs to be installed.
+
+With --coordination etcd the group's authority is etcd instead of DNS: it starts a 3-member etcd cluster on
+127.0.0.1 in the temp directory (etcd and etcdctl must be installed: apt-get install etcd-server etcd-client), and
+--members node processes on 127.0.0.2, 127.0.0.3, ... configured with coordination etcd; a creates the group, the
+others join; it kills a, shows which node took over (the group's address key in etcd names it) and the others
+follow it, then restarts a as Secondary. No DNS server is used.
 
 Options:
   --heartbeat <s>         heartbeat interval in seconds (default 0.2)
@@ -34,25 +43,29 @@ Options:
   --tsig-secret <base64>  with --dns-server: the TSIG key secret
   --tsig-algorithm <alg>  with --dns-server: the TSIG algorithm (default hmac-sha256)
   --group-fqdn <fqdn>     the group's name (default app.demo.test with the embedded server)
+  --coordination <c>      the group authority: dns (default) or etcd (a local 3-member etcd cluster)
+  --members <n>           with --coordination etcd: how many node processes form the group, 2 to 7
+                          (default 2)
   --in-memory             run both nodes, the DNS authority and the network in this process instead
   -h, --help              show this help
 
 Exit codes:
   0    the demo ran to its end
-  1    a step failed (the message says which)
+  1    a step failed (the message says which), or etcd is not installed (with --coordination etcd)
   2    usage error
   130  stopped by Ctrl-C
 
 Examples:
   agctl demo
   agctl demo --heartbeat 0.1 --check 0.1 --absence 0.5
+  agctl demo --coordination etcd --members 3
   agctl demo --in-memory
 `;
 
 /** `agctl demo`. */
 export const demoCommand: CliCommand = {
   name: 'demo',
-  summary: 'run a failover demo and print its timeline (the main job: npm start)',
+  summary: 'run a failover demo and print its timeline (the main job: npm start; also on etcd)',
   run: (argv) =>
     runCli('demo', async () => {
       const { values } = parseCli(argv, {
@@ -65,12 +78,23 @@ export const demoCommand: CliCommand = {
         'tsig-secret': { type: 'string' },
         'tsig-algorithm': { type: 'string', default: 'hmac-sha256' },
         'group-fqdn': { type: 'string' },
+        coordination: { type: 'string', default: 'dns' },
+        members: { type: 'string' },
       });
       if (values.help) {
         process.stdout.write(HELP);
         return 0;
       }
       const timers = { heartbeat: seconds('--heartbeat', values.heartbeat), check: seconds('--check', values.check), absence: seconds('--absence', values.absence) };
+      const { coordination, members } = demoShape(values.coordination, values.members);
+      if (coordination === 'etcd') {
+        for (const flag of ['in-memory', 'dns-server', 'tsig-name', 'tsig-secret', 'group-fqdn'] as const) {
+          if (values[flag] !== undefined && values[flag] !== false) throw new CliUsageError(`--${flag} does not go with --coordination etcd (the demo starts its own etcd cluster)`);
+        }
+        // Before anything starts: a missing etcd is a clear message, not a failed step.
+        const missing = etcdMissingError();
+        if (missing !== null) throw missing;
+      }
       if (values['in-memory']) return runInMemoryDemo(timers);
       const dnsServer = values['dns-server'];
       if (dnsServer !== undefined) {
@@ -89,6 +113,8 @@ export const demoCommand: CliCommand = {
             ...timers,
             ...(dnsServer === undefined ? {} : { dnsServer, tsig: { name: values['tsig-name']!, secret: values['tsig-secret']!, algorithm: values['tsig-algorithm'] } }),
             ...(values['group-fqdn'] === undefined ? {} : { groupFqdn: values['group-fqdn'] }),
+            coordination,
+            members,
           },
           interrupt.signal,
         );
@@ -105,6 +131,21 @@ export const demoCommand: CliCommand = {
       }
     }),
 };
+
+/** The most node processes the demo starts (a to g). */
+const MAX_DEMO_MEMBERS = 7;
+
+/** `--coordination` and `--members`, checked: etcd takes 2 to {@link MAX_DEMO_MEMBERS}, dns only 2. */
+function demoShape(coordinationFlag: string, membersFlag: string | undefined): { coordination: 'dns' | 'etcd'; members: number } {
+  if (coordinationFlag !== 'dns' && coordinationFlag !== 'etcd') throw new CliUsageError(`--coordination must be dns or etcd, got ${JSON.stringify(coordinationFlag)}`);
+  const coordination = coordinationFlag;
+  if (membersFlag === undefined) return { coordination, members: 2 };
+  const members = Number(membersFlag);
+  if (!Number.isInteger(members) || members < 2 || members > MAX_DEMO_MEMBERS) throw new CliUsageError(`--members must be a whole number from 2 to ${MAX_DEMO_MEMBERS}, got ${membersFlag}`);
+  if (coordination === 'dns' && members !== 2) throw new CliUsageError('--members above 2 needs --coordination etcd: a DNS group has two members');
+  if (members > MEMBER_LIMIT.etcd) throw new CliUsageError(`--members ${members} is more than a group with coordination etcd takes (${MEMBER_LIMIT.etcd})`);
+  return { coordination, members };
+}
 
 function seconds(flag: string, value: string): number {
   const parsed = Number(value);

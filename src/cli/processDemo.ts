@@ -1,46 +1,44 @@
 /**
- * The process demo (`agctl demo`, `npm start`): a DNS server and two node processes on this machine, a real
- * crash of the Primary, the takeover seen over DNS, and the old Primary's return as Secondary.
+ * The process demo (`agctl demo`, `npm start`): a group authority and node processes on this machine, a real
+ * crash of the Primary, the takeover seen at the authority, and the old Primary's return as Secondary. The authority
+ * is DNS (the embedded server, or one given) with two nodes, or a local etcd cluster with 2 to 7 nodes.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseHostPort } from '../dns/dnsTransport.js';
-import { lookupAddress } from '../dns/primaryLocator.js';
 import { AgctlProcess, freePort, waitFor } from './agctlProcess.js';
+import { DEMO_ZONE, startDnsDemoAuthority, type DemoAuthority, type DnsDemoAuthorityOptions } from './demoAuthority.js';
+import { followsPrimary, LocalNode, type LocalNodeState } from './localNode.js';
 import { Timeline } from './timeline.js';
 
 /** What the process demo is run with. */
-export interface ProcessDemoOptions {
+export interface ProcessDemoOptions extends DnsDemoAuthorityOptions {
   readonly heartbeat: number;
   readonly check: number;
   readonly absence: number;
-  /** Use this DNS server instead of starting the embedded one; then `tsig` and `groupFqdn` are required. */
-  readonly dnsServer?: string;
-  readonly tsig?: { readonly name: string; readonly secret: string; readonly algorithm: string };
+  /** The group authority: `dns` (default; `dnsServer`, `tsig` and `groupFqdn` apply) or `etcd` (a local etcd cluster). */
+  readonly coordination?: 'dns' | 'etcd';
+  /** How many nodes form the group: 2 (default), up to 7 with etcd. */
+  readonly members?: number;
+  /** The group's name (default app.demo.test); required with `dnsServer`. */
   readonly groupFqdn?: string;
 }
 
 /** The figures the demo measured. */
 export interface ProcessDemoResult {
-  /** From kill -9 of the Primary to the FQDN answering the Secondary's address, ms. */
+  /** From kill -9 of the Primary to the authority naming another node's address, ms. */
   readonly failoverMs: number;
   /** From restarting the old Primary to it running as Secondary with direct heartbeats, ms. */
   readonly rejoinMs: number;
+  /** The node id of the node that took over. */
+  readonly tookOver: string;
 }
 
-const ADDRESS_A = '127.0.0.2';
-const ADDRESS_B = '127.0.0.3';
-const DEMO_ZONE = 'demo.test';
-
-interface DemoNode {
-  readonly id: string;
-  readonly address: string;
-  readonly configFile: string;
-  process: AgctlProcess | null;
-  lastStatus: string;
-}
+/** The node ids of the demo, in the order they start (a creates the group), and their loopback addresses. */
+const NODE_IDS = ['a', 'b', 'c', 'd', 'e', 'f', 'g'] as const;
+const addressOf = (index: number) => `127.0.0.${index + 2}`;
+const COUNT_WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven'];
 
 /**
  * Runs the demo and resolves with its figures; every child is stopped and the temp directory removed before it
@@ -48,8 +46,14 @@ interface DemoNode {
  *
  * @example
  * const { failoverMs } = await runProcessDemo({ heartbeat: 0.2, check: 0.3, absence: 0.6 });
+ * const { tookOver } = await runProcessDemo({ heartbeat: 0.2, check: 0.3, absence: 0.6, coordination: 'etcd', members: 3 });
  */
 export async function runProcessDemo(options: ProcessDemoOptions, signal?: AbortSignal): Promise<ProcessDemoResult> {
+  const coordination = options.coordination ?? 'dns';
+  const count = options.members ?? 2;
+  if (!Number.isInteger(count) || count < 2 || count > (coordination === 'etcd' ? NODE_IDS.length : 2)) {
+    throw new RangeError(`members must be 2${coordination === 'etcd' ? ` to ${NODE_IDS.length}` : ' with coordination dns'}, got ${count}`);
+  }
   const dir = await mkdtemp(join(tmpdir(), 'ag-demo-'));
   const timeline = new Timeline();
   const children: AgctlProcess[] = [];
@@ -60,122 +64,132 @@ export async function runProcessDemo(options: ProcessDemoOptions, signal?: Abort
     return child;
   };
   const stopPolling = new AbortController();
+  let authority: DemoAuthority | null = null;
   try {
     const token = randomBytes(24).toString('base64url');
-    const tsig = options.tsig ?? { name: `ag-key.${DEMO_ZONE}`, algorithm: 'hmac-sha256', secret: randomBytes(32).toString('base64') };
     const groupFqdn = options.groupFqdn ?? `app.${DEMO_ZONE}`;
-    let dnsServer = options.dnsServer;
-    console.log(`Availability group demo: two node processes on ${ADDRESS_A} and ${ADDRESS_B}`);
+    const addresses = NODE_IDS.slice(0, count).map((_id, index) => addressOf(index));
+    const listed = `${addresses.slice(0, -1).join(', ')} and ${addresses.at(-1)!}`;
+    console.log(
+      coordination === 'etcd'
+        ? `Availability group demo (coordination etcd): ${COUNT_WORDS[count]} node processes on ${listed} over a local etcd cluster`
+        : `Availability group demo: two node processes on ${listed}`,
+    );
     console.log(`  heartbeat ${options.heartbeat} s, standby check ${options.check} s, failover period ${options.absence} s; group ${groupFqdn}; data in ${dir}\n`);
-    if (dnsServer === undefined) {
-      const port = await freePort(['127.0.0.1']);
-      dnsServer = `127.0.0.1:${port}`;
-      timeline.add('demo', `starting the embedded DNS server on ${dnsServer} (zone ${DEMO_ZONE}, TSIG key ${tsig.name})`);
-      const dns = spawn('dns', ['dns-server', '--zone', DEMO_ZONE, '--listen', dnsServer, '--tsig-name', tsig.name, '--tsig-secret', tsig.secret, '--tsig-algorithm', tsig.algorithm, '--data', join(dir, 'zone.json')]);
-      await dns.waitForLog((line) => line.msg === 'DNS server listening', 15_000);
+    const context = { dir, timeline, groupFqdn, spawn };
+    if (coordination === 'etcd') {
+      // Loaded only here: the etcd client (gRPC) is not part of the DNS demo.
+      const { startEtcdDemoAuthority } = await import('./etcdDemoAuthority.js');
+      authority = await startEtcdDemoAuthority(context);
     } else {
-      timeline.add('demo', `using the DNS server at ${dnsServer}`);
+      authority = await startDnsDemoAuthority(options, context);
     }
-    const server = parseHostPort(dnsServer);
-    const nodePort = await freePort([ADDRESS_A, ADDRESS_B]);
+    const nodePort = await freePort(addresses);
     const common = {
-      external_port: nodePort,
       group_fqdn: groupFqdn,
-      dns_server: dnsServer,
-      api_token: token,
+      ...authority.nodeSettings,
       peer_secret: randomBytes(24).toString('base64url'),
       health_report_interval: options.heartbeat,
       health_check_interval: options.check,
       allowed_absence_interval: options.absence,
     };
-    const a: DemoNode = { id: 'a', address: ADDRESS_A, configFile: join(dir, 'a.json'), process: null, lastStatus: '' };
-    const b: DemoNode = { id: 'b', address: ADDRESS_B, configFile: join(dir, 'b.json'), process: null, lastStatus: '' };
-    // Only a knows the TSIG key: b gets it from a over the signed peer channel when it joins.
-    await writeConfig(a, { ...common, tsig_name: tsig.name, tsig_secret: tsig.secret, tsig_algorithm: tsig.algorithm, data_dir: join(dir, 'a') });
-    await writeConfig(b, { ...common, data_dir: join(dir, 'b') });
-    const startNode = async (node: DemoNode, flags: readonly string[]) => {
+    // Only the first node knows what the creator alone needs (the TSIG key): the others get it from it over the
+    // signed peer channel when they join.
+    const nodes: LocalNode[] = [];
+    for (const [index, address] of addresses.entries()) {
+      nodes.push(await LocalNode.create({ id: NODE_IDS[index]!, address, port: nodePort, dir, token, settings: { ...common, ...(index === 0 ? authority.creatorSettings : {}) } }));
+    }
+    const startNode = async (node: LocalNode, flags: readonly string[]) => {
       timeline.add('demo', `starting node ${node.id} on ${node.address}:${nodePort}${flags.length > 0 ? ` with ${flags.join(' ')}` : ''}`);
-      node.process = spawn(node.id, ['start', '--config', node.configFile, ...flags]);
-      node.process.onLog((line) => {
-        // The story ends at the shutdown: a stopping Primary's handover attempt is not part of it.
-        if (!stopPolling.signal.aborted) narrate(timeline, node.id, line);
+      await node.start(flags, (name, args) => {
+        const child = spawn(name, args);
+        child.onLog((line) => {
+          // The story ends at the shutdown: a stopping Primary's handover attempt is not part of it.
+          if (!stopPolling.signal.aborted) narrate(timeline, node.id, line, authority!.takeoverWrite);
+        });
+        return child;
       });
-      await node.process.waitForLog((line) => line.msg === 'node listening', 20_000);
     };
-    void pollStatus([a, b], nodePort, token, timeline, stopPolling.signal);
+    void pollStatus(nodes, authority.label, timeline, stopPolling.signal);
 
-    await startNode(a, ['--create-group']);
-    await waitFor('a to act as Primary', () => stateOf(a, nodePort, token).then((state) => state?.acting_primary === true), 15_000);
-    timeline.add('demo', `DNS: ${groupFqdn} A ${await lookupAddress(server, groupFqdn)}`);
-    await startNode(b, ['--join']);
-    await waitFor('b to receive direct heartbeats', () => stateOf(b, nodePort, token).then((state) => state?.node_role === 'secondary' && state.heartbeat_method === 'direct'), 15_000);
+    const [first, ...joiners] = nodes as [LocalNode, ...LocalNode[]];
+    await startNode(first, ['--create-group']);
+    await waitFor(`${first.id} to act as Primary`, () => first.state().then((state) => state?.acting_primary === true), 15_000);
+    timeline.add('demo', authority.describe(await authority.address()));
+    for (const node of joiners) {
+      await startNode(node, ['--join']);
+      await waitFor(`${node.id} to receive direct heartbeats`, () => node.state().then((state) => followsPrimary(state)), 15_000);
+    }
     await sleepFor(Math.max(1000, options.heartbeat * 5000), signal);
 
-    const victim = a.process!;
-    timeline.add('demo', `kill -9 node a (pid ${victim.pid}), the Primary`);
+    // The node acting as Primary now (a, unless a stalled machine made another take over already).
+    const primary = await waitFor('one node to act as Primary', async () => {
+      const states = await Promise.all(nodes.map((node) => node.state()));
+      return nodes.find((_node, index) => states[index]?.acting_primary === true);
+    }, 15_000);
+    const others = nodes.filter((node) => node !== primary);
+    const victim = primary.process!;
+    timeline.add('demo', `kill -9 node ${primary.id} (pid ${victim.pid}), the Primary`);
     const killedAt = performance.now();
     await victim.kill('SIGKILL');
-    const newAddress = await waitFor('the FQDN to answer b', () => lookupAddress(server, groupFqdn, 200).then((address) => (address === ADDRESS_B ? address : undefined), () => undefined), options.absence * 1000 * 4 + 10_000, 5);
+    const successor = await waitFor(
+      `the ${authority.label} authority to name another node`,
+      async () => {
+        const address = await authority!.address();
+        return others.find((node) => node.address === address);
+      },
+      options.absence * 1000 * 4 + 10_000,
+      5,
+    );
     const failoverMs = performance.now() - killedAt;
-    timeline.add('demo', `DNS: ${groupFqdn} A ${newAddress}: the answer changed ${failoverMs.toFixed(0)} ms after the kill`);
+    timeline.add('demo', authority.describeFailover(successor.address, successor.id, failoverMs));
+    // The epoch of the takeover: every other node follows the new Primary once it has that epoch or a later one.
+    const newEpoch = await waitFor(`${successor.id} to act as Primary`, () => successor.state().then((state) => (state?.acting_primary === true ? state.epoch : undefined)), 20_000);
+    const followers = others.filter((node) => node !== successor);
+    for (const node of followers) {
+      await waitFor(`${node.id} to follow ${successor.id}`, () => node.state().then((state) => followsPrimary(state, newEpoch)), 20_000);
+    }
+    if (followers.length > 0) timeline.add('demo', `${followers.map((node) => node.id).join(', ')} ${followers.length === 1 ? 'follows' : 'follow'} ${successor.id}: Secondary, receiving its direct heartbeats`);
 
     const restartedAt = performance.now();
-    await startNode(a, []);
-    await waitFor('a to come back as Secondary', () => stateOf(a, nodePort, token).then((state) => state?.node_role === 'secondary' && state.heartbeat_method === 'direct' && state.epoch >= 2), 20_000);
+    await startNode(primary, []);
+    await waitFor(`${primary.id} to come back as Secondary`, () => primary.state().then((state) => followsPrimary(state, newEpoch)), 20_000);
     const rejoinMs = performance.now() - restartedAt;
-    timeline.add('demo', `a is back as Secondary, receiving b's heartbeats (${rejoinMs.toFixed(0)} ms after its restart); DNS still answers ${await lookupAddress(server, groupFqdn)}`);
+    timeline.add('demo', `${primary.id} is back as Secondary, receiving ${successor.id}'s heartbeats (${rejoinMs.toFixed(0)} ms after its restart); ${authority.describeStill(await authority.address())}`);
     stopPolling.abort();
 
-    timeline.add('demo', 'stopping the nodes (SIGTERM) and the DNS server');
+    timeline.add('demo', `stopping the nodes (SIGTERM) and ${authority.stopsWith}`);
     for (const child of [...children].reverse()) await child.kill('SIGTERM');
-    console.log(`\nFailover: ${failoverMs.toFixed(0)} ms from kill -9 of the Primary to ${groupFqdn} answering the Secondary's address`);
+    await authority.close();
+    console.log(`\n${authority.summarizeFailover(failoverMs, successor.id, successor.address)}`);
     console.log(`          (failover period ${options.absence * 1000} ms, standby check ${options.check * 1000} ms, heartbeat ${options.heartbeat * 1000} ms).`);
+    if (followers.length > 0) console.log(`Followers: ${followers.map((node) => node.id).join(', ')} ${followers.length === 1 ? 'follows' : 'follow'} ${successor.id} as Secondary.`);
     console.log(`Rejoin:   ${rejoinMs.toFixed(0)} ms from restarting the old Primary to it running as Secondary; no automatic failback.`);
-    return { failoverMs, rejoinMs };
+    return { failoverMs, rejoinMs, tookOver: successor.id };
   } catch (error) {
     const logs = children.map((child) => `--- ${child.name} (pid ${child.pid}) ---\n${child.describe(8)}`).join('\n');
+    if (logs === '') throw error;
     throw new Error(`${(error as Error).message}\n${logs}`);
   } finally {
     stopPolling.abort();
     await Promise.all(children.map((child) => child.kill('SIGKILL')));
+    await authority?.close().catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-async function writeConfig(node: DemoNode, settings: Record<string, unknown>): Promise<void> {
-  await writeFile(node.configFile, JSON.stringify({ node_id: node.id, external_ipv4_address: node.address, ...settings }, null, 2), { mode: 0o600 });
-}
-
-interface StateAnswer {
-  node_role: string;
-  node_dns_connection_state: string;
-  heartbeat_method: string | null;
-  epoch: number;
-  acting_primary: boolean;
-  state: string;
-}
-
-async function stateOf(node: DemoNode, port: number, token: string): Promise<StateAnswer | null> {
-  if (node.process === null || node.process.exitCode !== undefined) return null;
-  try {
-    const response = await fetch(`http://${node.address}:${port}/ag/api/v1/state`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(500) });
-    return response.ok ? ((await response.json()) as StateAnswer) : null;
-  } catch {
-    return null;
-  }
-}
-
 /** The live view: one status line per node whenever what it reports changes. */
-async function pollStatus(nodes: readonly DemoNode[], port: number, token: string, timeline: Timeline, signal: AbortSignal): Promise<void> {
+async function pollStatus(nodes: readonly LocalNode[], authorityLabel: string, timeline: Timeline, signal: AbortSignal): Promise<void> {
+  const lastStatus = new Map<LocalNode, string>();
   while (!signal.aborted) {
     for (const node of nodes) {
-      const state = await stateOf(node, port, token);
+      const state: LocalNodeState | null = await node.state();
       const status =
         state === null
           ? node.process === null ? '' : node.process.exitCode !== undefined ? 'down' : 'starting'
-          : `${state.node_role}${state.acting_primary ? ' (acting)' : ''}, epoch ${state.epoch}, DNS ${state.node_dns_connection_state}, heartbeat ${state.heartbeat_method ?? '-'}, state ${state.state.split(/[.{]/)[0]}`;
-      if (status !== '' && status !== node.lastStatus && !signal.aborted) {
-        node.lastStatus = status;
+          : `${state.node_role}${state.acting_primary ? ' (acting)' : ''}, epoch ${state.epoch}, ${authorityLabel} ${state.node_dns_connection_state}, heartbeat ${state.heartbeat_method ?? '-'}, state ${state.state.split(/[.{]/)[0]}`;
+      if (status !== '' && status !== (lastStatus.get(node) ?? '') && !signal.aborted) {
+        lastStatus.set(node, status);
         timeline.add(node.id, `status: ${status}`);
       }
     }
@@ -184,7 +198,7 @@ async function pollStatus(nodes: readonly DemoNode[], port: number, token: strin
 }
 
 /** Tells the story from a node's own log: the events its subscribers get. */
-function narrate(timeline: Timeline, who: string, line: Record<string, unknown>): void {
+function narrate(timeline: Timeline, who: string, line: Record<string, unknown>, takeoverWrite: string): void {
   const event = line.event as Record<string, unknown> | undefined;
   if (event === undefined || typeof event.eventId !== 'string') return;
   switch (event.eventId) {
@@ -195,7 +209,7 @@ function narrate(timeline: Timeline, who: string, line: Record<string, unknown>)
       timeline.add(who, `event PRIMARY_SUSPECTED: no heartbeat for ${Number(event.silentForMs).toFixed(0)} ms of ${String(event.absenceLimitMs)} ms`);
       break;
     case 'TAKEOVER_STARTED':
-      timeline.add(who, `event TAKEOVER_STARTED (${String(event.mode)}) for epoch ${String(event.epoch)}: compare-and-swap update of A and TXT`);
+      timeline.add(who, `event TAKEOVER_STARTED (${String(event.mode)}) for epoch ${String(event.epoch)}: ${takeoverWrite}`);
       break;
     case 'TAKEOVER_ABANDONED':
     case 'LEASE_LOST':

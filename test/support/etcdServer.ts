@@ -2,31 +2,18 @@
  * A throwaway single-member etcd for tests: `etcd` in a fresh temp data directory, on 127.0.0.1 and free high ports,
  * with fast elections. Ready when it answers a linearizable read.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../src/cli/agctlProcess.js';
+import { etcdUnavailableReason, findEtcdBinary } from '../../src/cli/etcdCluster.js';
 
 /** Where tests look for free ports (both the client and the peer port). */
 const PORTS = { from: 19000, to: 19499 };
 
-/** The path of `name` (`etcd`, `etcdctl`), or null when it is not installed. `AG_ETCD` names another etcd binary. */
-export function findEtcdBinary(name: 'etcd' | 'etcdctl'): string | null {
-  const configured = name === 'etcd' ? process.env.AG_ETCD : process.env.AG_ETCDCTL;
-  if (configured !== undefined) return existsSync(configured) ? configured : null;
-  for (const candidate of [`/usr/bin/${name}`, `/usr/local/bin/${name}`]) if (existsSync(candidate)) return candidate;
-  const which = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
-  const found = which.stdout.trim();
-  return which.status === 0 && found !== '' ? found : null;
-}
-
-/** Why the etcd tests cannot run here, or null when they can. */
-export function etcdUnavailableReason(): string | null {
-  const missing = (['etcd', 'etcdctl'] as const).filter((name) => findEtcdBinary(name) === null);
-  return missing.length === 0 ? null : `${missing.join(' and ')} not installed: apt-get install etcd-server etcd-client (etcd 3.4+)`;
-}
+/** Where etcd is, and why the etcd tests cannot run here (the same lookup as the local clusters: `AG_ETCD`, `AG_ETCDCTL`). */
+export { etcdUnavailableReason, findEtcdBinary };
 
 export interface EtcdServer {
   /** `127.0.0.1:<port>`, the client endpoint. */
