@@ -6,6 +6,7 @@ import { parseHostPort } from './dnsTransport.js';
 import { DnsUpdateClient } from './dnsUpdateClient.js';
 import { DnsNotConfiguredError } from '../api/errors.js';
 import type { TsigAlgorithm } from './tsig.js';
+import { reportErrors } from '../coordination/reportErrors.js';
 
 /** The settings a {@link SettingsDnsAuthority} reads (a node's `Settings` has them all). */
 export interface DnsClientSettings {
@@ -75,13 +76,8 @@ export class SettingsDnsAuthority implements DnsAuthority {
     this.#clientKey = '';
   }
 
-  async #observe<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      this.#options.onError?.(error);
-      throw error;
-    }
+  #observe<T>(call: () => Promise<T>): Promise<T> {
+    return reportErrors(call, this.#options.onError);
   }
 
   #current(): DnsUpdateClient {

@@ -6,6 +6,7 @@ import type { DnsAuthority, RecordsExpectation, RecordsReplacement, UpdateOption
 import { DnsNotConfiguredError } from '../dns/errors.js';
 import { dnsBudgetMs } from '../dns/settingsDnsAuthority.js';
 import { EtcdAuthority, type EtcdAuthorityOptions } from './etcdAuthority.js';
+import { reportErrors } from '../coordination/reportErrors.js';
 
 /** The settings a {@link SettingsEtcdAuthority} reads (a node's `Settings` has them all). */
 export interface EtcdClientSettings {
@@ -127,13 +128,8 @@ export class SettingsEtcdAuthority implements DnsAuthority {
     await client?.close();
   }
 
-  async #observe<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      this.#options.onError?.(error);
-      throw error;
-    }
+  #observe<T>(call: () => Promise<T>): Promise<T> {
+    return reportErrors(call, this.#options.onError);
   }
 
   #current(): EtcdAuthority {

@@ -6,6 +6,7 @@ import { SettingsDnsAuthority } from '../dns/settingsDnsAuthority.js';
 import { DnsMirror } from '../etcd/dnsMirror.js';
 import { SettingsEtcdAuthority } from '../etcd/settingsEtcdAuthority.js';
 import type { Settings } from './settings.js';
+import { reportErrors } from '../coordination/reportErrors.js';
 
 /** Options of {@link CoordinationAuthority}. */
 export interface CoordinationAuthorityOptions {
@@ -67,13 +68,8 @@ export class CoordinationAuthority implements DnsAuthority {
     }
   }
 
-  async #observe<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      this.#options.onError?.(error);
-      throw error;
-    }
+  #observe<T>(call: () => Promise<T>): Promise<T> {
+    return reportErrors(call, this.#options.onError);
   }
 
   #current(): DnsAuthority {

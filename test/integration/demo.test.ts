@@ -3,30 +3,12 @@
  * `--dns-server` against a real BIND 9. Each run must exit 0 after showing the takeover over DNS and the old Primary
  * back as Secondary.
  */
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { agctlInvocation } from '../../src/cli/agctlProcess.js';
+import { runAgctl } from '../support/runAgctl.js';
 import { bindUnavailableReason, startBind } from '../support/bind.js';
 
 const bindMissing = bindUnavailableReason();
 if (bindMissing !== null && process.env.CI) throw new Error(`The BIND half must run in CI: ${bindMissing}`);
-
-/** Runs agctl with `args` to its end (at most `deadlineMs`); resolves with its exit code and output. */
-function runAgctl(args: readonly string[], deadlineMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const { command, args: entry } = agctlInvocation();
-  const child = spawn(command, [...entry, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, AG_LOG_LEVEL: 'info' } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const deadline = setTimeout(() => child.kill('SIGKILL'), deadlineMs);
-  return new Promise((resolve) => {
-    child.on('close', (code) => {
-      clearTimeout(deadline);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 function expectTheWholeStory(run: { code: number | null; stdout: string; stderr: string }): void {
   expect(run.stderr).toBe('');

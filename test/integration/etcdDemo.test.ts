@@ -4,9 +4,8 @@
  * took over; without etcd the demo must say so in one line (exit 1, no stack). Where etcd is missing the end-to-end
  * case reports itself skipped with the reason; under CI it fails instead.
  */
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { agctlInvocation } from '../../src/cli/agctlProcess.js';
+import { runAgctl } from '../support/runAgctl.js';
 import { etcdUnavailableReason } from '../../src/cli/etcdCluster.js';
 import { main } from '../../src/cli/main.js';
 import { captureCli } from '../support/networkedGroup.js';
@@ -16,23 +15,6 @@ if (etcdMissing !== null && process.env.CI) throw new Error(`The etcd demo must 
 
 /** The demo's group size: three nodes, a creates the group, b and c join. */
 const MEMBERS = 3;
-
-/** Runs agctl with `args` to its end (at most `deadlineMs`); resolves with its exit code and output. */
-function runAgctl(args: readonly string[], deadlineMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const { command, args: entry } = agctlInvocation();
-  const child = spawn(command, [...entry, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, AG_LOG_LEVEL: 'info' } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const deadline = setTimeout(() => child.kill('SIGKILL'), deadlineMs);
-  return new Promise((resolve) => {
-    child.on('close', (code) => {
-      clearTimeout(deadline);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 describe('agctl demo --coordination etcd', () => {
   it.skipIf(etcdMissing !== null)(`runs the story on a local etcd cluster and says who took over${etcdMissing ? ` (skipped: ${etcdMissing})` : ''}`, async () => {
