@@ -1156,8 +1156,14 @@ export const nodeMachine = setup({
                 },
               },
             },
-            /** Every heartbeat interval the next heartbeat goes to the heartbeat sender, which sends it on both paths. */
+            /**
+             * Every heartbeat interval the next heartbeat goes to the heartbeat sender, which sends it on both paths.
+             * Rule 3: the first leaves on entry (after creation, reclaim, takeover or handover), not one interval later:
+             * the lease runs from the send time of the write that won the epoch, and waiting an interval would leave the
+             * first confirmation less than lease − interval to arrive. Its TXT write expects that write's record (rule 4).
+             */
             pacing: {
+              entry: ['advanceHeartbeat', 'sendHeartbeat'],
               initial: 'waiting',
               states: {
                 waiting: {

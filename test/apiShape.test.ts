@@ -69,7 +69,7 @@ describe('the product shapes and request rules over HTTP', () => {
       const text = JSON.stringify(answer.body);
       expect(Object.keys(answer.body.configuration).sort(), id).toEqual([...PRODUCT_CONFIGURATION_FIELDS].sort());
       expect(answer.body.configuration).toMatchObject({ group_fqdn: FQDN, tsig_secret: '', external_ipv4_address: net.address(id), ...NETWORKED_TIMERS });
-      expect(answer.body.configuration_extensions).toEqual({ lease_duration: 0.75 * NETWORKED_TIMERS.allowed_absence_interval, dns_server: net.dnsServer });
+      expect(answer.body.configuration_extensions).toEqual({ lease_duration: 0.75 * NETWORKED_TIMERS.allowed_absence_interval, dns_server: net.dnsServer, coordination: 'dns', etcd_endpoints: null, etcd_prefix: '/availability-group' });
       expect(text).not.toContain(net.dataDir(id));
       expect(text).not.toContain('data_dir');
       expect(text).not.toContain(net.key.secret);

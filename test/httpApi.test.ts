@@ -89,7 +89,7 @@ describe('state and group', () => {
     expect(body.configuration.tsig_secret).toBe('');
     expect(body.members).toEqual({ primary: '127.0.0.2', secondary: null });
     expect(body.member_details).toEqual({ primary: { node_id: 'a', address: '127.0.0.2', port: 18080, scheme: 'http' }, secondary: null });
-    expect(body.configuration_extensions).toEqual({ lease_duration: 0.375, dns_server: null });
+    expect(body.configuration_extensions).toEqual({ lease_duration: 0.375, dns_server: null, coordination: 'dns', etcd_endpoints: null, etcd_prefix: '/availability-group' });
     expect(response.body).not.toContain(TSIG_SECRET);
     expect(response.body).not.toContain(TOKEN);
     expect(response.body).not.toContain('peer-secret-0123456789');

@@ -16,6 +16,8 @@ import { inMemoryPorts } from '../src/node/inMemoryPorts.js';
 import { silentLogger } from '../src/api/logger.js';
 import { InMemoryPeerNetwork } from '../src/peer/inMemoryPeerNetwork.js';
 import { FQDN, GROUP_TIMERS } from './support/twoNodes.js';
+import { requirePorts } from '../src/node/requirePorts.js';
+import { networkIssues } from '../src/http/networkedNode.js';
 
 const KEY: TsigKey = { name: 'ag-key.example.test', algorithm: 'hmac-sha256', secret: randomBytes(32).toString('base64') };
 const BASE = { node_id: 'a', external_ipv4_address: '127.0.0.2', group_fqdn: FQDN, ...GROUP_TIMERS } as const;
@@ -121,5 +123,45 @@ describe('inMemoryPorts', () => {
     await b.start();
     await a.createGroup();
     await expect(b.joinGroup({ address: '127.0.0.2' }, { group_fqdn: FQDN })).rejects.toThrow(/Could not reach the Primary/);
+  });
+});
+
+describe('coordination etcd', () => {
+  const ETCD = { ...BASE, coordination: 'etcd' as const, etcd_endpoints: ['127.0.0.1:2379'] };
+
+  it('builds the node without ports.dns, dns_server or the TSIG key (nothing started, etcd not contacted)', async () => {
+    const node = createNode(ETCD, { peer: new InMemoryPeerNetwork().transport(), logger: silentLogger() });
+    expect(node.settings.coordination).toBe('etcd');
+    expect(node.settings.dnsServer).toBeUndefined();
+    expect(node.settings.tsigName).toBeUndefined();
+    // Stopping a node never started closes nothing and does not throw.
+    await node.stop({ handOver: false });
+  });
+
+  it('without etcd_endpoints: refused at load, naming etcd_endpoints', () => {
+    const error = caught(() => createNode({ ...BASE, coordination: 'etcd' }, { peer: new InMemoryPeerNetwork().transport(), logger: silentLogger() }));
+    expect(error).toBeInstanceOf(SettingsError);
+    expect((error as SettingsError).issues).toEqual([{ field: 'etcd_endpoints', rule: expect.stringMatching(/^is required when coordination is etcd/) }]);
+  });
+
+  it('requirePorts asks for etcd_endpoints, not dns_server or the TSIG key, when coordination is etcd', () => {
+    const loaded = mainEntry.loadSettings(ETCD);
+    const peer = new InMemoryPeerNetwork().transport();
+    expect(() => requirePorts(loaded, { peer })).not.toThrow();
+    const error = caught(() => requirePorts({ ...loaded, etcdEndpoints: undefined }, { peer }));
+    expect(error).toBeInstanceOf(SettingsError);
+    expect((error as SettingsError).issues.map((issue) => issue.field)).toEqual(['etcd_endpoints']);
+    // With ports.dns the settings need neither.
+    expect(() => requirePorts({ ...loaded, etcdEndpoints: undefined }, { peer, dns: new InMemoryDnsAuthority() })).not.toThrow();
+    // And with coordination dns, dns_server is still required.
+    const dns = caught(() => requirePorts(mainEntry.loadSettings(BASE), { peer }));
+    expect(dns).toBeInstanceOf(NodePortsError);
+    expect((dns as Error).message).toMatch(/dns_server is not set/);
+  });
+
+  it('a networked node needs neither dns_server nor the TSIG key with coordination etcd', () => {
+    const secrets = { api_token: 't'.repeat(20), peer_secret: 'p'.repeat(20) };
+    expect(networkIssues(mainEntry.loadSettings({ ...ETCD, ...secrets }))).toEqual([]);
+    expect(networkIssues(mainEntry.loadSettings({ ...BASE, ...secrets })).map((issue) => issue.field)).toEqual(['dns_server']);
   });
 });

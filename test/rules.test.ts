@@ -7,6 +7,7 @@ import { EventId, HeartbeatMethod, NodeDnsConnectionState, NodeRole } from '../s
 import { NotActingPrimaryError, SettingsError } from '../src/api/errors.js';
 import { formatHeartbeatRecord, parseHeartbeatRecord } from '../src/dns/heartbeatRecord.js';
 import { loadSettings } from '../src/node/settings.js';
+import type { RecordsExpectation, RecordsReplacement } from '../src/dns/dnsAuthority.js';
 import { eventsOf, FQDN, roleChanges, TwoNodes } from './support/twoNodes.js';
 
 const ABSENCE_MS = 5_000;
@@ -17,6 +18,13 @@ let group: TwoNodes;
 afterEach(async () => {
   await group?.stopAll();
 });
+
+/** Every compare-and-swap from now on, in order: when it reached DNS, what it expected and what it wrote. */
+function recordUpdates(): Array<{ at: number; expected: RecordsExpectation; written: RecordsReplacement }> {
+  const updates: Array<{ at: number; expected: RecordsExpectation; written: RecordsReplacement }> = [];
+  group.dns.beforeUpdate = (_fqdn, written, expected) => void updates.push({ at: group.clock.monotonicNow(), expected, written });
+  return updates;
+}
 
 describe('rule 1: freshness by sequence progress on the monotonic clock', () => {
   it('keeps the Secondary watching while only the DNS path delivers heartbeats', async () => {
@@ -92,15 +100,24 @@ describe('rule 2: takeover is a compare-and-swap', () => {
     expect(roleChanges(group.b.events)).not.toContain('secondary>primary');
   });
 
-  it('replaces A and TXT together with the next epoch and seq 0', async () => {
+  it('replaces A and TXT together with the next epoch and seq 0; the first heartbeat (seq 1) follows at once', async () => {
     group = new TwoNodes();
     await group.formGroup();
-    const before = parseHeartbeatRecord(group.dns.records().txt!)!;
     await group.a.crash();
+    const lastOfA = group.dns.records();
+    const before = parseHeartbeatRecord(lastOfA.txt!)!;
+    const updates = recordUpdates();
     await group.clock.advanceUntil(() => group.b.node.isActingPrimary(), ABSENCE_MS * 3);
-    const after = group.dns.records();
-    expect(after.address).toBe(group.b.address);
-    expect(parseHeartbeatRecord(after.txt!)).toMatchObject({ holder: 'b', epoch: before.epoch + 1, seq: 0 });
+    const [takeover, firstHeartbeat] = updates;
+    expect(takeover!.expected).toEqual({ address: group.a.address, txt: lastOfA.txt });
+    expect(takeover!.written.address).toBe(group.b.address);
+    expect(parseHeartbeatRecord(takeover!.written.txt!)).toMatchObject({ holder: 'b', epoch: before.epoch + 1, seq: 0 });
+    // Rule 3: the lease runs from the takeover's send time, so the first heartbeat leaves as b becomes Primary, not a
+    // heartbeat interval later. Rule 4: its compare-and-swap expects the record the takeover wrote.
+    expect(firstHeartbeat!.at).toBe(takeover!.at);
+    expect(firstHeartbeat!.expected.txt).toBe(takeover!.written.txt);
+    expect(parseHeartbeatRecord(firstHeartbeat!.written.txt!)).toMatchObject({ holder: 'b', epoch: before.epoch + 1, seq: 1 });
+    expect(group.dns.records().address).toBe(group.b.address);
   });
 });
 
@@ -186,12 +203,20 @@ describe('rule 5: no automatic failback', () => {
   it('lets a restarted Primary resume only after re-asserting the records that still name it', async () => {
     group = new TwoNodes();
     await group.formGroup();
-    const before = parseHeartbeatRecord(group.dns.records().txt!)!;
+    const found = group.dns.records();
+    const before = parseHeartbeatRecord(found.txt!)!;
+    const updates = recordUpdates();
     await group.a.restart();
     expect(group.a.node.isActingPrimary()).toBe(true);
-    const after = parseHeartbeatRecord(group.dns.records().txt!)!;
+    const [reclaim, firstHeartbeat] = updates;
     // A reclaim starts a new epoch, so the peer counts its heartbeats as progress whatever seq it saw before.
-    expect(after).toMatchObject({ holder: 'a', epoch: before.epoch + 1, seq: 0 });
+    expect(reclaim!.expected.txt).toBe(found.txt);
+    expect(parseHeartbeatRecord(reclaim!.written.txt!)).toMatchObject({ holder: 'a', epoch: before.epoch + 1, seq: 0 });
+    // Rule 3: its first heartbeat leaves at once, on the record the reclaim wrote (rule 4), and reaches the peer.
+    expect(firstHeartbeat!.at).toBe(reclaim!.at);
+    expect(firstHeartbeat!.expected.txt).toBe(reclaim!.written.txt);
+    expect(parseHeartbeatRecord(firstHeartbeat!.written.txt!)).toMatchObject({ holder: 'a', epoch: before.epoch + 1, seq: 1 });
+    await group.clock.advanceUntil(() => group.b.node.getNodeState().epoch === before.epoch + 1, 1, 1);
   });
 });
 

@@ -12,7 +12,13 @@ import {
   MAX_TIMER_SECONDS,
   NODE_TIMER_LIMIT_MS,
   redactSettings,
+  GROUP_SETTING_FIELDS,
+  groupChangeIssues,
+  groupSettingsFingerprint,
+  groupSettingsOf,
+  isGroupSettingField,
 } from '../src/node/settings.js';
+import { mergeSettings } from '../src/node/settingsSync.js';
 import { NETWORKED_TIMERS, startNetworkedGroup, type NetworkedGroup } from './support/networkedGroup.js';
 import { waitFor } from '../src/cli/agctlProcess.js';
 
@@ -122,6 +128,108 @@ describe('dns_server', () => {
     ['127.0.0.1:53x', /with a port from 1 to 65535/],
   ])('refuses %s, saying why', (value, rule) => {
     expect(() => loadSettings({ ...base, dns_server: value })).toThrow(rule);
+  });
+});
+
+describe('etcd settings', () => {
+  const etcd = { ...base, coordination: 'etcd', etcd_endpoints: ['127.0.0.1:2379'] };
+  const refusal = (input: Record<string, unknown>) => {
+    try {
+      loadSettings(input);
+    } catch (error) {
+      expect(error).toBeInstanceOf(SettingsError);
+      return (error as SettingsError).issues;
+    }
+    throw new Error('expected a refusal');
+  };
+
+  it('defaults to coordination dns, prefix /availability-group, no endpoints, no TLS files and no credentials', () => {
+    const settings = loadSettings(base);
+    expect(settings.coordination).toBe('dns');
+    expect(settings.etcdPrefix).toBe('/availability-group');
+    expect([settings.etcdEndpoints, settings.etcdCaFile, settings.etcdCertFile, settings.etcdKeyFile, settings.etcdUsername, settings.etcdPasswordFile]).toEqual([
+      undefined, undefined, undefined, undefined, undefined, undefined,
+    ]);
+  });
+
+  it('loads every etcd setting in camelCase', () => {
+    const settings = loadSettings({
+      ...etcd,
+      etcd_endpoints: ['https://10.0.0.5:2379', 'http://[::1]:2379', 'etcd1.example.test:2379'],
+      etcd_prefix: '/ag/prod',
+      etcd_ca_file: '/etc/ag/etcd-ca.pem',
+      etcd_cert_file: '/etc/ag/etcd.pem',
+      etcd_key_file: '/etc/ag/etcd-key.pem',
+      etcd_username: 'ag',
+      etcd_password_file: '/etc/ag/etcd-password',
+    });
+    expect(settings).toMatchObject({
+      coordination: 'etcd',
+      etcdEndpoints: ['https://10.0.0.5:2379', 'http://[::1]:2379', 'etcd1.example.test:2379'],
+      etcdPrefix: '/ag/prod',
+      etcdCaFile: '/etc/ag/etcd-ca.pem',
+      etcdCertFile: '/etc/ag/etcd.pem',
+      etcdKeyFile: '/etc/ag/etcd-key.pem',
+      etcdUsername: 'ag',
+      etcdPasswordFile: '/etc/ag/etcd-password',
+    });
+  });
+
+  it('does not require dns_server or the TSIG key with coordination etcd', () => {
+    expect(loadSettings(etcd).dnsServer).toBeUndefined();
+  });
+
+  it.each<[string, Record<string, unknown>, string, RegExp]>([
+    ['an unknown coordination', { coordination: 'zookeeper' }, 'coordination', /^must be one of dns, etcd$/],
+    ['etcd without endpoints', { etcd_endpoints: undefined }, 'etcd_endpoints', /^is required when coordination is etcd/],
+    ['no endpoint', { etcd_endpoints: [] }, 'etcd_endpoints', /^must name at least one etcd endpoint$/],
+    ['8 endpoints', { etcd_endpoints: Array.from({ length: 8 }, (_, i) => `127.0.0.${i + 1}:2379`) }, 'etcd_endpoints', /^must name at most 7 etcd endpoints$/],
+    ['endpoints as a string', { etcd_endpoints: '127.0.0.1:2379' }, 'etcd_endpoints', /^must be an array of host:port strings/],
+    ['an endpoint without a port', { etcd_endpoints: ['127.0.0.1'] }, 'etcd_endpoints.0', /^must be \[http:\/\/ or https:\/\/\]host:port, e\.g\. /],
+    ['port 0', { etcd_endpoints: ['127.0.0.1:0'] }, 'etcd_endpoints.0', /with a port from 1 to 65535/],
+    ['port 65536', { etcd_endpoints: ['https://127.0.0.1:65536'] }, 'etcd_endpoints.0', /with a port from 1 to 65535/],
+    ['a bad IPv4 host', { etcd_endpoints: ['127.0.0.1:2379', '999.0.0.1:2379'] }, 'etcd_endpoints.1', /the host must be an IPv4 address/],
+    ['a bad IPv6 host', { etcd_endpoints: ['[nope]:2379'] }, 'etcd_endpoints.0', /the host in brackets must be an IPv6 address/],
+    ['a path', { etcd_endpoints: ['https://10.0.0.5:2379/'] }, 'etcd_endpoints.0', /with no path/],
+    ['another scheme', { etcd_endpoints: ['unix://10.0.0.5:2379'] }, 'etcd_endpoints.0', /host:port/],
+    ['a prefix without /', { etcd_prefix: 'ag' }, 'etcd_prefix', /^must start with "\/"/],
+    ['a prefix ending in /', { etcd_prefix: '/ag/' }, 'etcd_prefix', /^must not end with "\/"$/],
+    ['the prefix /', { etcd_prefix: '/' }, 'etcd_prefix', /^must name a key prefix below "\/"/],
+    ['a prefix with a space', { etcd_prefix: '/a g' }, 'etcd_prefix', /^must be printable ASCII without spaces$/],
+    ['a prefix of 201 characters', { etcd_prefix: `/${'a'.repeat(200)}` }, 'etcd_prefix', /^must be at most 200 characters$/],
+    ['an empty CA path', { etcd_ca_file: '' }, 'etcd_ca_file', /^must be the path of a PEM file$/],
+    ['a certificate without its key', { etcd_cert_file: '/etc/ag/etcd.pem' }, 'etcd_key_file', /^etcd_cert_file and etcd_key_file go together/],
+    ['a key without its certificate', { etcd_key_file: '/etc/ag/etcd-key.pem' }, 'etcd_cert_file', /^etcd_cert_file and etcd_key_file go together/],
+    ['a user without a password file', { etcd_username: 'ag' }, 'etcd_password_file', /^etcd_username and etcd_password_file go together/],
+    ['a password file without a user', { etcd_password_file: '/etc/ag/pw' }, 'etcd_username', /^etcd_username and etcd_password_file go together/],
+    ['an empty user', { etcd_username: '', etcd_password_file: '/etc/ag/pw' }, 'etcd_username', /^must not be empty$/],
+    ['an inline password', { etcd_password: 'hunter2hunter2' }, 'etcd_password', /^is not a known setting$/],
+  ])('refuses %s, naming the field and the rule', (_what, changes, field, rule) => {
+    const issues = refusal({ ...etcd, ...changes });
+    expect(issues.map((issue) => issue.field)).toContain(field);
+    expect(issues.find((issue) => issue.field === field)?.rule).toMatch(rule);
+  });
+
+  it('accepts a CA file alone (server TLS without a client certificate)', () => {
+    expect(loadSettings({ ...etcd, etcd_ca_file: '/etc/ag/etcd-ca.pem' }).etcdCaFile).toBe('/etc/ag/etcd-ca.pem');
+  });
+
+  it('makes coordination, etcd_endpoints and etcd_prefix group settings; the TLS files and credentials node settings', () => {
+    for (const field of ['coordination', 'etcd_endpoints', 'etcd_prefix']) expect(isGroupSettingField(field), field).toBe(true);
+    for (const field of ['etcd_ca_file', 'etcd_cert_file', 'etcd_key_file', 'etcd_username', 'etcd_password_file']) expect(isGroupSettingField(field), field).toBe(false);
+    const own = loadSettings({ ...etcd, etcd_ca_file: '/mine/ca.pem', etcd_username: 'mine', etcd_password_file: '/mine/pw' });
+    const primary = loadSettings({ ...etcd, node_id: 'p', etcd_endpoints: ['10.0.0.5:2379'], etcd_prefix: '/p', etcd_ca_file: '/theirs/ca.pem', etcd_username: 'theirs', etcd_password_file: '/theirs/pw' });
+    const merged = mergeSettings(primary.record, GROUP_SETTING_FIELDS, own.record);
+    expect(merged).toMatchObject({ etcdEndpoints: ['10.0.0.5:2379'], etcdPrefix: '/p', etcdCaFile: '/mine/ca.pem', etcdUsername: 'mine', etcdPasswordFile: '/mine/pw' });
+    expect(groupSettingsFingerprint(primary.record)).not.toBe(groupSettingsFingerprint(own.record));
+    expect(groupSettingsOf(primary.record)).not.toHaveProperty('etcd_password_file');
+  });
+
+  it('refuses changing coordination or etcd_prefix while the group runs; etcd_endpoints may change', () => {
+    const current = loadSettings(etcd);
+    expect(groupChangeIssues(current, loadSettings({ ...etcd, coordination: 'dns' })).map((issue) => issue.field)).toEqual(['coordination']);
+    expect(groupChangeIssues(current, loadSettings({ ...etcd, etcd_prefix: '/other' })).map((issue) => issue.field)).toEqual(['etcd_prefix']);
+    expect(groupChangeIssues(current, loadSettings({ ...etcd, etcd_endpoints: ['127.0.0.1:2379', '127.0.0.2:2379'] }))).toEqual([]);
   });
 });
 

@@ -24,6 +24,9 @@ export const EXAMPLE_CONFIG = `// availability-group node config: agctl config e
   "external_scheme": "http",
   // The authoritative DNS server (host:port) that takes TSIG-signed RFC 2136 updates for the group's zone.
   "dns_server": "192.0.2.53:53",
+  // Or run the group on etcd instead of DNS records (dns_server and the TSIG key then optional):
+  // "coordination": "etcd", "etcd_endpoints": ["https://192.0.2.61:2379", "https://192.0.2.62:2379", "https://192.0.2.63:2379"],
+  // "etcd_ca_file": "/etc/availability-group/etcd-ca.pem", "etcd_username": "ag", "etcd_password_file": "/etc/availability-group/etcd-password",
   // Settings and membership persist here (created with mode 0700); without it nothing survives a restart.
   "data_dir": "/var/lib/availability-group",
   // The group. The node that creates it needs the TSIG key; a joining node gets the key from the Primary.
@@ -55,8 +58,8 @@ const HELP = helpText({
   usage: ['config validate --config <file> [-o table|json|yaml]', 'config example'],
   description: `  validate  checks the file as "agctl start" would, listing every problem (field, value, rule) instead of
             stopping at the first: JSON, every setting's rule, the timer rules (once the fields are valid), the
-            secret files, what a networked node needs (api_token, peer_secret, dns_server; TLS files for https),
-            that the TLS files can be read and data_dir is a directory. Secrets are never shown. Prints "ok" and
+            secret files, what a networked node needs (api_token, peer_secret, dns_server unless coordination is
+            etcd; TLS files for https), that the TLS and etcd files can be read and data_dir is a directory. Secrets are never shown. Prints "ok" and
             a summary when the file is valid. Nothing is started and nothing is written.
   example   prints a commented example config (whole-line // comments are allowed in config files) that
             validate accepts; its placeholder secrets are warned about.`,

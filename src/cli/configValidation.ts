@@ -47,8 +47,8 @@ function shown(field: string, input: Record<string, unknown>): string {
 /**
  * Checks a node config file as `agctl start` would, but lists every problem instead of stopping at the first kind:
  * the file (readable, JSON, an object), the secret files, every setting's rule (`loadSettings`), the timer rules,
- * what a networked node needs besides (`api_token`, `peer_secret`, `dns_server`, the TLS files for https), that the
- * TLS files can be read and that `data_dir` is a directory if it exists. The timer rules are checked once every
+ * what a networked node needs besides (`api_token`, `peer_secret`, `dns_server` unless coordination is etcd, the TLS
+ * files for https), that the TLS and etcd files can be read and that `data_dir` is a directory if it exists. The timer rules are checked once every
  * field is valid. Secrets are never shown.
  *
  * @example
@@ -86,9 +86,10 @@ export async function validateConfigFile(file: string): Promise<ConfigValidation
   }
   // What a networked node needs besides: judged from the fields as given when the settings themselves are refused.
   const given = (field: string) => (typeof resolved[field] === 'string' ? (resolved[field] as string) : undefined);
-  const needs = settings ?? ({ apiToken: given('api_token'), peerSecret: given('peer_secret'), dnsServer: given('dns_server'), externalScheme: given('external_scheme'), tlsCertFile: given('tls_cert_file'), tlsKeyFile: given('tls_key_file') } as unknown as Settings);
+  const needs = settings ?? ({ apiToken: given('api_token'), peerSecret: given('peer_secret'), dnsServer: given('dns_server'), coordination: given('coordination'), externalScheme: given('external_scheme'), tlsCertFile: given('tls_cert_file'), tlsKeyFile: given('tls_key_file') } as unknown as Settings);
   add(networkIssues(needs).filter((issue) => !problems.some((problem) => problem.field === issue.field)));
-  for (const field of ['tls_cert_file', 'tls_key_file', 'tls_ca_file']) {
+  // The etcd password file is only checked for access here: its content is a secret, read by the etcd client.
+  for (const field of ['tls_cert_file', 'tls_key_file', 'tls_ca_file', 'etcd_ca_file', 'etcd_cert_file', 'etcd_key_file', 'etcd_password_file']) {
     const path = input[field];
     if (typeof path !== 'string' || path === '') continue;
     await access(path, constants.R_OK).catch((error: NodeJS.ErrnoException) => add([{ field, rule: `cannot be read: ${path} (${error.code ?? error.message})` }]));
@@ -120,6 +121,10 @@ export function summarizeSettings(settings: Settings, input: Record<string, unkn
     node: `${settings.nodeId} at ${settings.externalScheme}://${settings.externalIpv4Address}:${settings.externalPort}`,
     group: settings.groupFqdn === undefined ? '(none: set group_fqdn to create or join one)' : `${settings.groupFqdn}${settings.tsigName === undefined ? ' (to join: the TSIG key comes from the Primary)' : ` (TSIG key ${settings.tsigName}, ${settings.tsigAlgorithm})`}`,
     dns_server: settings.dnsServer ?? '-',
+    coordination:
+      settings.coordination === 'etcd'
+        ? `etcd ${settings.etcdEndpoints?.join(', ') ?? ''} (prefix ${settings.etcdPrefix}${settings.etcdUsername === undefined ? '' : `, user ${settings.etcdUsername}`}${settings.dnsServer !== undefined && settings.tsigName !== undefined ? '; the A record is mirrored to dns_server' : ''})`
+        : 'dns',
     timers: `heartbeat ${settings.healthReportInterval} s, standby check ${settings.healthCheckInterval} s, failover period ${settings.allowedAbsenceInterval} s, lease ${Math.round(settings.leaseDuration * 1000) / 1000} s`,
     secrets: secrets.length === 0 ? '(none)' : secrets.join(', '),
     data_dir: settings.dataDir ?? '(none: nothing survives a restart)',

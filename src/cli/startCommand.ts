@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { setDefaultNode } from '../node/defaultNode.js';
 import { PersistedStateError, SettingsError, WorkflowLoadError } from '../api/errors.js';
 import { NodeRole } from '../api/constants.js';
-import { createPrimaryLocator } from '../dns/primaryLocator.js';
 import { joinThroughDns } from '../node/joinThroughDns.js';
 import { startNetworkedNode, type NetworkedNode } from '../http/networkedNode.js';
 import { createLogger, type Logger } from '../api/logger.js';
@@ -68,6 +67,11 @@ ${EXIT_CONFIG}): a timer above 86400 s (1 day), a dns_server port outside 1-6553
 read, a data_dir that is not a directory this node can write. A dns_server host name that does not resolve is
 not refused: the node starts, logs a warning, and runs with DNS disconnected until the name resolves.
 
+With coordination "etcd" the group runs on etcd keys instead of DNS records: etcd_endpoints (1 to 7,
+[http(s)://]host:port) is then required and dns_server and the TSIG key are not (when set, the acting Primary
+also keeps the group's A record, best effort); etcd_prefix (default /availability-group), etcd_ca_file,
+etcd_cert_file + etcd_key_file and etcd_username + etcd_password_file (a file holding the password) configure it.
+
 An application health check (health_command: program and arguments, run without a shell; or health_url, 2xx is
 healthy; every health_interval s, each allowed health_timeout s) decides too: a Primary whose application failed
 health_failures checks in a row hands over to a Secondary whose application is healthy, and a Secondary whose
@@ -81,7 +85,8 @@ Options:
   --config <file>       the node's settings (JSON)
   --create-group        create the group with this node as Primary (if not in a group yet)
   --join                join the group named by group_fqdn as Secondary: the Primary is found through the
-                        group's A record on dns_server and reached on this node's port (if not in a group yet)
+                        group's A record on dns_server (with coordination etcd: its address key in etcd) and
+                        reached on this node's port (if not in a group yet)
   --join-timeout <s>    keep trying to reach the Primary this long (default 30)
   --workflow <module>   your workflow code (an ES module, path relative to the working directory): imported once
                         the node is created and set as the default node, before it starts, so the
@@ -243,9 +248,10 @@ async function formGroup(running: NetworkedNode, flags: { createGroup: boolean; 
     await node.createGroup();
     return;
   }
-  const { groupFqdn, dnsServer, externalScheme } = node.settings;
+  const { groupFqdn, externalScheme } = node.settings;
   if (groupFqdn === undefined) throw new SettingsError([{ field: 'group_fqdn', rule: 'is required to join a group' }]);
-  const locate = createPrimaryLocator(dnsServer!);
+  // The A record on dns_server, or with coordination etcd the group's address key in etcd.
+  const locate = running.locatePrimary;
   // The Primary may still be starting: try again until the deadline, each failure logged.
   let lastError: unknown = null;
   await waitFor(

@@ -65,13 +65,22 @@ export function configurationBody(settings: Settings): Record<string, unknown> {
 /**
  * `GET /group`'s `configuration_extensions`: this project's settings that clients need. `lease_duration` is the
  * lease in force in seconds (the setting, or 0.75 × `allowed_absence_interval`), which with the product's timers
- * in `configuration` bounds how long a failover takes; `dns_server` is this node's DNS server (`null` when none).
+ * in `configuration` bounds how long a failover takes; `dns_server` is this node's DNS server (`null` when none);
+ * `coordination`, `etcd_endpoints` (`null` when none) and `etcd_prefix` say which authority the group runs on. The
+ * etcd TLS files and credentials are node settings and are not served (the password never is).
  *
  * @example
- * configurationExtensionsBody(node.settings) // { lease_duration: 45, dns_server: '127.0.0.1:5353' }
+ * configurationExtensionsBody(node.settings)
+ * // { lease_duration: 45, dns_server: '127.0.0.1:5353', coordination: 'dns', etcd_endpoints: null, etcd_prefix: '/availability-group' }
  */
 export function configurationExtensionsBody(settings: Settings): Record<string, unknown> {
-  return { lease_duration: settings.leaseDuration, dns_server: settings.dnsServer ?? null };
+  return {
+    lease_duration: settings.leaseDuration,
+    dns_server: settings.dnsServer ?? null,
+    coordination: settings.coordination,
+    etcd_endpoints: settings.etcdEndpoints ?? null,
+    etcd_prefix: settings.etcdPrefix,
+  };
 }
 
 /** A group member as the product lists it in `members`: its IPv4 address, or `null` when there is none. */

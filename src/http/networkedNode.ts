@@ -25,8 +25,10 @@ import {
 } from './httpConnectionLimits.js';
 import { inspectorPlugin } from './inspector/inspectorPlugin.js';
 import { NodeMetrics } from './nodeMetrics.js';
-import { createPrimaryLocator } from '../dns/primaryLocator.js';
-import { dnsBudgetMs, SettingsDnsAuthority } from '../dns/settingsDnsAuthority.js';
+import { createPrimaryLocator, type PrimaryLocator } from '../dns/primaryLocator.js';
+import { dnsBudgetMs } from '../dns/settingsDnsAuthority.js';
+import { authorityPrimaryLocator } from '../node/authorityPrimaryLocator.js';
+import { CoordinationAuthority } from '../node/coordinationAuthority.js';
 import type { PeerMessage } from '../peer/peerMessages.js';
 import { peerAnswerDnsRequests } from '../peer/peerAnswerDnsRequests.js';
 
@@ -69,6 +71,8 @@ export interface NetworkedNode {
   readonly history: HistoryLog;
   /** The role-change hook runner (`on_role_change`); null when none is configured. */
   readonly hooks: RoleChangeHooks | null;
+  /** Finds the Primary of a group to join: the A record on `dns_server`, or with coordination etcd the group's address key. */
+  readonly locatePrimary: PrimaryLocator;
   /** Stops the node (an acting Primary with a healthy peer hands over first, unless `handOver: false`), then the server. */
   stop(options?: { handOver?: boolean }): Promise<void>;
 }
@@ -97,7 +101,9 @@ export function networkIssues(settings: Settings): SettingsIssue[] {
   const issues: SettingsIssue[] = [];
   if (settings.apiToken === undefined) issues.push({ field: 'api_token', rule: 'is required to run a networked node (it guards the HTTP API)' });
   if (settings.peerSecret === undefined) issues.push({ field: 'peer_secret', rule: 'is required to run a networked node (it signs the direct heartbeats)' });
-  if (settings.dnsServer === undefined) issues.push({ field: 'dns_server', rule: 'is required to run a networked node (host:port of the authoritative DNS server)' });
+  if (settings.dnsServer === undefined && settings.coordination !== 'etcd') {
+    issues.push({ field: 'dns_server', rule: 'is required to run a networked node (host:port of the authoritative DNS server)' });
+  }
   if (settings.externalScheme === 'https') {
     if (settings.tlsCertFile === undefined) issues.push({ field: 'tls_cert_file', rule: 'is required when external_scheme is https' });
     if (settings.tlsKeyFile === undefined) issues.push({ field: 'tls_key_file', rule: 'is required when external_scheme is https' });
@@ -185,7 +191,8 @@ export async function startNetworkedNode(input: ConfigFileInput, options: Networ
     ...(options.isPeerPathCut === undefined ? {} : { isPathCut: options.isPeerPathCut }),
     ...(options.peerPathCut === undefined ? {} : { pathCut: options.peerPathCut }),
   });
-  const dns = new SettingsDnsAuthority({ settings: current, logger: logger.child({ component: 'dns' }), onError: (error) => metrics?.countDnsError(error) });
+  // DNS or etcd by `coordination` (etcd: with the best-effort DNS mirror of the A record when dns_server and the key are set).
+  const dns = new CoordinationAuthority({ settings: current, logger, onError: (error) => metrics?.countDnsError(error) });
   node = createNode(settings, {
     dns,
     peer,
@@ -219,18 +226,25 @@ export async function startNetworkedNode(input: ConfigFileInput, options: Networ
     ...(tls === null ? {} : { https: { cert: tls.cert, key: tls.key, handshakeTimeout: connectionLimits.headersTimeoutMs } }),
   });
   applyHttpConnectionLimits(app.server, connectionLimits, logger.child({ component: 'http' }));
+  // The Primary of a group to join: the group's A record on dns_server, or its address key in etcd.
+  const locatePrimary: PrimaryLocator = (fqdn) => {
+    const now = current();
+    if (now.coordination === 'etcd') return authorityPrimaryLocator(dns)(fqdn);
+    if (now.dnsServer === undefined) return Promise.reject(new Error('dns_server is not set: there is no DNS server to find the Primary through'));
+    return createPrimaryLocator(now.dnsServer)(fqdn);
+  };
   await app.register(availabilityGroupPlugin, {
     node: running,
     apiToken: settings.apiToken!,
     peer,
     metrics,
-    locatePrimary: (fqdn) => createPrimaryLocator(current().dnsServer!)(fqdn),
+    locatePrimary,
     history,
   });
   await app.register(inspectorPlugin, { node: running, apiToken: settings.apiToken! });
   try {
     await options.configure?.(app, running);
-    warnIfUnresolvable(settings.dnsServer!, logger);
+    if (settings.dnsServer !== undefined) warnIfUnresolvable(settings.dnsServer, logger);
     await running.start();
     await app.listen({ host: settings.externalIpv4Address, port: settings.externalPort });
   } catch (error) {
@@ -239,7 +253,7 @@ export async function startNetworkedNode(input: ConfigFileInput, options: Networ
     await historyRecorder.stop();
     await app.close();
     peer.close();
-    dns.close();
+    await dns.close();
     throw error;
   }
   let stopping: Promise<void> | null = null;
@@ -251,6 +265,7 @@ export async function startNetworkedNode(input: ConfigFileInput, options: Networ
     connectionLimits,
     history,
     hooks,
+    locatePrimary,
     stop: (stopOptions = {}) =>
       (stopping ??= (async () => {
         await running.stop(stopOptions);
@@ -260,7 +275,7 @@ export async function startNetworkedNode(input: ConfigFileInput, options: Networ
         // Slow clients must not hold the stop open: what is still connected after a second is closed.
         await closeWithin(app, 1000);
         peer.close();
-        dns.close();
+        await dns.close();
       })()),
   };
 }

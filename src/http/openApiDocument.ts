@@ -32,6 +32,10 @@ const settingProperties = settingsJsonSchema(API_SETTING_FIELDS, {
   allowed_absence_interval: 'Failover period, seconds; fractions allowed; at most 86400 (1 day).',
   lease_duration: "The Primary's lease, seconds (default 0.75 of the failover period); at most 86400 (1 day).",
   tsig_secret: 'Base64. Served back as "". Sending "" keeps the current secret.',
+  coordination:
+    'The group authority: "dns" (the A and TXT records on dns_server) or "etcd" (keys under etcd_prefix on etcd_endpoints; dns_server and the TSIG key then optional, for a best-effort A record). Cannot change while the group runs.',
+  etcd_endpoints: 'The etcd members, [http:// or https://]host:port each (1 to 7); required when coordination is etcd.',
+  etcd_prefix: 'The prefix of every etcd key of the groups: starts with "/", no trailing "/". Cannot change while the group runs.',
   dns_server:
     'host:port of the authoritative DNS server: an IPv4 address, an IPv6 address in brackets or a host name, and a port from 1 to 65535. A host name is resolved at each request; while it does not resolve the node runs with DNS disconnected.',
 });
@@ -224,6 +228,9 @@ export const openApiDocument = {
             properties: {
               lease_duration: { type: 'number', description: "The Primary's lease in force, seconds: the setting, or 0.75 of allowed_absence_interval." },
               dns_server: { type: ['string', 'null'], description: "host:port of this node's DNS server; null when none." },
+              coordination: { type: 'string', enum: ['dns', 'etcd'], description: 'The authority the group runs on: the DNS records, or etcd keys.' },
+              etcd_endpoints: { type: ['array', 'null'], items: { type: 'string' }, description: 'The etcd members ([http(s)://]host:port); null when none.' },
+              etcd_prefix: { type: 'string', description: 'The prefix of the etcd keys of the groups.' },
             },
           },
           members: {

@@ -13,7 +13,6 @@ import { MembershipError, NotActingPrimaryError } from '../api/errors.js';
 import type { NodeEvent } from '../api/events.js';
 import type { GroupMembers, NodeState } from '../api/nodeState.js';
 import type { DnsAuthority } from '../dns/dnsAuthority.js';
-import { SettingsDnsAuthority } from '../dns/settingsDnsAuthority.js';
 import type { PeerMessage, PeerReplyTo } from '../peer/peerMessages.js';
 import type { AvailabilityNode, LeaveResult, NodePorts, PrimaryWork, SettingsUpdate } from './availabilityNode.js';
 import { formatWallTime, stampOf, systemClock } from './clock.js';
@@ -22,6 +21,7 @@ import { observeHeartbeatSends } from './heartbeatJitter.js';
 import { silentLogger } from './logger.js';
 import { ManualFailover } from './manualFailover.js';
 import { Membership } from './membership.js';
+import { CoordinationAuthority } from './coordinationAuthority.js';
 import { createNodeActors } from './nodeActors.js';
 import { NodeCore } from './nodeCore.js';
 import { InMemoryNodeStore } from './nodeStore.js';
@@ -39,7 +39,9 @@ export type { AvailabilityNode, LeaveResult, NodePorts, PrimaryWork, SettingsUpd
 /**
  * Creates a node from settings (validated now: a `SettingsError` names every bad field) and ports. Nothing runs
  * until `start()`. A node never falls back to in-memory ports: without `ports.dns` it uses the real DNS client of
- * `dns_server` (a `SettingsError` names `tsig_name`/`tsig_secret` when the key is missing); `ports.peer` is
+ * `dns_server` (a `SettingsError` names `tsig_name`/`tsig_secret` when the key is missing), or with
+ * `coordination: "etcd"` the etcd client of `etcd_endpoints` (DNS then optional: with `dns_server` and the TSIG
+ * key the acting Primary also keeps the group's A record, best effort); `ports.peer` is
  * required (a `NodePortsError` says how to get one: `inMemoryPorts()` in one process, `startNetworkedNode` on the
  * network).
  *
@@ -62,8 +64,8 @@ function isSettings(value: SettingsInput | Settings): value is Settings {
 class Node implements AvailabilityNode {
   readonly #core: NodeCore;
   readonly #dns: DnsAuthority;
-  /** The DNS client this node built from its settings (no `ports.dns`): closed when the node stops. */
-  readonly #ownDns: SettingsDnsAuthority | null;
+  /** The authority this node built from its settings (no `ports.dns`: DNS or etcd by `coordination`): closed when the node stops. */
+  readonly #ownDns: CoordinationAuthority | null;
   readonly #ports: NodePorts;
   readonly #subscribers: SubscriberRegistry;
   readonly #membership: Membership;
@@ -81,8 +83,9 @@ class Node implements AvailabilityNode {
     const logger = (ports.logger ?? silentLogger()).child({ node: settings.nodeId });
     const core = new NodeCore(settings, clock, logger, ports.store ?? new InMemoryNodeStore());
     this.#core = core;
-    // createNode checked the ports: a missing DNS port means dns_server and the TSIG key are set.
-    this.#ownDns = ports.dns === undefined ? new SettingsDnsAuthority({ settings: () => core.settings, logger: logger.child({ component: 'dns' }) }) : null;
+    // createNode checked the ports: a missing DNS port means dns_server and the TSIG key are set, or coordination
+    // etcd with etcd_endpoints (then dns_server and the TSIG key, when set, add the DNS mirror of the A record).
+    this.#ownDns = ports.dns === undefined ? new CoordinationAuthority({ settings: () => core.settings, logger }) : null;
     this.#dns = ports.dns ?? this.#ownDns!;
     // The heartbeat send jitter of /metrics is measured on the way out (heartbeatJitter.ts).
     core.peer = observeHeartbeatSends(this, ports.peer!, clock, () => core.settings.timers.heartbeatIntervalMs);
@@ -167,7 +170,7 @@ class Node implements AvailabilityNode {
     core.actor = null;
     await this.#stopListening?.();
     this.#stopListening = null;
-    this.#ownDns?.close();
+    await this.#ownDns?.close();
     core.logger.info('node stopped');
   }
 

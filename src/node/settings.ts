@@ -75,6 +75,47 @@ export function dnsServerRule(value: string): string | null {
   return HOST_NAME.test(host) ? null : 'must be host:port: the host must be an IPv4 address, an IPv6 address in brackets or a host name';
 }
 
+/** The coordination authorities a group can run on: DNS (RFC 2136 + TSIG) or etcd (v3). */
+export const COORDINATIONS = ['dns', 'etcd'] as const;
+export type Coordination = (typeof COORDINATIONS)[number];
+
+/** The default `etcd_prefix`: every key of the groups lives under it. */
+export const DEFAULT_ETCD_PREFIX = '/availability-group';
+
+/** The most `etcd_endpoints` a node takes (an etcd cluster has at most 7 members in practice). */
+export const MAX_ETCD_ENDPOINTS = 7;
+
+/**
+ * Why `value` is not a usable etcd endpoint, or null when it is: `host:port` as for `dns_server`, optionally with an
+ * `http://` or `https://` scheme in front (https: TLS, with `etcd_ca_file`), nothing after the port.
+ *
+ * @example
+ * etcdEndpointRule('https://10.0.0.5:2379') // null
+ * etcdEndpointRule('10.0.0.5') // 'must be host:port, e.g. ...'
+ */
+export function etcdEndpointRule(value: string): string | null {
+  const rest = value.replace(/^https?:\/\//i, '');
+  if (rest.endsWith('/')) return 'must be [http:// or https://]host:port with no path, e.g. https://10.0.0.5:2379';
+  const rule = dnsServerRule(rest);
+  return rule === null ? null : rule.replace(/^must be host:port(, e\.g\. .*)?/, (_all, example: string | undefined) => `must be [http:// or https://]host:port${example === undefined ? '' : ', e.g. 127.0.0.1:2379, https://[::1]:2379 or etcd1.example.com:2379'}`);
+}
+
+/**
+ * Why `value` is not a usable `etcd_prefix`, or null when it is: starts with `/`, no trailing `/`, printable ASCII
+ * without spaces, at most 200 characters.
+ *
+ * @example
+ * etcdPrefixRule('/availability-group') // null
+ */
+export function etcdPrefixRule(value: string): string | null {
+  if (value.length > 200) return 'must be at most 200 characters';
+  if (!/^[\x21-\x7e]+$/.test(value)) return 'must be printable ASCII without spaces';
+  if (!value.startsWith('/')) return 'must start with "/", e.g. /availability-group';
+  if (value.length > 1 && value.endsWith('/')) return 'must not end with "/"';
+  if (value === '/') return 'must name a key prefix below "/", e.g. /availability-group';
+  return null;
+}
+
 /**
  * A command to run, as an array: the program (a path, or a name looked up in PATH), then its arguments. It runs
  * without a shell, so nothing in it is expanded or split. `example` is shown in the message for a value of the wrong
@@ -157,6 +198,30 @@ export const settingsSchema = lazySchema((z) =>
       .max(1000, { error: 'must be at most 1000' })
       .default(3),
     health_timeout: seconds(DEFAULT_HEALTH_TIMEOUT_S),
+    coordination: z.enum(COORDINATIONS, { error: `must be one of ${COORDINATIONS.join(', ')}` }).default('dns'),
+    etcd_endpoints: z
+      .array(
+        z.string({ error: 'must hold strings only: host:port of each etcd member' }).superRefine((value, context) => {
+          const rule = etcdEndpointRule(value);
+          if (rule !== null) context.addIssue({ code: 'custom', message: rule });
+        }),
+        { error: 'must be an array of host:port strings, e.g. ["10.0.0.5:2379", "10.0.0.6:2379", "10.0.0.7:2379"]' },
+      )
+      .min(1, { error: 'must name at least one etcd endpoint' })
+      .max(MAX_ETCD_ENDPOINTS, { error: `must name at most ${MAX_ETCD_ENDPOINTS} etcd endpoints` })
+      .optional(),
+    etcd_prefix: z
+      .string({ error: 'must be a string key prefix, e.g. /availability-group' })
+      .superRefine((value, context) => {
+        const rule = etcdPrefixRule(value);
+        if (rule !== null) context.addIssue({ code: 'custom', message: rule });
+      })
+      .default(DEFAULT_ETCD_PREFIX),
+    etcd_ca_file: z.string({ error: 'must be the path of a PEM file' }).min(1, { error: 'must be the path of a PEM file' }).optional(),
+    etcd_cert_file: z.string({ error: 'must be the path of a PEM file' }).min(1, { error: 'must be the path of a PEM file' }).optional(),
+    etcd_key_file: z.string({ error: 'must be the path of a PEM file' }).min(1, { error: 'must be the path of a PEM file' }).optional(),
+    etcd_username: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }).optional(),
+    etcd_password_file: z.string({ error: 'must be the path of a file holding the password' }).min(1, { error: 'must be the path of a file holding the password' }).optional(),
   }).strict(),
 );
 
@@ -207,6 +272,22 @@ export interface Settings {
   readonly onRoleChangeTimeout: number;
   /** The application health check (`health_command` or `health_url`), or null when none is configured (node-local). */
   readonly applicationHealth: ApplicationHealthSettings | null;
+  /** The group's coordination authority: `dns` (the records on `dns_server`) or `etcd` (keys on `etcd_endpoints`). Group setting. */
+  readonly coordination: Coordination;
+  /** etcd members, `[http(s)://]host:port` each; set when `coordination` is etcd. Group setting. */
+  readonly etcdEndpoints: readonly string[] | undefined;
+  /** The prefix of every etcd key of the groups (default `/availability-group`). Group setting. */
+  readonly etcdPrefix: string;
+  /** PEM CA certificates that sign the etcd servers' certificates (node-local path). */
+  readonly etcdCaFile: string | undefined;
+  /** PEM client certificate for etcd (with `etcdKeyFile`; node-local path). */
+  readonly etcdCertFile: string | undefined;
+  /** PEM private key of `etcdCertFile` (node-local path). */
+  readonly etcdKeyFile: string | undefined;
+  /** etcd user (with `etcdPasswordFile`; node-local). */
+  readonly etcdUsername: string | undefined;
+  /** The path of the file holding the etcd password (node-local). The password itself is read by the etcd client, never kept here. */
+  readonly etcdPasswordFile: string | undefined;
   readonly timers: NodeTimers;
   /** The snake_case record these settings came from (what is persisted and served). */
   readonly record: SettingsRecord;
@@ -251,6 +332,23 @@ function applicationHealthOf(record: SettingsRecord): ApplicationHealthSettings 
     timeoutMs: record.health_timeout * 1000,
     failures: record.health_failures,
   };
+}
+
+/** The rules between the etcd settings, checked after the fields themselves are valid. */
+function etcdIssues(record: SettingsRecord): SettingsIssue[] {
+  const issues: SettingsIssue[] = [];
+  if (record.coordination === 'etcd' && record.etcd_endpoints === undefined) {
+    issues.push({ field: 'etcd_endpoints', rule: 'is required when coordination is etcd: host:port of each etcd member, e.g. ["10.0.0.5:2379"]' });
+  }
+  if ((record.etcd_cert_file === undefined) !== (record.etcd_key_file === undefined)) {
+    const missing = record.etcd_cert_file === undefined ? 'etcd_cert_file' : 'etcd_key_file';
+    issues.push({ field: missing, rule: 'etcd_cert_file and etcd_key_file go together (the client certificate and its key): set both or neither' });
+  }
+  if ((record.etcd_username === undefined) !== (record.etcd_password_file === undefined)) {
+    const missing = record.etcd_username === undefined ? 'etcd_username' : 'etcd_password_file';
+    issues.push({ field: missing, rule: 'etcd_username and etcd_password_file go together: set both or neither' });
+  }
+  return issues;
 }
 
 /** The timer rules of docs/design.md rule 3 (and rule 1), checked after the fields themselves are valid. */
@@ -318,7 +416,7 @@ export function loadSettings(input: unknown): Settings {
   }
   const record = parsed.data;
   const leaseDuration = record.lease_duration ?? record.allowed_absence_interval * DEFAULT_LEASE_FRACTION;
-  const issues = [...timerRuleIssues(record, leaseDuration), ...applicationHealthIssues(record)];
+  const issues = [...timerRuleIssues(record, leaseDuration), ...applicationHealthIssues(record), ...etcdIssues(record)];
   if (issues.length > 0) throw new SettingsError(issues);
   return toSettings(record, leaseDuration);
 }
@@ -349,6 +447,14 @@ function toSettings(record: SettingsRecord, leaseDuration: number): Settings {
     onRoleChange: record.on_role_change,
     onRoleChangeTimeout: record.on_role_change_timeout,
     applicationHealth: applicationHealthOf(record),
+    coordination: record.coordination,
+    etcdEndpoints: record.etcd_endpoints,
+    etcdPrefix: record.etcd_prefix,
+    etcdCaFile: record.etcd_ca_file,
+    etcdCertFile: record.etcd_cert_file,
+    etcdKeyFile: record.etcd_key_file,
+    etcdUsername: record.etcd_username,
+    etcdPasswordFile: record.etcd_password_file,
     timers: {
       heartbeatIntervalMs: record.health_report_interval * 1000,
       checkIntervalMs: record.health_check_interval * 1000,
@@ -372,6 +478,9 @@ export const GROUP_SETTING_FIELDS = [
   'tsig_name',
   'tsig_secret',
   'external_scheme',
+  'coordination',
+  'etcd_endpoints',
+  'etcd_prefix',
 ] as const satisfies readonly (keyof SettingsRecord)[];
 
 /**
@@ -411,11 +520,12 @@ export function groupSettingsFingerprint(record: SettingsRecord): string {
 const fingerprints = new WeakMap<SettingsRecord, string>();
 
 /** Group settings that say how the group is reached: they change by forming the group anew, never in place. */
-export const FIXED_IN_GROUP_FIELDS = ['group_fqdn', 'external_scheme'] as const satisfies readonly (keyof SettingsRecord)[];
+export const FIXED_IN_GROUP_FIELDS = ['group_fqdn', 'external_scheme', 'coordination', 'etcd_prefix'] as const satisfies readonly (keyof SettingsRecord)[];
 
 /**
  * The problems of changing a running group's settings from `current` to `next` (each valid on its own):
- * - `group_fqdn` and `external_scheme` cannot change in place (the records and the peers' addresses use them);
+ * - `group_fqdn`, `external_scheme`, `coordination` and `etcd_prefix` cannot change in place (the records or keys
+ *   and the peers' addresses use them);
  * - rule 3 across the change: for a moment one node runs the old timers and the other the new ones, in either
  *   order (the Secondary may miss the change and get it later), so the longer of the two leases must still end
  *   before the shorter of the two failover periods.

@@ -41,6 +41,11 @@ const NODE_FIELDS = [
   'health_interval',
   'health_failures',
   'health_timeout',
+  'etcd_ca_file',
+  'etcd_cert_file',
+  'etcd_key_file',
+  'etcd_username',
+  'etcd_password_file',
 ] as const satisfies readonly (keyof SettingsRecord)[];
 
 /**

@@ -18,11 +18,11 @@ export const GROUP_TIMERS = { health_report_interval: 1, health_check_interval: 
 
 /**
  * A DNS authority whose compare-and-swaps can be intercepted: `beforeUpdate` runs just before each one reaches the
- * records (to make another writer win a race).
+ * records (to make another writer win a race, or to see what each update expects and writes).
  */
 export class HookedDns implements DnsAuthority {
   readonly inner = new InMemoryDnsAuthority();
-  beforeUpdate: ((fqdn: string, replacement: RecordsReplacement) => void) | null = null;
+  beforeUpdate: ((fqdn: string, replacement: RecordsReplacement, expectation: RecordsExpectation) => void) | null = null;
   reads = 0;
   updates = 0;
   /** While true, reads wait until `release()`: an answer in flight, so events can arrive meanwhile. */
@@ -42,7 +42,7 @@ export class HookedDns implements DnsAuthority {
   async compareAndSwap(fqdn: string, expectation: RecordsExpectation, replacement: RecordsReplacement, options: UpdateOptions): Promise<void> {
     this.updates += 1;
     const hook = this.beforeUpdate;
-    hook?.(fqdn, replacement);
+    hook?.(fqdn, replacement, expectation);
     return this.inner.compareAndSwap(fqdn, expectation, replacement, options);
   }
   setReachable(reachable: boolean): void {

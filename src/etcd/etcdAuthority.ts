@@ -1,0 +1,344 @@
+/**
+ * The group authority on etcd: the group's A and TXT equivalents as two etcd keys, read with one linearizable range
+ * request and changed with one etcd transaction whose compares are the expectations.
+ */
+import { createRequire } from 'node:module';
+import type { Etcd3, ICompare, IKeyValue, IOptions, IRequestOp, ITxnResponse } from 'etcd3';
+import type { Logger } from '../api/logger.js';
+import type { GroupRecords } from '../../machines/nodeMachine.types.js';
+import type { DnsAuthority, RecordsExpectation, RecordsReplacement, UpdateOptions } from '../dns/dnsAuthority.js';
+import { DnsNotAuthorizedError, DnsPrerequisiteFailedError, DnsUnreachableError } from '../dns/errors.js';
+
+/** Options of an {@link EtcdAuthority}. */
+export interface EtcdAuthorityOptions {
+  /** The etcd members, `host:port` each (https when `tls` is given); one client per endpoint, tried in turn. */
+  readonly endpoints: readonly string[];
+  /** The key prefix, e.g. `/availability-group`: the group's keys are `<prefix>/groups/<fqdn>/{address,heartbeat}`. */
+  readonly prefix: string;
+  /** The longest one `read` or `compareAndSwap` takes, all endpoints and the token exchange included. */
+  readonly timeoutMs: number;
+  /** PEM contents: the CA to trust (the system's when absent), and a client certificate and key (both or neither). */
+  readonly tls?: { readonly ca?: Buffer; readonly cert?: Buffer; readonly key?: Buffer };
+  /** etcd user and password (the password is a secret: it is never logged nor put into an error). */
+  readonly auth?: { readonly username: string; readonly password: string };
+  readonly logger?: Logger;
+}
+
+/** The heartbeat value this client last read or wrote for one group, and the etcd revisions that go with it. */
+interface KnownHeartbeat {
+  readonly txt: string;
+  /** The heartbeat key's `mod_revision` while it held `txt`. */
+  readonly modRevision: string;
+  /** The store revision the knowledge is from (a later answer replaces an earlier one, never the reverse). */
+  readonly asOf: bigint;
+}
+
+/** What a caller gets from {@link EtcdAuthority.#run}: the answer, and whether an earlier attempt may have been applied. */
+interface RunOutcome<T> {
+  readonly answer: T;
+  readonly uncertain: boolean;
+}
+
+type Etcd3Module = typeof import('etcd3');
+/** gRPC's call options (a deadline), as the etcd3 client takes them. */
+type CallOptions = NonNullable<Parameters<Etcd3['kv']['range']>[1]>;
+type FaultPolicy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
+
+/** etcd3 (and gRPC with it) is loaded with the first client, not when this module is imported. */
+function loadEtcd3(): Etcd3Module {
+  return createRequire(import.meta.url)('etcd3') as Etcd3Module;
+}
+
+const noEvent = () => ({ dispose: () => undefined });
+
+/**
+ * A fault policy that runs the call once: no retry (this class decides which endpoint to try next, within its one
+ * deadline), no circuit breaker (an open breaker would fail calls for seconds after etcd is back).
+ */
+const RUN_ONCE = {
+  onSuccess: noEvent,
+  onFailure: noEvent,
+  execute: <T>(fn: (context: { signal: AbortSignal }) => PromiseLike<T> | T, signal?: AbortSignal): Promise<T> =>
+    Promise.resolve().then(() => fn({ signal: signal ?? new AbortController().signal })),
+} as unknown as FaultPolicy;
+
+const EXPIRED = Symbol('expired');
+
+/**
+ * Lower-case, without the trailing dot: `App.Example.TEST.` and `app.example.test` are one group.
+ *
+ * @example
+ * normaliseFqdn('App.Example.TEST.') // 'app.example.test'
+ */
+export function normaliseFqdn(fqdn: string): string {
+  const name = fqdn.toLowerCase().replace(/\.$/, '');
+  if (name === '' || /[/\s]/.test(name)) throw new TypeError(`fqdn must be a domain name (no "/" nor spaces), got ${JSON.stringify(fqdn)}`);
+  return name;
+}
+
+/**
+ * The authority port on etcd (v3 API over gRPC, the `etcd3` client). Keeps the port's promises:
+ *
+ * - `read` is one linearizable range request over `<prefix>/groups/<fqdn>/` (never a member-local serializable
+ *   read): the `address` key's value as the A record, the `heartbeat` key's value as the TXT record (as it is, the
+ *   caller parses it), null for a key that does not exist.
+ * - `compareAndSwap` is one etcd transaction: all compares, then all writes. Expectation `null` compares the key's
+ *   `version` with 0 (it does not exist); a string compares its value, except when the expected heartbeat is the
+ *   value this client last read or wrote: then the transaction compares the heartbeat key's `mod_revision` with the
+ *   one it had then, which also fails when someone rewrote the same text in between (no ABA). Replacement `null`
+ *   deletes the key; a string puts it. A failed compare changes nothing and rejects with
+ *   `DnsPrerequisiteFailedError`.
+ * - Every call answers or rejects within `timeoutMs`: gRPC deadlines, no retries by the client library nor circuit
+ *   breaker; this class tries the next endpoint after a connection failure while time remains. No answer (etcd down,
+ *   no quorum, no leader, paused, connection refused) rejects with `DnsUnreachableError` naming the endpoints.
+ *   Authentication or permission failures reject with `DnsNotAuthorizedError`.
+ * - As with DNS, an unreachable outcome of a compare-and-swap may still have been applied: the caller's next
+ *   compare-and-swap tells. After such an outcome this client forgets the heartbeat's revision and compares values.
+ * - The keys carry no etcd lease, and `ttl` is ignored: takeover is decided by the rules on the monotonic clock.
+ *
+ * @example
+ * const etcd = new EtcdAuthority({ endpoints: ['127.0.0.1:2379'], prefix: '/availability-group', timeoutMs: 1000 });
+ * const records = await etcd.read('app.example.test');
+ * await etcd.compareAndSwap('app.example.test', { address: null, txt: null }, { address: '127.0.0.2', txt: hb }, { ttl: 30 });
+ * await etcd.close();
+ */
+export class EtcdAuthority implements DnsAuthority {
+  readonly #endpoints: readonly string[];
+  readonly #prefix: string;
+  readonly #timeoutMs: number;
+  readonly #logger: Logger | undefined;
+  readonly #password: string | undefined;
+  readonly #clients: readonly Etcd3[];
+  readonly #known = new Map<string, KnownHeartbeat>();
+  /** The endpoint that answered last: the first one tried next time. */
+  #preferred = 0;
+  #closed = false;
+
+  constructor(options: EtcdAuthorityOptions) {
+    if (options.endpoints.length === 0) throw new TypeError('endpoints must name at least one etcd member (host:port)');
+    if (!Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0) throw new TypeError(`timeoutMs must be a positive number, got ${options.timeoutMs}`);
+    if (!options.prefix.startsWith('/') || options.prefix.endsWith('/')) {
+      throw new TypeError(`prefix must start with "/" and not end with "/", got ${JSON.stringify(options.prefix)}`);
+    }
+    this.#endpoints = [...options.endpoints];
+    this.#prefix = options.prefix;
+    this.#timeoutMs = options.timeoutMs;
+    this.#logger = options.logger;
+    this.#password = options.auth?.password;
+    const { Etcd3: Client } = loadEtcd3();
+    const timeoutMs = options.timeoutMs;
+    const tls = options.tls;
+    const secure = tls !== undefined;
+    this.#clients = this.#endpoints.map(
+      (endpoint) =>
+        new Client({
+          hosts: [/^https?:\/\//.test(endpoint) ? endpoint : `${secure ? 'https' : 'http'}://${endpoint}`],
+          ...(tls === undefined
+            ? {}
+            : {
+                // gRPC takes null for "the system's CAs"; etcd3's type insists on a Buffer.
+                credentials: {
+                  rootCertificate: (tls.ca ?? null) as Buffer,
+                  ...(tls.cert === undefined ? {} : { certChain: tls.cert }),
+                  ...(tls.key === undefined ? {} : { privateKey: tls.key }),
+                },
+              }),
+          ...(options.auth === undefined
+            ? {}
+            : {
+                auth: {
+                  username: options.auth.username,
+                  password: options.auth.password,
+                  callOptions: () => ({ deadline: Date.now() + timeoutMs }),
+                },
+              }),
+          dialTimeout: timeoutMs,
+          faultHandling: { host: () => RUN_ONCE, global: RUN_ONCE },
+          grpcOptions: {
+            // Each client its own connection, reconnecting quickly once etcd is back (gRPC's default backoff grows to 2 minutes).
+            'grpc.use_local_subchannel_pool': 1,
+            'grpc.initial_reconnect_backoff_ms': Math.min(1000, timeoutMs),
+            'grpc.max_reconnect_backoff_ms': Math.max(1000, timeoutMs),
+          },
+        }),
+    );
+  }
+
+  async read(fqdn: string): Promise<GroupRecords> {
+    const name = normaliseFqdn(fqdn);
+    const keys = this.#keys(name);
+    const groupPrefix = Buffer.from(`${this.#prefix}/groups/${name}/`);
+    const rangeEnd = Buffer.from(groupPrefix);
+    rangeEnd[rangeEnd.length - 1]! += 1; // the prefix ends with "/": its successor "0" cannot overflow
+    const { answer } = await this.#run('read', name, (client, callOptions) =>
+      client.kv.range({ key: groupPrefix, range_end: rangeEnd }, callOptions),
+    );
+    const address = answer.kvs.find((kv) => kv.key.equals(keys.address)) ?? null;
+    const heartbeat = answer.kvs.find((kv) => kv.key.equals(keys.heartbeat)) ?? null;
+    this.#learn(name, heartbeat, answer.header.revision);
+    return { address: address === null ? null : address.value.toString('utf8'), txt: heartbeat === null ? null : heartbeat.value.toString('utf8') };
+  }
+
+  /** `options.ttl` is ignored: etcd keys carry no TTL here (see the class). */
+  async compareAndSwap(fqdn: string, expectation: RecordsExpectation, replacement: RecordsReplacement, _options: UpdateOptions): Promise<void> {
+    const name = normaliseFqdn(fqdn);
+    const keys = this.#keys(name);
+    const compare: ICompare[] = [];
+    if (expectation.address !== undefined) compare.push(this.#compare(keys.address, expectation.address, undefined));
+    if (expectation.txt !== undefined) compare.push(this.#compare(keys.heartbeat, expectation.txt, this.#known.get(name)));
+    const success: IRequestOp[] = [];
+    for (const [key, value] of [
+      [keys.address, replacement.address],
+      [keys.heartbeat, replacement.txt],
+    ] as const) {
+      if (value === null) success.push({ request_delete_range: { key } });
+      else if (value !== undefined) success.push({ request_put: { key, value: Buffer.from(value) } });
+    }
+    // When a compare fails, the same transaction reads both keys: what changed, and the heartbeat's new revision.
+    const failure: IRequestOp[] = [{ request_range: { key: keys.address } }, { request_range: { key: keys.heartbeat } }];
+    let outcome: RunOutcome<ITxnResponse>;
+    try {
+      outcome = await this.#run('compare-and-swap', name, (client, callOptions) => client.kv.txn({ compare, success, failure }, callOptions));
+    } catch (error) {
+      // The write may have been applied: its heartbeat revision is unknown, so the next compare is by value.
+      this.#known.delete(name);
+      throw error;
+    }
+    const { answer, uncertain } = outcome;
+    if (answer.succeeded) {
+      this.#wrote(name, replacement, answer.header.revision);
+      return;
+    }
+    const address = answer.responses[0]?.response_range.kvs[0] ?? null;
+    const heartbeat = answer.responses[1]?.response_range.kvs[0] ?? null;
+    this.#learn(name, heartbeat, answer.header.revision);
+    // An attempt that failed on another endpoint may have been applied; its compare then fails here. A heartbeat
+    // value is unique to one write, so finding ours tells it was.
+    if (uncertain && typeof replacement.txt === 'string' && heartbeat?.value.toString('utf8') === replacement.txt) {
+      const addressNow = address === null ? null : address.value.toString('utf8');
+      if (replacement.address === undefined || replacement.address === addressNow) {
+        this.#logger?.debug({ fqdn: name }, 'etcd compare-and-swap applied by an earlier attempt');
+        return;
+      }
+    }
+    throw new DnsPrerequisiteFailedError('ETCD_COMPARE_FAILED', `etcd compare failed for ${name}: the records changed.`);
+  }
+
+  /** Closes the clients; later calls reject with `DnsUnreachableError`. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const client of this.#clients) client.close();
+  }
+
+  #keys(name: string): { readonly address: Buffer; readonly heartbeat: Buffer } {
+    const base = `${this.#prefix}/groups/${name}`;
+    return { address: Buffer.from(`${base}/address`), heartbeat: Buffer.from(`${base}/heartbeat`) };
+  }
+
+  #compare(key: Buffer, expected: string | null, known: KnownHeartbeat | undefined): ICompare {
+    if (expected === null) return { key, target: 'Version', result: 'Equal', version: 0 };
+    if (known !== undefined && known.txt === expected) return { key, target: 'Mod', result: 'Equal', mod_revision: known.modRevision };
+    return { key, target: 'Value', result: 'Equal', value: Buffer.from(expected) };
+  }
+
+  /** Remembers the heartbeat as an answer at store revision `asOf` shows it, unless a later answer is known. */
+  #learn(name: string, heartbeat: IKeyValue | null, asOf: string): void {
+    const revision = BigInt(asOf);
+    const known = this.#known.get(name);
+    if (known !== undefined && known.asOf > revision) return;
+    if (heartbeat === null) this.#known.delete(name);
+    else this.#known.set(name, { txt: heartbeat.value.toString('utf8'), modRevision: heartbeat.mod_revision, asOf: revision });
+  }
+
+  #wrote(name: string, replacement: RecordsReplacement, revision: string): void {
+    if (replacement.txt === undefined) return; // the heartbeat key is untouched: what is known of it stays true
+    if (replacement.txt === null) {
+      this.#known.delete(name);
+      return;
+    }
+    this.#known.set(name, { txt: replacement.txt, modRevision: revision, asOf: BigInt(revision) });
+  }
+
+  /**
+   * Runs one request: on the preferred endpoint first, then on the others after a connection failure, all within
+   * one deadline of `timeoutMs` (on the monotonic clock; gRPC gets the same deadline so the request ends too).
+   */
+  async #run<T>(operation: string, name: string, call: (client: Etcd3, options: CallOptions) => Promise<T>): Promise<RunOutcome<T>> {
+    if (this.#closed) throw new DnsUnreachableError(`etcd client for ${this.#endpoints.join(', ')} is closed.`);
+    const started = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<typeof EXPIRED>((resolve) => {
+      timer = setTimeout(() => resolve(EXPIRED), this.#timeoutMs);
+    });
+    let lastError: unknown;
+    let attempts = 0;
+    try {
+      for (let tried = 0; tried < this.#clients.length; tried++) {
+        const index = (this.#preferred + tried) % this.#clients.length;
+        const remaining = this.#timeoutMs - (performance.now() - started);
+        if (remaining <= 0) break;
+        attempts += 1;
+        const request = call(this.#clients[index]!, { deadline: Date.now() + remaining });
+        request.catch(() => undefined); // settles after the race is lost: nobody waits for it
+        let answer: T | typeof EXPIRED;
+        try {
+          answer = await Promise.race([request, expired]);
+        } catch (error) {
+          if (isAuthFailure(error)) throw this.#notAuthorized(operation, this.#endpoints[index]!, error);
+          lastError = error;
+          this.#logger?.debug({ fqdn: name, operation, endpoint: this.#endpoints[index], error: this.#scrub(messageOf(error)) }, 'etcd request failed');
+          if (isDeadline(error)) break;
+          continue;
+        }
+        if (answer === EXPIRED) break;
+        this.#preferred = index;
+        this.#logger?.debug({ fqdn: name, operation, endpoint: this.#endpoints[index], attempts, ms: performance.now() - started }, 'etcd answered');
+        return { answer, uncertain: attempts > 1 };
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    const reason = lastError === undefined || isDeadline(lastError) ? `no answer within ${this.#timeoutMs} ms` : this.#scrub(messageOf(lastError));
+    throw new DnsUnreachableError(
+      `etcd unreachable at ${this.#endpoints.join(', ')} (${operation} of ${name}, ${attempts} attempt${attempts === 1 ? '' : 's'}): ${reason}`,
+      { rcode: 'ETCD_UNREACHABLE' },
+    );
+  }
+
+  #notAuthorized(operation: string, endpoint: string, error: unknown): DnsNotAuthorizedError {
+    const result = new DnsNotAuthorizedError('ETCD_AUTH');
+    result.message = `etcd at ${endpoint} refused ${operation}: ${this.#scrub(messageOf(error))}`;
+    return result;
+  }
+
+  /** A message with the password cut out, should a server or library ever echo it. */
+  #scrub(message: string): string {
+    return this.#password === undefined || this.#password === '' ? message : message.split(this.#password).join('***');
+  }
+}
+
+/** The error's message without gRPC's empty trailer (`Resolution note:` with nothing after it). */
+function messageOf(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).replace(/\.?\s*Resolution note:\s*$/, '');
+}
+
+const AUTH_ERRORS: ReadonlySet<string> = new Set([
+  'EtcdAuthenticationFailedError',
+  'EtcdPermissionDeniedError',
+  'EtcdUserNotFoundError',
+  'EtcdRoleNotGrantedError',
+  'GRPCUnauthenticatedError',
+]);
+
+/** etcd's own words for an authentication or permission failure the library has no class for (no user given, ...). */
+const AUTH_MESSAGES = /etcdserver: (user name is empty|user name not found|authentication failed|permission denied|invalid auth token|role is not granted)/;
+
+/** etcd refused who we are or what we asked (the library's error classes, by name: the module loads lazily). */
+function isAuthFailure(error: unknown): boolean {
+  return error instanceof Error && (AUTH_ERRORS.has(error.constructor.name) || AUTH_MESSAGES.test(error.message));
+}
+
+function isDeadline(error: unknown): boolean {
+  return error instanceof Error && error.constructor.name === 'GRPCDeadlineExceededError';
+}

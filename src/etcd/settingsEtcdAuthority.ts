@@ -1,0 +1,129 @@
+import { readFileSync } from 'node:fs';
+import type { Logger } from '../api/logger.js';
+import type { GroupRecords } from '../../machines/nodeMachine.types.js';
+import type { DnsAuthority, RecordsExpectation, RecordsReplacement, UpdateOptions } from '../dns/dnsAuthority.js';
+import { DnsNotConfiguredError } from '../dns/errors.js';
+import { dnsBudgetMs } from '../dns/settingsDnsAuthority.js';
+import { EtcdAuthority, type EtcdAuthorityOptions } from './etcdAuthority.js';
+
+/** The settings a {@link SettingsEtcdAuthority} reads (a node's `Settings` has them all). */
+export interface EtcdClientSettings {
+  readonly etcdEndpoints?: readonly string[] | undefined;
+  readonly etcdPrefix: string;
+  readonly etcdCaFile?: string | undefined;
+  readonly etcdCertFile?: string | undefined;
+  readonly etcdKeyFile?: string | undefined;
+  readonly etcdUsername?: string | undefined;
+  readonly etcdPasswordFile?: string | undefined;
+  readonly timers: { readonly heartbeatIntervalMs: number };
+}
+
+/** Options of {@link SettingsEtcdAuthority}. */
+export interface SettingsEtcdAuthorityOptions {
+  /** The settings in force, read at every call: a change of endpoints, prefix, TLS or user builds a new client. */
+  readonly settings: () => EtcdClientSettings;
+  readonly logger?: Logger;
+  /** Told of every failed read or compare-and-swap (metrics count them by kind). */
+  readonly onError?: (error: unknown) => void;
+}
+
+/**
+ * How long one etcd request may take: the whole budget of one DNS request to a server given by address (every
+ * attempt's timeout, see `dnsBudgetMs`), so that what waits on the authority (a peer's answer, `agctl failover`)
+ * waits as long for etcd as for DNS. About two heartbeats, between 300 ms and 4 s.
+ *
+ * @example
+ * etcdTimeoutMs({ ...settings, timers: { heartbeatIntervalMs: 500 } }) // 1000
+ */
+export function etcdTimeoutMs(settings: Pick<EtcdClientSettings, 'timers'>): number {
+  return dnsBudgetMs({ dnsServer: undefined, tsigName: undefined, tsigSecret: undefined, tsigAlgorithm: 'hmac-sha256', timers: settings.timers });
+}
+
+/** Reads one PEM or password file; a file that cannot be read fails naming the setting and the path, never content. */
+function readSettingFile(field: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new DnsNotConfiguredError(`${field} cannot be read: ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`);
+  }
+}
+
+/**
+ * The etcd authority of a networked node: an {@link EtcdAuthority} for the `etcd_endpoints`, `etcd_prefix`, TLS
+ * files and user in the settings in force, rebuilt (its files read again) when one of them changes or the heartbeat
+ * interval changes the timeout. Without endpoints every call rejects with `DnsNotConfiguredError`; so does a TLS
+ * or password file that cannot be read (the message names the setting).
+ *
+ * @example
+ * const authority = new SettingsEtcdAuthority({ settings: () => node.settings, logger });
+ * const records = await authority.read('app.example.test');
+ * await authority.close();
+ */
+export class SettingsEtcdAuthority implements DnsAuthority {
+  readonly #options: SettingsEtcdAuthorityOptions;
+  #client: EtcdAuthority | null = null;
+  #clientKey = '';
+
+  constructor(options: SettingsEtcdAuthorityOptions) {
+    this.#options = options;
+  }
+
+  read(fqdn: string): Promise<GroupRecords> {
+    return this.#observe(() => this.#current().read(fqdn));
+  }
+
+  compareAndSwap(fqdn: string, expectation: RecordsExpectation, replacement: RecordsReplacement, options: UpdateOptions): Promise<void> {
+    return this.#observe(() => this.#current().compareAndSwap(fqdn, expectation, replacement, options));
+  }
+
+  /** Closes the client; later calls build a new one. */
+  async close(): Promise<void> {
+    const client = this.#client;
+    this.#client = null;
+    this.#clientKey = '';
+    await client?.close();
+  }
+
+  async #observe<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      this.#options.onError?.(error);
+      throw error;
+    }
+  }
+
+  #current(): EtcdAuthority {
+    const settings = this.#options.settings();
+    const endpoints = settings.etcdEndpoints ?? [];
+    if (endpoints.length === 0) throw new DnsNotConfiguredError('No etcd endpoints: etcd_endpoints must name at least one etcd member (host:port).');
+    const timeoutMs = etcdTimeoutMs(settings);
+    const { etcdPrefix, etcdCaFile, etcdCertFile, etcdKeyFile, etcdUsername, etcdPasswordFile } = settings;
+    const key = JSON.stringify([endpoints, etcdPrefix, etcdCaFile, etcdCertFile, etcdKeyFile, etcdUsername, etcdPasswordFile, timeoutMs]);
+    if (this.#client !== null && key === this.#clientKey) return this.#client;
+    const old = this.#client;
+    this.#client = null;
+    this.#clientKey = '';
+    void old?.close();
+    const tls: { ca?: Buffer; cert?: Buffer; key?: Buffer } = {};
+    if (etcdCaFile !== undefined) tls.ca = readSettingFile('etcd_ca_file', etcdCaFile);
+    if (etcdCertFile !== undefined) tls.cert = readSettingFile('etcd_cert_file', etcdCertFile);
+    if (etcdKeyFile !== undefined) tls.key = readSettingFile('etcd_key_file', etcdKeyFile);
+    let auth: EtcdAuthorityOptions['auth'];
+    if (etcdUsername !== undefined) {
+      if (etcdPasswordFile === undefined) throw new DnsNotConfiguredError('etcd_password_file is required with etcd_username.');
+      // Without the trailing newline(s) an editor or `echo` leaves, as for the other secret files.
+      auth = { username: etcdUsername, password: readSettingFile('etcd_password_file', etcdPasswordFile).toString('utf8').replace(/[\r\n]+$/, '') };
+    }
+    this.#client = new EtcdAuthority({
+      endpoints,
+      prefix: etcdPrefix,
+      timeoutMs,
+      ...(Object.keys(tls).length === 0 ? {} : { tls }),
+      ...(auth === undefined ? {} : { auth }),
+      ...(this.#options.logger === undefined ? {} : { logger: this.#options.logger }),
+    });
+    this.#clientKey = key;
+    return this.#client;
+  }
+}
