@@ -76,6 +76,17 @@ export class SettingsEtcdAuthority implements DnsAuthority {
     return this.#observe(() => this.#current().compareAndSwap(fqdn, expectation, replacement, options));
   }
 
+  /**
+   * Builds the client for the settings in force now (loading the etcd client library), so that the first call does
+   * not pay for it; throws what the first call would reject with when the settings cannot make a client.
+   *
+   * @example
+   * etcd.prepare(); // before the node starts
+   */
+  prepare(): void {
+    this.#current();
+  }
+
   /** Closes the client; later calls build a new one. */
   async close(): Promise<void> {
     const client = this.#client;
