@@ -89,7 +89,8 @@ export function normaliseFqdn(fqdn: string): string {
  *   deletes the key; a string puts it. A failed compare changes nothing and rejects with
  *   `DnsPrerequisiteFailedError`.
  * - Every call answers or rejects within `timeoutMs`: gRPC deadlines, no retries by the client library nor circuit
- *   breaker; this class tries the next endpoint after a connection failure while time remains. No answer (etcd down,
+ *   breaker; this class tries the next endpoint after a connection failure while time remains, and starts the next
+ *   call at the next endpoint when one used up a call's whole deadline (a frozen member). No answer (etcd down,
  *   no quorum, no leader, paused, connection refused) rejects with `DnsUnreachableError` naming the endpoints.
  *   Authentication or permission failures reject with `DnsNotAuthorizedError`.
  * - As with DNS, an unreachable outcome of a compare-and-swap may still have been applied: the caller's next
