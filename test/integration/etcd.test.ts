@@ -13,15 +13,21 @@
  *   without one write landing: its compare-and-swap expects the heartbeat it last wrote (by mod_revision), which
  *   the takeover replaced (the epoch fence);
  * - SIGSTOP of one etcd member (the leader, to force an election; then the first endpoint, where every node's etcd
- *   client starts): two of three still make a quorum, so there is no takeover and the heartbeats keep landing in etcd
- *   at the same epoch;
+ *   client starts): two of three still make a quorum, so there is no takeover and the heartbeats keep landing in
+ *   etcd;
  * - SIGSTOP of two etcd members (no quorum: no read nor write succeeds). The rules: a Secondary takes over only by
  *   a compare-and-swap on the authority, which cannot succeed without a quorum, and while the direct heartbeats
- *   arrive it does not even try (rule 1: they are progress); the Primary keeps acting while its lease is
- *   confirmed (rule 3), and with two members every direct heartbeat b acknowledges confirms it, so a keeps acting
- *   through the outage (the failsafe behaviour) though its authority writes fail (its GET /state says the authority
- *   is disconnected). So: b stays Secondary, a stays acting Primary. After the resume the writes succeed again: the
- *   heartbeat key moves on at the same epoch and a says connected.
+ *   arrive it does not even try (rule 1: they are progress); the Primary acts only while its lease is confirmed
+ *   (rule 3), and with two members every direct heartbeat b acknowledges confirms it, so a keeps acting through the
+ *   outage (the failsafe behaviour) though its authority writes fail (its GET /state says the authority is
+ *   disconnected). So: b stays Secondary, a stays acting Primary. After the resume the writes succeed again.
+ *
+ * In both etcd faults one exception is allowed, as the rules allow it: a Primary whose process is starved (a loaded
+ * machine) may miss confirming its lease in time; it then says LEASE_LOST (lease expired), steps down for no other
+ * reason, and reclaims the keys that still name it at the next epoch once etcd answers (rule 5). The tests check that
+ * this is the only way a stops acting and the only way the epoch rises. (Should a starved Primary miss a whole
+ * failover period between two tests, the other node takes over, as the rules say it must: each etcd fault starts from
+ * a healthy group and whichever node acts in it.)
  *
  * A second group adds the embedded DNS server and the TSIG key (`dns_server` set too): the acting Primary keeps the
  * group's A record on itself (the DNS mirror), also after a takeover.
@@ -31,7 +37,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { etcdUnavailableReason } from '../support/etcdCluster.js';
 import { startEtcdGroup, TEST_ETCD_PREFIX, type EtcdTestGroup } from '../support/etcdGroup.js';
-import { actingIn, roleRounds, rolesDuring, waitFor, type TestNode } from '../support/processes.js';
+import { actingIn, roleRounds, waitFor, type TestNode } from '../support/processes.js';
 
 const TIMERS = { heartbeat: 0.1, check: 0.1, absence: 0.5 };
 /** A: the failover period, ms. */
@@ -147,45 +153,111 @@ describe.skipIf(etcdMissing !== null)(`two node processes on a three-member etcd
     const leader = await group.keys.leader();
     for (const index of leader === 0 ? [0] : [leader, 0]) {
       const member = group.etcd.members[index]!;
-      const before = await keysWhere(group, 'the keys', () => true);
+      const { primary, before } = await healthy(group);
+      const mark = logMark(primary);
       member.pause();
       try {
-        const [aRoles, bRoles] = await Promise.all([rolesDuring(group.a, QUIET_MS), rolesDuring(group.b, QUIET_MS)]);
-        expect([...aRoles], `a while ${member.name} is paused`).toEqual(['acting-primary']);
-        expect([...bRoles], `b while ${member.name} is paused`).toEqual(['secondary']);
-        const during = await keysWhere(group, `a newer heartbeat in etcd while ${member.name} is paused`, (now) => (now.heartbeat?.seq ?? 0) > before.heartbeat!.seq);
-        expect(during.address).toBe('127.0.0.2');
-        expect(during.heartbeat).toMatchObject({ holder: 'a', epoch: before.heartbeat!.epoch });
+        await noTakeoverWhile(group, primary, `${member.name} is paused`, mark);
+        const during = await keysWhere(group, `a newer heartbeat in etcd while ${member.name} is paused`, (now) => (now.heartbeat?.seq ?? 0) > before.heartbeat!.seq || now.heartbeat!.epoch > before.heartbeat!.epoch);
+        expect(during).toMatchObject({ address: primary.address, heartbeat: { holder: primary.id } });
       } finally {
         member.resume();
       }
       await group.etcd.waitHealthy(TAKEOVER_MS);
+      await settledOn(group, primary, before.heartbeat!.epoch, mark);
     }
   });
 
   it('SIGSTOP of two etcd members (no quorum): no takeover, a keeps acting on direct acknowledgements; writes succeed again after the resume', async () => {
-    const before = await group.records();
+    const { primary, secondary, before } = await healthy(group);
     const [first, second] = group.etcd.members;
+    const mark = logMark(primary);
     first!.pause();
     second!.pause();
     try {
       // The outage is real: no linearizable read succeeds.
       await expect(group.keys.read(2 * A)).rejects.toThrow();
-      await group.a.waitForState('its authority writes failing (disconnected)', (state) => state.node_dns_connection_state === 'disconnected', TAKEOVER_MS);
-      const [aRoles, bRoles] = await Promise.all([rolesDuring(group.a, QUIET_MS), rolesDuring(group.b, QUIET_MS)]);
-      expect([...bRoles]).toEqual(['secondary']);
-      expect([...aRoles]).toEqual(['acting-primary']);
-      expect(await group.b.state()).toMatchObject({ node_role: 'secondary', heartbeat_method: 'direct', epoch: before.heartbeat!.epoch });
+      await primary.waitForState('its authority writes failing (disconnected)', (state) => state.node_dns_connection_state === 'disconnected', TAKEOVER_MS);
+      await noTakeoverWhile(group, primary, 'etcd has no quorum', mark);
+      expect(await secondary.state()).toMatchObject({ node_role: 'secondary', heartbeat_method: 'direct' });
     } finally {
       first!.resume();
       second!.resume();
     }
-    const after = await keysWhere(group, 'a newer heartbeat in etcd after the resume', (now) => (now.heartbeat?.seq ?? 0) > before.heartbeat!.seq);
-    expect(after.address).toBe('127.0.0.2');
-    expect(after.heartbeat).toMatchObject({ holder: 'a', epoch: before.heartbeat!.epoch });
-    await group.a.waitForState('connected again', (state) => state.node_dns_connection_state === 'connected' && state.acting_primary === true, TAKEOVER_MS);
+    const after = await keysWhere(group, 'a newer heartbeat in etcd after the resume', (now) => (now.heartbeat?.seq ?? 0) > before.heartbeat!.seq || now.heartbeat!.epoch > before.heartbeat!.epoch);
+    expect(after).toMatchObject({ address: primary.address, heartbeat: { holder: primary.id } });
+    await settledOn(group, primary, before.heartbeat!.epoch, mark);
+    expect((await primary.state())!.node_dns_connection_state).toBe('connected');
   });
 });
+
+/**
+ * Waits until the group is healthy (one node acting, the other Secondary with its direct heartbeats at that epoch)
+ * and says who is which, with the keys then. Usually a, as the test before left it; b if a loaded machine starved a
+ * past the failover period in between (b then took over, as the rules say it must).
+ */
+async function healthy(group: EtcdTestGroup) {
+  const [primary, secondary] = await waitFor(
+    'a healthy group',
+    async () => {
+      const [a, b] = await Promise.all([group.a.state(), group.b.state()]);
+      if (a === null || b === null) return undefined;
+      const [p, s, nodes] = a.acting_primary === true ? [a, b, [group.a, group.b] as const] : [b, a, [group.b, group.a] as const];
+      return p.acting_primary === true && s.node_role === 'secondary' && s.heartbeat_method === 'direct' && s.epoch === p.epoch ? nodes : undefined;
+    },
+    TAKEOVER_MS,
+    20,
+  );
+  const before = await keysWhere(group, `the keys to name ${primary.id}`, (now) => now.address === primary.address);
+  return { primary, secondary, before };
+}
+
+/** Where a node's log stands now: what {@link noTakeoverWhile} and {@link settledOn} look at comes after it. */
+function logMark(node: TestNode): { readonly process: NonNullable<TestNode['process']>; readonly line: number } {
+  return { process: node.process!, line: node.process!.logs.length };
+}
+
+/** The node's events since `mark` with this id (and reason, when given). */
+function eventsSince(mark: ReturnType<typeof logMark>, eventId: string, reason?: string) {
+  return mark.process.logs.slice(mark.line).filter((line) => {
+    const event = line.event as { eventId?: string; reason?: string } | undefined;
+    return event?.eventId === eventId && (reason === undefined || event.reason === reason);
+  });
+}
+
+/**
+ * Watches both nodes for four failover periods while etcd is degraded. The Secondary must be Secondary at every
+ * answer: no takeover. The Primary must act at every answer, but for one exception the rules allow: a Primary's
+ * lease lapses when neither an acknowledgement nor a write confirmed it in time (rule 3), which a starved process can
+ * cause on a loaded machine; then it says so (LEASE_LOST, lease expired) and steps down for no other reason.
+ */
+async function noTakeoverWhile(group: EtcdTestGroup, primary: TestNode, what: string, mark: ReturnType<typeof logMark>): Promise<void> {
+  const secondary = primary === group.a ? group.b : group.a;
+  const rounds = await roleRounds([primary, secondary], QUIET_MS);
+  const p = primary.id;
+  const s = secondary.id;
+  expect(rounds.filter((round) => round[s] !== null && round[s] !== 'secondary'), `${s} stays Secondary while ${what}`).toEqual([]);
+  expect(rounds.filter((round) => round[s] === 'secondary').length, `${s} answered while ${what}`).toBeGreaterThan(0);
+  const stepDowns = mark.process.logs.slice(mark.line).filter((line) => line.msg === 'NODE_ROLE_CHANGED' && (line.event as { previous?: string }).previous === 'primary');
+  expect(stepDowns.map((line) => (line.event as { reason?: string }).reason), `${p} steps down only as its lease runs out while ${what}`).toEqual(stepDowns.map(() => 'lease expired'));
+  const notActing = rounds.filter((round) => round[p] !== null && round[p] !== 'acting-primary');
+  if (notActing.length > 0) expect(eventsSince(mark, 'LEASE_LOST', 'lease expired').length, `${p} said it lost its lease when it stopped acting while ${what}`).toBeGreaterThan(0);
+  else expect(rounds.filter((round) => round[p] === 'acting-primary').length, `${p} answered while ${what}`).toBeGreaterThan(0);
+}
+
+/**
+ * After an etcd fault: the Primary acts, the keys name it, and their epoch rose only by its own reclaims since `mark`
+ * (a Primary that lost its lease reclaims the keys that still name it at the next epoch, rule 5); the other follows
+ * at that epoch.
+ */
+async function settledOn(group: EtcdTestGroup, primary: TestNode, epochBefore: number, mark: ReturnType<typeof logMark>): Promise<void> {
+  const secondary = primary === group.a ? group.b : group.a;
+  await primary.waitForState('acting Primary', (state) => state.acting_primary === true, TAKEOVER_MS);
+  const reclaims = eventsSince(mark, 'NODE_ROLE_CHANGED', 'records still name this node').length;
+  const records = await keysWhere(group, 'the keys', () => true);
+  expect(records).toMatchObject({ address: primary.address, heartbeat: { holder: primary.id, epoch: epochBefore + reclaims } });
+  await secondary.waitForState(`Secondary following ${primary.id}`, (state) => state.node_role === 'secondary' && state.epoch === epochBefore + reclaims && state.heartbeat_method === 'direct', TAKEOVER_MS);
+}
 
 describe.skipIf(etcdMissing !== null)(`etcd with dns_server and the TSIG key set too: the DNS mirror${etcdMissing === null ? '' : ` (skipped: ${etcdMissing})`}`, () => {
   let group: EtcdTestGroup;
