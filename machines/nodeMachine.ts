@@ -83,6 +83,8 @@ import {
   oldLeaseRemainingMs,
   peerConfirmsNewerSend,
   primaryIsAbsent,
+  absenceLimitMs,
+  timersWithTakeoverOrder,
   progressSinceCheckBegan,
   reclaimInput,
   recordsAreMissing,
@@ -353,7 +355,7 @@ export const nodeMachine = setup({
     warnPrimarySuspected: emit(({ context }, read: RecordsRead) => ({
       type: EventId.PRIMARY_SUSPECTED,
       silentForMs: silenceAt(context, read.at),
-      absenceLimitMs: context.timers.absenceMs,
+      absenceLimitMs: absenceLimitMs(context),
       epoch: context.epoch,
     })),
 
@@ -391,7 +393,9 @@ export const nodeMachine = setup({
     notePeerAccepted: assign(({ context }, acked: DirectHeartbeatSent) =>
       patchContext(context, { lease: { peerAcceptedAt: acked.at.monotonic }, health: peerApplicationHealthFrom(acked.ack) }),
     ),
-    changeTimers: assign((_, params: { timers: NodeTimers }) => ({ timers: params.timers })),
+    changeTimers: assign(({ context }, params: { timers: NodeTimers }) => ({ timers: timersWithTakeoverOrder(context, params.timers) })),
+    /** The takeover order (rule 1): the delay this Secondary's rank adds to its absence limit, as the node told it. */
+    takeTakeoverOrder: assign(({ context }, order: { takeoverRankDelayMs: number }) => ({ timers: { ...context.timers, takeoverRankDelayMs: order.takeoverRankDelayMs } })),
     /** Rules 3 and 4: tells the heartbeat sender to send the newest heartbeat on both paths. */
     sendHeartbeat: sendTo('heartbeatSender', ({ context }) => heartbeatCommand(context)),
     /**
@@ -1281,6 +1285,7 @@ export const nodeMachine = setup({
   },
   on: {
     SETTINGS_CHANGED: { actions: { type: 'changeTimers', params: ({ event }) => event } },
+    TAKEOVER_ORDER_CHANGED: { actions: { type: 'takeTakeoverOrder', params: ({ event }) => event } },
     APPLICATION_HEALTH_CONFIGURED: { actions: { type: 'configureApplicationHealth', params: ({ event }) => event } },
     APPLICATION_HEALTH_CHECKED: { actions: { type: 'recordApplicationHealth', params: ({ event }) => event } },
     // Rule 9: pause or resume, in any state; only a watching Secondary's resume does more (a standby check at once).

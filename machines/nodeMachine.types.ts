@@ -27,6 +27,12 @@ export interface NodeTimers {
    * lease times the clock-drift factor of rule 3. Always shorter than `absenceMs`.
    */
   readonly leaseBoundMs: number;
+  /**
+   * The takeover order (rule 1): how much longer than the failover period this Secondary waits before it may take
+   * over, its rank among the Secondaries × the standby check interval. 0 (or absent) for the first in the order, and
+   * always in a two-member group. The node tells it (`TAKEOVER_ORDER_CHANGED`); settings do not set it.
+   */
+  readonly takeoverRankDelayMs?: number;
 }
 
 /** What the machine is started with. */
@@ -218,6 +224,15 @@ export interface SettingsChangedEvent {
   readonly timers: NodeTimers;
   readonly at: Stamp;
 }
+/**
+ * This node's place in the takeover order changed (a member joined or left, another Primary, new priorities): the
+ * node tells the machine the delay its rank adds to the failover period (rule 1). No clock is read for it.
+ */
+export interface TakeoverOrderChangedEvent {
+  readonly type: 'TAKEOVER_ORDER_CHANGED';
+  /** Rank among the Secondaries (how many come before this node) × the standby check interval, ms. */
+  readonly takeoverRankDelayMs: number;
+}
 /** The node leaves its group; a Primary removes the group's records first. */
 export interface LeaveGroupEvent {
   readonly type: 'LEAVE_GROUP';
@@ -309,6 +324,7 @@ export type NodeMachineEvent =
   | CreateGroupEvent
   | JoinGroupEvent
   | SettingsChangedEvent
+  | TakeoverOrderChangedEvent
   | LeaveGroupEvent
   | HeartbeatReceivedEvent
   | FailoverRequestedEvent

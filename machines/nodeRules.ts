@@ -22,6 +22,7 @@ import type {
   NodeContext,
   NodeContextPatch,
   NodeMachineInput,
+  NodeTimers,
   PrimaryLease,
   ProgressWatch,
   RecordsRead,
@@ -58,9 +59,28 @@ export function initialContext(input: NodeMachineInput): NodeContext {
 
 // ---- Rule 1: freshness ----
 
-/** Rule 1: the Primary is absent when the newest `(epoch, seq)` has not risen for the failover period. */
+/**
+ * Rule 1 and the takeover order: how long this Secondary lets the Primary be silent before it may take over: the
+ * failover period, plus its rank among the Secondaries × the standby check interval (0 in a two-member group).
+ */
+export function absenceLimitMs(context: NodeContext): number {
+  return context.timers.absenceMs + (context.timers.takeoverRankDelayMs ?? 0);
+}
+
+/** Rule 1: the Primary is absent when the newest `(epoch, seq)` has not risen for the absence limit (the failover period, and the rank delay). */
 export function primaryIsAbsent(context: NodeContext, now: Stamp): boolean {
-  return context.progress.lastProgressAt !== null && now.monotonic - context.progress.lastProgressAt >= context.timers.absenceMs;
+  return context.progress.lastProgressAt !== null && now.monotonic - context.progress.lastProgressAt >= absenceLimitMs(context);
+}
+
+/**
+ * The takeover order: new timers keep the rank delay the node told (settings do not carry it).
+ *
+ * @example
+ * timersWithTakeoverOrder(context, settings.timers).takeoverRankDelayMs === context.timers.takeoverRankDelayMs // true
+ */
+export function timersWithTakeoverOrder(context: NodeContext, timers: NodeTimers): NodeTimers {
+  const delay = context.timers.takeoverRankDelayMs;
+  return delay === undefined || delay === 0 ? timers : { ...timers, takeoverRankDelayMs: delay };
 }
 
 /** How long the Primary has been silent, on this node's monotonic clock. */
@@ -136,7 +156,7 @@ export const ABSENCE_DEADLINE_TIMER = 'absenceDeadline';
  * of its measure of silence) + the failover period, on its monotonic clock; null while it has no measure.
  */
 export function absenceDeadlineAt(context: NodeContext): number | null {
-  return context.progress.lastProgressAt === null ? null : context.progress.lastProgressAt + context.timers.absenceMs;
+  return context.progress.lastProgressAt === null ? null : context.progress.lastProgressAt + absenceLimitMs(context);
 }
 
 /**

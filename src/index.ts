@@ -17,7 +17,7 @@ export type {
   NodeEvent,
   NodeEventMap,
 } from './api/events.js';
-export type { NodeState, GroupMembers } from './api/nodeState.js';
+export type { NodeState, GroupMember, GroupMembers } from './api/nodeState.js';
 export {
   AvailabilityGroupError,
   SettingsError,

@@ -54,6 +54,7 @@ describe('chartModel(nodeMachine)', () => {
     expect(stateDetails(model, 'member.following')).toEqual(['HEARTBEAT_RECEIVED [heartbeatIsProgress] / recordDirectHeartbeat']);
     expect(stateDetails(model, '')).toEqual([
       'SETTINGS_CHANGED / changeTimers',
+      'TAKEOVER_ORDER_CHANGED / takeTakeoverOrder',
       'APPLICATION_HEALTH_CONFIGURED / configureApplicationHealth',
       'APPLICATION_HEALTH_CHECKED / recordApplicationHealth',
       'MAINTENANCE_REQUESTED / changeMaintenance',

@@ -85,7 +85,8 @@ describe('state and group', () => {
     await node.createGroup();
     const response = await app.inject({ method: 'GET', url: '/ag/api/v1/group', headers: auth });
     const body = response.json();
-    expect(Object.keys(body).sort()).toEqual(['configuration', 'configuration_extensions', 'member_details', 'members', 'state']);
+    expect(Object.keys(body).sort()).toEqual(['all_members', 'configuration', 'configuration_extensions', 'member_details', 'members', 'state']);
+    expect(body.all_members).toEqual([{ node_id: 'a', address: '127.0.0.2', port: 18080, scheme: 'http', priority: 100, role: 'primary' }]);
     expect(body.configuration.tsig_secret).toBe('');
     expect(body.members).toEqual({ primary: '127.0.0.2', secondary: null });
     expect(body.member_details).toEqual({ primary: { node_id: 'a', address: '127.0.0.2', port: 18080, scheme: 'http' }, secondary: null });

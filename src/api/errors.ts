@@ -193,8 +193,13 @@ export class GroupFullError extends AvailabilityGroupError {
     const describe = (member: GroupMembers['primary']) => (member === null ? '(none)' : `${member.nodeId} at ${member.address}:${member.port}`);
     super(
       GroupFullError.code,
-      `The group ${group} already has two members: Primary ${describe(members.primary)}, Secondary ${describe(members.secondary)}. ` +
-        'Only the same node id can join again; to replace the Secondary, remove it on the Primary first.',
+      (members.all === undefined || members.all.length <= 2
+        ? `The group ${group} already has two members: Primary ${describe(members.primary)}, Secondary ${describe(members.secondary)}. ` +
+          'Only the same node id can join again; to replace the Secondary, remove it on the Primary first.'
+        : `The group ${group} already has ${members.all.length} members, its limit: Primary ${describe(members.primary)}, Secondaries ${members.all
+            .filter((member) => member.role === 'secondary')
+            .map(describe)
+            .join(', ')}. Only a member's own node id can join again; to replace a Secondary, remove it on the Primary first.`),
     );
     this.members = members;
   }

@@ -7,6 +7,8 @@ export interface MemberAddress {
   readonly address: string;
   readonly port: number;
   readonly scheme: 'http' | 'https';
+  /** Its takeover priority (`priority`, 0..1000, higher first); absent from older nodes and peers: the default, 100. */
+  readonly priority?: number;
 }
 
 /**
@@ -20,10 +22,19 @@ export function memberBody(member: MemberAddress | null): Record<string, unknown
   return { node_id: member.nodeId, external_ipv4_address: member.address, external_port: member.port, external_scheme: member.scheme };
 }
 
-/** The group's members as the product lists them. */
+/**
+ * The group's members as the product lists them (`primary`, and as `secondary` the first Secondary in the takeover
+ * order), and every member with its role (`all`, this project's addition: a group may have more than two members).
+ */
 export interface GroupMembers {
   readonly primary: MemberAddress | null;
   readonly secondary: MemberAddress | null;
+  readonly all?: readonly GroupMember[];
+}
+
+/** A member of the group with the role this node knows it in. */
+export interface GroupMember extends MemberAddress {
+  readonly role: 'primary' | 'secondary';
 }
 
 /**

@@ -6,6 +6,7 @@ import { describeNode, FailoverProgress, viewOf, type FailoverNodeView } from '.
 import { failoverTimeoutMs } from './failoverTimeout.js';
 import { answerMessage, membersOf } from './groupStatus.js';
 import { helpText } from './helpText.js';
+import { isValidNodeId } from '../dns/heartbeatRecord.js';
 
 /** Exit codes of `agctl failover`. */
 export const FailoverExit = {
@@ -32,11 +33,16 @@ const POLL_INTERVAL_MS = 50;
 const HELP = helpText({
   command: 'failover',
   summary: 'manual failover, waiting until the new Primary acts (PUT /ag/api/v1/failover)',
-  usage: ['failover [--config <file> | --url <url> --token <token>] [--timeout <s>] [--no-wait]'],
+  usage: ['failover [--config <file> | --url <url> --token <token>] [--to <node id>] [--timeout <s>] [--no-wait]'],
   description: `On the Primary, it hands over: it first checks that the Secondary could take over now (it reads DNS), then
 stops acting and the Secondary takes over without waiting for the failover period. On the Secondary, it takes
 over: it checks DNS, asks the Primary to hand over, or forces the takeover if the Primary cannot be asked (acting
 once the old lease has certainly ended). A failover that cannot complete leaves the group as it was and says why.
+
+In a group of more than two members, the Primary hands over to the first Secondary in the takeover order (priority
+high to low, then node id); --to <node id> names the member that becomes Primary instead: ask the Primary (it
+hands over to that member) or that member itself (it takes over). Asked on another Secondary it is refused (409,
+naming the Primary); a node id that is no member is refused too (404).
 
 While the request runs, both nodes' states are polled (the other member is found in GET /group's member_details)
 and each step seen is printed once: "handover offered", "peer accepted", "DNS updated", "b is acting Primary
@@ -44,6 +50,7 @@ and each step seen is printed once: "handover offered", "peer accepted", "DNS up
 standby check interval + 8 DNS request budgets + 2 peer timeouts + 5 s (about 137 s with the defaults).`,
   options: [
     ...API_CLIENT_OPTION_HELP,
+    ['--to <node id>', 'the member that becomes Primary (default: the first Secondary in the takeover order)'],
     ['--timeout <s>', 'how long to wait for the failover (default: from the group settings, see above)'],
     ['--no-wait', 'return once the node has taken the request and the failover is under way'],
   ],
@@ -54,7 +61,7 @@ standby check interval + 8 DNS request budgets + 2 peer timeouts + 5 s (about 13
     [FailoverExit.UNREACHABLE, 'the node could not be reached: nothing was asked'],
     [FailoverExit.UNKNOWN, 'no answer within --timeout, or the connection broke: the outcome is unknown (see agctl status)'],
   ],
-  examples: ['failover --config /etc/availability-group/node.json', 'failover --url http://127.0.0.2:8080 --token "$TOKEN" --timeout 300', 'failover --config node-b.json --no-wait'],
+  examples: ['failover --config /etc/availability-group/node.json', 'failover --url http://127.0.0.2:8080 --token "$TOKEN" --timeout 300', 'failover --config node-b.json --no-wait', 'failover --config node-a.json --to c'],
 });
 
 /** Milliseconds as seconds for people: `17.5 s`, `0.05 s`, `137 s`. */
@@ -83,7 +90,7 @@ export const failoverCommand: CliCommand = {
   summary: 'manual failover on a node, waiting until the new Primary acts (PUT /ag/api/v1/failover)',
   run: (argv) =>
     runCli('failover', async () => {
-      const { values } = parseCli(argv, { ...API_CLIENT_OPTIONS, timeout: { type: 'string' }, 'no-wait': { type: 'boolean', default: false } });
+      const { values } = parseCli(argv, { ...API_CLIENT_OPTIONS, to: { type: 'string' }, timeout: { type: 'string' }, 'no-wait': { type: 'boolean', default: false } });
       if (values.help) {
         process.stdout.write(HELP);
         return 0;
@@ -91,11 +98,13 @@ export const failoverCommand: CliCommand = {
       const timeoutS = values.timeout === undefined ? undefined : Number(values.timeout);
       if (timeoutS !== undefined && !(timeoutS > 0 && Number.isFinite(timeoutS))) throw new CliUsageError(`--timeout must be a number of seconds above 0 (got ${JSON.stringify(values.timeout)})`);
       const client = await ApiClient.fromFlags(values);
-      return runFailover(client, { timeoutMs: timeoutS === undefined ? undefined : timeoutS * 1000, noWait: values['no-wait'] });
+      const to = values.to;
+      if (to !== undefined && !isValidNodeId(to)) throw new CliUsageError(`--to must be a member's node id: 1 to 63 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit (got ${JSON.stringify(to)})`);
+      return runFailover(client, { timeoutMs: timeoutS === undefined ? undefined : timeoutS * 1000, noWait: values['no-wait'], to });
     }),
 };
 
-async function runFailover(client: ApiClient, options: { timeoutMs: number | undefined; noWait: boolean }): Promise<number> {
+async function runFailover(client: ApiClient, options: { timeoutMs: number | undefined; noWait: boolean; to: string | undefined }): Promise<number> {
   let group: ApiAnswer;
   try {
     group = await client.call('GET', '/group', undefined, LOOK_TIMEOUT_MS);
@@ -111,7 +120,10 @@ async function runFailover(client: ApiClient, options: { timeoutMs: number | und
   const body = group.body as { configuration?: Record<string, unknown>; configuration_extensions?: Record<string, unknown> };
   const timeoutMs = options.timeoutMs ?? failoverTimeoutMs({ ...body.configuration, ...body.configuration_extensions });
   const asked = await stateOf(client, LOOK_TIMEOUT_MS);
-  const peerMember = membersOf(group.body).find((member) => member.nodeId !== asked?.node_id);
+  // The other node to watch: the member named by --to, else the first other member listed (on the Primary the
+  // first Secondary in the takeover order, on a Secondary the Primary).
+  const others = membersOf(group.body).filter((member) => member.nodeId !== asked?.node_id);
+  const peerMember = (options.to === undefined || options.to === asked?.node_id ? undefined : others.find((member) => member.nodeId === options.to)) ?? others[0];
   const peer = peerMember === undefined ? null : client.at(peerMember.url);
   const peerBefore = await stateOf(peer, LOOK_TIMEOUT_MS);
   const ids = [asked?.node_id, peerMember?.nodeId].filter((id): id is string => id !== undefined);
@@ -123,7 +135,7 @@ async function runFailover(client: ApiClient, options: { timeoutMs: number | und
 
   const abort = new AbortController();
   let settled: { answer: ApiAnswer } | { error: unknown } | null = null;
-  const request = client.call('PUT', '/failover', undefined, timeoutMs, abort.signal).then(
+  const request = client.call('PUT', '/failover', options.to === undefined ? undefined : { to: options.to }, timeoutMs, abort.signal).then(
     (answer) => (settled = { answer }),
     (error: unknown) => (settled = { error }),
   );

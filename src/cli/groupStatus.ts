@@ -45,17 +45,20 @@ interface MemberDetails {
 export const STATUS_CALL_TIMEOUT_MS = 5000;
 
 /**
- * The members `GET /group` names in `member_details` (node id and URL); empty when the body has none.
+ * The members `GET /group` names (node id and URL): every member of `all_members` (the Primary first, then the
+ * Secondaries in the takeover order), or from a node of an earlier version the two of `member_details`; empty when
+ * the body has none.
  *
  * @example
  * membersOf({ member_details: { primary: { node_id: 'a', address: '127.0.0.2', port: 8080, scheme: 'http' }, secondary: null } })
  * // [{ nodeId: 'a', url: 'http://127.0.0.2:8080' }]
  */
 export function membersOf(groupBody: unknown): { nodeId: string; url: string }[] {
+  const all = (groupBody as { all_members?: unknown } | null)?.all_members;
   const details = (groupBody as { member_details?: Record<string, MemberDetails | null> } | null)?.member_details;
-  if (details === undefined || details === null || typeof details !== 'object') return [];
-  return Object.values(details)
-    .filter((member): member is MemberDetails => member !== null && typeof member === 'object' && typeof member.node_id === 'string')
+  const listed: unknown[] = Array.isArray(all) && all.length > 0 ? all : details !== undefined && details !== null && typeof details === 'object' ? Object.values(details) : [];
+  return listed
+    .filter((member): member is MemberDetails => member !== null && typeof member === 'object' && typeof (member as { node_id?: unknown }).node_id === 'string')
     .map((member) => ({ nodeId: member.node_id, url: `${member.scheme}://${member.address}:${member.port}` }));
 }
 

@@ -1,6 +1,7 @@
 import { GROUP_SETTING_FIELDS, loadSettings, SECRET_FILE_FIELDS, settingsSchema, type Settings, type SettingsInput } from '../node/settings.js';
 import { SettingsError, type SettingsIssue } from '../api/errors.js';
 import { invalidInput } from './apiError.js';
+import { isValidNodeId } from '../dns/heartbeatRecord.js';
 
 /** The settings an API body may set: the product's group settings, plus this project's `dns_server` and `lease_duration`. */
 export const API_SETTING_FIELDS = [...GROUP_SETTING_FIELDS, 'external_ipv4_address', 'external_port', 'dns_server'] as const;
@@ -87,6 +88,27 @@ export function maintenanceRequestFrom(body: unknown): boolean {
   if (typeof fields.enabled !== 'boolean') issues.unshift({ field: 'enabled', rule: fields.enabled === undefined ? 'is required: true pauses automatic takeover, false resumes it' : 'must be true or false' });
   if (issues.length > 0) throw invalidInput(issues);
   return fields.enabled as boolean;
+}
+
+/**
+ * Reads the optional body of `PUT /failover`: none (or `{}`), or `{"to": "<node id>"}`, the member that becomes
+ * Primary. Anything else is refused with 400, naming the field and the rule.
+ *
+ * @example
+ * failoverRequestFrom({ to: 'c' }); // { to: 'c' }
+ * failoverRequestFrom(undefined); // {}
+ */
+export function failoverRequestFrom(body: unknown): { to?: string } {
+  if (body === undefined || body === null || body === '') return {};
+  const fields = objectBody(body);
+  const issues: SettingsIssue[] = Object.keys(fields)
+    .filter((field) => field !== 'to')
+    .map((field) => ({ field, rule: 'is not a known field (the body is empty or {"to": "<node id>"})' }));
+  if (fields.to !== undefined && (typeof fields.to !== 'string' || !isValidNodeId(fields.to))) {
+    issues.unshift({ field: 'to', rule: "must be a member's node id: 1 to 63 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit" });
+  }
+  if (issues.length > 0) throw invalidInput(issues);
+  return fields.to === undefined ? {} : { to: fields.to as string };
 }
 
 /** What a join request asks: which group, and how to reach its Primary. */

@@ -4,7 +4,7 @@ import type { AvailabilityNode, LeaveResult, SettingsUpdate } from '../node/crea
 import { isGroupSettingField, type SettingsInput } from '../node/settings.js';
 import { NodeRole } from '../api/constants.js';
 import { ApiError, forbidden, invalidInput, toApiError, unauthorized, unsupportedMediaType } from './apiError.js';
-import { joinRequestFrom, maintenanceRequestFrom, settingsChangesFrom } from './apiBodies.js';
+import { failoverRequestFrom, joinRequestFrom, maintenanceRequestFrom, settingsChangesFrom } from './apiBodies.js';
 import { groupBody, stateBody } from './apiShapes.js';
 import { joinThroughDns } from '../node/joinThroughDns.js';
 import type { PrimaryLocator } from '../dns/primaryLocator.js';
@@ -143,8 +143,9 @@ export const apiRoutes: FastifyPluginAsync<ApiRoutesOptions> = async (app, optio
     app.get('/history', async (request) => historyBody(node.nodeId, history.entries(), (request.query as Record<string, unknown>).limit));
   }
 
-  app.put('/failover', async () => {
-    await node.failover();
+  // The product's PUT /failover takes no body; this project's optional `{"to": "<node id>"}` names the new Primary.
+  app.put('/failover', async (request) => {
+    await node.failover(failoverRequestFrom(request.body));
     return { message: ApiMessage.FailoverCompleted };
   });
 

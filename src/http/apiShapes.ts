@@ -1,6 +1,7 @@
 import type { AvailabilityNode } from '../node/createNode.js';
 import type { Settings } from '../node/settings.js';
-import { memberBody, type NodeState } from '../api/nodeState.js';
+import { memberBody, type GroupMember, type NodeState } from '../api/nodeState.js';
+import { priorityOf } from '../node/memberList.js';
 import type { MemberAddress } from '../peer/peerMessages.js';
 
 /**
@@ -93,13 +94,26 @@ function memberDetailsBody(member: MemberAddress | null): Record<string, unknown
   return member === null ? null : { node_id: member.nodeId, address: member.address, port: member.port, scheme: member.scheme };
 }
 
+/** A member in `all_members` (this project's): `{node_id, address, port, scheme, priority, role}`. */
+function allMembersBody(members: readonly GroupMember[]): Record<string, unknown>[] {
+  return members.map((member) => ({
+    node_id: member.nodeId,
+    address: member.address,
+    port: member.port,
+    scheme: member.scheme,
+    priority: priorityOf(member),
+    role: member.role,
+  }));
+}
+
 /** A group member as a 409 `group_full` answer names it in `details.members` (defined beside the error catalogue). */
 export { memberBody };
 
 /**
  * `GET /ag/api/v1/group`, in the product's shape: `configuration` (the product's keys; `tsig_secret` is `""`),
  * `members` (`{primary, secondary}`: IPv4 addresses, `null` when absent) and `state`; and this project's
- * `configuration_extensions` and `member_details` (each member's node id, address, port and scheme).
+ * `configuration_extensions`, `member_details` (each member's node id, address, port and scheme) and `all_members`
+ * (every member with its priority and role: the Primary, then the Secondaries in the takeover order).
  *
  * @example
  * reply.send(groupBody(node));
@@ -111,6 +125,7 @@ export function groupBody(node: AvailabilityNode): Record<string, unknown> {
     configuration_extensions: configurationExtensionsBody(node.settings),
     members: { primary: memberAddressBody(state.members.primary), secondary: memberAddressBody(state.members.secondary) },
     member_details: { primary: memberDetailsBody(state.members.primary), secondary: memberDetailsBody(state.members.secondary) },
+    all_members: allMembersBody(node.allMembers()),
     state: stateBody(state),
   };
 }

@@ -133,7 +133,12 @@ export const openApiDocument = {
     },
     '/failover': {
       put: {
-        summary: 'Manual failover: on the Primary it hands over to the Secondary; on the Secondary it takes over.',
+        summary:
+          "Manual failover: on the Primary it hands over to the Secondary (with several, the first in the takeover order: priority, then node id); on the Secondary it takes over. This project's optional body `{\"to\": \"<node id>\"}` names the new Primary: asked on the Primary it hands over to that member, asked on that member it takes over; elsewhere 409 naming the Primary, 404 for no such member.",
+        requestBody: {
+          required: false,
+          content: json({ type: 'object', additionalProperties: false, properties: { to: { type: 'string', description: "The node id of the member that becomes Primary." } } }),
+        },
         responses: { '200': message(ApiMessage.FailoverCompleted), ...authErrors, '409': error('Refused, the group as it was (details.outcome "refused", details.reason: in_progress, not_ready, peer_refused, stale, lost_race, records_missing, application_unhealthy), or not in a group, or no Secondary.'), '503': error('Something did not answer (details.outcome "failed": nothing written, the group as it was; "unconfirmed": a DNS update went unanswered, the records decide).') },
       },
     },
@@ -239,6 +244,23 @@ export const openApiDocument = {
             properties: { primary: { type: ['string', 'null'], format: 'ipv4' }, secondary: { type: ['string', 'null'], format: 'ipv4' } },
           },
           member_details: { type: 'object', description: "This project's: each member's details.", properties: { primary: ref('MemberDetails'), secondary: ref('MemberDetails') } },
+          all_members: {
+            type: 'array',
+            description:
+              "This project's: every member of the group as this node knows it, the Primary first, then the Secondaries in the takeover order (priority high to low, then node id); empty outside a group.",
+            items: {
+              type: 'object',
+              required: ['node_id', 'address', 'port', 'scheme', 'priority', 'role'],
+              properties: {
+                node_id: { type: 'string' },
+                address: { type: 'string', format: 'ipv4' },
+                port: { type: 'integer' },
+                scheme: { type: 'string', enum: ['http', 'https'] },
+                priority: { type: 'integer', minimum: 0, maximum: 1000 },
+                role: { type: 'string', enum: ['primary', 'secondary'] },
+              },
+            },
+          },
           state: ref('State'),
         },
       },

@@ -6,7 +6,7 @@ import type { Actor, InspectionEvent } from 'xstate';
 import type { NodeMachine } from '../../machines/nodeMachine.js';
 import type { MaintenanceFlag } from '../../machines/maintenance.js';
 import type { EventId as EventIdType } from '../api/constants.js';
-import type { GroupMembers, NodeState } from '../api/nodeState.js';
+import type { GroupMember, GroupMembers, NodeState } from '../api/nodeState.js';
 import type { GroupAuthority } from '../coordination/groupAuthority.js';
 import type { PeerMessage, PeerReplyTo } from '../peer/peerMessages.js';
 import type { PeerTransport } from '../peer/peerTransport.js';
@@ -127,8 +127,14 @@ export interface AvailabilityNode {
    * Manual failover (rule 6): a Primary hands over, a Secondary takes over. Resolves once the new Primary acts.
    * Rejects with `FailoverError` when it did not complete (the group is then as it was: a Primary rejects only once
    * it acts again; or, for `unconfirmed`, the DNS records decide), with `MembershipError` when there is no peer.
+   * `to` names the member that becomes Primary: asked on the Primary, it hands over to that member; asked on that
+   * member, it takes over; elsewhere `MembershipError` naming the Primary (`NoSuchMemberError` for no member).
+   * Without `to`, a Primary hands over to the first Secondary in the takeover order (priority, then node id).
+   *
+   * @example
+   * await primary.failover({ to: 'c' });
    */
-  failover(): Promise<void>;
+  failover(options?: { to?: string }): Promise<void>;
   /**
    * Changes settings: validated as a whole, persisted, timers applied. In a group, group settings change on the
    * Primary only; it pushes them to the Secondary (and again whenever the Secondary's heartbeat acknowledgement
@@ -159,8 +165,13 @@ export interface AvailabilityNode {
   setMaintenance(enabled: boolean): Promise<MaintenanceFlag>;
   /** Answers a message from the peer; the peer transport calls this. Throws `PeerMessageRejectedError` for another group. */
   receivePeerMessage<M extends PeerMessage>(message: M): Promise<PeerReplyTo<M>>;
-  /** The group's members, as the product lists them. */
+  /** The group's members, as the product lists them: the Primary and the first Secondary in the takeover order. */
   members(): GroupMembers;
+  /**
+   * Every member of the group with its role (`all_members` of `GET /group`): the Primary first, then the Secondaries
+   * in the takeover order (priority high to low, then node id). Empty outside a group.
+   */
+  allMembers(): readonly GroupMember[];
   /** The running actor, for inspection; null before start. */
   readonly actor: Actor<NodeMachine> | null;
 }

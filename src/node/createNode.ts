@@ -11,7 +11,7 @@ import { snapshotLabel } from '../../machines/stateLabel.js';
 import { EventId, NodeRole, type EventId as EventIdType } from '../api/constants.js';
 import { MembershipError, NotActingPrimaryError } from '../api/errors.js';
 import type { NodeEvent } from '../api/events.js';
-import type { GroupMembers, NodeState } from '../api/nodeState.js';
+import type { GroupMember, GroupMembers, NodeState } from '../api/nodeState.js';
 import type { DnsAuthority } from '../dns/dnsAuthority.js';
 import type { PeerMessage, PeerReplyTo } from '../peer/peerMessages.js';
 import type { AvailabilityNode, LeaveResult, NodePorts, PrimaryWork, SettingsUpdate } from './availabilityNode.js';
@@ -24,12 +24,12 @@ import { Membership } from './membership.js';
 import { CoordinationAuthority } from './coordinationAuthority.js';
 import { createNodeActors } from './nodeActors.js';
 import { NodeCore } from './nodeCore.js';
-import { InMemoryNodeStore } from './nodeStore.js';
+import { InMemoryNodeStore, persistedMembers } from './nodeStore.js';
 import { PeerInbox } from './peerInbox.js';
 import { requirePorts } from './requirePorts.js';
 import { GROUP_SETTING_FIELDS, groupSettingsFingerprint, loadSettings, type Settings, type SettingsInput } from './settings.js';
 import { mergeSettings, SettingsSync } from './settingsSync.js';
-import { knowsItsRole, membersOf, nodeStateOf } from './stateView.js';
+import { allMembersOf, knowsItsRole, membersOf, nodeStateOf } from './stateView.js';
 import { SubscriberRegistry, type Subscriber } from './subscriptions.js';
 import { TransitionLog } from './transitionLog.js';
 import { liveInspectionUrl, startLiveInspection, type LiveInspection } from '../inspect/liveInspector.js';
@@ -116,7 +116,7 @@ class Node implements AvailabilityNode {
     const inGroup = persisted?.membership.inGroup ?? false;
     if (persisted !== null) {
       core.settings = mergeSettings(persisted.settings, inGroup ? GROUP_SETTING_FIELDS : [], core.settings.record);
-      core.peerMember = persisted.membership.peer;
+      core.members = persistedMembers(persisted.membership);
       core.persistedEpoch = persisted.membership.epoch;
       core.persistedMaintenance = persisted.membership.maintenance ?? NO_MAINTENANCE;
     }
@@ -132,7 +132,9 @@ class Node implements AvailabilityNode {
         ttl: () => core.settings.groupFqdnTtl,
         address: () => core.settings.externalIpv4Address,
         peerSelfId: () => core.settings.nodeId,
-        peerMember: () => core.peerMember,
+        otherMembers: () => core.members,
+        primaryMember: () => core.primaryMember(),
+        handoverMember: (askedBy) => core.handoverMember(askedBy),
         groupSettingsFingerprint: () => groupSettingsFingerprint(core.settings.record),
         peerRunsOtherSettings: () => this.#settingsSync.repair(),
       }),
@@ -143,7 +145,10 @@ class Node implements AvailabilityNode {
     const actor = core.createActor(machine, inGroup, (event) => this.#onInspection(event));
     actor.on('*', (emitted) => this.#publish(emitted as NodeEmitted));
     actor.subscribe({
-      next: (snapshot) => core.persistChanges(snapshot),
+      next: (snapshot) => {
+        core.persistChanges(snapshot);
+        core.tellTakeoverOrder();
+      },
       error: (error) => core.logger.fatal({ err: error }, 'node statechart failed'),
     });
     this.#stopListening = await core.peer.listen(core.self(), (message) => this.receivePeerMessage(message));
@@ -215,8 +220,8 @@ class Node implements AvailabilityNode {
     return this.#membership.remove(nodeId);
   }
 
-  failover(): Promise<void> {
-    return this.#failover.run();
+  failover(options: { to?: string } = {}): Promise<void> {
+    return this.#failover.run(options);
   }
 
   updateSettings(changes: Partial<SettingsInput>): Promise<SettingsUpdate> {
@@ -241,7 +246,11 @@ class Node implements AvailabilityNode {
   }
 
   members(): GroupMembers {
-    return membersOf(this.#core.currentSnapshot(), this.#core.self(), this.#core.peerMember);
+    return membersOf(this.#core.currentSnapshot(), this.#core.self(), this.#core.members);
+  }
+
+  allMembers(): readonly GroupMember[] {
+    return allMembersOf(this.#core.currentSnapshot(), this.#core.self(), this.#core.members);
   }
 
   #publish(emitted: NodeEmitted): void {

@@ -1,14 +1,17 @@
 /**
- * Group membership: creating, joining and leaving a group, removing a member, and the other member's joins and
- * leaves as they arrive over the peer channel. A group has two members exactly.
+ * Group membership: creating, joining and leaving a group, removing a member, and the other members' joins, leaves
+ * and member lists as they arrive over the peer channel. A group has at most `MEMBER_LIMIT[coordination]` members
+ * (two with DNS, the product's group; up to seven with etcd); the Primary admits joins and tells every member the
+ * new list.
  */
 import { NodeRole } from '../api/constants.js';
 import { GroupFullError, GroupOperationError, MembershipError, NoSuchMemberError, SettingsError } from '../api/errors.js';
-import type { JoinReply, LeaveMessage, LeaveReply, MemberAddress } from '../peer/peerMessages.js';
+import type { JoinReply, LeaveMessage, LeaveReply, MemberAddress, MembersMessage, MembersReply } from '../peer/peerMessages.js';
 import type { LeaveResult } from './availabilityNode.js';
 import { stampOf } from './clock.js';
 import { memberOf, type NodeCore } from './nodeCore.js';
-import { GROUP_SETTING_FIELDS, groupSettingsOf, loadSettings, type SettingsInput, type SettingsRecord } from './settings.js';
+import { inTakeoverOrder, withMember, withoutMember } from './memberList.js';
+import { GROUP_SETTING_FIELDS, groupSettingsOf, loadSettings, MEMBER_LIMIT, type SettingsInput, type SettingsRecord } from './settings.js';
 import { mergeSettings } from './settingsSync.js';
 import { isOutsideGroup } from './stateView.js';
 import { NodeTag } from '../../machines/nodeTags.js';
@@ -78,7 +81,8 @@ export class Membership {
       throw new GroupOperationError(`The Primary refused the join: ${reply.reason ?? 'no reason given'}`);
     }
     core.settings = mergeSettings({ ...candidate.record, ...reply.groupSettings } as SettingsRecord, GROUP_SETTING_FIELDS, candidate.record);
-    core.peerMember = reply.members.primary;
+    // The whole list from a Primary that sends it, else (an earlier version) the Primary alone.
+    core.members = (reply.memberList ?? [reply.members.primary]).filter((member) => member.nodeId !== core.nodeId);
     core.send({ type: 'JOIN_GROUP', timers: core.settings.timers, at: stampOf(core.clock) });
     await core.persist();
     await core.settle((s) => !s.hasTag(NodeTag.resolving));
@@ -89,14 +93,16 @@ export class Membership {
     const core = this.#core;
     const snapshot = core.snapshot();
     if (isOutsideGroup(snapshot)) throw new MembershipError('This node is not in a group.');
-    const peer = core.peerMember;
     const message: LeaveMessage = { type: 'leave', group: core.settings.groupFqdn ?? '', from: core.nodeId, role: snapshot.context.role === NodeRole.PRIMARY ? 'primary' : 'secondary' };
+    // A Primary dissolves the group: every member is told. A Secondary tells its Primary, which tells the others.
+    const told = message.role === 'primary' ? core.members : [core.primaryMember()].filter((member) => member !== null);
     core.send({ type: 'LEAVE_GROUP', at: stampOf(core.clock) });
     await core.settle(isOutsideGroup);
-    core.peerMember = null;
+    core.members = [];
+    core.handoverTarget = null;
     await core.persist();
-    core.logger.info({ role: message.role, peer: peer?.nodeId ?? null }, 'left the group');
-    return this.#tellPeer(peer, message);
+    core.logger.info({ role: message.role, peer: told[0]?.nodeId ?? null, told: told.map((member) => member.nodeId) }, 'left the group');
+    return this.#tellAll(told, message);
   }
 
   /** `AvailabilityNode.removeMember`: on the acting Primary, drops the Secondary `nodeId` and tells it. */
@@ -106,40 +112,99 @@ export class Membership {
     if (!context.inGroup) throw new MembershipError('This node is not in a group.');
     if (nodeId === core.nodeId) throw new MembershipError('A node cannot remove itself from its group: leave the group instead (a Primary that leaves dissolves it).');
     if (context.role !== NodeRole.PRIMARY || !core.isActingPrimary()) throw new MembershipError('Members are removed on the acting Primary; this node is not it.');
-    const peer = core.peerMember;
-    if (peer === null || peer.nodeId !== nodeId) {
-      throw new NoSuchMemberError(nodeId, `The group has no member ${nodeId} (${peer === null ? 'it has no Secondary' : `its Secondary is ${peer.nodeId}`}).`);
+    const peer = core.member(nodeId);
+    if (peer === null) {
+      const known = core.members.map((member) => member.nodeId);
+      throw new NoSuchMemberError(nodeId, `The group has no member ${nodeId} (${known.length === 0 ? 'it has no Secondary' : known.length === 1 ? `its Secondary is ${known[0]}` : `its Secondaries are ${known.join(', ')}`}).`);
     }
-    core.peerMember = null;
+    core.members = withoutMember(core.members, nodeId);
+    if (core.handoverTarget === nodeId) core.handoverTarget = null;
     await core.persist();
+    core.tellTakeoverOrder();
     core.logger.info({ member: peer }, 'secondary removed from the group');
-    return this.#tellPeer(peer, { type: 'leave', group: core.settings.groupFqdn ?? '', from: core.nodeId, role: 'primary' });
+    this.announceMembers();
+    return this.#tellAll([peer], { type: 'leave', group: core.settings.groupFqdn ?? '', from: core.nodeId, role: 'primary' });
   }
 
   /**
-   * The Primary's side of a join. A group has two members exactly: a node with another id than the Secondary's is
-   * refused (`group_full`, naming both members); the Secondary's own id may join again (a wiped `data_dir`, a new
-   * address) and replaces its address.
+   * The Primary's side of a join. A group has at most `MEMBER_LIMIT[coordination]` members (two with DNS): a new node
+   * id past it is refused (`group_full`, naming the members); a member's own id may join again (a wiped `data_dir`, a
+   * new address) and replaces its address. The other members are told the new list.
    */
   async acceptJoin(group: string, member: MemberAddress): Promise<JoinReply> {
     const core = this.#core;
     if (!core.isActingPrimary()) return { accepted: false, code: 'not_acting_primary', reason: 'this node is not the acting Primary' };
     if (!sameName(group, core.settings.groupFqdn) && group !== '') return { accepted: false, code: 'other_group', reason: `this node serves group ${core.settings.groupFqdn}` };
     if (member.nodeId === core.nodeId) return { accepted: false, code: 'same_node', reason: 'a node cannot join itself' };
-    const secondary = core.peerMember;
-    if (secondary !== null && secondary.nodeId !== member.nodeId) {
-      core.logger.warn({ member, secondary }, 'join refused: the group already has a Secondary');
+    const previous = core.member(member.nodeId);
+    const limit = MEMBER_LIMIT[core.settings.coordination];
+    if (previous === null && core.members.length + 1 >= limit) {
+      const secondary = inTakeoverOrder(core.members)[0] ?? null;
+      core.logger.warn({ member, members: core.members.map((known) => known.nodeId), limit }, 'join refused: the group is full');
+      const all = [{ ...core.self(), role: 'primary' as const }, ...inTakeoverOrder(core.members).map((known) => ({ ...known, role: 'secondary' as const }))];
       return {
         accepted: false,
         code: 'group_full',
-        reason: `the group already has two members (Primary ${core.nodeId}, Secondary ${secondary.nodeId} at ${secondary.address}:${secondary.port})`,
-        members: { primary: core.self(), secondary },
+        reason:
+          limit === 2 && secondary !== null
+            ? `the group already has two members (Primary ${core.nodeId}, Secondary ${secondary.nodeId} at ${secondary.address}:${secondary.port})`
+            : `the group already has ${limit} members, the limit with coordination ${core.settings.coordination} (Primary ${core.nodeId}, Secondaries ${core.members.map((known) => known.nodeId).join(', ')})`,
+        members: { primary: core.self(), secondary, ...(limit === 2 ? {} : { all }) },
       };
     }
-    core.peerMember = member;
+    core.members = withMember(core.members, member);
     await core.persist();
-    core.logger.info({ member, previous: secondary }, secondary === null ? 'secondary joined the group' : 'secondary joined the group again');
-    return { accepted: true, groupSettings: groupSettingsOf(core.settings.record), members: { primary: core.self(), secondary: member } };
+    core.tellTakeoverOrder();
+    core.logger.info({ member, previous }, previous === null ? 'secondary joined the group' : 'secondary joined the group again');
+    this.announceMembers(member.nodeId);
+    return {
+      accepted: true,
+      groupSettings: groupSettingsOf(core.settings.record),
+      members: { primary: core.self(), secondary: member },
+      memberList: [core.self(), ...core.members],
+    };
+  }
+
+  /**
+   * The Primary tells every member (but `except`, which learns the list from its join's answer) the group's whole
+   * member list. Best effort and not awaited: a member that misses it is told at the next change, and a list
+   * changes nothing of the rules that keep one acting Primary.
+   */
+  announceMembers(except: string | null = null): void {
+    const core = this.#core;
+    const context = core.currentSnapshot()?.context;
+    if (context === undefined || context.role !== NodeRole.PRIMARY) return;
+    const message: MembersMessage = { type: 'members', group: core.settings.groupFqdn ?? '', from: core.nodeId, epoch: context.epoch, members: [core.self(), ...core.members] };
+    for (const member of core.members) {
+      if (member.nodeId === except) continue;
+      core.peer.send(member, message).then(
+        (reply) => {
+          if (!reply.accepted) core.logger.warn({ member: member.nodeId, reason: reply.reason }, 'a member refused the member list');
+        },
+        (error: unknown) => core.logger.warn({ member: member.nodeId, err: error }, 'could not tell a member the member list'),
+      );
+    }
+  }
+
+  /**
+   * A member list from the Primary: taken only from the Primary this node follows (the holder of its epoch, or any
+   * member at a newer epoch), at an epoch no older than this node's, and only if it names this node.
+   */
+  async acceptMembers(message: MembersMessage): Promise<MembersReply> {
+    const core = this.#core;
+    const { context } = core.snapshot();
+    if (!context.inGroup) return { accepted: false, reason: 'this node is not in a group' };
+    if (context.role === NodeRole.PRIMARY) return { accepted: false, reason: `${core.nodeId} is the Primary` };
+    if (message.epoch < context.epoch) return { accepted: false, reason: `epoch ${message.epoch} is older than epoch ${context.epoch}, which this node knows` };
+    if (message.epoch === context.epoch && context.holder !== null && context.holder !== message.from) {
+      return { accepted: false, reason: `${message.from} is not the Primary of epoch ${context.epoch} (${context.holder} is)` };
+    }
+    if (!message.members.some((member) => member.nodeId === core.nodeId)) return { accepted: false, reason: `the list does not name ${core.nodeId}` };
+    core.members = message.members.filter((member) => member.nodeId !== core.nodeId);
+    await core.persist();
+    core.tellTakeoverOrder();
+    core.logger.info({ from: message.from, members: message.members.map((member) => member.nodeId) }, 'member list updated by the Primary');
+    return { accepted: true };
   }
 
   /**
@@ -149,26 +214,40 @@ export class Membership {
   async acceptLeave(message: LeaveMessage): Promise<LeaveReply> {
     const core = this.#core;
     const { context } = core.snapshot();
-    const peer = core.peerMember;
+    const peer = core.member(message.from);
     if (!context.inGroup) return { accepted: false, reason: 'this node is not in a group' };
-    if (peer === null || peer.nodeId !== message.from) return { accepted: false, reason: `${message.from} is not a member of this node's group` };
+    if (peer === null) return { accepted: false, reason: `${message.from} is not a member of this node's group` };
     if (context.role !== NodeRole.PRIMARY && message.role === 'primary') {
+      if (core.primaryMember()?.nodeId !== message.from) return { accepted: false, reason: `${message.from} is not the Primary this node follows` };
       core.send({ type: 'LEAVE_GROUP', at: stampOf(core.clock) });
       await core.settle(isOutsideGroup);
-      core.peerMember = null;
+      core.members = [];
+      core.handoverTarget = null;
       await core.persist();
       core.logger.info({ from: message.from }, 'the Primary dissolved the group or removed this node; left the group');
       return { accepted: true };
     }
-    core.peerMember = null;
+    core.members = withoutMember(core.members, message.from);
+    if (core.handoverTarget === message.from) core.handoverTarget = null;
     await core.persist();
+    core.tellTakeoverOrder();
     core.logger.info({ member: peer }, 'the other member left the group');
+    this.announceMembers();
     return { accepted: true };
   }
 
-  /** Tells the other member of a leave or a removal; never throws (the change here is done already). */
-  async #tellPeer(peer: MemberAddress | null, message: LeaveMessage): Promise<LeaveResult> {
-    if (peer === null) return { peer: 'none' };
+  /**
+   * Tells `members` of a leave or a removal, all at once; never throws (the change here is done already). The result
+   * is `notified` when every one took it, else the first that did not.
+   */
+  async #tellAll(members: readonly MemberAddress[], message: LeaveMessage): Promise<LeaveResult> {
+    if (members.length === 0) return { peer: 'none' };
+    const results = await Promise.all(members.map((member) => this.#tellPeer(member, message)));
+    return results.find((result) => result.peer !== 'notified') ?? results[0]!;
+  }
+
+  /** Tells one member of a leave or a removal; never throws. */
+  async #tellPeer(peer: MemberAddress, message: LeaveMessage): Promise<LeaveResult> {
     const { logger } = this.#core;
     try {
       const reply = await this.#core.peer.send(peer, message);

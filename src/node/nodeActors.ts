@@ -7,6 +7,7 @@ import type {
   HandoverAnswer,
   HandoverOfferInput,
   HandoverProbed,
+  HeartbeatAck,
   HeartbeatIntent,
   HeartbeatWritten,
   RecordsRead,
@@ -23,6 +24,7 @@ import { formatHeartbeatRecord, parseHeartbeatRecord } from '../dns/heartbeatRec
 import type { MemberAddress } from '../peer/peerMessages.js';
 import type { PeerTransport } from '../peer/peerTransport.js';
 import { stampOf, type Clock } from './clock.js';
+import { combinedAcknowledgement } from './combinedAcknowledgement.js';
 import { heartbeatSender } from './heartbeatSender.js';
 
 /** What the I/O actors need to know about their node, read at each call (settings can change after a join). */
@@ -39,8 +41,12 @@ export interface NodeActorContext {
   address(): string;
   /** This node's id, as it introduces itself to the peer. */
   peerSelfId(): string;
-  /** The peer to talk to, or null when there is none yet. */
-  peerMember(): MemberAddress | null;
+  /** The other members of the group (the Primary's direct heartbeats go to each). */
+  otherMembers(): readonly MemberAddress[];
+  /** The Primary this node follows (step-down requests go there), or null when it is not known. */
+  primaryMember(): MemberAddress | null;
+  /** The member a handover goes to: the Secondary `askedBy` when one asked, else the one chosen here; null: none. */
+  handoverMember(askedBy: string | null): MemberAddress | null;
   /** The fingerprint of the group settings this node runs. */
   groupSettingsFingerprint(): string;
   /** Called when a heartbeat acknowledgement shows the peer running other group settings. */
@@ -69,8 +75,7 @@ export function createNodeActors(ctx: NodeActorContext) {
     return { heartbeat, txt, sentAt, at: stampOf(ctx.clock) };
   }
 
-  function requirePeer(): MemberAddress {
-    const peer = ctx.peerMember();
+  function requirePeer(peer: MemberAddress | null): MemberAddress {
     if (peer === null) throw new PeerUnreachableError('This node has no peer in its group yet.');
     return peer;
   }
@@ -93,16 +98,33 @@ export function createNodeActors(ctx: NodeActorContext) {
     return writeHeartbeat(input.heartbeat, { address: ctx.address(), txt: input.expectedTxt }, (txt) => ({ txt }));
   }
 
-  /** The direct heartbeat to the Secondary, stamped as it leaves; resolves with the acknowledgement. */
+  /** One member's acknowledgement of a direct heartbeat; a member running other group settings is pushed them. */
+  async function sendDirectTo(member: MemberAddress, heartbeat: Heartbeat): Promise<HeartbeatAck> {
+    const { groupSettings, ...ack } = await ctx.peer.send(member, { type: 'heartbeat', group: ctx.groupFqdn(), heartbeat });
+    if (groupSettings !== undefined && groupSettings !== ctx.groupSettingsFingerprint()) ctx.peerRunsOtherSettings();
+    return ack;
+  }
+
+  /**
+   * The direct heartbeat to every other member at once, stamped as it leaves; resolves with the acknowledgement, or,
+   * with several members, their combination (rule 3 generalised: {@link combinedAcknowledgement}). Rejects when no
+   * member answered.
+   */
   async function sendDirectHeartbeat(command: SendHeartbeatCommand): Promise<DirectHeartbeatSent> {
     // Rule 7: a process resumed past its lease (its heartbeat timer may fire before its lease timer) says nothing.
     if (command.leaseExpiresAt !== null && ctx.clock.monotonicNow() >= command.leaseExpiresAt) throw new LeaseExpiredError();
-    const peer = requirePeer();
+    const members = ctx.otherMembers();
     const sentAt = stampOf(ctx.clock);
     const heartbeat: Heartbeat = { ...command.heartbeat, sentAt: Math.round(sentAt.wall) };
-    const { groupSettings, ...ack } = await ctx.peer.send(peer, { type: 'heartbeat', group: ctx.groupFqdn(), heartbeat });
-    if (groupSettings !== undefined && groupSettings !== ctx.groupSettingsFingerprint()) ctx.peerRunsOtherSettings();
-    return { heartbeat, ack, sentAt, at: stampOf(ctx.clock) };
+    if (members.length <= 1) {
+      const ack = await sendDirectTo(requirePeer(members[0] ?? null), heartbeat);
+      return { heartbeat, ack, sentAt, at: stampOf(ctx.clock) };
+    }
+    const answers = await Promise.allSettled(members.map((member) => sendDirectTo(member, heartbeat)));
+    const acks = answers.flatMap((answer) => (answer.status === 'fulfilled' ? [answer.value] : []));
+    if (acks.length === 0) throw (answers[0] as PromiseRejectedResult).reason;
+    const first = ctx.handoverMember(null)?.nodeId;
+    return { heartbeat, ack: combinedAcknowledgement(acks, acks.length === members.length, first), sentAt, at: stampOf(ctx.clock) };
   }
 
   return {
@@ -131,12 +153,12 @@ export function createNodeActors(ctx: NodeActorContext) {
     }),
 
     probeHandover: fromPromise<HandoverProbed, { epoch: number }>(async ({ input }) => {
-      const reply = await ctx.peer.send(requirePeer(), { type: 'handover-probe', group: ctx.groupFqdn(), from: ctx.peerSelfId(), epoch: input.epoch });
+      const reply = await ctx.peer.send(requirePeer(ctx.handoverMember(null)), { type: 'handover-probe', group: ctx.groupFqdn(), from: ctx.peerSelfId(), epoch: input.epoch });
       return { ready: reply.ready, reason: reply.reason, at: stampOf(ctx.clock) };
     }),
 
     offerHandover: fromPromise<HandoverAnswer, HandoverOfferInput>(async ({ input }) => {
-      const reply = await ctx.peer.send(requirePeer(), {
+      const reply = await ctx.peer.send(requirePeer(ctx.handoverMember(input.askedBy)), {
         type: 'handover',
         group: ctx.groupFqdn(),
         from: ctx.peerSelfId(),
@@ -148,7 +170,7 @@ export function createNodeActors(ctx: NodeActorContext) {
     }),
 
     requestStepDown: fromPromise<StepDownAnswer, { epoch: number }>(async ({ input }) => {
-      const reply = await ctx.peer.send(requirePeer(), { type: 'step-down', group: ctx.groupFqdn(), from: ctx.peerSelfId(), epoch: input.epoch });
+      const reply = await ctx.peer.send(requirePeer(ctx.primaryMember()), { type: 'step-down', group: ctx.groupFqdn(), from: ctx.peerSelfId(), epoch: input.epoch });
       return { outcome: reply.outcome, epoch: reply.epoch, reason: reply.reason, at: stampOf(ctx.clock) };
     }),
   };

@@ -9,25 +9,36 @@ import type { NodeMachine } from '../../machines/nodeMachine.js';
 import type { NodeCommandEvent } from '../../machines/nodeMachine.types.js';
 import type { NodeSnapshot } from '../../machines/nodeReplies.js';
 import { leaseIsValidAt } from '../../machines/nodeRules.js';
+import { NodeRole } from '../api/constants.js';
 import { GroupOperationError, MembershipError } from '../api/errors.js';
 import type { MemberAddress } from '../peer/peerMessages.js';
 import type { PeerTransport } from '../peer/peerTransport.js';
 import { stampOf, type Clock } from './clock.js';
 import type { Logger } from './logger.js';
+import { inTakeoverOrder, takeoverRank } from './memberList.js';
 import type { NodeStore, PersistedNode } from './nodeStore.js';
 import type { Settings } from './settings.js';
 
-/** Where the node with `settings` listens, as a group member. */
+/** Where the node with `settings` listens, as a group member, with its takeover priority. */
 export function memberOf(settings: Settings): MemberAddress {
-  return { nodeId: settings.nodeId, address: settings.externalIpv4Address, port: settings.externalPort, scheme: settings.externalScheme };
+  return { nodeId: settings.nodeId, address: settings.externalIpv4Address, port: settings.externalPort, scheme: settings.externalScheme, priority: settings.priority };
 }
 
 /** The shared state and operations of one node. */
 export class NodeCore {
   /** The validated settings in force. */
   settings: Settings;
-  /** The other member of the group, when known. */
-  peerMember: MemberAddress | null = null;
+  /**
+   * The other members of the group (never this node), as this node joined it or as its Primary last told it; two
+   * members (the product's group) means one here.
+   */
+  members: readonly MemberAddress[] = [];
+  /** The member a manual failover asked here hands over to (`failover({ to })`); null: the first in the takeover order. */
+  handoverTarget: string | null = null;
+  /** The takeover rank delay last told to the machine (ms): the node tells it again only when it changes. */
+  #takeoverRankDelayMs = 0;
+  /** What the rank delay last told was computed from. */
+  #takeoverOrderBasis: { holder: string | null; members: readonly MemberAddress[]; settings: Settings } | null = null;
   /** The running actor; null before start and after stop. */
   actor: Actor<NodeMachine> | null = null;
   /** The newest epoch persisted. */
@@ -53,12 +64,68 @@ export class NodeCore {
     return this.settings.nodeId;
   }
 
+  /** The other member `nodeId`, or null when it is not one. */
+  member(nodeId: string | null): MemberAddress | null {
+    return nodeId === null ? null : (this.members.find((member) => member.nodeId === nodeId) ?? null);
+  }
+
+  /**
+   * The Primary this node follows: the member the newest heartbeat or records name (the holder of its epoch); in a
+   * two-member group, the other member whatever is known. Step-down requests and settings changes go there.
+   */
+  primaryMember(): MemberAddress | null {
+    const holder = this.currentSnapshot()?.context.holder ?? null;
+    const named = this.member(holder);
+    if (named !== null) return named;
+    return this.members.length === 1 ? this.members[0]! : null;
+  }
+
+  /**
+   * The member a handover goes to: the Secondary that asked for it (`askedBy`), else the one a failover asked here
+   * named ({@link handoverTarget}), else the first Secondary in the takeover order.
+   */
+  handoverMember(askedBy: string | null = null): MemberAddress | null {
+    const asker = askedBy === this.nodeId ? null : this.member(askedBy);
+    return asker ?? this.member(this.handoverTarget) ?? inTakeoverOrder(this.members)[0] ?? null;
+  }
+
+  /**
+   * The other member as the two-member group knows it: for a Primary (or the holder of the epoch) the member a
+   * handover goes to, for a Secondary its Primary.
+   */
+  get peerMember(): MemberAddress | null {
+    const context = this.currentSnapshot()?.context;
+    if (context !== undefined && (context.role === NodeRole.PRIMARY || context.holder === this.nodeId)) return this.handoverMember(context.failover.handoverAskedBy);
+    return this.primaryMember();
+  }
+
+  /**
+   * Tells the machine its place in the takeover order (docs/design.md rule 1): rank × the standby check interval
+   * added to its absence deadline. Called after every transition and member-list change; sends only on a change.
+   */
+  tellTakeoverOrder(): void {
+    const snapshot = this.currentSnapshot();
+    if (snapshot === null || this.actor === null) return;
+    // After every transition: recomputed only when what it depends on changed (the simulator runs many steps).
+    const basis = this.#takeoverOrderBasis;
+    const holder = snapshot.context.holder;
+    if (basis !== null && basis.holder === holder && basis.members === this.members && basis.settings === this.settings) return;
+    this.#takeoverOrderBasis = { holder, members: this.members, settings: this.settings };
+    const rank = takeoverRank(this.self(), this.members, holder);
+    const delay = rank * this.settings.timers.checkIntervalMs;
+    if (delay === this.#takeoverRankDelayMs) return;
+    this.#takeoverRankDelayMs = delay;
+    this.actor.send({ type: 'TAKEOVER_ORDER_CHANGED', takeoverRankDelayMs: delay });
+  }
+
   /**
    * Creates (does not start) the node's actor of `machine`, from the settings and the persisted epoch and
    * maintenance flag, on the node's clock; `inspect` sees its inspection events. It becomes {@link actor}.
    */
   createActor(machine: NodeMachine, inGroup: boolean, inspect: (event: InspectionEvent) => void): Actor<NodeMachine> {
     const { settings, clock } = this;
+    this.#takeoverRankDelayMs = 0;
+    this.#takeoverOrderBasis = null;
     this.actor = createActor(machine, {
       input: {
         nodeId: settings.nodeId,
@@ -169,7 +236,9 @@ export class NodeCore {
       settings: this.settings.record,
       membership: {
         inGroup: context?.inGroup ?? false,
-        peer: this.peerMember,
+        // `peer` for nodes of earlier versions (one other member); `members` the whole list.
+        peer: this.members[0] ?? null,
+        ...(this.members.length > 1 ? { members: this.members } : {}),
         epoch: Math.max(this.persistedEpoch, context?.epoch ?? 0),
         ...(this.persistedMaintenance.version === 0 ? {} : { maintenance: this.persistedMaintenance }),
       },

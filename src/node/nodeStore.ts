@@ -12,8 +12,10 @@ export interface PersistedNode {
   readonly settings: SettingsRecord;
   readonly membership: {
     readonly inGroup: boolean;
-    /** The other member, when known. */
+    /** The other member, when known; with more than two members, the first of {@link members}. */
     readonly peer: MemberAddress | null;
+    /** Every other member, written when there are more than one (absent in older files and two-member groups: `peer`). */
+    readonly members?: readonly MemberAddress[];
     /** The highest epoch this node has known, so that epochs never go back. */
     readonly epoch: number;
     /** The group's maintenance flag as this node knew it (docs/design.md rule 9); absent in older files: none. */
@@ -34,6 +36,7 @@ const persistedNodeSchema = lazySchema((z) => {
       address: z.ipv4({ error: 'must be an IPv4 address' }),
       port: z.number({ error: 'must be a port number' }).int({ error: 'must be a whole number' }).min(1, { error: 'must be from 1 to 65535' }).max(65535, { error: 'must be from 1 to 65535' }),
       scheme: z.enum(['http', 'https'], { error: 'must be "http" or "https"' }),
+      priority: z.number({ error: 'must be a whole number from 0 to 1000' }).int({ error: 'must be a whole number from 0 to 1000' }).min(0, { error: 'must be from 0 to 1000' }).max(1000, { error: 'must be from 0 to 1000' }).optional(),
     })
     .strict();
 
@@ -46,6 +49,7 @@ const persistedNodeSchema = lazySchema((z) => {
             {
               inGroup: z.boolean({ error: 'must be true or false' }),
               peer: memberSchema.nullable(),
+              members: z.array(memberSchema, { error: 'must be an array of members' }).max(6, { error: 'must list at most 6 other members' }).optional(),
               epoch: count,
               maintenance: z
                 .object(
@@ -101,6 +105,16 @@ export function parsePersistedNode(text: string, file: string): PersistedNode {
     throw new PersistedStateError(file, error.issues.map((issue) => ({ field: `settings.${issue.field}`, rule: issue.rule })));
   }
   return parsed.data as unknown as PersistedNode;
+}
+
+/**
+ * The other members a persisted membership names: `members`, or in older files and two-member groups, `peer`.
+ *
+ * @example
+ * persistedMembers({ inGroup: true, peer: b, epoch: 3 }); // [b]
+ */
+export function persistedMembers(membership: PersistedNode['membership']): readonly MemberAddress[] {
+  return membership.members ?? (membership.peer === null ? [] : [membership.peer]);
 }
 
 /**

@@ -40,12 +40,13 @@ export class PeerInbox {
       core.logger.warn({ type: message.type, group: message.group }, 'peer message for another group refused');
       throw new PeerMessageRejectedError(`This node serves group ${group ?? '(none)'}, not ${message.group}.`);
     }
-    // Only the other member of this group may move it: a removed Secondary still holds the peer secret.
+    // Only the other members of this group may move it: a removed Secondary still holds the peer secret.
     const sender = peerMessageSender(message);
     // Joins and leaves check their sender themselves.
-    if (message.type !== 'join' && message.type !== 'leave' && sender !== core.peerMember?.nodeId) {
-      core.logger.warn({ type: message.type, from: sender, member: core.peerMember?.nodeId ?? null }, 'peer message from a node that is not the other member refused');
-      throw new PeerMessageRejectedError(`${sender} is not the other member of group ${group ?? '(none)'}.`);
+    if (message.type !== 'join' && message.type !== 'leave' && core.member(sender) === null) {
+      const members = core.members.map((member) => member.nodeId);
+      core.logger.warn({ type: message.type, from: sender, member: members[0] ?? null, members }, 'peer message from a node that is not the other member refused');
+      throw new PeerMessageRejectedError(`${sender} is not ${members.length > 1 ? 'a member' : 'the other member'} of group ${group ?? '(none)'}.`);
     }
     const at = stampOf(core.clock);
     switch (message.type) {
@@ -81,6 +82,8 @@ export class PeerInbox {
         return (await this.#settingsSync.acceptChange(message)) as PeerReplyTo<M>;
       case 'leave':
         return (await this.#membership.acceptLeave(message)) as PeerReplyTo<M>;
+      case 'members':
+        return (await this.#membership.acceptMembers(message)) as PeerReplyTo<M>;
     }
     throw new PeerMessageRejectedError(`Unknown peer message type.`);
   }

@@ -75,7 +75,7 @@ export function dnsServerRule(value: string): string | null {
   return HOST_NAME.test(host) ? null : 'must be host:port: the host must be an IPv4 address, an IPv6 address in brackets or a host name';
 }
 
-/** The coordination authorities a group can run on: DNS (RFC 2136 + TSIG) or etcd (v3). */
+/** The coordination authorities a group can run on: DNS (RFC 2136 + TSIG, two members) or etcd (v3, up to {@link MEMBER_LIMIT}.etcd members). */
 export const COORDINATIONS = ['dns', 'etcd'] as const;
 export type Coordination = (typeof COORDINATIONS)[number];
 
@@ -134,6 +134,12 @@ const commandSetting = (example: string) =>
 
 /** The role-change hook: run on every NODE_ROLE_CHANGED. */
 const roleChangeCommand = () => commandSetting('["/usr/local/bin/on-role-change", "--verbose"]');
+
+/** How many members a group may have, by coordination authority: the product's two with DNS, up to seven with etcd. */
+export const MEMBER_LIMIT: Readonly<Record<Coordination, number>> = { dns: 2, etcd: 7 };
+
+/** A node's takeover priority when `priority` is not set: higher takes over first. */
+export const DEFAULT_PRIORITY = 100;
 
 /** Application health check defaults (seconds): a check every 2 s, each allowed 1 s. */
 const DEFAULT_HEALTH_INTERVAL_S = 2;
@@ -222,6 +228,13 @@ export const settingsSchema = lazySchema((z) =>
     etcd_key_file: z.string({ error: 'must be the path of a PEM file' }).min(1, { error: 'must be the path of a PEM file' }).optional(),
     etcd_username: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }).optional(),
     etcd_password_file: z.string({ error: 'must be the path of a file holding the password' }).min(1, { error: 'must be the path of a file holding the password' }).optional(),
+    // This node's takeover priority (node-local): among Secondaries, a higher one takes over first.
+    priority: z
+      .number({ error: 'must be a whole number from 0 to 1000' })
+      .int({ error: 'must be a whole number from 0 to 1000' })
+      .min(0, { error: 'must be from 0 to 1000' })
+      .max(1000, { error: 'must be from 0 to 1000' })
+      .default(DEFAULT_PRIORITY),
   }).strict(),
 );
 
@@ -288,6 +301,8 @@ export interface Settings {
   readonly etcdUsername: string | undefined;
   /** The path of the file holding the etcd password (node-local). The password itself is read by the etcd client, never kept here. */
   readonly etcdPasswordFile: string | undefined;
+  /** `priority` (node-local, 0..1000): among Secondaries, a higher one takes over first (the takeover order). */
+  readonly priority: number;
   readonly timers: NodeTimers;
   /** The snake_case record these settings came from (what is persisted and served). */
   readonly record: SettingsRecord;
@@ -455,6 +470,7 @@ function toSettings(record: SettingsRecord, leaseDuration: number): Settings {
     etcdKeyFile: record.etcd_key_file,
     etcdUsername: record.etcd_username,
     etcdPasswordFile: record.etcd_password_file,
+    priority: record.priority,
     timers: {
       heartbeatIntervalMs: record.health_report_interval * 1000,
       checkIntervalMs: record.health_check_interval * 1000,

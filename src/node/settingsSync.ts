@@ -5,6 +5,7 @@
  */
 import { NodeRole } from '../api/constants.js';
 import { GroupOperationError, MembershipError, PeerMessageRejectedError, SettingsError } from '../api/errors.js';
+import type { MemberAddress } from '../peer/peerMessages.js';
 import type { GroupSettingsChangeMessage, GroupSettingsChangeReply, GroupSettingsMessage, GroupSettingsReply } from '../peer/peerMessages.js';
 import type { SettingsUpdate } from './availabilityNode.js';
 import { stampOf } from './clock.js';
@@ -46,6 +47,7 @@ const NODE_FIELDS = [
   'etcd_key_file',
   'etcd_username',
   'etcd_password_file',
+  'priority',
 ] as const satisfies readonly (keyof SettingsRecord)[];
 
 /**
@@ -97,7 +99,7 @@ export class SettingsSync {
   async changeOnPrimary(changes: Partial<SettingsInput>): Promise<SettingsUpdate> {
     const core = this.#core;
     const { context } = core.snapshot();
-    const primary = core.peerMember;
+    const primary = core.primaryMember();
     if (!context.inGroup || context.role === NodeRole.PRIMARY || primary === null) {
       throw new MembershipError('Group settings are forwarded to the Primary by a Secondary that knows its Primary; this node is not one.');
     }
@@ -149,6 +151,10 @@ export class SettingsSync {
     if (!context.inGroup) return { accepted: false, reason: 'this node is not in a group' };
     if (context.role === NodeRole.PRIMARY) return { accepted: false, reason: 'this node is the Primary' };
     if (message.epoch < context.epoch) return { accepted: false, reason: `epoch ${message.epoch} is older than epoch ${context.epoch}, which this node knows` };
+    // With more than two members another Secondary holds the peer secret too: only the holder of the epoch pushes.
+    if (message.epoch === context.epoch && context.holder !== null && context.holder !== message.from && context.holder !== core.nodeId) {
+      return { accepted: false, reason: `${message.from} is not the Primary of epoch ${context.epoch} (${context.holder} is)` };
+    }
     let next: Settings;
     try {
       // Only the pushed values count: a group setting the Primary left unset falls back to its default here too.
@@ -179,7 +185,7 @@ export class SettingsSync {
     if (context === undefined || context.role !== NodeRole.PRIMARY) return;
     const repair = { at: now, inFlight: true };
     this.#repair = repair;
-    core.logger.info({ peer: core.peerMember?.nodeId }, 'the Secondary runs other group settings; pushing the current ones');
+    core.logger.info({ peer: core.peerMember?.nodeId }, 'a Secondary runs other group settings; pushing the current ones');
     void this.#push().finally(() => (repair.inFlight = false));
   }
 
@@ -193,14 +199,23 @@ export class SettingsSync {
     return push;
   }
 
-  /** Sends the group settings in force now, with the epoch known now. */
+  /**
+   * Sends the group settings in force now, with the epoch known now, to every Secondary at once: `updated` when each
+   * took them, else the first that did not.
+   */
   async #sendGroupSettings(): Promise<SettingsUpdate> {
     const core = this.#core;
-    const peer = core.peerMember;
     const context = core.currentSnapshot()?.context;
-    if (peer === null || context === undefined) return { secondary: 'none' };
+    if (core.members.length === 0 || context === undefined) return { secondary: 'none' };
     const settings = core.settings;
     const message: GroupSettingsMessage = { type: 'group-settings', group: settings.groupFqdn ?? '', from: core.nodeId, epoch: context.epoch, groupSettings: groupSettingsOf(settings.record) };
+    const updates = await Promise.all(core.members.map((peer) => this.#sendGroupSettingsTo(peer, message)));
+    return updates.find((update) => update.secondary !== 'updated') ?? updates[0]!;
+  }
+
+  /** Sends `message` to the Secondary `peer`; never rejects. */
+  async #sendGroupSettingsTo(peer: MemberAddress, message: GroupSettingsMessage): Promise<SettingsUpdate> {
+    const core = this.#core;
     try {
       const reply = await core.peer.send(peer, message);
       if (reply.accepted) return { secondary: 'updated' };

@@ -8,9 +8,10 @@ import { leaseIsValidAt } from '../../machines/nodeRules.js';
 import { snapshotLabel } from '../../machines/stateLabel.js';
 import { NodeTag } from '../../machines/nodeTags.js';
 import { NodeRole } from '../api/constants.js';
-import type { GroupMembers, NodeState } from '../api/nodeState.js';
+import type { GroupMember, GroupMembers, NodeState } from '../api/nodeState.js';
 import type { MemberAddress } from '../peer/peerMessages.js';
 import { formatWallTime } from './clock.js';
+import { inTakeoverOrder } from './memberList.js';
 
 /**
  * The product's NodeState at monotonic instant `now`: `actingPrimary` checks the lease at that instant (rule 7).
@@ -53,14 +54,41 @@ export function nodeRoleOf(snapshot: NodeSnapshot): NodeRole {
 }
 
 /**
- * The group's members as the product lists them: this node (`self`) and the other member (`peer`) by role.
+ * The group's members as the product lists them: the Primary and the first Secondary in the takeover order (for
+ * two members: this node, `self`, and the other member by role), from this node's view of the other `members`.
  *
  * @example
- * membersOf(snapshot, self, peer); // { primary: self, secondary: peer } on the Primary
+ * membersOf(snapshot, self, [b]); // { primary: self, secondary: b } on the Primary
  */
-export function membersOf(snapshot: NodeSnapshot | null, self: MemberAddress, peer: MemberAddress | null): GroupMembers {
-  if (snapshot === null || !snapshot.context.inGroup) return { primary: null, secondary: null };
-  return snapshot.context.role === NodeRole.PRIMARY ? { primary: self, secondary: peer } : { primary: peer, secondary: self };
+export function membersOf(snapshot: NodeSnapshot | null, self: MemberAddress, members: readonly MemberAddress[]): GroupMembers {
+  const all = allMembersOf(snapshot, self, members);
+  return { primary: plainMember(all.find((member) => member.role === 'primary')), secondary: plainMember(all.find((member) => member.role === 'secondary')) };
+}
+
+/**
+ * Every member of the group with its role as this node knows it, the Primary first, then the Secondaries in the
+ * takeover order (priority high to low, then node id); empty outside a group. This node is the Primary when its
+ * role is; otherwise the Primary is the member that holds the epoch this node knows (in a two-member group, the
+ * other member), and none while it is not known.
+ *
+ * @example
+ * allMembersOf(snapshot, self, [b, c]).map((m) => `${m.nodeId}:${m.role}`); // ['a:primary', 'c:secondary', 'b:secondary']
+ */
+export function allMembersOf(snapshot: NodeSnapshot | null, self: MemberAddress, members: readonly MemberAddress[]): GroupMember[] {
+  if (snapshot === null || !snapshot.context.inGroup) return [];
+  const selfIsPrimary = snapshot.context.role === NodeRole.PRIMARY;
+  const primaryId = selfIsPrimary ? self.nodeId : (members.find((member) => member.nodeId === snapshot.context.holder) ?? (members.length === 1 ? members[0] : undefined))?.nodeId;
+  const everyone = [self, ...members];
+  const primary = everyone.filter((member) => member.nodeId === primaryId);
+  const secondaries = inTakeoverOrder(everyone.filter((member) => member.nodeId !== primaryId));
+  return [...primary.map((member) => ({ ...member, role: 'primary' as const })), ...secondaries.map((member) => ({ ...member, role: 'secondary' as const }))];
+}
+
+/** A listed member as a plain address (without its role), or null. */
+function plainMember(member: GroupMember | undefined): MemberAddress | null {
+  if (member === undefined) return null;
+  const { role: _role, ...address } = member;
+  return address;
 }
 
 /**

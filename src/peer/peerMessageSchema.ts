@@ -13,6 +13,7 @@ export const peerMessageSchema = lazySchema((z) => {
       address: z.ipv4(),
       port: z.number().int().min(1).max(65535),
       scheme: z.enum(['http', 'https']),
+      priority: z.number().int().min(0).max(1000).optional(),
     })
     .strict();
 
@@ -34,6 +35,7 @@ export const peerMessageSchema = lazySchema((z) => {
     z.object({ type: z.literal('group-settings'), group, from: nodeId, epoch: count, groupSettings: z.record(z.string(), z.unknown()) }).strict(),
     z.object({ type: z.literal('group-settings-change'), group, from: nodeId, epoch: count, groupSettings: z.record(z.string(), z.unknown()) }).strict(),
     z.object({ type: z.literal('leave'), group, from: nodeId, role: z.enum(['primary', 'secondary']) }).strict(),
+    z.object({ type: z.literal('members'), group, from: nodeId, epoch: count, members: z.array(memberAddress).min(1).max(7) }).strict(),
   ]);
 });
 
@@ -61,6 +63,7 @@ const PEER_MESSAGE_TYPE_SET: Record<PeerMessage['type'], true> = {
   'group-settings': true,
   'group-settings-change': true,
   leave: true,
+  members: true,
 };
 export const PEER_MESSAGE_TYPES = Object.keys(PEER_MESSAGE_TYPE_SET) as readonly PeerMessage['type'][];
 

@@ -90,8 +90,31 @@ export interface LeaveMessage {
   readonly role: 'primary' | 'secondary';
 }
 
+/**
+ * The Primary tells every member the group's whole member list (itself included) after a join, a leave or a
+ * removal. A member takes it only from the Primary it follows, at an epoch no older than its own. The answer is a
+ * {@link MembersReply}.
+ */
+export interface MembersMessage {
+  readonly type: 'members';
+  readonly group: string;
+  readonly from: string;
+  /** The sender's epoch: a list from an older epoch comes from a replaced Primary. */
+  readonly epoch: number;
+  readonly members: readonly MemberAddress[];
+}
+
 /** Every message one node sends another. */
-export type PeerMessage = HeartbeatMessage | HandoverMessage | HandoverProbeMessage | StepDownMessage | JoinMessage | GroupSettingsMessage | GroupSettingsChangeMessage | LeaveMessage;
+export type PeerMessage =
+  | HeartbeatMessage
+  | HandoverMessage
+  | HandoverProbeMessage
+  | StepDownMessage
+  | JoinMessage
+  | GroupSettingsMessage
+  | GroupSettingsChangeMessage
+  | LeaveMessage
+  | MembersMessage;
 
 /** Answer to a direct heartbeat: the machine's acknowledgement, and the fingerprint of the group settings in force. */
 export type HeartbeatReply = HeartbeatAck & { readonly groupSettings?: string };
@@ -118,6 +141,14 @@ export interface JoinReply {
   readonly reason?: string;
   readonly groupSettings?: Record<string, unknown>;
   readonly members?: { readonly primary: MemberAddress | null; readonly secondary: MemberAddress | null };
+  /** Accepted: every member of the group, the joiner and the Primary included (this project's addition). */
+  readonly memberList?: readonly MemberAddress[];
+}
+
+/** Answer to a member list: whether the receiver took it, and why not. */
+export interface MembersReply {
+  readonly accepted: boolean;
+  readonly reason?: string;
 }
 
 /** Answer to a leave: whether the receiver took it (it refuses a sender that is not its group's other member). */
@@ -155,6 +186,7 @@ export interface PeerReplyMap {
   'step-down': StepDownReply;
   join: JoinReply;
   leave: LeaveReply;
+  members: MembersReply;
 }
 export type PeerReplyTo<M extends PeerMessage> = PeerReplyMap[M['type']];
 
