@@ -34,7 +34,9 @@
  *
  * Skipped, with the reason, where etcd is not installed; under CI (`CI` set) a missing etcd fails the run instead.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { machineMonotonicMs } from '../../src/api/logger.js';
+import { mergedAnnouncements, timeline } from '../support/announcements.js';
 import { etcdUnavailableReason } from '../support/etcdCluster.js';
 import { startEtcdGroup, TEST_ETCD_PREFIX, type EtcdTestGroup } from '../support/etcdGroup.js';
 import { actingIn, roleRounds, waitFor, type TestNode } from '../support/processes.js';
@@ -82,6 +84,12 @@ describe.skipIf(etcdMissing !== null)(`two node processes on a three-member etcd
   }, 90_000);
   afterAll(async () => {
     await group?.stop();
+  });
+  // A failure shows what both nodes announced in the last 5 s (their full logs are in the processes).
+  afterEach((context) => {
+    if (context.task.result?.state !== 'fail' || group === undefined) return;
+    const now = machineMonotonicMs();
+    console.info(`events of both nodes, ms before the failure:\n${timeline(mergedAnnouncements([group.a, group.b]).filter((event) => event.mono > now - 5000), now)}`);
   });
 
   it('forms the group: the etcd keys name a, b is Secondary at its epoch and lists both members', async () => {
@@ -192,8 +200,9 @@ describe.skipIf(etcdMissing !== null)(`two node processes on a three-member etcd
 });
 
 /**
- * Waits until the group is healthy (one node acting, the other Secondary with its direct heartbeats at that epoch)
- * and says who is which, with the keys then. Usually a, as the test before left it; b if a loaded machine starved a
+ * Waits until the group is healthy (one node acting, the other Secondary with its direct heartbeats at that epoch,
+ * both reading etcd: a Secondary still resolving its role refuses heartbeats, and a fault then would leave the
+ * Primary's lease to etcd writes alone) and says who is which, with the keys then. Usually a, as the test before left it; b if a loaded machine starved a
  * past the failover period in between (b then took over, as the rules say it must).
  */
 async function healthy(group: EtcdTestGroup) {
@@ -203,7 +212,8 @@ async function healthy(group: EtcdTestGroup) {
       const [a, b] = await Promise.all([group.a.state(), group.b.state()]);
       if (a === null || b === null) return undefined;
       const [p, s, nodes] = a.acting_primary === true ? [a, b, [group.a, group.b] as const] : [b, a, [group.b, group.a] as const];
-      return p.acting_primary === true && s.node_role === 'secondary' && s.heartbeat_method === 'direct' && s.epoch === p.epoch ? nodes : undefined;
+      const connected = p.node_dns_connection_state === 'connected' && s.node_dns_connection_state === 'connected';
+      return p.acting_primary === true && s.node_role === 'secondary' && s.heartbeat_method === 'direct' && s.epoch === p.epoch && connected ? nodes : undefined;
     },
     TAKEOVER_MS,
     20,
