@@ -93,7 +93,8 @@ export function normaliseFqdn(fqdn: string): string {
  *   deletes the key; a string puts it. A failed compare changes nothing and rejects with
  *   `DnsPrerequisiteFailedError`.
  * - Every call answers or rejects within `timeoutMs`: gRPC deadlines, no retries by the client library nor circuit
- *   breaker; this class tries the next endpoint after a connection failure while time remains. No answer (etcd down,
+ *   breaker; this class tries the next endpoint after a connection failure while time remains, and starts the next
+ *   call at the next endpoint when one used up a call's whole deadline (a frozen member). No answer (etcd down,
  *   no quorum, no leader, paused, connection refused) rejects with `DnsUnreachableError` naming the endpoints.
  *   Authentication or permission failures reject with `DnsNotAuthorizedError`.
  * - As with DNS, an unreachable outcome of a compare-and-swap may still have been applied: the caller's next
@@ -356,10 +357,16 @@ export class EtcdAuthority implements DnsAuthority {
           if (isAuthFailure(error)) throw this.#notAuthorized(operation, this.#endpoints[index]!, error);
           lastError = error;
           this.#logger?.debug({ fqdn: name, operation, endpoint: this.#endpoints[index], error: this.#scrub(messageOf(error)) }, 'etcd request failed');
-          if (isDeadline(error)) break;
+          if (isDeadline(error)) {
+            this.#avoid(index);
+            break;
+          }
           continue;
         }
-        if (answer === EXPIRED) break;
+        if (answer === EXPIRED) {
+          this.#avoid(index);
+          break;
+        }
         this.#preferred = index;
         this.#logger?.debug({ fqdn: name, operation, endpoint: this.#endpoints[index], attempts, ms: performance.now() - started }, 'etcd answered');
         return { answer, uncertain: attempts > 1, endpoint: index };
@@ -372,6 +379,15 @@ export class EtcdAuthority implements DnsAuthority {
       `etcd unreachable at ${this.#endpoints.join(', ')} (${operation} of ${name}, ${attempts} attempt${attempts === 1 ? '' : 's'}): ${reason}`,
       { rcode: 'ETCD_UNREACHABLE' },
     );
+  }
+
+  /**
+   * The endpoint at `index` used up a call's whole deadline: the next call starts at the next endpoint. A member that
+   * is frozen (or cut off) keeps its TCP connection and gRPC channel looking ready, so every call to it waits out
+   * its deadline; without moving on, a client that preferred it would never reach the quorum the others still form.
+   */
+  #avoid(index: number): void {
+    if (this.#preferred === index) this.#preferred = (index + 1) % this.#clients.length;
   }
 
   #notAuthorized(operation: string, endpoint: string, error: unknown): DnsNotAuthorizedError {

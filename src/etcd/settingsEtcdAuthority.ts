@@ -94,6 +94,17 @@ export class SettingsEtcdAuthority implements DnsAuthority {
   }
 
   /**
+   * Builds the client for the settings in force now (loading the etcd client library), so that the first call does
+   * not pay for it; throws what the first call would reject with when the settings cannot make a client.
+   *
+   * @example
+   * etcd.prepare(); // before the node starts
+   */
+  prepare(): void {
+    this.#current();
+  }
+
+  /**
    * Watches the group on the client in force (see the class); the returned function stops it.
    *
    * @example

@@ -245,6 +245,8 @@ export async function startNetworkedNode(input: ConfigFileInput, options: Networ
   try {
     await options.configure?.(app, running);
     if (settings.dnsServer !== undefined) warnIfUnresolvable(settings.dnsServer, logger);
+    // etcd: the client library loads now, not inside the first write's lease (CoordinationAuthority.prepare).
+    dns.prepare();
     await running.start();
     await app.listen({ host: settings.externalIpv4Address, port: settings.externalPort });
   } catch (error) {

@@ -54,6 +54,24 @@ export class CoordinationAuthority implements DnsAuthority {
     return this.#observe(() => this.#current().compareAndSwap(fqdn, expectation, replacement, options));
   }
 
+  /**
+   * Builds the client of the coordination in force now, before the node acts: with etcd this loads the etcd client
+   * library (gRPC), a synchronous second or more on a busy machine. Paid inside the first compare-and-swap, that
+   * time counts against the lease the write gives (its send time is stamped first), and a new group's Primary
+   * lost its lease at its first heartbeat. A setting that cannot make a client is left to the first call to report.
+   *
+   * @example
+   * authority.prepare(); // before node.start()
+   */
+  prepare(): void {
+    try {
+      this.#current();
+      this.#etcd?.etcd.prepare();
+    } catch {
+      // The first read or write reports it, as without prepare().
+    }
+  }
+
   /** Closes every client built (after the DNS mirror write in flight, if any); later calls build new ones. */
   async close(): Promise<void> {
     const dns = this.#dns;

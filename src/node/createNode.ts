@@ -124,6 +124,8 @@ class Node implements AvailabilityNode {
       core.persistedEpoch = persisted.membership.epoch;
       core.persistedMaintenance = persisted.membership.maintenance ?? NO_MAINTENANCE;
     }
+    // Before the node can act: an etcd client loads its library outside any lease (CoordinationAuthority.prepare).
+    this.#ownDns?.prepare();
     const machine = (this.#ports.machine ?? nodeMachine).provide({
       actors: createNodeActors({
         clock: core.clock,

@@ -25,7 +25,7 @@
 import { chainIssues, stepDownIssues, timeline, type Announcement } from '../support/announcements.js';
 import type { TestTimers } from '../support/processes.js';
 import type { DnsSample, ProcessExit, StateSample } from './checker.js';
-import { FAULT_KINDS, describePlan, type FaultKind, type FaultPlan } from './schedule.js';
+import { FAULT_KINDS, describePlan, type ChaosCoordination, type FaultKind, type FaultPlan } from './schedule.js';
 
 /** One fault as it ran. All instants on the machine's monotonic clock, ms. */
 export interface FaultRecord {
@@ -40,14 +40,14 @@ export interface FaultRecord {
   readonly recoveredAt: number | null;
   readonly primaryAtStart: string | null;
   readonly secondaryAtStart: string | null;
-  /** What it disturbed: node ids, `peer` (the direct path), `dns`, `operator` (a manual failover). */
+  /** What it disturbed: node ids, `peer` (the direct path), `dns`, `etcd` (members of the etcd cluster), `operator` (a manual failover). */
   readonly touches: readonly string[];
   readonly marks: readonly { readonly at: number; readonly what: string }[];
   readonly failover?: { readonly node: string; readonly sentAt: number; readonly answeredAt: number; readonly status: number | null; readonly body: unknown };
   readonly notes: readonly string[];
 }
 
-/** A SIGSTOP..SIGCONT of a node process or of the DNS server (`node: 'dns'`). */
+/** A SIGSTOP..SIGCONT of a node process, of the DNS server (`node: 'dns'`) or of an etcd member (`node: 'etcd m1'`). */
 export interface PauseSpan {
   readonly node: string;
   readonly run: number;
@@ -71,7 +71,12 @@ export interface NodeRunLog {
 /** Everything a run recorded. */
 export interface ChaosRecord {
   readonly seed: number;
+  /** The group's authority (absent: dns). */
+  readonly coordination?: ChaosCoordination;
+  /** The authority as the report names it: the DNS server (`embedded`, `bind`), or `etcd`. */
   readonly dns: string;
+  /** The fault kinds of the run's schedule, in the table's order (absent: the DNS kinds). */
+  readonly kinds?: readonly FaultKind[];
   readonly timers: TestTimers;
   readonly startedAt: number;
   readonly endedAt: number;
@@ -79,6 +84,7 @@ export interface ChaosRecord {
   readonly pauses: readonly PauseSpan[];
   readonly deaths: readonly Death[];
   readonly samples: readonly StateSample[];
+  /** The polls of the address the authority names (the A record; with etcd, the address key). */
   readonly dnsSamples: readonly DnsSample[];
   readonly exits: readonly ProcessExit[];
   readonly logs: readonly NodeRunLog[];
@@ -376,12 +382,12 @@ export function analyse(record: ChaosRecord): ChaosReport {
     bucket(takeover.mono).absenceTakeovers += 1;
     const other = takeover.node === 'a' ? 'b' : 'a';
     const from = takeover.mono - absenceMs;
-    const disturbed = record.faults.some((fault) => fault.start <= takeover.mono && fault.end >= from && fault.touches.some((what) => what === other || what === 'peer' || what === 'dns' || what === 'operator'));
+    const disturbed = record.faults.some((fault) => fault.start <= takeover.mono && fault.end >= from && fault.touches.some((what) => what === other || what === 'peer' || what === 'dns' || what === 'etcd' || what === 'operator'));
     if (disturbed) continue;
     const polls = record.samples.filter((sample) => sample.node === other && sample.at >= from && sample.sentAt <= takeover.mono);
     if (polls.length === 0 || !polls.every((sample) => sample.state?.acting_primary === true)) continue;
     bucket(takeover.mono).healthyTakeovers += 1;
-    healthyTakeovers.push(`${takeover.node} started a takeover for absence (epoch ${takeover.event.epoch}) at ${fmt(takeover.mono, origin)} while ${other} acted at all ${polls.length} polls of the failover period before it and no fault touched ${other}, the peer path or DNS`);
+    healthyTakeovers.push(`${takeover.node} started a takeover for absence (epoch ${takeover.event.epoch}) at ${fmt(takeover.mono, origin)} while ${other} acted at all ${polls.length} polls of the failover period before it and no fault touched ${other}, the peer path or the authority`);
   }
 
   // Failover times: from the fault's origin to the first DNS answer naming another node, within its window.
@@ -427,7 +433,8 @@ export function analyse(record: ChaosRecord): ChaosReport {
 
   // The table.
   const rows: KindRow[] = [];
-  const kinds: string[] = [...(byFault.has(-1) ? ['(formation)'] : []), ...FAULT_KINDS];
+  const runKinds = record.kinds ?? FAULT_KINDS;
+  const kinds: string[] = [...(byFault.has(-1) ? ['(formation)'] : []), ...runKinds];
   for (const kind of kinds) {
     const indexes = kind === '(formation)' ? [-1] : record.faults.flatMap((fault, index) => (fault.plan.kind === kind ? [index] : []));
     const entries = indexes.map((index) => byFault.get(index)).filter((entry) => entry !== undefined);
@@ -447,7 +454,7 @@ export function analyse(record: ChaosRecord): ChaosReport {
       failoverTimes: entries.flatMap((entry) => entry.failoverTimes),
     });
   }
-  const kindsInjected = FAULT_KINDS.filter((kind) => record.faults.some((fault) => fault.plan.kind === kind));
+  const kindsInjected = runKinds.filter((kind) => record.faults.some((fault) => fault.plan.kind === kind));
   return { rows, violations: violations.sort((p, q) => p.at - q.at), convergenceMs, quietFrom, healthyTakeovers, errorLines, kindsInjected, provenActingMs };
 }
 
@@ -461,7 +468,10 @@ const msText = (value: number) => (Number.isNaN(value) ? '-' : `${Math.round(val
 
 /** The report as text: the table per fault kind, the figures under it, the rules, and the violations. */
 export function formatReport(record: ChaosRecord, report: ChaosReport): string {
-  const header = ['fault kind', 'n', '2 acting', '2 announced', 'chain', 'other rules', 'crashes', 'error lines', 'absence takeovers', 'healthy takeovers', 'DNS changes', 'failover ms median', 'p90', 'max', 'not recovered'];
+  const etcd = record.coordination === 'etcd';
+  /** Where the address the analysis follows lives: the A record, or the etcd address key. */
+  const where = etcd ? 'etcd' : 'DNS';
+  const header = ['fault kind', 'n', '2 acting', '2 announced', 'chain', 'other rules', 'crashes', 'error lines', 'absence takeovers', 'healthy takeovers', `${where} changes`, 'failover ms median', 'p90', 'max', 'not recovered'];
   const row = (r: KindRow) => [
     r.kind,
     String(r.injected),
@@ -502,15 +512,18 @@ export function formatReport(record: ChaosRecord, report: ChaosReport): string {
   const polls = (node: string) => record.samples.filter((sample) => sample.node === node);
   const answered = (node: string) => polls(node).filter((sample) => sample.state !== null).length;
   const lines = [
-    `Fault suite: DNS ${record.dns}, timers ${timers.heartbeat}/${timers.check}/${timers.absence} s (heartbeat/check/failover period A), seed ${record.seed}, ${wallS.toFixed(0)} s, ${record.faults.length} faults`,
-    `polls: a ${polls('a').length} (${answered('a')} answered), b ${polls('b').length} (${answered('b')} answered), DNS ${record.dnsSamples.length} (${record.dnsSamples.filter((sample) => sample.address !== null).length} answered); events logged: ${record.announcements.length}`,
+    `Fault suite: ${etcd ? 'etcd (no DNS server)' : `DNS ${record.dns}`}, timers ${timers.heartbeat}/${timers.check}/${timers.absence} s (heartbeat/check/failover period A), seed ${record.seed}, ${wallS.toFixed(0)} s, ${record.faults.length} faults`,
+    `polls: a ${polls('a').length} (${answered('a')} answered), b ${polls('b').length} (${answered('b')} answered), ${where} ${record.dnsSamples.length} (${record.dnsSamples.filter((sample) => sample.address !== null).length} answered); events logged: ${record.announcements.length}`,
     '',
     table(header, [...report.rows.map(row), row(all)], new Set(header.map((_, index) => index).filter((index) => index > 0))),
     '',
-    `converged after the last fault: ${report.convergenceMs === null ? (report.quietFrom === null ? 'no fault ran' : 'NOT converged by the end') : `${Math.round(report.convergenceMs)} ms`} (one acting Primary, DNS names it, the other Secondary with direct heartbeats at its epoch, to the end)`,
+    `converged after the last fault: ${report.convergenceMs === null ? (report.quietFrom === null ? 'no fault ran' : 'NOT converged by the end') : `${Math.round(report.convergenceMs)} ms`} (one acting Primary, ${etcd ? 'the etcd address key' : 'DNS'} names it, the other Secondary with direct heartbeats at its epoch, to the end)`,
     `manual failovers: ${failoverAnswers(record)}`,
     `proven acting time (what the 2-acting rule had to work with): a ${(report.provenActingMs.a! / 1000).toFixed(1)} s, b ${(report.provenActingMs.b! / 1000).toFixed(1)} s, of ${wallS.toFixed(0)} s`,
-    `memory (RSS) at the end: a ${kib(record.rssKiB.a)}, b ${kib(record.rssKiB.b)}${'dns' in record.rssKiB ? `, embedded DNS server ${kib(record.rssKiB.dns)}` : ''}`,
+    `memory (RSS) at the end: a ${kib(record.rssKiB.a)}, b ${kib(record.rssKiB.b)}${'dns' in record.rssKiB ? `, embedded DNS server ${kib(record.rssKiB.dns)}` : ''}${Object.keys(record.rssKiB)
+      .filter((key) => key.startsWith('etcd '))
+      .map((key) => `, ${key} ${kib(record.rssKiB[key])}`)
+      .join('')}`,
     `safety violations: ${report.violations.length}`,
     '',
     'How to read it: a row per fault kind; each count belongs to the fault in whose window (its start to the next fault\'s start) it happened.',
@@ -524,9 +537,9 @@ export function formatReport(record: ChaosRecord, report: ChaosReport): string {
     '  other rules: the rest of test/support/announcements.ts (DNS state chain, LEASE_LOST placement, takeovers that end, step-down before the peer acts).',
     '  crashes: node processes that exited without the suite stopping them. error lines: log lines at level error or fatal.',
     '  absence takeovers: TAKEOVER_STARTED mode absence; healthy: the other node acted at every poll of the failover period before it and',
-    '    no fault touched it, the peer path or DNS in that period (a false failover).',
-    '  DNS changes / failover ms: faults after which the A record named the other node, and the time from the fault\'s action (the kill,',
-    '    the SIGSTOP, the failover request) to the first DNS answer naming it (polled every 10 ms).',
+    `    no fault touched it, the peer path or ${where} in that period (a false failover).`,
+    `  ${where} changes / failover ms: faults after which ${etcd ? 'the etcd address key' : 'the A record'} named the other node, and the time from the fault's action (the kill,`,
+    `    the SIGSTOP, the failover request) to the first ${etcd ? 'linearizable read' : 'DNS answer'} naming it (polled every 10 ms).`,
     '  not recovered: faults after which the group was not healthy again by the recovery deadline (liveness, not safety).',
   ];
   if (report.healthyTakeovers.length > 0) lines.push('', 'Takeovers while the Primary was healthy:', ...report.healthyTakeovers.map((text) => `  ${text}`));
@@ -556,7 +569,7 @@ function failoverAnswers(record: ChaosRecord): string {
 export function formatViolations(record: ChaosRecord, report: ChaosReport, limit = 5): string {
   if (report.violations.length === 0) return '';
   const marks = record.faults.flatMap((fault) => fault.marks.map((mark) => ({ at: mark.at, what: `#${fault.plan.index} ${mark.what}` })));
-  const parts = [`SAFETY VIOLATIONS: ${report.violations.length} (seed ${record.seed}; replay the schedule: npm run chaos -- --seed ${record.seed} --dns ${record.dns} --timings ${record.timers.heartbeat}/${record.timers.check}/${record.timers.absence})`];
+  const parts = [`SAFETY VIOLATIONS: ${report.violations.length} (seed ${record.seed}; replay the schedule: npm run chaos -- --seed ${record.seed} ${record.coordination === 'etcd' ? '--coordination etcd' : `--dns ${record.dns}`} --timings ${record.timers.heartbeat}/${record.timers.check}/${record.timers.absence})`];
   for (const violation of report.violations.slice(0, limit)) {
     const fault = faultAt(record, violation.at);
     const from = violation.at - 3000;

@@ -1,13 +1,13 @@
 /**
- * The fault suite's observer: polls both nodes' `GET /ag/api/v1/state` and the group FQDN's A record over DNS, each on
- * its own loop every `intervalMs` (10 ms), and notes every node process's exit. Every sample carries two instants on
+ * The fault suite's observer: polls both nodes' `GET /ag/api/v1/state` and the address the authority names (the group
+ * FQDN's A record over DNS, or the group's etcd address key with `coordination: etcd`), each on its own loop every
+ * `intervalMs` (10 ms), and notes every node process's exit. Every sample carries two instants on
  * the machine's monotonic clock (the clock of the nodes' `mono` log field): `sentAt`, taken before the request left,
  * and `at`, when its answer was read. The node answered at some instant in between; the analysis never assumes which.
  * The nodes' event streams are read from their logs at the end (test/support/announcements.ts).
  */
-import { lookupAddress } from '../../src/dns/primaryLocator.js';
 import { machineMonotonicMs } from '../../src/api/logger.js';
-import type { AgctlProcess, TestCluster, TestNode } from '../support/processes.js';
+import type { AgctlProcess, TestNodePair, TestNode } from '../support/processes.js';
 
 /** The fields of GET /state the analysis uses. */
 export interface PolledState {
@@ -30,12 +30,16 @@ export interface StateSample {
   readonly state: PolledState | null;
 }
 
+/** One poll of the address the authority names (the A record; with etcd, the address key). */
 export interface DnsSample {
   readonly sentAt: number;
   readonly at: number;
-  /** The A record's address; null when the query failed or timed out. */
+  /** The address; null when the query failed or timed out. */
   readonly address: string | null;
 }
+
+/** Reads the address the authority names now, within `timeoutMs`; rejects or resolves null when it cannot. */
+export type AddressReader = (timeoutMs: number) => Promise<string | null>;
 
 export interface ProcessExit {
   readonly node: string;
@@ -62,7 +66,9 @@ export class Checker {
   #running = false;
 
   constructor(
-    readonly cluster: TestCluster,
+    readonly cluster: Pick<TestNodePair, 'a' | 'b'>,
+    /** The authority's address: the A record (a plain DNS query), or the etcd address key (a linearizable read). */
+    readonly readAddress: AddressReader,
     readonly intervalMs = 10,
     /** A state request that takes longer is given up (a paused node): the sample says no answer. */
     readonly requestTimeoutMs = 1000,
@@ -138,12 +144,11 @@ export class Checker {
   }
 
   async #pollDns(): Promise<void> {
-    const server = { host: this.cluster.dns.host, port: this.cluster.dns.port };
     while (this.#running) {
       const sentAt = machineMonotonicMs();
       let address: string | null = null;
       try {
-        address = await lookupAddress(server, this.cluster.groupFqdn, this.dnsTimeoutMs);
+        address = await this.readAddress(this.dnsTimeoutMs);
       } catch {
         address = null;
       }

@@ -34,7 +34,15 @@ export type FaultKind =
   /** PUT /failover on either node during another fault (a cut, a pause of a node or of the DNS server). */
   | 'failover-during-fault'
   /** Both nodes stopped (kill -9 or SIGTERM) and started again. */
-  | 'restart-both';
+  | 'restart-both'
+  /** etcd: SIGSTOP of one member (the leader or a follower); the others still make a quorum. */
+  | 'pause-etcd-member'
+  /** etcd: SIGSTOP of a majority of the members (two of three): no quorum, no read nor write succeeds. */
+  | 'pause-etcd-quorum'
+  /** etcd: kill -9 of one member (the leader or a follower), restarted with its data later. */
+  | 'kill-etcd-member'
+  /** etcd: kill -9 of the Primary, then SIGSTOP of a majority of the members within the absence window (or as the takeover starts), then restart. */
+  | 'pause-etcd-at-takeover';
 
 export const FAULT_KINDS: readonly FaultKind[] = [
   'kill-primary',
@@ -52,9 +60,41 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'restart-both',
 ];
 
+/**
+ * The kinds with `coordination: etcd`: the DNS server's faults give way to the etcd cluster's (a member paused, a
+ * majority paused, a member killed, a majority paused as a takeover begins); the node and peer-path faults stay.
+ */
+export const ETCD_FAULT_KINDS: readonly FaultKind[] = [
+  'kill-primary',
+  'kill-secondary',
+  'pause-primary-1.5x',
+  'pause-primary-3x',
+  'pause-secondary',
+  'pause-etcd-member',
+  'pause-etcd-quorum',
+  'kill-etcd-member',
+  'pause-etcd-at-takeover',
+  'cut-out',
+  'cut-in',
+  'cut-both',
+  'failover',
+  'failover-during-fault',
+  'restart-both',
+];
+
+/** The group's coordination authority in a chaos run. */
+export type ChaosCoordination = 'dns' | 'etcd';
+
+/** The fault kinds of a run on `coordination`. */
+export function faultKindsFor(coordination: ChaosCoordination): readonly FaultKind[] {
+  return coordination === 'etcd' ? ETCD_FAULT_KINDS : FAULT_KINDS;
+}
+
 /** The faults a manual failover may be sent during. */
 export const FAULTS_UNDER_FAILOVER = ['cut-out', 'cut-in', 'cut-both', 'pause-dns', 'pause-secondary', 'pause-primary-1.5x'] as const;
-export type FaultUnderFailover = (typeof FAULTS_UNDER_FAILOVER)[number];
+/** With etcd: the authority fault under a failover is a majority of the members paused. */
+export const ETCD_FAULTS_UNDER_FAILOVER = ['cut-out', 'cut-in', 'cut-both', 'pause-etcd-quorum', 'pause-secondary', 'pause-primary-1.5x'] as const;
+export type FaultUnderFailover = (typeof FAULTS_UNDER_FAILOVER)[number] | (typeof ETCD_FAULTS_UNDER_FAILOVER)[number];
 
 export type Side = 'primary' | 'secondary';
 
@@ -66,7 +106,8 @@ export interface FaultPlan {
   readonly round: number;
   /**
    * How long the fault holds: a pause or a cut lasts this long; for a kill, the time from the kill to the restart;
-   * for `pause-dns-at-takeover`, how long the DNS server stays paused.
+   * for `pause-dns-at-takeover`, how long the DNS server stays paused (`pause-etcd-at-takeover`: the etcd members);
+   * for `kill-etcd-member`, the time from the kill to the restart.
    */
   readonly holdMs: number;
   /** The node whose cut file is written (cuts, and a cut under a failover). */
@@ -76,12 +117,16 @@ export interface FaultPlan {
   /** For `failover-during-fault`: the fault the request is sent during, and when, after it started. */
   readonly under?: FaultUnderFailover;
   readonly failoverDelayMs?: number;
-  /** For `pause-dns-at-takeover`: pause the DNS server this long after the kill, or as soon as the Secondary logs TAKEOVER_STARTED. */
+  /** For `pause-dns-at-takeover` (`pause-etcd-at-takeover`): pause the DNS server (a majority of the etcd members) this long after the kill, or as soon as the Secondary logs TAKEOVER_STARTED. */
   readonly dnsPause?: { readonly trigger: 'after-kill'; readonly delayMs: number } | { readonly trigger: 'takeover-started' };
-  /** For `pause-dns-at-takeover`: the restart of the killed node, this long after the DNS server resumes. */
+  /** For `pause-dns-at-takeover` (`pause-etcd-at-takeover`): the restart of the killed node, this long after the DNS server (the etcd members) resumes. */
   readonly restartDelayMs?: number;
   /** For `restart-both`: how the nodes are stopped, which starts first, and how long before the other. */
   readonly restart?: { readonly signal: 'SIGKILL' | 'SIGTERM'; readonly first: Side; readonly staggerMs: number };
+  /** For `pause-etcd-member`, `kill-etcd-member`: which member, by its role in raft when the fault starts. */
+  readonly etcdMember?: 'leader' | 'follower';
+  /** For `pause-etcd-quorum`, `pause-etcd-at-takeover` (and a failover under a majority paused): whether the leader is among the members paused. */
+  readonly etcdWithLeader?: boolean;
   /** The quiet time after the group recovered, before the next fault. */
   readonly gapMs: number;
 }
@@ -149,12 +194,23 @@ export class FaultSchedule {
   #round = -1;
   #index = 0;
 
+  readonly kinds: readonly FaultKind[];
+  readonly #underFailover: readonly FaultUnderFailover[];
+
+  /** `kinds`: a part of the coordination's kinds to draw from (a shorter round), in their order; default all of them. */
   constructor(
     readonly seed: number,
     timers: TestTimers,
+    readonly coordination: ChaosCoordination = 'dns',
+    kinds?: readonly FaultKind[],
   ) {
     this.#random = new Random(seed);
     this.bounds = scheduleBounds(timers);
+    const all = faultKindsFor(coordination);
+    const unknown = (kinds ?? []).filter((kind) => !all.includes(kind));
+    if (unknown.length > 0) throw new Error(`fault kinds ${unknown.join(', ')} do not apply to coordination ${coordination} (its kinds: ${all.join(', ')})`);
+    this.kinds = kinds === undefined ? all : all.filter((kind) => kinds.includes(kind));
+    this.#underFailover = coordination === 'etcd' ? ETCD_FAULTS_UNDER_FAILOVER : FAULTS_UNDER_FAILOVER;
   }
 
   /** The round of the fault `next()` returned last (0 = the first). */
@@ -169,7 +225,7 @@ export class FaultSchedule {
 
   next(): FaultPlan {
     if (this.#bag.length === 0) {
-      this.#bag = this.#random.shuffle(FAULT_KINDS);
+      this.#bag = this.#random.shuffle(this.kinds);
       this.#round += 1;
     }
     const kind = this.#bag.shift()!;
@@ -194,6 +250,16 @@ export class FaultSchedule {
         const dnsPause = r.next() < 0.5 ? ({ trigger: 'after-kill', delayMs: Math.round(r.between(0, A)) } as const) : ({ trigger: 'takeover-started' } as const);
         return { ...base, holdMs: Math.round(r.between(A, 3 * A)), dnsPause, restartDelayMs: Math.round(r.between(0, A)), gapMs };
       }
+      case 'pause-etcd-member':
+        return { ...base, holdMs: Math.round(r.between(A, 4 * A)), etcdMember: r.pick(['leader', 'follower'] as const), gapMs };
+      case 'pause-etcd-quorum':
+        return { ...base, holdMs: Math.round(r.between(A, 4 * A)), etcdWithLeader: r.next() < 0.5, gapMs };
+      case 'kill-etcd-member':
+        return { ...base, holdMs: Math.round(r.between(A, 4 * A)), etcdMember: r.pick(['leader', 'follower'] as const), gapMs };
+      case 'pause-etcd-at-takeover': {
+        const dnsPause = r.next() < 0.5 ? ({ trigger: 'after-kill', delayMs: Math.round(r.between(0, A)) } as const) : ({ trigger: 'takeover-started' } as const);
+        return { ...base, holdMs: Math.round(r.between(A, 3 * A)), dnsPause, etcdWithLeader: r.next() < 0.5, restartDelayMs: Math.round(r.between(0, A)), gapMs };
+      }
       case 'cut-out':
       case 'cut-in':
       case 'cut-both':
@@ -201,9 +267,11 @@ export class FaultSchedule {
       case 'failover':
         return { ...base, holdMs: 0, failoverOn: side(), gapMs };
       case 'failover-during-fault': {
-        const under = r.pick(FAULTS_UNDER_FAILOVER);
+        const under = r.pick(this.#underFailover);
         const holdMs = under === 'pause-primary-1.5x' ? Math.round(1.5 * A) : Math.round(r.between(1.5 * A, 4 * A));
-        return { ...base, holdMs, under, failoverOn: side(), failoverDelayMs: Math.round(r.between(0.05, 0.8) * holdMs), cutSide: side(), gapMs };
+        const plan = { ...base, holdMs, under, failoverOn: side(), failoverDelayMs: Math.round(r.between(0.05, 0.8) * holdMs), cutSide: side(), gapMs };
+        // Drawn only under an etcd fault: the DNS schedule of a seed stays what it was.
+        return under === 'pause-etcd-quorum' ? { ...plan, etcdWithLeader: r.next() < 0.5 } : plan;
       }
       case 'restart-both':
         return {
@@ -237,8 +305,16 @@ export function describePlan(plan: FaultPlan): string {
     case 'failover':
       return `failover: PUT /failover on the ${plan.failoverOn}`;
     case 'failover-during-fault':
-      return `failover-during-fault: ${plan.under}${plan.under!.startsWith('cut-') ? ` (on the ${plan.cutSide})` : ''} for ${ms(plan.holdMs)}, PUT /failover on the ${plan.failoverOn} ${ms(plan.failoverDelayMs!)} into it`;
+      return `failover-during-fault: ${plan.under}${plan.under!.startsWith('cut-') ? ` (on the ${plan.cutSide})` : ''}${plan.under === 'pause-etcd-quorum' ? ` (${plan.etcdWithLeader ? 'with' : 'without'} the leader)` : ''} for ${ms(plan.holdMs)}, PUT /failover on the ${plan.failoverOn} ${ms(plan.failoverDelayMs!)} into it`;
     case 'restart-both':
       return `restart-both: ${plan.restart!.signal} to both, ${ms(plan.holdMs)} down, the ${plan.restart!.first} first, the other ${ms(plan.restart!.staggerMs)} later`;
+    case 'pause-etcd-member':
+      return `pause-etcd-member: SIGSTOP of a ${plan.etcdMember} for ${ms(plan.holdMs)}`;
+    case 'pause-etcd-quorum':
+      return `pause-etcd-quorum: SIGSTOP of a majority (${plan.etcdWithLeader ? 'with' : 'without'} the leader) for ${ms(plan.holdMs)}`;
+    case 'kill-etcd-member':
+      return `kill-etcd-member: kill -9 of a ${plan.etcdMember}, restart after ${ms(plan.holdMs)}`;
+    case 'pause-etcd-at-takeover':
+      return `pause-etcd-at-takeover: kill -9 of the Primary, SIGSTOP of a majority (${plan.etcdWithLeader ? 'with' : 'without'} the leader) ${plan.dnsPause!.trigger === 'after-kill' ? `${ms(plan.dnsPause!.delayMs)} after the kill` : 'as the Secondary logs TAKEOVER_STARTED'} for ${ms(plan.holdMs)}, restart ${ms(plan.restartDelayMs!)} after it resumes`;
   }
 }

@@ -1,8 +1,10 @@
 /**
- * The fault suite on real processes: a DNS server (the embedded `agctl dns-server` or BIND 9) and two `agctl start`
- * processes (a on 127.0.0.2, b on 127.0.0.3, via test/support/processes.ts), a checker polling both nodes and the A
- * record every 10 ms (checker.ts), and a seeded schedule of faults (schedule.ts) run one at a time, each followed by a
- * recovery gap; then the analysis (analysis.ts). `npm run chaos` (run.ts) and test/integration/chaos.test.ts run it.
+ * The fault suite on real processes: the group's authority (a DNS server, the embedded `agctl dns-server` or BIND 9;
+ * or with `coordination: 'etcd'` a three-member etcd cluster) and two `agctl start` processes (a on 127.0.0.2, b on
+ * 127.0.0.3, via test/support/processes.ts and test/support/etcdGroup.ts), a checker polling both nodes and the
+ * address the authority names (the A record, or the etcd address key) every 10 ms (checker.ts), and a seeded schedule
+ * of faults (schedule.ts) run one at a time, each followed by a recovery gap; then the analysis (analysis.ts).
+ * `npm run chaos` (run.ts) and test/integration/chaos.test.ts run it.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,16 +12,22 @@ import { join } from 'node:path';
 import { lookupAddress } from '../../src/dns/primaryLocator.js';
 import { machineMonotonicMs } from '../../src/api/logger.js';
 import { mergedAnnouncements } from '../support/announcements.js';
-import { startCluster, type DnsKind, type TestCluster, type TestNode, type TestTimers } from '../support/processes.js';
+import { startEtcdGroup, type EtcdTestGroup } from '../support/etcdGroup.js';
+import { startCluster, type DnsKind, type TestDns, type TestNodePair, type TestNode, type TestTimers } from '../support/processes.js';
 import { analyse, formatReport, formatViolations, type ChaosRecord, type ChaosReport, type Death, type FaultRecord, type PauseSpan } from './analysis.js';
-import { Checker, rssKiB } from './checker.js';
-import { FaultSchedule, describePlan, type FaultKind, type FaultPlan, type Side } from './schedule.js';
+import { Checker, rssKiB, type AddressReader } from './checker.js';
+import { FaultSchedule, describePlan, type ChaosCoordination, type FaultKind, type FaultPlan, type Side } from './schedule.js';
 
 export interface ChaosOptions {
   readonly minutes: number;
-  readonly dns: DnsKind;
+  /** The group's authority (default `dns`): with `etcd`, a three-member etcd cluster and no DNS server. */
+  readonly coordination?: ChaosCoordination;
+  /** The DNS server with `coordination: 'dns'` (default `embedded`). */
+  readonly dns?: DnsKind;
   readonly timers: TestTimers;
   readonly seed: number;
+  /** Only these fault kinds (of the coordination's), for a shorter round; default all. */
+  readonly kinds?: readonly FaultKind[];
   /** Run at least this many whole rounds of the schedule (every kind once per round), even past the time budget. */
   readonly minRounds?: number;
   /** Where the logs go (default: a new directory under the system temp dir). */
@@ -70,6 +78,29 @@ class FaultLog {
   }
 }
 
+/** The group under test as the runner sees it: the two nodes, the authority's address, and what the authority's faults act on. */
+interface ChaosGroup extends TestNodePair {
+  readonly coordination: ChaosCoordination;
+  /** How the report names the authority: `embedded`, `bind`, `etcd`. */
+  readonly label: string;
+  readonly readAddress: AddressReader;
+  /** The DNS server (coordination dns). */
+  readonly dns: TestDns | null;
+  /** The etcd group (coordination etcd): its cluster's members and the reader of its keys. */
+  readonly etcd: EtcdTestGroup | null;
+  stop(): Promise<void>;
+}
+
+async function startChaosGroup(options: ChaosOptions): Promise<ChaosGroup> {
+  if (options.coordination === 'etcd') {
+    const group = await startEtcdGroup(options.timers, { form: true });
+    return { ...group, coordination: 'etcd', label: 'etcd', readAddress: (timeoutMs) => group.keys.read(timeoutMs).then((records) => records.address), dns: null, etcd: group };
+  }
+  const cluster = await startCluster(options.dns ?? 'embedded', options.timers, { form: true });
+  const server = { host: cluster.dns.host, port: cluster.dns.port };
+  return { ...cluster, coordination: 'dns', label: cluster.dns.kind, readAddress: (timeoutMs) => lookupAddress(server, cluster.groupFqdn, timeoutMs), etcd: null };
+}
+
 class Runner {
   readonly faults: FaultRecord[] = [];
   readonly pauses: PauseSpan[] = [];
@@ -79,11 +110,12 @@ class Runner {
   readonly absenceMs: number;
 
   constructor(
-    readonly cluster: TestCluster,
+    readonly cluster: ChaosGroup,
     readonly options: ChaosOptions,
     readonly schedule: FaultSchedule,
   ) {
-    this.checker = new Checker(cluster);
+    // A linearizable etcd read may wait out a leader election (200 ms with the test clusters' timing).
+    this.checker = new Checker(cluster, cluster.readAddress, 10, 1000, cluster.coordination === 'etcd' ? 300 : 100);
     this.absenceMs = options.timers.absence * 1000;
   }
 
@@ -109,7 +141,7 @@ class Runner {
     const [p, s, primary] = a.acting_primary === true ? [a, b, this.cluster.a] : [b, a, this.cluster.b];
     if (!(p.acting_primary === true && s.node_role === 'secondary' && s.heartbeat_method === 'direct' && p.epoch === s.epoch)) return false;
     if (p.node_dns_connection_state !== 'connected' || s.node_dns_connection_state !== 'connected') return false;
-    const address = await lookupAddress({ host: this.cluster.dns.host, port: this.cluster.dns.port }, this.cluster.groupFqdn, 200).catch(() => null);
+    const address = await this.cluster.readAddress(this.cluster.coordination === 'etcd' ? 500 : 200).catch(() => null);
     return address === primary.address;
   }
 
@@ -182,11 +214,61 @@ class Runner {
   pauseDns(log: FaultLog): () => void {
     log.touches.add('dns');
     const from = log.mark('SIGSTOP DNS server');
-    this.cluster.dns.pause();
+    this.cluster.dns!.pause();
     return () => {
-      this.cluster.dns.resume();
+      this.cluster.dns!.resume();
       this.pauses.push({ node: 'dns', run: 0, from, to: log.mark('SIGCONT DNS server') });
     };
+  }
+
+  /**
+   * The etcd members a fault acts on, as indexes: `leader`/`follower` one member by its raft role now; `majority` as
+   * many as take the quorum away (two of three), with the leader among them or not. When no member names a leader
+   * (an election under way), the first members are taken and a note says so.
+   */
+  async etcdMembers(log: FaultLog, which: 'leader' | 'follower' | 'majority', withLeader = false): Promise<number[]> {
+    const members = this.cluster.etcd!.etcd.members;
+    const count = which === 'majority' ? Math.ceil(members.length / 2) : 1;
+    let leader: number;
+    try {
+      leader = await this.cluster.etcd!.keys.leader(2000);
+    } catch (error) {
+      log.notes.push(`no etcd leader known (${(error as Error).message}): members taken in order`);
+      return members.slice(0, count).map((_, index) => index);
+    }
+    const followers = members.map((_, index) => index).filter((index) => index !== leader);
+    if (which === 'leader') return [leader];
+    if (which === 'follower') return [followers[0]!];
+    return withLeader ? [leader, ...followers].slice(0, count) : followers.slice(0, count);
+  }
+
+  /** SIGSTOP of the etcd members at `indexes`, at once; the resume lets them all run again. */
+  pauseEtcd(log: FaultLog, indexes: readonly number[]): () => void {
+    const members = indexes.map((index) => this.cluster.etcd!.etcd.members[index]!);
+    log.touches.add('etcd');
+    const from = log.mark(`SIGSTOP etcd ${members.map((member) => member.name).join(', ')}`);
+    for (const member of members) member.pause();
+    return () => {
+      for (const member of members) member.resume();
+      const to = log.mark(`SIGCONT etcd ${members.map((member) => member.name).join(', ')}`);
+      for (const member of members) this.pauses.push({ node: `etcd ${member.name}`, run: 0, from, to });
+    };
+  }
+
+  /**
+   * What pauses the authority for `plan`, resolved now so that the pause itself is synchronous (it may be taken
+   * inside a log callback, as a takeover begins): the DNS server, or a majority of the etcd members.
+   */
+  async authorityPauser(log: FaultLog, plan: FaultPlan): Promise<() => () => void> {
+    if (this.cluster.coordination !== 'etcd') return () => this.pauseDns(log);
+    const indexes = await this.etcdMembers(log, 'majority', plan.etcdWithLeader === true);
+    return () => this.pauseEtcd(log, indexes);
+  }
+
+  /** Resumes whatever of the authority may be paused (after the suite itself failed). */
+  resumeAuthority(): void {
+    this.cluster.dns?.resume();
+    for (const member of this.cluster.etcd?.etcd.members ?? []) if (member.pid !== null) member.resume();
   }
 
   async cut(log: FaultLog, node: TestNode, direction: 'out' | 'in' | 'both'): Promise<() => Promise<void>> {
@@ -265,7 +347,31 @@ class Runner {
         resume();
         break;
       }
+      case 'pause-etcd-member': {
+        const resume = this.pauseEtcd(log, await this.etcdMembers(log, plan.etcdMember!));
+        await hold(plan.holdMs);
+        resume();
+        break;
+      }
+      case 'pause-etcd-quorum': {
+        const resume = this.pauseEtcd(log, await this.etcdMembers(log, 'majority', plan.etcdWithLeader === true));
+        await hold(plan.holdMs);
+        resume();
+        break;
+      }
+      case 'kill-etcd-member': {
+        const member = this.cluster.etcd!.etcd.members[(await this.etcdMembers(log, plan.etcdMember!))[0]!]!;
+        log.touches.add('etcd');
+        log.mark(`kill -9 etcd ${member.name}`);
+        await member.kill();
+        await hold(plan.holdMs);
+        member.restart();
+        log.mark(`restart etcd ${member.name}`);
+        break;
+      }
+      case 'pause-etcd-at-takeover':
       case 'pause-dns-at-takeover': {
+        const pauseAuthority = await this.authorityPauser(log, plan);
         let resume: (() => void) | null = null;
         let stopWatching = () => {};
         const trigger = plan.dnsPause!;
@@ -274,7 +380,7 @@ class Runner {
           stopWatching = secondary.process.onLog((line) => {
             if (line.msg === 'TAKEOVER_STARTED' && resume === null) {
               // At once, inside the callback: the compare-and-swap may still be on its way.
-              resume = this.pauseDns(log);
+              resume = pauseAuthority();
               resolve();
             }
           });
@@ -283,13 +389,13 @@ class Runner {
         log.origin = log.marks.at(-1)!.at;
         if (trigger.trigger === 'after-kill') {
           await hold(trigger.delayMs);
-          resume = this.pauseDns(log);
+          resume = pauseAuthority();
         } else {
           await Promise.race([takeoverSeen, hold(4 * this.absenceMs)]);
           stopWatching();
           if (resume === null) {
-            log.notes.push(`no TAKEOVER_STARTED within ${4 * this.absenceMs} ms of the kill: DNS paused then`);
-            resume = this.pauseDns(log);
+            log.notes.push(`no TAKEOVER_STARTED within ${4 * this.absenceMs} ms of the kill: the authority paused then`);
+            resume = pauseAuthority();
           }
         }
         await hold(plan.holdMs);
@@ -313,8 +419,8 @@ class Runner {
         let recover: () => Promise<void>;
         const under = plan.under!;
         if (under.startsWith('cut-')) recover = await this.cut(log, bySide(plan.cutSide!), under.slice(4) as 'out' | 'in' | 'both');
-        else if (under === 'pause-dns') {
-          const resume = this.pauseDns(log);
+        else if (under === 'pause-dns' || under === 'pause-etcd-quorum') {
+          const resume = (await this.authorityPauser(log, plan))();
           recover = async () => resume();
         } else {
           const resume = this.pause(log, under === 'pause-secondary' ? secondary : primary);
@@ -367,12 +473,12 @@ class Runner {
 }
 
 /** Saves both nodes' logs (all processes, merged by mono), the faults and the report under `dir`. */
-function saveLogs(dir: string, cluster: TestCluster, record: ChaosRecord, text: string, violationsText: string): void {
+function saveLogs(dir: string, cluster: ChaosGroup, record: ChaosRecord, text: string, violationsText: string): void {
   mkdirSync(dir, { recursive: true });
   const lines = [cluster.a, cluster.b].flatMap((node) => node.processes.flatMap((process, run) => process.logs.map((line) => ({ key: `${node.id}#${run}`, line }))));
   lines.sort((x, y) => Number(x.line.mono ?? 0) - Number(y.line.mono ?? 0));
   writeFileSync(join(dir, 'nodes.log'), lines.map(({ key, line }) => `${key} ${JSON.stringify(line)}`).join('\n') + '\n');
-  writeFileSync(join(dir, 'faults.json'), JSON.stringify({ seed: record.seed, dns: record.dns, timers: record.timers, startedAt: record.startedAt, faults: record.faults, pauses: record.pauses, deaths: record.deaths, exits: record.exits, notes: record.notes }, null, 1));
+  writeFileSync(join(dir, 'faults.json'), JSON.stringify({ seed: record.seed, coordination: record.coordination ?? 'dns', dns: record.dns, timers: record.timers, startedAt: record.startedAt, faults: record.faults, pauses: record.pauses, deaths: record.deaths, exits: record.exits, notes: record.notes }, null, 1));
   writeFileSync(join(dir, 'report.txt'), `${text}\n${violationsText === '' ? '' : `\n${violationsText}\n`}`);
   if (violationsText !== '') {
     writeFileSync(join(dir, 'state-polls.jsonl'), record.samples.map((sample) => JSON.stringify(sample)).join('\n') + '\n');
@@ -384,10 +490,12 @@ function saveLogs(dir: string, cluster: TestCluster, record: ChaosRecord, text: 
 export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const wallStart = performance.now();
   const progress = options.progress ?? (() => undefined);
-  const outDir = options.outDir ?? join(tmpdir(), 'ag-chaos', `${new Date().toISOString().replace(/[:.]/g, '-')}-${options.dns}-seed${options.seed}`);
-  const schedule = new FaultSchedule(options.seed, options.timers);
-  progress(`forming the group over the ${options.dns} DNS server (timers ${options.timers.heartbeat}/${options.timers.check}/${options.timers.absence} s, seed ${options.seed}) ...`);
-  const cluster = await startCluster(options.dns, options.timers, { form: true });
+  const coordination = options.coordination ?? 'dns';
+  const authority = coordination === 'etcd' ? 'etcd' : (options.dns ?? 'embedded');
+  const outDir = options.outDir ?? join(tmpdir(), 'ag-chaos', `${new Date().toISOString().replace(/[:.]/g, '-')}-${authority}-seed${options.seed}`);
+  const schedule = new FaultSchedule(options.seed, options.timers, coordination, options.kinds);
+  progress(`forming the group ${coordination === 'etcd' ? 'on a three-member etcd cluster' : `over the ${authority} DNS server`} (timers ${options.timers.heartbeat}/${options.timers.check}/${options.timers.absence} s, seed ${options.seed}) ...`);
+  const cluster = await startChaosGroup(options);
   const runner = new Runner(cluster, options, schedule);
   const startedAt = machineMonotonicMs();
   runner.checker.start();
@@ -416,21 +524,25 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     failure = (error as Error).stack ?? String(error);
     runner.notes.push(`the suite failed: ${(error as Error).message}`);
     for (const node of [cluster.a, cluster.b]) if (node.process !== null) void node.process.kill('SIGCONT');
-    cluster.dns.resume();
+    runner.resumeAuthority();
     await cluster.healPeerPath().catch(() => undefined);
   } finally {
     await runner.checker.stop();
   }
   const endedAt = machineMonotonicMs();
   const rss: Record<string, number | null> = { a: await rssKiB(cluster.a.process?.pid), b: await rssKiB(cluster.b.process?.pid) };
-  if (cluster.dns.pid !== null) rss.dns = await rssKiB(cluster.dns.pid);
+  if (cluster.dns !== null && cluster.dns.pid !== null) rss.dns = await rssKiB(cluster.dns.pid);
+  for (const member of cluster.etcd?.etcd.members ?? []) rss[`etcd ${member.name}`] = await rssKiB(member.pid);
   const notes = [...runner.notes];
   for (const node of [cluster.a, cluster.b]) if (node.process === null || node.process.exitCode !== undefined) notes.push(`${node.id} was not running at the end`);
-  if (cluster.dns.pid !== null && rss.dns === null) notes.push('the embedded DNS server was not running at the end');
+  if (cluster.dns !== null && cluster.dns.pid !== null && rss.dns === null) notes.push('the embedded DNS server was not running at the end');
+  for (const member of cluster.etcd?.etcd.members ?? []) if (member.pid === null) notes.push(`etcd member ${member.name} was not running at the end`);
   const logs = [cluster.a, cluster.b].flatMap((node) => node.processes.map((process, run) => ({ node: node.id, run, lines: process.logs })));
   record = {
     seed: options.seed,
-    dns: options.dns,
+    coordination,
+    dns: authority,
+    kinds: schedule.kinds,
     timers: options.timers,
     startedAt,
     endedAt,

@@ -111,8 +111,8 @@ export class TestNode {
     await this.process.waitForLog((line) => line.msg === 'node listening', 30_000);
   }
 
-  /** Calls the node's API; `token: null` sends none. */
-  async api(method: string, path: string, options: { body?: unknown; token?: string | null; headers?: Record<string, string>; rawBody?: string } = {}): Promise<{ status: number; body: any }> {
+  /** Calls the node's API; `token: null` sends none; gives up after `timeoutMs` (default 15 s). */
+  async api(method: string, path: string, options: { body?: unknown; token?: string | null; headers?: Record<string, string>; rawBody?: string; timeoutMs?: number } = {}): Promise<{ status: number; body: any }> {
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
     const token = options.token === undefined ? this.token : options.token;
     if (token !== null) headers.authorization = `Bearer ${token}`;
@@ -121,7 +121,7 @@ export class TestNode {
       body = JSON.stringify(options.body);
       headers['content-type'] ??= 'application/json';
     }
-    const response = await fetch(`${this.url}${path}`, { method, headers, ...(body === undefined ? {} : { body }), signal: AbortSignal.timeout(15_000) });
+    const response = await fetch(`${this.url}${path}`, { method, headers, ...(body === undefined ? {} : { body }), signal: AbortSignal.timeout(options.timeoutMs ?? 15_000) });
     const text = await response.text();
     let parsed: unknown = text;
     try {
@@ -132,10 +132,10 @@ export class TestNode {
     return { status: response.status, body: parsed };
   }
 
-  /** GET /ag/api/v1/state, or null when the node does not answer. */
-  async state(): Promise<Record<string, any> | null> {
+  /** GET /ag/api/v1/state, or null when the node does not answer (within `timeoutMs`, default 15 s). */
+  async state(timeoutMs?: number): Promise<Record<string, any> | null> {
     try {
-      const { status, body } = await this.api('GET', '/ag/api/v1/state');
+      const { status, body } = await this.api('GET', '/ag/api/v1/state', timeoutMs === undefined ? {} : { timeoutMs });
       return status === 200 ? body : null;
     } catch {
       return null;
@@ -199,6 +199,39 @@ export async function rolesDuring(node: TestNode, durationMs: number): Promise<S
   return roles;
 }
 
+/** How long {@link roleRounds} waits for one node's answer: a paused node answers nothing (null in the round). */
+const ROUND_TIMEOUT_MS = 1000;
+
+/** One round of {@link roleRounds}: each node's role as it answered (`acting-primary` apart; null: no answer). */
+export type RoleRound = Readonly<Record<string, string | null>>;
+
+/**
+ * Asks every node of `nodes` for its state at once, a round every 20 ms, until `until` holds for a round or
+ * `durationMs` passed; returns every round (a node that does not answer within a second is null in its round). The safety check of a takeover: no round may hold two
+ * `acting-primary`.
+ *
+ * @example
+ * const rounds = await roleRounds([group.a, group.b], 10_000, (round) => round.b === 'acting-primary');
+ * expect(rounds.filter((round) => actingIn(round) > 1)).toEqual([]);
+ */
+export async function roleRounds(nodes: readonly TestNode[], durationMs: number, until: (round: RoleRound) => boolean = () => false): Promise<RoleRound[]> {
+  const rounds: RoleRound[] = [];
+  const end = performance.now() + durationMs;
+  while (performance.now() < end) {
+    const states = await Promise.all(nodes.map((node) => node.state(ROUND_TIMEOUT_MS)));
+    const round: RoleRound = Object.fromEntries(nodes.map((node, index) => [node.id, states[index] === null ? null : states[index]!.acting_primary ? 'acting-primary' : String(states[index]!.node_role)]));
+    rounds.push(round);
+    if (until(round)) break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return rounds;
+}
+
+/** How many nodes of a {@link roleRounds} round acted as Primary. */
+export function actingIn(round: RoleRound): number {
+  return Object.values(round).filter((role) => role === 'acting-primary').length;
+}
+
 /** Timers of a test group, seconds. */
 export interface TestTimers {
   readonly heartbeat: number;
@@ -206,13 +239,10 @@ export interface TestTimers {
   readonly absence: number;
 }
 
-/** Two nodes (a on 127.0.0.2, b on 127.0.0.3) over one DNS server, in a temp dir. */
-export interface TestCluster {
-  readonly dir: string;
-  readonly dns: TestDns;
+/** Two node processes of a test group (a on 127.0.0.2, b on 127.0.0.3, one port), whatever authority they share. */
+export interface TestNodePair {
   readonly a: TestNode;
   readonly b: TestNode;
-  readonly groupFqdn: string;
   readonly peerSecret: string;
   /**
    * Cuts the peer path as seen from each node named (`a: 'out'`: nothing a says reaches b, while b's messages reach a
@@ -222,56 +252,62 @@ export interface TestCluster {
   cutPeerPath(cuts: Partial<Record<'a' | 'b', PeerCutFileContent>>): Promise<void>;
   /** Heals every cut. */
   healPeerPath(): Promise<void>;
+}
+
+/** Two nodes (a on 127.0.0.2, b on 127.0.0.3) over one DNS server, in a temp dir. */
+export interface TestCluster extends TestNodePair {
+  readonly dir: string;
+  readonly dns: TestDns;
+  readonly groupFqdn: string;
   /** Reads A and TXT from the DNS server (TSIG-signed queries, no cache). */
   records(): Promise<GroupRecordsNow>;
   /** Kills every process and removes the temp dir. */
   stop(): Promise<void>;
 }
 
+/** What {@link writeNodePair} writes into both configs, and what into one node's only. */
+export interface NodePairOptions {
+  /** Settings of both nodes: the group name and how they reach the authority (`dns_server`, `coordination`, `etcd_endpoints`, ...). */
+  readonly common: Record<string, unknown>;
+  /** Settings of one node only (a's TSIG key: b gets it from a when it joins). */
+  readonly nodeSettings?: Partial<Record<'a' | 'b', Record<string, unknown>>>;
+  /** Environment of both node processes. */
+  readonly nodeEnv?: Record<string, string>;
+}
+
 /**
- * Starts a DNS server and writes two node configs; `form` also starts a with `--create-group` and b with `--join`
- * and waits until b receives direct heartbeats. Only a's config holds the TSIG key: b gets it from a when it joins.
+ * Writes the configs of a (127.0.0.2) and b (127.0.0.3) into `dir`, with the group's timers, a fresh API token and
+ * peer secret, one free port, and each node's peer-cut file; starts nothing. The authority-specific settings come in
+ * `options.common` (startCluster: DNS; test/support/etcdGroup.ts: etcd).
  *
  * @example
- * const cluster = await startCluster('embedded', { heartbeat: 0.1, check: 0.1, absence: 0.5 }, { form: true });
- * afterAll(() => cluster.stop());
+ * const pair = await writeNodePair(dir, timers, { common: { group_fqdn: 'app.example.test', dns_server: '127.0.0.1:5353' } });
+ * await formGroup(pair);
  */
-export async function startCluster(
-  kind: DnsKind,
-  timers: TestTimers,
-  options: { form?: boolean; nodeEnv?: Record<string, string>; dnsArgs?: readonly string[]; nodeSettings?: Partial<Record<'a' | 'b', Record<string, unknown>>> } = {},
-): Promise<TestCluster> {
-  const dir = await mkdtemp(join(tmpdir(), 'ag-it-'));
-  const dns = await startTestDns(kind, dir, undefined, options.dnsArgs);
+export async function writeNodePair(dir: string, timers: TestTimers, options: NodePairOptions): Promise<TestNodePair> {
   const port = await freePort(['127.0.0.2', '127.0.0.3'], TEST_PORTS);
   const token = randomBytes(18).toString('base64url');
   const peerSecret = randomBytes(18).toString('base64url');
-  const groupFqdn = `app.${dns.zone}`;
   const common = {
     external_port: port,
-    group_fqdn: groupFqdn,
-    dns_server: `${dns.host}:${dns.port}`,
     api_token: token,
     peer_secret: peerSecret,
     health_report_interval: timers.heartbeat,
     health_check_interval: timers.check,
     allowed_absence_interval: timers.absence,
+    ...options.common,
   };
-  const write = async (id: string, address: string, extra: Record<string, unknown>) => {
+  const write = async (id: 'a' | 'b', address: string) => {
     const file = join(dir, `${id}.json`);
     const peerCutFile = join(dir, `peer-cut-${id}`);
-    await writeFile(file, JSON.stringify({ node_id: id, external_ipv4_address: address, data_dir: join(dir, id), ...common, ...extra }));
+    await writeFile(file, JSON.stringify({ node_id: id, external_ipv4_address: address, data_dir: join(dir, id), ...common, ...options.nodeSettings?.[id] }));
     return new TestNode(id, address, port, file, token, { ...options.nodeEnv, [PEER_CUT_FILE_ENV]: peerCutFile }, peerCutFile);
   };
-  const a = await write('a', '127.0.0.2', { tsig_name: dns.key.name, tsig_secret: dns.key.secret, tsig_algorithm: dns.key.algorithm, ...options.nodeSettings?.a });
-  const b = await write('b', '127.0.0.3', { ...options.nodeSettings?.b });
-  const reader = new DnsUpdateClient({ server: { host: dns.host, port: dns.port }, tsig: dns.key, timeoutMs: 500, retries: 2 });
-  const cluster: TestCluster = {
-    dir,
-    dns,
+  const a = await write('a', '127.0.0.2');
+  const b = await write('b', '127.0.0.3');
+  return {
     a,
     b,
-    groupFqdn,
     peerSecret,
     async cutPeerPath(cuts) {
       for (const node of [a, b]) {
@@ -289,6 +325,52 @@ export async function startCluster(
     async healPeerPath() {
       await Promise.all([a, b].map((node) => unlink(node.peerCutFile!).catch(() => undefined)));
     },
+  };
+}
+
+/**
+ * Forms the group: a starts with `--create-group` and becomes acting Primary, then b starts with `--join` and
+ * receives direct heartbeats.
+ *
+ * @example
+ * await formGroup(pair);
+ */
+export async function formGroup(pair: Pick<TestNodePair, 'a' | 'b'>): Promise<void> {
+  await pair.a.start(['--create-group']);
+  await pair.a.waitForState('acting Primary', (state) => state.acting_primary === true);
+  await pair.b.start(['--join']);
+  await pair.b.waitForState('Secondary with direct heartbeats', (state) => state.node_role === 'secondary' && state.heartbeat_method === 'direct');
+}
+
+/**
+ * Starts a DNS server and writes two node configs; `form` also starts a with `--create-group` and b with `--join`
+ * and waits until b receives direct heartbeats. Only a's config holds the TSIG key: b gets it from a when it joins.
+ * (Groups on etcd: test/support/etcdGroup.ts.)
+ *
+ * @example
+ * const cluster = await startCluster('embedded', { heartbeat: 0.1, check: 0.1, absence: 0.5 }, { form: true });
+ * afterAll(() => cluster.stop());
+ */
+export async function startCluster(
+  kind: DnsKind,
+  timers: TestTimers,
+  options: { form?: boolean; nodeEnv?: Record<string, string>; dnsArgs?: readonly string[]; nodeSettings?: Partial<Record<'a' | 'b', Record<string, unknown>>> } = {},
+): Promise<TestCluster> {
+  const dir = await mkdtemp(join(tmpdir(), 'ag-it-'));
+  const dns = await startTestDns(kind, dir, undefined, options.dnsArgs);
+  const groupFqdn = `app.${dns.zone}`;
+  const pair = await writeNodePair(dir, timers, {
+    common: { group_fqdn: groupFqdn, dns_server: `${dns.host}:${dns.port}` },
+    nodeSettings: { a: { tsig_name: dns.key.name, tsig_secret: dns.key.secret, tsig_algorithm: dns.key.algorithm, ...options.nodeSettings?.a }, b: { ...options.nodeSettings?.b } },
+    ...(options.nodeEnv === undefined ? {} : { nodeEnv: options.nodeEnv }),
+  });
+  const { a, b } = pair;
+  const reader = new DnsUpdateClient({ server: { host: dns.host, port: dns.port }, tsig: dns.key, timeoutMs: 500, retries: 2 });
+  const cluster: TestCluster = {
+    ...pair,
+    dir,
+    dns,
+    groupFqdn,
     async records() {
       const records = await reader.read(groupFqdn);
       return { ...records, heartbeat: records.txt === null ? null : parseHeartbeatRecord(records.txt) };
@@ -302,10 +384,7 @@ export async function startCluster(
   };
   if (options.form === true) {
     try {
-      await a.start(['--create-group']);
-      await a.waitForState('acting Primary', (state) => state.acting_primary === true);
-      await b.start(['--join']);
-      await b.waitForState('Secondary with direct heartbeats', (state) => state.node_role === 'secondary' && state.heartbeat_method === 'direct');
+      await formGroup(cluster);
     } catch (error) {
       await cluster.stop();
       throw error;
