@@ -1,5 +1,5 @@
 /**
- * Two `agctl start` node processes (a on 127.0.0.2, b on 127.0.0.3) with `coordination: etcd` on a real etcd cluster
+ * Two (or, with `nodes`, up to seven) `agctl start` node processes (a on 127.0.0.2, b on 127.0.0.3, c on 127.0.0.4, …) with `coordination: etcd` on a real etcd cluster
  * (test/support/etcdCluster.ts, three members by default), optionally with the embedded DNS server and the TSIG key
  * too (the DNS mirror of the A record). The node configs and the group forming are processes.ts's
  * ({@link writeNodePair}, {@link formGroup}); this file adds the etcd side: the cluster and a reader of the group's
@@ -100,7 +100,7 @@ export class EtcdGroupKeys {
   }
 }
 
-/** Two nodes on etcd (and the etcd cluster), in a temp dir. */
+/** Two or more nodes on etcd (and the etcd cluster), in a temp dir. */
 export interface EtcdTestGroup extends TestNodePair {
   readonly dir: string;
   readonly etcd: EtcdCluster;
@@ -117,14 +117,16 @@ export interface EtcdTestGroup extends TestNodePair {
 }
 
 export interface EtcdGroupOptions {
-  /** Start a with `--create-group`, then b with `--join`, and wait until b receives direct heartbeats. */
+  /** Start a with `--create-group`, then b (and c, …) with `--join`, each waited for until it receives direct heartbeats. */
   readonly form?: boolean;
+  /** How many node processes (default 2, at most 7): a, b, c, … on 127.0.0.2, .3, .4, …. */
+  readonly nodes?: number;
   /** etcd members (default 3). */
   readonly etcdMembers?: number;
   /** Also run this DNS server and give a the TSIG key: the acting Primary keeps the A record on itself (the DNS mirror). */
   readonly dns?: DnsKind;
   readonly nodeEnv?: Record<string, string>;
-  readonly nodeSettings?: Partial<Record<'a' | 'b', Record<string, unknown>>>;
+  readonly nodeSettings?: Partial<Record<string, Record<string, unknown>>>;
 }
 
 /**
@@ -151,7 +153,8 @@ export async function startEtcdGroup(timers: TestTimers, options: EtcdGroupOptio
   const key = dns === null ? {} : { tsig_name: dns.key.name, tsig_secret: dns.key.secret, tsig_algorithm: dns.key.algorithm };
   const pair = await writeNodePair(dir, timers, {
     common: { group_fqdn: groupFqdn, coordination: 'etcd', etcd_endpoints: etcd.endpoints, etcd_prefix: TEST_ETCD_PREFIX, ...mirror },
-    nodeSettings: { a: { ...key, ...options.nodeSettings?.a }, b: { ...options.nodeSettings?.b } },
+    nodeSettings: { ...options.nodeSettings, a: { ...key, ...options.nodeSettings?.a } },
+    ...(options.nodes === undefined ? {} : { count: options.nodes }),
     ...(options.nodeEnv === undefined ? {} : { nodeEnv: options.nodeEnv }),
   });
   const keys = new EtcdGroupKeys(etcd.endpoints, TEST_ETCD_PREFIX, groupFqdn);
@@ -172,7 +175,7 @@ export async function startEtcdGroup(timers: TestTimers, options: EtcdGroupOptio
     async stop() {
       keys.close();
       reader?.close();
-      await Promise.all([pair.a, pair.b].map((node) => node.process?.kill('SIGKILL')));
+      await Promise.all(pair.nodes.map((node) => node.process?.kill('SIGKILL')));
       await etcd.stop();
       await dns?.stop();
       await rm(dir, { recursive: true, force: true });

@@ -243,6 +243,8 @@ export interface TestTimers {
 export interface TestNodePair {
   readonly a: TestNode;
   readonly b: TestNode;
+  /** Every node, in node id order: a, b, then c, d, … when more were asked for ({@link NodePairOptions.count}). */
+  readonly nodes: readonly TestNode[];
   readonly peerSecret: string;
   /**
    * Cuts the peer path as seen from each node named (`a: 'out'`: nothing a says reaches b, while b's messages reach a
@@ -270,7 +272,9 @@ export interface NodePairOptions {
   /** Settings of both nodes: the group name and how they reach the authority (`dns_server`, `coordination`, `etcd_endpoints`, ...). */
   readonly common: Record<string, unknown>;
   /** Settings of one node only (a's TSIG key: b gets it from a when it joins). */
-  readonly nodeSettings?: Partial<Record<'a' | 'b', Record<string, unknown>>>;
+  readonly nodeSettings?: Partial<Record<string, Record<string, unknown>>>;
+  /** How many nodes (default 2; more only where the authority allows, e.g. etcd): a, b, c, … on 127.0.0.2, .3, .4, …. */
+  readonly count?: number;
   /** Environment of both node processes. */
   readonly nodeEnv?: Record<string, string>;
 }
@@ -285,7 +289,10 @@ export interface NodePairOptions {
  * await formGroup(pair);
  */
 export async function writeNodePair(dir: string, timers: TestTimers, options: NodePairOptions): Promise<TestNodePair> {
-  const port = await freePort(['127.0.0.2', '127.0.0.3'], TEST_PORTS);
+  const count = options.count ?? 2;
+  if (!Number.isInteger(count) || count < 2 || count > 7) throw new Error(`writeNodePair: count must be an integer from 2 to 7, got ${count}`);
+  const addresses = Array.from({ length: count }, (_, index) => `127.0.0.${index + 2}`);
+  const port = await freePort(addresses, TEST_PORTS);
   const token = randomBytes(18).toString('base64url');
   const peerSecret = randomBytes(18).toString('base64url');
   const common = {
@@ -297,17 +304,18 @@ export async function writeNodePair(dir: string, timers: TestTimers, options: No
     allowed_absence_interval: timers.absence,
     ...options.common,
   };
-  const write = async (id: 'a' | 'b', address: string) => {
+  const write = async (id: string, address: string) => {
     const file = join(dir, `${id}.json`);
     const peerCutFile = join(dir, `peer-cut-${id}`);
     await writeFile(file, JSON.stringify({ node_id: id, external_ipv4_address: address, data_dir: join(dir, id), ...common, ...options.nodeSettings?.[id] }));
     return new TestNode(id, address, port, file, token, { ...options.nodeEnv, [PEER_CUT_FILE_ENV]: peerCutFile }, peerCutFile);
   };
-  const a = await write('a', '127.0.0.2');
-  const b = await write('b', '127.0.0.3');
+  const nodes = await Promise.all(addresses.map((address, index) => write(String.fromCharCode(97 + index), address)));
+  const [a, b] = nodes as [TestNode, TestNode];
   return {
     a,
     b,
+    nodes,
     peerSecret,
     async cutPeerPath(cuts) {
       for (const node of [a, b]) {
@@ -323,23 +331,25 @@ export async function writeNodePair(dir: string, timers: TestTimers, options: No
       }
     },
     async healPeerPath() {
-      await Promise.all([a, b].map((node) => unlink(node.peerCutFile!).catch(() => undefined)));
+      await Promise.all(nodes.map((node) => unlink(node.peerCutFile!).catch(() => undefined)));
     },
   };
 }
 
 /**
- * Forms the group: a starts with `--create-group` and becomes acting Primary, then b starts with `--join` and
- * receives direct heartbeats.
+ * Forms the group: a starts with `--create-group` and becomes acting Primary, then b (and every further node of
+ * `nodes`, one after the other) starts with `--join` and receives direct heartbeats.
  *
  * @example
  * await formGroup(pair);
  */
-export async function formGroup(pair: Pick<TestNodePair, 'a' | 'b'>): Promise<void> {
+export async function formGroup(pair: Pick<TestNodePair, 'a' | 'b'> & { readonly nodes?: readonly TestNode[] }): Promise<void> {
   await pair.a.start(['--create-group']);
   await pair.a.waitForState('acting Primary', (state) => state.acting_primary === true);
-  await pair.b.start(['--join']);
-  await pair.b.waitForState('Secondary with direct heartbeats', (state) => state.node_role === 'secondary' && state.heartbeat_method === 'direct');
+  for (const node of pair.nodes?.slice(1) ?? [pair.b]) {
+    await node.start(['--join']);
+    await node.waitForState('Secondary with direct heartbeats', (state) => state.node_role === 'secondary' && state.heartbeat_method === 'direct');
+  }
 }
 
 /**
