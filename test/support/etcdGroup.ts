@@ -1,5 +1,5 @@
 /**
- * Two `agctl start` node processes (a on 127.0.0.2, b on 127.0.0.3) with `coordination: etcd` on a real etcd cluster
+ * Two `agctl start` node processes (a on 127.0.0.2, b on 127.0.0.3; with `members`, c on 127.0.0.4 ...) with `coordination: etcd` on a real etcd cluster
  * (test/support/etcdCluster.ts, three members by default), optionally with the embedded DNS server and the TSIG key
  * too (the DNS mirror of the A record). The node configs and the group forming are processes.ts's
  * ({@link writeNodePair}, {@link formGroup}); this file adds the etcd side: the cluster and a reader of the group's
@@ -121,6 +121,8 @@ export interface EtcdGroupOptions {
   readonly form?: boolean;
   /** etcd members (default 3). */
   readonly etcdMembers?: number;
+  /** Node processes (default 2; up to 7): c, d ... on 127.0.0.4 ... join after b when forming. */
+  readonly members?: number;
   /** Also run this DNS server and give a the TSIG key: the acting Primary keeps the A record on itself (the DNS mirror). */
   readonly dns?: DnsKind;
   readonly nodeEnv?: Record<string, string>;
@@ -153,6 +155,7 @@ export async function startEtcdGroup(timers: TestTimers, options: EtcdGroupOptio
     common: { group_fqdn: groupFqdn, coordination: 'etcd', etcd_endpoints: etcd.endpoints, etcd_prefix: TEST_ETCD_PREFIX, ...mirror },
     nodeSettings: { a: { ...key, ...options.nodeSettings?.a }, b: { ...options.nodeSettings?.b } },
     ...(options.nodeEnv === undefined ? {} : { nodeEnv: options.nodeEnv }),
+    ...(options.members === undefined ? {} : { members: options.members }),
   });
   const keys = new EtcdGroupKeys(etcd.endpoints, TEST_ETCD_PREFIX, groupFqdn);
   const reader = dns === null ? null : new DnsUpdateClient({ server: { host: dns.host, port: dns.port }, tsig: dns.key, timeoutMs: 500, retries: 2 });
@@ -172,7 +175,7 @@ export async function startEtcdGroup(timers: TestTimers, options: EtcdGroupOptio
     async stop() {
       keys.close();
       reader?.close();
-      await Promise.all([pair.a, pair.b].map((node) => node.process?.kill('SIGKILL')));
+      await Promise.all(pair.nodes.map((node) => node.process?.kill('SIGKILL')));
       await etcd.stop();
       await dns?.stop();
       await rm(dir, { recursive: true, force: true });

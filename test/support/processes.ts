@@ -239,17 +239,22 @@ export interface TestTimers {
   readonly absence: number;
 }
 
-/** Two node processes of a test group (a on 127.0.0.2, b on 127.0.0.3, one port), whatever authority they share. */
+/**
+ * The node processes of a test group (a on 127.0.0.2, b on 127.0.0.3, c on 127.0.0.4 ..., one port), whatever
+ * authority they share: two by default, more with `members` (coordination etcd only).
+ */
 export interface TestNodePair {
   readonly a: TestNode;
   readonly b: TestNode;
+  /** Every node in id order: [a, b], or [a, b, c, ...] with `members` above 2. */
+  readonly nodes: readonly TestNode[];
   readonly peerSecret: string;
   /**
    * Cuts the peer path as seen from each node named (`a: 'out'`: nothing a says reaches b, while b's messages reach a
    * and are processed; `a: 'out handover'`: only a's answers to handover messages are lost); `none` heals that node's side. The nodes read their file at every peer message, so the cut
    * holds from the moment this resolves. See docs/operations.md, "Fault drill".
    */
-  cutPeerPath(cuts: Partial<Record<'a' | 'b', PeerCutFileContent>>): Promise<void>;
+  cutPeerPath(cuts: Partial<Record<string, PeerCutFileContent>>): Promise<void>;
   /** Heals every cut. */
   healPeerPath(): Promise<void>;
 }
@@ -273,6 +278,8 @@ export interface NodePairOptions {
   readonly nodeSettings?: Partial<Record<'a' | 'b', Record<string, unknown>>>;
   /** Environment of both node processes. */
   readonly nodeEnv?: Record<string, string>;
+  /** How many nodes (default 2, at most 7): a, b, c ... on 127.0.0.2, .3, .4 ... (more than 2 needs coordination etcd). */
+  readonly members?: number;
 }
 
 /**
@@ -285,7 +292,11 @@ export interface NodePairOptions {
  * await formGroup(pair);
  */
 export async function writeNodePair(dir: string, timers: TestTimers, options: NodePairOptions): Promise<TestNodePair> {
-  const port = await freePort(['127.0.0.2', '127.0.0.3'], TEST_PORTS);
+  const members = options.members ?? 2;
+  if (!Number.isInteger(members) || members < 2 || members > 7) throw new Error(`members must be a whole number from 2 to 7 (got ${members})`);
+  const ids = 'abcdefg'.slice(0, members).split('');
+  const addressOf = (index: number) => `127.0.0.${index + 2}`;
+  const port = await freePort(ids.map((_, index) => addressOf(index)), TEST_PORTS);
   const token = randomBytes(18).toString('base64url');
   const peerSecret = randomBytes(18).toString('base64url');
   const common = {
@@ -297,21 +308,23 @@ export async function writeNodePair(dir: string, timers: TestTimers, options: No
     allowed_absence_interval: timers.absence,
     ...options.common,
   };
-  const write = async (id: 'a' | 'b', address: string) => {
+  const write = async (id: string, address: string) => {
     const file = join(dir, `${id}.json`);
     const peerCutFile = join(dir, `peer-cut-${id}`);
-    await writeFile(file, JSON.stringify({ node_id: id, external_ipv4_address: address, data_dir: join(dir, id), ...common, ...options.nodeSettings?.[id] }));
+    await writeFile(file, JSON.stringify({ node_id: id, external_ipv4_address: address, data_dir: join(dir, id), ...common, ...options.nodeSettings?.[id as 'a' | 'b'] }));
     return new TestNode(id, address, port, file, token, { ...options.nodeEnv, [PEER_CUT_FILE_ENV]: peerCutFile }, peerCutFile);
   };
-  const a = await write('a', '127.0.0.2');
-  const b = await write('b', '127.0.0.3');
+  const nodes: TestNode[] = [];
+  for (const [index, id] of ids.entries()) nodes.push(await write(id, addressOf(index)));
+  const [a, b] = nodes as [TestNode, TestNode];
   return {
     a,
     b,
+    nodes,
     peerSecret,
     async cutPeerPath(cuts) {
-      for (const node of [a, b]) {
-        const cut = cuts[node.id as 'a' | 'b'];
+      for (const node of nodes) {
+        const cut = cuts[node.id];
         if (cut === undefined) continue;
         if (cut === 'none') {
           await rm(node.peerCutFile!, { force: true });
@@ -323,23 +336,25 @@ export async function writeNodePair(dir: string, timers: TestTimers, options: No
       }
     },
     async healPeerPath() {
-      await Promise.all([a, b].map((node) => unlink(node.peerCutFile!).catch(() => undefined)));
+      await Promise.all(nodes.map((node) => unlink(node.peerCutFile!).catch(() => undefined)));
     },
   };
 }
 
 /**
- * Forms the group: a starts with `--create-group` and becomes acting Primary, then b starts with `--join` and
- * receives direct heartbeats.
+ * Forms the group: a starts with `--create-group` and becomes acting Primary, then b (and c ..., when `nodes` holds
+ * more) starts with `--join`, one after the other, each waited for until it receives direct heartbeats.
  *
  * @example
  * await formGroup(pair);
  */
-export async function formGroup(pair: Pick<TestNodePair, 'a' | 'b'>): Promise<void> {
+export async function formGroup(pair: Pick<TestNodePair, 'a' | 'b'> & { readonly nodes?: readonly TestNode[] }): Promise<void> {
   await pair.a.start(['--create-group']);
   await pair.a.waitForState('acting Primary', (state) => state.acting_primary === true);
-  await pair.b.start(['--join']);
-  await pair.b.waitForState('Secondary with direct heartbeats', (state) => state.node_role === 'secondary' && state.heartbeat_method === 'direct');
+  for (const node of (pair.nodes ?? [pair.a, pair.b]).slice(1)) {
+    await node.start(['--join']);
+    await node.waitForState('Secondary with direct heartbeats', (state) => state.node_role === 'secondary' && state.heartbeat_method === 'direct');
+  }
 }
 
 /**
@@ -377,7 +392,7 @@ export async function startCluster(
     },
     async stop() {
       reader.close();
-      await Promise.all([a, b].map((node) => node.process?.kill('SIGKILL')));
+      await Promise.all(pair.nodes.map((node) => node.process?.kill('SIGKILL')));
       await dns.stop();
       await rm(dir, { recursive: true, force: true });
     },
