@@ -90,6 +90,31 @@ describe('two nodes acting', () => {
   });
 });
 
+describe('two of three nodes acting (--members 3)', () => {
+  const aPrimary = [role(0, null, 'secondary', 1), role(10, 'secondary', 'primary', 2)];
+  const cTakesOver = [role(0, null, 'secondary', 1), role(200, 'secondary', 'primary', 9, 2)];
+  const three = (samples: StateSample[], a: Line[], c: Line[]) => {
+    const base = record({ a, b: [role(0, null, 'secondary', 1)] }, { samples, addresses: { a: '127.0.0.2', b: '127.0.0.3', c: '127.0.0.4' } });
+    const logs = [...base.logs, { node: 'c', run: 0, lines: c }];
+    const announcements = logs
+      .flatMap((log) => log.lines.filter((line) => typeof line.event === 'object').map((line) => ({ node: log.node, run: log.run, mono: Number(line.mono), time: 0, eventId: String(line.msg), event: line.event as Record<string, any> })))
+      .sort((x, y) => x.mono - y.mono);
+    return { ...base, logs, announcements };
+  };
+
+  it('is flagged when c acts inside the span a was proven to act, with b a Secondary throughout', () => {
+    const report = analyse(three([acting('a', 100, 101, 300), acting('c', 210, 211, 300)], aPrimary, cTakesOver));
+    expect(report.violations.map((violation) => violation.kind)).toContain('two acting');
+    expect(report.violations.find((violation) => violation.kind === 'two acting')!.text).toMatch(/^a and c certainly acted/);
+    expect(Object.keys(report.provenActingMs)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('is not flagged when a gave up its lease before c acted', () => {
+    const a = [...aPrimary, leaseLost(150, 5), role(150.1, 'primary', 'secondary', 5)];
+    expect(kinds(three([acting('a', 100, 101, 300), acting('c', 210, 211, 300)], a, cTakesOver))).not.toContain('two acting');
+  });
+});
+
 describe('two nodes announcing primary (tolerance 0)', () => {
   const aPrimary = [role(0, null, 'secondary', 1), role(10, 'secondary', 'primary', 2)];
 

@@ -306,6 +306,11 @@ function addressAt(record: ChaosRecord, at: number): string | null {
   return found;
 }
 
+/** The node ids of a run, in order: the keys of its addresses (a, b; and c ... with more members). */
+function nodeIds(record: ChaosRecord): string[] {
+  return Object.keys(record.addresses).sort();
+}
+
 export function analyse(record: ChaosRecord): ChaosReport {
   const origin = record.startedAt;
   const violations: Violation[] = [];
@@ -320,17 +325,25 @@ export function analyse(record: ChaosRecord): ChaosReport {
     return entry;
   };
 
-  // Two acting.
-  const acting = { a: actingSpans(record, 'a'), b: actingSpans(record, 'b') };
-  const provenActingMs = { a: unionLength(acting.a), b: unionLength(acting.b) };
-  for (const found of joinFindings(overlaps(acting.a, acting.b))) {
-    bucket(found.from).twoActing += 1;
-    violations.push({ kind: 'two acting', at: found.from, text: `both nodes certainly acted as Primary from ${fmt(found.from, origin)} for ${(found.to - found.from).toFixed(3)} ms: ${found.x.what}; ${found.y.what}` });
+  // Two acting: over every pair of nodes (two of two, or two of N with more members).
+  const ids = nodeIds(record);
+  const pairs = ids.flatMap((x, i) => ids.slice(i + 1).map((y) => [x, y] as const));
+  const both = (x: string, y: string) => (ids.length === 2 ? 'both nodes' : `${x} and ${y}`);
+  const acting = Object.fromEntries(ids.map((id) => [id, actingSpans(record, id)]));
+  const provenActingMs = Object.fromEntries(ids.map((id) => [id, unionLength(acting[id]!)]));
+  for (const [x, y] of pairs) {
+    for (const found of joinFindings(overlaps(acting[x]!, acting[y]!))) {
+      bucket(found.from).twoActing += 1;
+      violations.push({ kind: 'two acting', at: found.from, text: `${both(x, y)} certainly acted as Primary from ${fmt(found.from, origin)} for ${(found.to - found.from).toFixed(3)} ms: ${found.x.what}; ${found.y.what}` });
+    }
   }
   // Two announced.
-  for (const found of joinFindings(overlaps(tenureSpans(record, 'a'), tenureSpans(record, 'b')))) {
-    bucket(found.from).twoAnnounced += 1;
-    violations.push({ kind: 'two announced', at: found.from, text: `both nodes announced primary from ${fmt(found.from, origin)} for ${(found.to - found.from).toFixed(3)} ms: ${found.x.what}; ${found.y.what}` });
+  const tenures = Object.fromEntries(ids.map((id) => [id, tenureSpans(record, id)]));
+  for (const [x, y] of pairs) {
+    for (const found of joinFindings(overlaps(tenures[x]!, tenures[y]!))) {
+      bucket(found.from).twoAnnounced += 1;
+      violations.push({ kind: 'two announced', at: found.from, text: `${both(x, y)} announced primary from ${fmt(found.from, origin)} for ${(found.to - found.from).toFixed(3)} ms: ${found.x.what}; ${found.y.what}` });
+    }
   }
   // Chains and the other announcement rules (their messages carry the instant as "+x ms" from `origin`).
   const stream = record.announcements;
@@ -380,12 +393,14 @@ export function analyse(record: ChaosRecord): ChaosReport {
   const healthyTakeovers: string[] = [];
   for (const takeover of stream.filter((announcement) => announcement.eventId === 'TAKEOVER_STARTED' && announcement.event.mode === 'absence')) {
     bucket(takeover.mono).absenceTakeovers += 1;
-    const other = takeover.node === 'a' ? 'b' : 'a';
     const from = takeover.mono - absenceMs;
+    // The other node that acted at every poll of the failover period before the takeover (of two, the other one).
+    const pollsOf = (node: string) => record.samples.filter((sample) => sample.node === node && sample.at >= from && sample.sentAt <= takeover.mono);
+    const other = ids.find((id) => id !== takeover.node && pollsOf(id).length > 0 && pollsOf(id).every((sample) => sample.state?.acting_primary === true));
+    if (other === undefined) continue;
     const disturbed = record.faults.some((fault) => fault.start <= takeover.mono && fault.end >= from && fault.touches.some((what) => what === other || what === 'peer' || what === 'dns' || what === 'etcd' || what === 'operator'));
     if (disturbed) continue;
-    const polls = record.samples.filter((sample) => sample.node === other && sample.at >= from && sample.sentAt <= takeover.mono);
-    if (polls.length === 0 || !polls.every((sample) => sample.state?.acting_primary === true)) continue;
+    const polls = pollsOf(other);
     bucket(takeover.mono).healthyTakeovers += 1;
     healthyTakeovers.push(`${takeover.node} started a takeover for absence (epoch ${takeover.event.epoch}) at ${fmt(takeover.mono, origin)} while ${other} acted at all ${polls.length} polls of the failover period before it and no fault touched ${other}, the peer path or the authority`);
   }
@@ -409,20 +424,20 @@ export function analyse(record: ChaosRecord): ChaosReport {
       ...record.samples.filter((sample) => sample.at >= quietFrom).map((sample) => ({ at: sample.at, source: sample.node, state: sample.state })),
       ...record.dnsSamples.filter((sample) => sample.at >= quietFrom).map((sample) => ({ at: sample.at, source: 'dns', address: sample.address })),
     ].sort((p, q) => p.at - q.at);
-    const now: { a?: StateSample['state']; b?: StateSample['state']; dns?: string | null } = {};
+    const now = new Map<string, StateSample['state']>();
+    let dns: string | null | undefined;
     let since: number | null = null;
     for (const item of items) {
-      if (item.source === 'dns') now.dns = item.address ?? null;
-      else now[item.source as 'a' | 'b'] = item.state ?? null;
-      const { a, b } = now;
+      if (item.source === 'dns') dns = item.address ?? null;
+      else now.set(item.source, item.state ?? null);
       let good = false;
-      if (a && b) {
-        const acting = [a, b].filter((state) => state.acting_primary);
+      const states = ids.map((id) => now.get(id));
+      if (states.every((state) => state !== undefined && state !== null)) {
+        const acting = ids.filter((id) => now.get(id)!.acting_primary);
         if (acting.length === 1) {
-          const primary = acting[0]!;
-          const secondary = primary === a ? b : a;
-          const primaryId = primary === a ? 'a' : 'b';
-          good = secondary.node_role === 'secondary' && secondary.heartbeat_method === 'direct' && secondary.epoch === primary.epoch && now.dns === record.addresses[primaryId];
+          const primary = now.get(acting[0]!)!;
+          const secondaries = ids.filter((id) => id !== acting[0]).map((id) => now.get(id)!);
+          good = secondaries.every((secondary) => secondary.node_role === 'secondary' && secondary.heartbeat_method === 'direct' && secondary.epoch === primary.epoch) && dns === record.addresses[acting[0]!];
         }
       }
       if (good && since === null) since = item.at;
@@ -469,6 +484,7 @@ const msText = (value: number) => (Number.isNaN(value) ? '-' : `${Math.round(val
 /** The report as text: the table per fault kind, the figures under it, the rules, and the violations. */
 export function formatReport(record: ChaosRecord, report: ChaosReport): string {
   const etcd = record.coordination === 'etcd';
+  const ids = nodeIds(record);
   /** Where the address the analysis follows lives: the A record, or the etcd address key. */
   const where = etcd ? 'etcd' : 'DNS';
   const header = ['fault kind', 'n', '2 acting', '2 announced', 'chain', 'other rules', 'crashes', 'error lines', 'absence takeovers', 'healthy takeovers', `${where} changes`, 'failover ms median', 'p90', 'max', 'not recovered'];
@@ -513,24 +529,25 @@ export function formatReport(record: ChaosRecord, report: ChaosReport): string {
   const answered = (node: string) => polls(node).filter((sample) => sample.state !== null).length;
   const lines = [
     `Fault suite: ${etcd ? 'etcd (no DNS server)' : `DNS ${record.dns}`}, timers ${timers.heartbeat}/${timers.check}/${timers.absence} s (heartbeat/check/failover period A), seed ${record.seed}, ${wallS.toFixed(0)} s, ${record.faults.length} faults`,
-    `polls: a ${polls('a').length} (${answered('a')} answered), b ${polls('b').length} (${answered('b')} answered), ${where} ${record.dnsSamples.length} (${record.dnsSamples.filter((sample) => sample.address !== null).length} answered); events logged: ${record.announcements.length}`,
+    `nodes: ${ids.length}; polls: ${ids.map((id) => `${id} ${polls(id).length} (${answered(id)} answered)`).join(', ')}, ${where} ${record.dnsSamples.length} (${record.dnsSamples.filter((sample) => sample.address !== null).length} answered); events logged: ${record.announcements.length}`,
     '',
     table(header, [...report.rows.map(row), row(all)], new Set(header.map((_, index) => index).filter((index) => index > 0))),
     '',
-    `converged after the last fault: ${report.convergenceMs === null ? (report.quietFrom === null ? 'no fault ran' : 'NOT converged by the end') : `${Math.round(report.convergenceMs)} ms`} (one acting Primary, ${etcd ? 'the etcd address key' : 'DNS'} names it, the other Secondary with direct heartbeats at its epoch, to the end)`,
+    `converged after the last fault: ${report.convergenceMs === null ? (report.quietFrom === null ? 'no fault ran' : 'NOT converged by the end') : `${Math.round(report.convergenceMs)} ms`} (one acting Primary, ${etcd ? 'the etcd address key' : 'DNS'} names it, every other node a Secondary with direct heartbeats at its epoch, to the end)`,
     `manual failovers: ${failoverAnswers(record)}`,
-    `proven acting time (what the 2-acting rule had to work with): a ${(report.provenActingMs.a! / 1000).toFixed(1)} s, b ${(report.provenActingMs.b! / 1000).toFixed(1)} s, of ${wallS.toFixed(0)} s`,
-    `memory (RSS) at the end: a ${kib(record.rssKiB.a)}, b ${kib(record.rssKiB.b)}${'dns' in record.rssKiB ? `, embedded DNS server ${kib(record.rssKiB.dns)}` : ''}${Object.keys(record.rssKiB)
+    `failovers (${where} address changes): ${all.failoverTimes.length}, median ${msText(quantile(all.failoverTimes, 0.5))} ms, p90 ${msText(quantile(all.failoverTimes, 0.9))} ms, max ${msText(all.failoverTimes.length === 0 ? Number.NaN : Math.max(...all.failoverTimes))} ms`,
+    `proven acting time (what the 2-acting rule had to work with): ${ids.map((id) => `${id} ${((report.provenActingMs[id] ?? 0) / 1000).toFixed(1)} s`).join(', ')}, of ${wallS.toFixed(0)} s`,
+    `memory (RSS) at the end: ${ids.map((id) => `${id} ${kib(record.rssKiB[id])}`).join(', ')}${'dns' in record.rssKiB ? `, embedded DNS server ${kib(record.rssKiB.dns)}` : ''}${Object.keys(record.rssKiB)
       .filter((key) => key.startsWith('etcd '))
       .map((key) => `, ${key} ${kib(record.rssKiB[key])}`)
       .join('')}`,
     `safety violations: ${report.violations.length}`,
     '',
     'How to read it: a row per fault kind; each count belongs to the fault in whose window (its start to the next fault\'s start) it happened.',
-    '  2 acting: both nodes certainly acted as Primary at once. An acting poll (sent at s, answered at r, lease_remaining_ms L) proves acting',
+    '  2 acting: two nodes certainly acted as Primary at once (every pair is checked). An acting poll (sent at s, answered at r, lease_remaining_ms L) proves acting',
     '    from r until the earliest of s + L - 0.5 ms, the node\'s next LEASE_LOST or step-down, its kill or SIGSTOP; only overlaps of such',
     '    proven spans count, so a poll that might have been answered before the other node began does not.',
-    '  2 announced: both nodes\' NODE_ROLE_CHANGED tenures as primary overlap on the shared mono clock, tolerance 0 (the events of one',
+    '  2 announced: two nodes\' NODE_ROLE_CHANGED tenures as primary overlap on the shared mono clock, tolerance 0 (the events of one',
     '    statechart step, logged with the same step number, are one instant; a paused node counts again from its first log line after',
     '    SIGCONT, at most A after it).',
     '  chain: a NODE_ROLE_CHANGED whose previous is not the last new (null first after each start), or that repeats a role.',

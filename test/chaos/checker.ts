@@ -1,5 +1,5 @@
 /**
- * The fault suite's observer: polls both nodes' `GET /ag/api/v1/state` and the address the authority names (the group
+ * The fault suite's observer: polls every node's `GET /ag/api/v1/state` (two, or all N with `--members N`) and the address the authority names (the group
  * FQDN's A record over DNS, or the group's etcd address key with `coordination: etcd`), each on its own loop every
  * `intervalMs` (10 ms), and notes every node process's exit. Every sample carries two instants on
  * the machine's monotonic clock (the clock of the nodes' `mono` log field): `sentAt`, taken before the request left,
@@ -66,7 +66,7 @@ export class Checker {
   #running = false;
 
   constructor(
-    readonly cluster: Pick<TestNodePair, 'a' | 'b'>,
+    readonly cluster: Pick<TestNodePair, 'a' | 'b'> & { readonly nodes?: readonly TestNode[] },
     /** The authority's address: the A record (a plain DNS query), or the etcd address key (a linearizable read). */
     readonly readAddress: AddressReader,
     readonly intervalMs = 10,
@@ -77,7 +77,7 @@ export class Checker {
 
   start(): void {
     this.#running = true;
-    for (const node of [this.cluster.a, this.cluster.b]) {
+    for (const node of this.cluster.nodes ?? [this.cluster.a, this.cluster.b]) {
       this.watch(node);
       this.#loops.push(this.#pollNode(node));
     }

@@ -1,5 +1,5 @@
 /**
- * `npm run chaos -- [--minutes M] [--coordination dns|etcd] [--dns embedded|bind] [--members 2] [--timings 0.1/0.1/0.5] [--seed S] [--min-rounds N] [--out DIR]` (`--help`: the usage):
+ * `npm run chaos -- [--minutes M] [--coordination dns|etcd] [--dns embedded|bind] [--members N] [--timings 0.1/0.1/0.5] [--seed S] [--min-rounds N] [--out DIR]` (`--help`: the usage):
  * the fault suite on real processes (suite.ts). Prints progress, then the table per fault kind; exits 1 on any safety
  * violation (two acting, two announced, a broken chain or another announcement rule, a crash), printing the seed and
  * a log excerpt around each; 2 on a bad argument; 3 when the suite itself failed (what ran is still analysed); 130 on Ctrl-C (after recovering the fault in progress and printing
@@ -9,7 +9,7 @@ import { randomInt } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { bindUnavailableReason } from '../support/bind.js';
 import { etcdUnavailableReason } from '../support/etcdCluster.js';
-import { parseTimings, runChaos } from './suite.js';
+import { checkMembers, parseTimings, runChaos } from './suite.js';
 
 let values: Record<string, string | undefined>;
 let help = false;
@@ -36,12 +36,12 @@ try {
   process.exit(2);
 }
 if (help) {
-  console.log(`Usage: npm run chaos -- [--minutes M] [--coordination dns|etcd] [--dns embedded|bind] [--members 2]
+  console.log(`Usage: npm run chaos -- [--minutes M] [--coordination dns|etcd] [--dns embedded|bind] [--members N]
                         [--timings H/C/A] [--seed S] [--min-rounds N] [--out DIR]
 
 The fault suite on real processes: the group's authority (a DNS server, or a three-member etcd cluster) and two
-agctl start processes on 127.0.0.2 and 127.0.0.3, faults from a seeded schedule, then a table per fault kind
-(docs/testing.md, "Fault suite on real processes").
+agctl start processes on 127.0.0.2 and 127.0.0.3 (with etcd and --members N, N of them: c on 127.0.0.4 ...),
+faults from a seeded schedule, then a table per fault kind (docs/testing.md, "Fault suite on real processes").
 
   --minutes M       how long to inject faults (default 10)
   --coordination C  dns (default): the group's records on a DNS server, whose faults are SIGSTOP of the server;
@@ -49,7 +49,9 @@ agctl start processes on 127.0.0.2 and 127.0.0.3, faults from a seeded schedule,
                     faults are SIGSTOP of one member, of a majority (no quorum), kill -9 of one member, and a
                     majority paused as a takeover begins (needs etcd and etcdctl installed)
   --dns KIND        with coordination dns: embedded (agctl dns-server, default) or bind (BIND 9 named)
-  --members N       node processes in the group: 2 (the default, and the only value for now)
+  --members N       node processes in the group: 2 (the default); with --coordination etcd 2 to 7 (a creates
+                    the group, the others join through the Primary; node faults pick among all nodes, the
+                    checker polls all of them). DNS groups have two members: dns refuses any other N
   --timings H/C/A   heartbeat / standby check / failover period in seconds (default 0.1/0.1/0.5)
   --seed S          the schedule's seed (default: random, printed)
   --min-rounds N    at least N whole rounds of every fault kind (default 1)
@@ -82,8 +84,12 @@ if (dns === 'bind' && bindUnavailableReason() !== null) {
   console.error(`chaos: ${bindUnavailableReason()}`);
   process.exit(2);
 }
-if (values.members !== '2') {
-  console.error(`chaos: --members must be 2 (got ${values.members}): the suite runs two-node groups`);
+const members = Number(values.members);
+try {
+  if (!/^\d+$/.test(values.members!)) throw new Error(`--members must be a whole number (got ${values.members})`);
+  checkMembers(coordination, members);
+} catch (error) {
+  console.error(`chaos: --${(error as Error).message.replace(/^--/, '')}`);
   process.exit(2);
 }
 let timers;
@@ -112,8 +118,8 @@ process.on('SIGINT', () => {
 
 const started = performance.now();
 const log = (line: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}`);
-log(`chaos: seed ${seed}, ${coordination === 'etcd' ? 'etcd (3 members)' : `DNS ${dns}`}, timers ${timers.heartbeat}/${timers.check}/${timers.absence} s, ${minutes} min (at least ${minRounds} round${minRounds === 1 ? '' : 's'} of every fault kind)`);
-const result = await runChaos({ minutes, coordination, dns, timers, seed, minRounds, progress: log, signal: abort.signal, ...(values.out === undefined ? {} : { outDir: values.out }) });
+log(`chaos: seed ${seed}, ${coordination === 'etcd' ? `etcd (3 members), ${members} nodes` : `DNS ${dns}`}, timers ${timers.heartbeat}/${timers.check}/${timers.absence} s, ${minutes} min (at least ${minRounds} round${minRounds === 1 ? '' : 's'} of every fault kind)`);
+const result = await runChaos({ minutes, coordination, members, dns, timers, seed, minRounds, progress: log, signal: abort.signal, ...(values.out === undefined ? {} : { outDir: values.out }) });
 console.log(`\n${result.text}`);
 if (result.violationsText !== '') console.log(`\n${result.violationsText}`);
 console.log(`\nlogs: ${result.outDir} (wall time ${(result.wallMs / 1000).toFixed(0)} s, seed ${seed})`);

@@ -1,7 +1,8 @@
 /**
  * The fault suite on real processes: the group's authority (a DNS server, the embedded `agctl dns-server` or BIND 9;
  * or with `coordination: 'etcd'` a three-member etcd cluster) and two `agctl start` processes (a on 127.0.0.2, b on
- * 127.0.0.3, via test/support/processes.ts and test/support/etcdGroup.ts), a checker polling both nodes and the
+ * 127.0.0.3, via test/support/processes.ts and test/support/etcdGroup.ts; with etcd and `members: N` up to 7, c on
+ * 127.0.0.4 and on), a checker polling every node and the
  * address the authority names (the A record, or the etcd address key) every 10 ms (checker.ts), and a seeded schedule
  * of faults (schedule.ts) run one at a time, each followed by a recovery gap; then the analysis (analysis.ts).
  * `npm run chaos` (run.ts) and test/integration/chaos.test.ts run it.
@@ -16,12 +17,14 @@ import { startEtcdGroup, type EtcdTestGroup } from '../support/etcdGroup.js';
 import { startCluster, type DnsKind, type TestDns, type TestNodePair, type TestNode, type TestTimers } from '../support/processes.js';
 import { analyse, formatReport, formatViolations, type ChaosRecord, type ChaosReport, type Death, type FaultRecord, type PauseSpan } from './analysis.js';
 import { Checker, rssKiB, type AddressReader } from './checker.js';
-import { FaultSchedule, describePlan, type ChaosCoordination, type FaultKind, type FaultPlan, type Side } from './schedule.js';
+import { FaultSchedule, Random, describePlan, type ChaosCoordination, type FaultKind, type FaultPlan, type Side } from './schedule.js';
 
 export interface ChaosOptions {
   readonly minutes: number;
   /** The group's authority (default `dns`): with `etcd`, a three-member etcd cluster and no DNS server. */
   readonly coordination?: ChaosCoordination;
+  /** Node processes in the group (default 2): with `coordination: 'etcd'` up to 7 (a creates, the others join). */
+  readonly members?: number;
   /** The DNS server with `coordination: 'dns'` (default `embedded`). */
   readonly dns?: DnsKind;
   readonly timers: TestTimers;
@@ -91,9 +94,16 @@ interface ChaosGroup extends TestNodePair {
   stop(): Promise<void>;
 }
 
+/** Checks `members` against the coordination: 2 to 7 on etcd, 2 on DNS (a DNS group has two members). */
+export function checkMembers(coordination: ChaosCoordination, members: number): void {
+  if (coordination === 'dns' && members !== 2) throw new Error(`members must be 2 with coordination dns (got ${members}): a DNS group has two members; use coordination etcd for 3 to 7`);
+  if (!Number.isInteger(members) || members < 2 || members > 7) throw new Error(`members must be a whole number from 2 to 7 (got ${members})`);
+}
+
 async function startChaosGroup(options: ChaosOptions): Promise<ChaosGroup> {
+  checkMembers(options.coordination ?? 'dns', options.members ?? 2);
   if (options.coordination === 'etcd') {
-    const group = await startEtcdGroup(options.timers, { form: true });
+    const group = await startEtcdGroup(options.timers, { form: true, members: options.members ?? 2 });
     return { ...group, coordination: 'etcd', label: 'etcd', readAddress: (timeoutMs) => group.keys.read(timeoutMs).then((records) => records.address), dns: null, etcd: group };
   }
   const cluster = await startCluster(options.dns ?? 'embedded', options.timers, { form: true });
@@ -119,28 +129,37 @@ class Runner {
     this.absenceMs = options.timers.absence * 1000;
   }
 
-  node(id: string): TestNode {
-    return id === 'a' ? this.cluster.a : this.cluster.b;
+  /** Every node, in id order (a, b, and c ... with `members` above 2). */
+  get nodes(): readonly TestNode[] {
+    return this.cluster.nodes;
   }
 
-  other(node: TestNode): TestNode {
-    return node === this.cluster.a ? this.cluster.b : this.cluster.a;
+  /**
+   * Who is Primary now: the node acting, else the one that says primary, else a; the Secondary a fault acts on is
+   * the other node of two, or with more nodes one of the others drawn from `pick` (seeded by the plan, so that the
+   * schedule of a seed stays what it is).
+   */
+  async roles(pick?: Random): Promise<{ primary: TestNode; secondary: TestNode; known: boolean }> {
+    const states = await Promise.all(this.nodes.map((node) => node.state()));
+    const index = states.findIndex((state) => state?.acting_primary === true);
+    const found = index >= 0 ? index : states.findIndex((state) => state?.node_role === 'primary');
+    const primary = found >= 0 ? this.nodes[found]! : this.cluster.a;
+    const others = this.nodes.filter((node) => node !== primary);
+    const secondary = others.length === 1 || pick === undefined ? others[0]! : pick.pick(others);
+    return { primary, secondary, known: found >= 0 };
   }
 
-  /** Who is Primary now: the node acting, else the one that says primary, else a. */
-  async roles(): Promise<{ primary: TestNode; secondary: TestNode; known: boolean }> {
-    const [a, b] = await Promise.all([this.cluster.a.state(), this.cluster.b.state()]);
-    const primary = a?.acting_primary === true ? this.cluster.a : b?.acting_primary === true ? this.cluster.b : a?.node_role === 'primary' ? this.cluster.a : b?.node_role === 'primary' ? this.cluster.b : null;
-    return { primary: primary ?? this.cluster.a, secondary: this.other(primary ?? this.cluster.a), known: primary !== null };
-  }
-
-  /** Whether the group is healthy: one acting Primary, DNS names it, a Secondary with direct heartbeats at its epoch, both connected to DNS. */
+  /** Whether the group is healthy: one acting Primary, the authority names it, every other node a Secondary with direct heartbeats at its epoch, all connected to the authority. */
   async healthy(): Promise<boolean> {
-    const [a, b] = await Promise.all([this.cluster.a.state(), this.cluster.b.state()]);
-    if (a === null || b === null) return false;
-    const [p, s, primary] = a.acting_primary === true ? [a, b, this.cluster.a] : [b, a, this.cluster.b];
-    if (!(p.acting_primary === true && s.node_role === 'secondary' && s.heartbeat_method === 'direct' && p.epoch === s.epoch)) return false;
-    if (p.node_dns_connection_state !== 'connected' || s.node_dns_connection_state !== 'connected') return false;
+    const states = await Promise.all(this.nodes.map((node) => node.state()));
+    if (states.some((state) => state === null)) return false;
+    const acting = states.flatMap((state, index) => (state!.acting_primary === true ? [index] : []));
+    if (acting.length !== 1) return false;
+    const p = states[acting[0]!]!;
+    const primary = this.nodes[acting[0]!]!;
+    const secondaries = states.filter((state) => state !== p).map((state) => state!);
+    if (!secondaries.every((s) => s.node_role === 'secondary' && s.heartbeat_method === 'direct' && p.epoch === s.epoch)) return false;
+    if (!states.every((state) => state!.node_dns_connection_state === 'connected')) return false;
     const address = await this.cluster.readAddress(this.cluster.coordination === 'etcd' ? 500 : 200).catch(() => null);
     return address === primary.address;
   }
@@ -306,7 +325,7 @@ class Runner {
 
   /** Starts a node whose process is not running (a start that failed before): no fault runs on half a group. */
   async ensureRunning(log: FaultLog): Promise<void> {
-    for (const node of [this.cluster.a, this.cluster.b]) {
+    for (const node of this.nodes) {
       if (node.process === null || node.process.exitCode !== undefined) {
         log.notes.push(`${node.id} was not running before the fault: started`);
         await this.start(log, node);
@@ -317,7 +336,9 @@ class Runner {
   async runFault(plan: FaultPlan): Promise<void> {
     const log = new FaultLog();
     await this.ensureRunning(log);
-    const { primary, secondary, known } = await this.roles();
+    // With more than two nodes, which Secondary a fault acts on is drawn from the seed and the fault's index.
+    const pick = this.nodes.length > 2 ? new Random((this.options.seed ^ Math.imul(plan.index + 1, 0x9e3779b1)) >>> 0) : undefined;
+    const { primary, secondary, known } = await this.roles(pick);
     if (!known) log.notes.push('no node acted or said primary when the fault began');
     const bySide = (side: Side) => (side === 'primary' ? primary : secondary);
     const start = log.mark(`#${plan.index} ${describePlan(plan)} (Primary ${known ? primary.id : 'unknown'})`);
@@ -376,14 +397,19 @@ class Runner {
         let stopWatching = () => {};
         const trigger = plan.dnsPause!;
         const takeoverSeen = new Promise<void>((resolve) => {
-          if (trigger.trigger !== 'takeover-started' || secondary.process === null) return resolve();
-          stopWatching = secondary.process.onLog((line) => {
-            if (line.msg === 'TAKEOVER_STARTED' && resume === null) {
-              // At once, inside the callback: the compare-and-swap may still be on its way.
-              resume = pauseAuthority();
-              resolve();
-            }
-          });
+          // Any Secondary may take over (with more than two nodes, the first in priority order that can).
+          const watched = this.nodes.filter((node) => node !== primary && node.process !== null);
+          if (trigger.trigger !== 'takeover-started' || watched.length === 0) return resolve();
+          const stops = watched.map((node) =>
+            node.process!.onLog((line) => {
+              if (line.msg === 'TAKEOVER_STARTED' && resume === null) {
+                // At once, inside the callback: the compare-and-swap may still be on its way.
+                resume = pauseAuthority();
+                resolve();
+              }
+            }),
+          );
+          stopWatching = () => stops.forEach((stop) => stop());
         });
         await this.kill(log, primary);
         log.origin = log.marks.at(-1)!.at;
@@ -437,13 +463,14 @@ class Runner {
       case 'restart-both': {
         const { signal, first, staggerMs } = plan.restart!;
         const stop = (node: TestNode) => (signal === 'SIGKILL' ? this.kill(log, node) : this.terminate(log, node));
-        await Promise.all([stop(primary), stop(secondary)]);
+        // Every node (both of two; all of them with more).
+        await Promise.all(this.nodes.map(stop));
         log.origin = log.marks.find((mark) => mark.what.startsWith('kill') || mark.what.startsWith('SIGTERM'))?.at ?? null;
         await hold(plan.holdMs);
         const firstNode = bySide(first);
         const starting = this.start(log, firstNode);
         await hold(staggerMs);
-        await Promise.all([starting, this.start(log, this.other(firstNode))]);
+        await Promise.all([starting, ...this.nodes.filter((node) => node !== firstNode).map((node) => this.start(log, node))]);
         break;
       }
     }
@@ -475,7 +502,7 @@ class Runner {
 /** Saves both nodes' logs (all processes, merged by mono), the faults and the report under `dir`. */
 function saveLogs(dir: string, cluster: ChaosGroup, record: ChaosRecord, text: string, violationsText: string): void {
   mkdirSync(dir, { recursive: true });
-  const lines = [cluster.a, cluster.b].flatMap((node) => node.processes.flatMap((process, run) => process.logs.map((line) => ({ key: `${node.id}#${run}`, line }))));
+  const lines = cluster.nodes.flatMap((node) => node.processes.flatMap((process, run) => process.logs.map((line) => ({ key: `${node.id}#${run}`, line }))));
   lines.sort((x, y) => Number(x.line.mono ?? 0) - Number(y.line.mono ?? 0));
   writeFileSync(join(dir, 'nodes.log'), lines.map(({ key, line }) => `${key} ${JSON.stringify(line)}`).join('\n') + '\n');
   writeFileSync(join(dir, 'faults.json'), JSON.stringify({ seed: record.seed, coordination: record.coordination ?? 'dns', dns: record.dns, timers: record.timers, startedAt: record.startedAt, faults: record.faults, pauses: record.pauses, deaths: record.deaths, exits: record.exits, notes: record.notes }, null, 1));
@@ -494,7 +521,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const authority = coordination === 'etcd' ? 'etcd' : (options.dns ?? 'embedded');
   const outDir = options.outDir ?? join(tmpdir(), 'ag-chaos', `${new Date().toISOString().replace(/[:.]/g, '-')}-${authority}-seed${options.seed}`);
   const schedule = new FaultSchedule(options.seed, options.timers, coordination, options.kinds);
-  progress(`forming the group ${coordination === 'etcd' ? 'on a three-member etcd cluster' : `over the ${authority} DNS server`} (timers ${options.timers.heartbeat}/${options.timers.check}/${options.timers.absence} s, seed ${options.seed}) ...`);
+  const members = options.members ?? 2;
+  checkMembers(coordination, members);
+  progress(`forming the group of ${members} nodes ${coordination === 'etcd' ? 'on a three-member etcd cluster' : `over the ${authority} DNS server`} (timers ${options.timers.heartbeat}/${options.timers.check}/${options.timers.absence} s, seed ${options.seed}) ...`);
   const cluster = await startChaosGroup(options);
   const runner = new Runner(cluster, options, schedule);
   const startedAt = machineMonotonicMs();
@@ -523,21 +552,22 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     // The suite itself failed (not the group): say so, and still analyse what ran.
     failure = (error as Error).stack ?? String(error);
     runner.notes.push(`the suite failed: ${(error as Error).message}`);
-    for (const node of [cluster.a, cluster.b]) if (node.process !== null) void node.process.kill('SIGCONT');
+    for (const node of cluster.nodes) if (node.process !== null) void node.process.kill('SIGCONT');
     runner.resumeAuthority();
     await cluster.healPeerPath().catch(() => undefined);
   } finally {
     await runner.checker.stop();
   }
   const endedAt = machineMonotonicMs();
-  const rss: Record<string, number | null> = { a: await rssKiB(cluster.a.process?.pid), b: await rssKiB(cluster.b.process?.pid) };
+  const rss: Record<string, number | null> = {};
+  for (const node of cluster.nodes) rss[node.id] = await rssKiB(node.process?.pid);
   if (cluster.dns !== null && cluster.dns.pid !== null) rss.dns = await rssKiB(cluster.dns.pid);
   for (const member of cluster.etcd?.etcd.members ?? []) rss[`etcd ${member.name}`] = await rssKiB(member.pid);
   const notes = [...runner.notes];
-  for (const node of [cluster.a, cluster.b]) if (node.process === null || node.process.exitCode !== undefined) notes.push(`${node.id} was not running at the end`);
+  for (const node of cluster.nodes) if (node.process === null || node.process.exitCode !== undefined) notes.push(`${node.id} was not running at the end`);
   if (cluster.dns !== null && cluster.dns.pid !== null && rss.dns === null) notes.push('the embedded DNS server was not running at the end');
   for (const member of cluster.etcd?.etcd.members ?? []) if (member.pid === null) notes.push(`etcd member ${member.name} was not running at the end`);
-  const logs = [cluster.a, cluster.b].flatMap((node) => node.processes.map((process, run) => ({ node: node.id, run, lines: process.logs })));
+  const logs = cluster.nodes.flatMap((node) => node.processes.map((process, run) => ({ node: node.id, run, lines: process.logs })));
   record = {
     seed: options.seed,
     coordination,
@@ -553,13 +583,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     dnsSamples: runner.checker.dnsSamples,
     exits: [...runner.checker.exits],
     logs,
-    announcements: mergedAnnouncements([cluster.a, cluster.b]),
-    addresses: { a: cluster.a.address, b: cluster.b.address },
+    announcements: mergedAnnouncements([...cluster.nodes]),
+    addresses: Object.fromEntries(cluster.nodes.map((node) => [node.id, node.address])),
     rssKiB: rss,
     notes,
   };
   // The exits after this point are the suite's own stop.
-  for (const node of [cluster.a, cluster.b]) runner.checker.expectExit(node);
+  for (const node of cluster.nodes) runner.checker.expectExit(node);
   const report = analyse(record);
   const text = formatReport(record, report);
   const violationsText = formatViolations(record, report);

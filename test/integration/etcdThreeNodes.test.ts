@@ -1,6 +1,6 @@
 /**
  * Three real node processes (`agctl start`: a on 127.0.0.2, b on 127.0.0.3, c on 127.0.0.4) with
- * `coordination: etcd` on a real three-member etcd cluster (test/support/etcdGroup.ts with `nodes: 3`), no DNS
+ * `coordination: etcd` on a real three-member etcd cluster (test/support/etcdGroup.ts with `members: 3`), no DNS
  * server, the fast timers (heartbeat 0.1 s, standby check 0.1 s, failover period A = 0.5 s), equal priorities. The
  * tests share one group and run in order, each from the state the one before left:
  *
@@ -42,7 +42,7 @@ if (etcdMissing !== null && process.env.CI) throw new Error(`The etcd integratio
 describe.skipIf(etcdMissing !== null)(`three node processes on a three-member etcd cluster${etcdMissing === null ? '' : ` (skipped: ${etcdMissing})`}`, () => {
   let group: EtcdTestGroup;
   beforeAll(async () => {
-    group = await startEtcdGroup(TIMERS, { form: true, nodes: 3 });
+    group = await startEtcdGroup(TIMERS, { form: true, members: 3 });
   }, 120_000);
   afterAll(async () => {
     await group?.stop();

@@ -1,5 +1,5 @@
 /**
- * Two (or, with `nodes`, up to seven) `agctl start` node processes (a on 127.0.0.2, b on 127.0.0.3, c on 127.0.0.4, …) with `coordination: etcd` on a real etcd cluster
+ * Two `agctl start` node processes (a on 127.0.0.2, b on 127.0.0.3; with `members`, c on 127.0.0.4 ...) with `coordination: etcd` on a real etcd cluster
  * (test/support/etcdCluster.ts, three members by default), optionally with the embedded DNS server and the TSIG key
  * too (the DNS mirror of the A record). The node configs and the group forming are processes.ts's
  * ({@link writeNodePair}, {@link formGroup}); this file adds the etcd side: the cluster and a reader of the group's
@@ -100,7 +100,7 @@ export class EtcdGroupKeys {
   }
 }
 
-/** Two or more nodes on etcd (and the etcd cluster), in a temp dir. */
+/** Two nodes on etcd (and the etcd cluster), in a temp dir. */
 export interface EtcdTestGroup extends TestNodePair {
   readonly dir: string;
   readonly etcd: EtcdCluster;
@@ -117,16 +117,16 @@ export interface EtcdTestGroup extends TestNodePair {
 }
 
 export interface EtcdGroupOptions {
-  /** Start a with `--create-group`, then b (and c, …) with `--join`, each waited for until it receives direct heartbeats. */
+  /** Start a with `--create-group`, then b with `--join`, and wait until b receives direct heartbeats. */
   readonly form?: boolean;
-  /** How many node processes (default 2, at most 7): a, b, c, … on 127.0.0.2, .3, .4, …. */
-  readonly nodes?: number;
   /** etcd members (default 3). */
   readonly etcdMembers?: number;
+  /** Node processes (default 2; up to 7): c, d ... on 127.0.0.4 ... join after b when forming. */
+  readonly members?: number;
   /** Also run this DNS server and give a the TSIG key: the acting Primary keeps the A record on itself (the DNS mirror). */
   readonly dns?: DnsKind;
   readonly nodeEnv?: Record<string, string>;
-  readonly nodeSettings?: Partial<Record<string, Record<string, unknown>>>;
+  readonly nodeSettings?: Partial<Record<'a' | 'b', Record<string, unknown>>>;
 }
 
 /**
@@ -153,9 +153,9 @@ export async function startEtcdGroup(timers: TestTimers, options: EtcdGroupOptio
   const key = dns === null ? {} : { tsig_name: dns.key.name, tsig_secret: dns.key.secret, tsig_algorithm: dns.key.algorithm };
   const pair = await writeNodePair(dir, timers, {
     common: { group_fqdn: groupFqdn, coordination: 'etcd', etcd_endpoints: etcd.endpoints, etcd_prefix: TEST_ETCD_PREFIX, ...mirror },
-    nodeSettings: { ...options.nodeSettings, a: { ...key, ...options.nodeSettings?.a } },
-    ...(options.nodes === undefined ? {} : { count: options.nodes }),
+    nodeSettings: { a: { ...key, ...options.nodeSettings?.a }, b: { ...options.nodeSettings?.b } },
     ...(options.nodeEnv === undefined ? {} : { nodeEnv: options.nodeEnv }),
+    ...(options.members === undefined ? {} : { members: options.members }),
   });
   const keys = new EtcdGroupKeys(etcd.endpoints, TEST_ETCD_PREFIX, groupFqdn);
   const reader = dns === null ? null : new DnsUpdateClient({ server: { host: dns.host, port: dns.port }, tsig: dns.key, timeoutMs: 500, retries: 2 });

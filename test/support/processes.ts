@@ -239,11 +239,14 @@ export interface TestTimers {
   readonly absence: number;
 }
 
-/** Two node processes of a test group (a on 127.0.0.2, b on 127.0.0.3, one port), whatever authority they share. */
+/**
+ * The node processes of a test group (a on 127.0.0.2, b on 127.0.0.3, c on 127.0.0.4 ..., one port), whatever
+ * authority they share: two by default, more with `members` (coordination etcd only).
+ */
 export interface TestNodePair {
   readonly a: TestNode;
   readonly b: TestNode;
-  /** Every node, in node id order: a, b, then c, d, … when more were asked for ({@link NodePairOptions.count}). */
+  /** Every node in id order: [a, b], or [a, b, c, ...] with `members` above 2. */
   readonly nodes: readonly TestNode[];
   readonly peerSecret: string;
   /**
@@ -251,7 +254,7 @@ export interface TestNodePair {
    * and are processed; `a: 'out handover'`: only a's answers to handover messages are lost); `none` heals that node's side. The nodes read their file at every peer message, so the cut
    * holds from the moment this resolves. See docs/operations.md, "Fault drill".
    */
-  cutPeerPath(cuts: Partial<Record<'a' | 'b', PeerCutFileContent>>): Promise<void>;
+  cutPeerPath(cuts: Partial<Record<string, PeerCutFileContent>>): Promise<void>;
   /** Heals every cut. */
   healPeerPath(): Promise<void>;
 }
@@ -272,11 +275,11 @@ export interface NodePairOptions {
   /** Settings of both nodes: the group name and how they reach the authority (`dns_server`, `coordination`, `etcd_endpoints`, ...). */
   readonly common: Record<string, unknown>;
   /** Settings of one node only (a's TSIG key: b gets it from a when it joins). */
-  readonly nodeSettings?: Partial<Record<string, Record<string, unknown>>>;
-  /** How many nodes (default 2; more only where the authority allows, e.g. etcd): a, b, c, … on 127.0.0.2, .3, .4, …. */
-  readonly count?: number;
+  readonly nodeSettings?: Partial<Record<'a' | 'b', Record<string, unknown>>>;
   /** Environment of both node processes. */
   readonly nodeEnv?: Record<string, string>;
+  /** How many nodes (default 2, at most 7): a, b, c ... on 127.0.0.2, .3, .4 ... (more than 2 needs coordination etcd). */
+  readonly members?: number;
 }
 
 /**
@@ -289,10 +292,11 @@ export interface NodePairOptions {
  * await formGroup(pair);
  */
 export async function writeNodePair(dir: string, timers: TestTimers, options: NodePairOptions): Promise<TestNodePair> {
-  const count = options.count ?? 2;
-  if (!Number.isInteger(count) || count < 2 || count > 7) throw new Error(`writeNodePair: count must be an integer from 2 to 7, got ${count}`);
-  const addresses = Array.from({ length: count }, (_, index) => `127.0.0.${index + 2}`);
-  const port = await freePort(addresses, TEST_PORTS);
+  const members = options.members ?? 2;
+  if (!Number.isInteger(members) || members < 2 || members > 7) throw new Error(`members must be a whole number from 2 to 7 (got ${members})`);
+  const ids = 'abcdefg'.slice(0, members).split('');
+  const addressOf = (index: number) => `127.0.0.${index + 2}`;
+  const port = await freePort(ids.map((_, index) => addressOf(index)), TEST_PORTS);
   const token = randomBytes(18).toString('base64url');
   const peerSecret = randomBytes(18).toString('base64url');
   const common = {
@@ -307,10 +311,11 @@ export async function writeNodePair(dir: string, timers: TestTimers, options: No
   const write = async (id: string, address: string) => {
     const file = join(dir, `${id}.json`);
     const peerCutFile = join(dir, `peer-cut-${id}`);
-    await writeFile(file, JSON.stringify({ node_id: id, external_ipv4_address: address, data_dir: join(dir, id), ...common, ...options.nodeSettings?.[id] }));
+    await writeFile(file, JSON.stringify({ node_id: id, external_ipv4_address: address, data_dir: join(dir, id), ...common, ...options.nodeSettings?.[id as 'a' | 'b'] }));
     return new TestNode(id, address, port, file, token, { ...options.nodeEnv, [PEER_CUT_FILE_ENV]: peerCutFile }, peerCutFile);
   };
-  const nodes = await Promise.all(addresses.map((address, index) => write(String.fromCharCode(97 + index), address)));
+  const nodes: TestNode[] = [];
+  for (const [index, id] of ids.entries()) nodes.push(await write(id, addressOf(index)));
   const [a, b] = nodes as [TestNode, TestNode];
   return {
     a,
@@ -318,8 +323,8 @@ export async function writeNodePair(dir: string, timers: TestTimers, options: No
     nodes,
     peerSecret,
     async cutPeerPath(cuts) {
-      for (const node of [a, b]) {
-        const cut = cuts[node.id as 'a' | 'b'];
+      for (const node of nodes) {
+        const cut = cuts[node.id];
         if (cut === undefined) continue;
         if (cut === 'none') {
           await rm(node.peerCutFile!, { force: true });
@@ -337,8 +342,8 @@ export async function writeNodePair(dir: string, timers: TestTimers, options: No
 }
 
 /**
- * Forms the group: a starts with `--create-group` and becomes acting Primary, then b (and every further node of
- * `nodes`, one after the other) starts with `--join` and receives direct heartbeats.
+ * Forms the group: a starts with `--create-group` and becomes acting Primary, then b (and c ..., when `nodes` holds
+ * more) starts with `--join`, one after the other, each waited for until it receives direct heartbeats.
  *
  * @example
  * await formGroup(pair);
@@ -346,7 +351,7 @@ export async function writeNodePair(dir: string, timers: TestTimers, options: No
 export async function formGroup(pair: Pick<TestNodePair, 'a' | 'b'> & { readonly nodes?: readonly TestNode[] }): Promise<void> {
   await pair.a.start(['--create-group']);
   await pair.a.waitForState('acting Primary', (state) => state.acting_primary === true);
-  for (const node of pair.nodes?.slice(1) ?? [pair.b]) {
+  for (const node of (pair.nodes ?? [pair.a, pair.b]).slice(1)) {
     await node.start(['--join']);
     await node.waitForState('Secondary with direct heartbeats', (state) => state.node_role === 'secondary' && state.heartbeat_method === 'direct');
   }
@@ -387,7 +392,7 @@ export async function startCluster(
     },
     async stop() {
       reader.close();
-      await Promise.all([a, b].map((node) => node.process?.kill('SIGKILL')));
+      await Promise.all(pair.nodes.map((node) => node.process?.kill('SIGKILL')));
       await dns.stop();
       await rm(dir, { recursive: true, force: true });
     },
