@@ -10,6 +10,7 @@ import type { GroupRecordsListener } from '../coordination/groupAuthority.js';
 import type { DnsAuthority, RecordsExpectation, RecordsReplacement, UpdateOptions } from '../dns/dnsAuthority.js';
 import { DnsNotAuthorizedError, DnsPrerequisiteFailedError, DnsUnreachableError } from '../dns/errors.js';
 import { EtcdGroupWatch, type EtcdWatchHost, type GroupKeys, type GroupSnapshot } from './etcdGroupWatch.js';
+import { RUN_ONCE_POLICY } from './runOncePolicy.js';
 
 /** Options of an {@link EtcdAuthority}. */
 export interface EtcdAuthorityOptions {
@@ -46,25 +47,11 @@ interface RunOutcome<T> {
 type Etcd3Module = typeof import('etcd3');
 /** gRPC's call options (a deadline), as the etcd3 client takes them. */
 type CallOptions = NonNullable<Parameters<Etcd3['kv']['range']>[1]>;
-type FaultPolicy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
 
 /** etcd3 (and gRPC with it) is loaded with the first client, not when this module is imported. */
 function loadEtcd3(): Etcd3Module {
   return createRequire(import.meta.url)('etcd3') as Etcd3Module;
 }
-
-const noEvent = () => ({ dispose: () => undefined });
-
-/**
- * A fault policy that runs the call once: no retry (this class decides which endpoint to try next, within its one
- * deadline), no circuit breaker (an open breaker would fail calls for seconds after etcd is back).
- */
-const RUN_ONCE = {
-  onSuccess: noEvent,
-  onFailure: noEvent,
-  execute: <T>(fn: (context: { signal: AbortSignal }) => PromiseLike<T> | T, signal?: AbortSignal): Promise<T> =>
-    Promise.resolve().then(() => fn({ signal: signal ?? new AbortController().signal })),
-} as unknown as FaultPolicy;
 
 const EXPIRED = Symbol('expired');
 
@@ -168,7 +155,7 @@ export class EtcdAuthority implements DnsAuthority {
                 },
               }),
           dialTimeout: timeoutMs,
-          faultHandling: { host: () => RUN_ONCE, global: RUN_ONCE },
+          faultHandling: { host: () => RUN_ONCE_POLICY, global: RUN_ONCE_POLICY },
           grpcOptions: {
             // Each client its own connection, reconnecting quickly once etcd is back (gRPC's default backoff grows to 2 minutes).
             'grpc.use_local_subchannel_pool': 1,

@@ -12,21 +12,12 @@ import { join } from 'node:path';
 import type { Etcd3, IOptions } from 'etcd3';
 import { parseHeartbeatRecord } from '../../src/dns/heartbeatRecord.js';
 import { DnsUpdateClient } from '../../src/dns/dnsUpdateClient.js';
+import { RUN_ONCE_POLICY } from '../../src/etcd/runOncePolicy.js';
 import { startEtcdCluster, type EtcdCluster } from './etcdCluster.js';
 import { formGroup, startTestDns, writeNodePair, type DnsKind, type GroupRecordsNow, type TestDns, type TestNodePair, type TestTimers } from './processes.js';
 
 /** The `etcd_prefix` of the test groups (not the default, so that the tests show the setting is used). */
 export const TEST_ETCD_PREFIX = '/ag-test';
-
-type FaultPolicy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
-const noEvent = () => ({ dispose: () => undefined });
-/** Runs each call once: no retry, no circuit breaker (an open breaker would fail reads for seconds after a member is back). */
-const RUN_ONCE = {
-  onSuccess: noEvent,
-  onFailure: noEvent,
-  execute: <T>(fn: (context: { signal: AbortSignal }) => PromiseLike<T> | T, signal?: AbortSignal): Promise<T> =>
-    Promise.resolve().then(() => fn({ signal: signal ?? new AbortController().signal })),
-} as unknown as FaultPolicy;
 
 /**
  * Reads a group's two keys (`<prefix>/groups/<fqdn>/address` and `.../heartbeat`) with one linearizable range request
@@ -48,7 +39,7 @@ export class EtcdGroupKeys {
     readonly groupFqdn: string,
   ) {
     const { Etcd3: Client } = createRequire(import.meta.url)('etcd3') as typeof import('etcd3');
-    this.#clients = endpoints.map((endpoint) => new Client({ hosts: `http://${endpoint}`, dialTimeout: 1000, faultHandling: { global: RUN_ONCE, host: () => RUN_ONCE } }));
+    this.#clients = endpoints.map((endpoint) => new Client({ hosts: `http://${endpoint}`, dialTimeout: 1000, faultHandling: { global: RUN_ONCE_POLICY, host: () => RUN_ONCE_POLICY } }));
     this.#dir = `${prefix}/groups/${groupFqdn.toLowerCase().replace(/\.$/, '')}/`;
   }
 
