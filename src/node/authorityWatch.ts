@@ -4,8 +4,8 @@
  */
 import type { GroupRecords } from '../../machines/nodeMachine.types.js';
 import type { GroupAuthority } from '../coordination/groupAuthority.js';
-import { parseHeartbeatRecord } from '../dns/heartbeatRecord.js';
 import { stampOf } from './clock.js';
+import { heartbeatOfRecords } from './nodeActors.js';
 import type { NodeCore } from './nodeCore.js';
 
 /** The shortest time between two warnings of a failing watch, in ms of the node's monotonic clock. */
@@ -74,9 +74,7 @@ export class AuthorityWatch {
   #report(records: GroupRecords): void {
     const core = this.#core;
     if (core.actor === null) return;
-    const heartbeat = records.txt === null ? null : parseHeartbeatRecord(records.txt);
-    if (records.txt !== null && heartbeat === null) core.logger.warn({ txt: records.txt }, 'group TXT record is not a heartbeat record; ignored');
-    core.send({ type: 'AUTHORITY_CHANGED', records: { ...records, heartbeat }, at: stampOf(core.clock) });
+    core.send({ type: 'AUTHORITY_CHANGED', records: { ...records, heartbeat: heartbeatOfRecords(records, core.logger) }, at: stampOf(core.clock) });
   }
 
   #warn(fqdn: string, error: unknown): void {

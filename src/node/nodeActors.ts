@@ -4,6 +4,7 @@ import type { Heartbeat } from '../../machines/heartbeat.js';
 import type {
   CreateRecordsInput,
   DirectHeartbeatSent,
+  GroupRecords,
   HandoverAnswer,
   HandoverOfferInput,
   HandoverProbed,
@@ -26,6 +27,19 @@ import type { PeerTransport } from '../peer/peerTransport.js';
 import { stampOf, type Clock } from './clock.js';
 import { combinedAcknowledgement } from './combinedAcknowledgement.js';
 import { heartbeatSender } from './heartbeatSender.js';
+
+/**
+ * The heartbeat in the group's TXT value, or null when there is none; a TXT value that is not a heartbeat record is
+ * logged (warn) and counts as none. Used for every view of the records: a standby check's read and the watch.
+ *
+ * @example
+ * heartbeatOfRecords({ address: '127.0.0.2', txt: 'hello' }, logger) // null, and a warning
+ */
+export function heartbeatOfRecords(records: GroupRecords, logger: Logger): Heartbeat | null {
+  const heartbeat = records.txt === null ? null : parseHeartbeatRecord(records.txt);
+  if (records.txt !== null && heartbeat === null) logger.warn({ txt: records.txt }, 'group TXT record is not a heartbeat record; ignored');
+  return heartbeat;
+}
 
 /** What the I/O actors need to know about their node, read at each call (settings can change after a join). */
 export interface NodeActorContext {
@@ -84,11 +98,7 @@ export function createNodeActors(ctx: NodeActorContext) {
   async function readRecords(): Promise<RecordsRead> {
     const sentAt = stampOf(ctx.clock);
     const records = await ctx.dns.read(ctx.groupFqdn());
-    const heartbeat = records.txt === null ? null : parseHeartbeatRecord(records.txt);
-    if (records.txt !== null && heartbeat === null) {
-      ctx.logger.warn({ txt: records.txt }, 'group TXT record is not a heartbeat record; ignored');
-    }
-    return { ...records, heartbeat, sentAt, at: stampOf(ctx.clock) };
+    return { ...records, heartbeat: heartbeatOfRecords(records, ctx.logger), sentAt, at: stampOf(ctx.clock) };
   }
 
   /** A TXT heartbeat: a compare-and-swap on this node's own last value (rule 4), never sent past the lease (rule 7). */
