@@ -586,7 +586,7 @@ function failoverAnswers(record: ChaosRecord): string {
 export function formatViolations(record: ChaosRecord, report: ChaosReport, limit = 5): string {
   if (report.violations.length === 0) return '';
   const marks = record.faults.flatMap((fault) => fault.marks.map((mark) => ({ at: mark.at, what: `#${fault.plan.index} ${mark.what}` })));
-  const parts = [`SAFETY VIOLATIONS: ${report.violations.length} (seed ${record.seed}; replay the schedule: npm run chaos -- --seed ${record.seed} ${record.coordination === 'etcd' ? '--coordination etcd' : `--dns ${record.dns}`} --timings ${record.timers.heartbeat}/${record.timers.check}/${record.timers.absence})`];
+  const parts = [`SAFETY VIOLATIONS: ${report.violations.length} (seed ${record.seed}; replay the schedule: npm run chaos -- --seed ${record.seed} ${record.coordination === 'etcd' ? `--coordination etcd${nodeIds(record).length > 2 ? ` --members ${nodeIds(record).length}` : ''}` : `--dns ${record.dns}`} --timings ${record.timers.heartbeat}/${record.timers.check}/${record.timers.absence})`];
   for (const violation of report.violations.slice(0, limit)) {
     const fault = faultAt(record, violation.at);
     const from = violation.at - 3000;
